@@ -1,0 +1,1 @@
+//! The C ABI. See `include/cinnox.h` for the contract each function keeps.

@@ -1,0 +1,32 @@
+//! # cinnox
+//!
+//! CINNOX event subscriptions from Rust, C and C++.
+//!
+//! - [`Client`] subscribes a webhook URL to an [`EventKind`] over the CINNOX Open API.
+//! - [`parse`] turns a notification body into a typed [`Event`] (or a verification challenge).
+//! - [`Webhook`] is the HTTP-agnostic verifier: path secret, method, size, content type,
+//!   source and duplicate checks, the challenge reply, and the status for the application's
+//!   answer. Use it behind your own HTTP server.
+//! - [`Receiver`] is the embedded webhook server (tiny_http) built on [`Webhook`].
+//! - [`Sandbox`] is a local stand-in for CINNOX, for development and tests.
+//!
+//! The C ABI lives in the `ffi` module and is described by `include/cinnox.h`.
+
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod error;
+pub mod event;
+pub mod ffi;
+mod kind;
+pub mod receiver;
+pub mod sandbox;
+pub mod webhook;
+
+pub use client::{Client, ClientBuilder, RetryPolicy, Subscription};
+pub use error::{Error, ErrorKind, Result};
+pub use event::{challenge_reply, parse, Event, Incoming};
+pub use kind::EventKind;
+pub use receiver::{Delivery, Receiver};
+pub use sandbox::Sandbox;
+pub use webhook::{Outcome, Reply, Request, Verdict, Webhook, WebhookConfig};
