@@ -78,6 +78,7 @@ pub struct Reply {
 }
 
 /// What to do with a request.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Outcome {
     /// Send this reply; nothing for the application (challenge, refusal, duplicate).
