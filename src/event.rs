@@ -356,12 +356,14 @@ impl Event {
         }
     }
 
-    fn compute_key(&self) -> DedupKey {
-        let (family, id, status): (Cow<'_, str>, Option<&str>, &str) = match &self.payload {
-            Payload::CallStart(c) => ("call".into(), c.id.as_deref(), "CallStart"),
-            Payload::CallEnd(c) => ("call".into(), c.id.as_deref(), "CallEnd"),
+    /// The parts of the dedup key: a family prefix and text, the id, the status.
+    fn key_parts(&self) -> (&'static str, &str, Option<&str>, &str) {
+        match &self.payload {
+            Payload::CallStart(c) => ("call", "", c.id.as_deref(), "CallStart"),
+            Payload::CallEnd(c) => ("call", "", c.id.as_deref(), "CallEnd"),
             Payload::InboundSms(s) => (
-                "inbound-sms".into(),
+                "inbound-sms",
+                "",
                 s.id.as_deref(),
                 s.event_description
                     .as_ref()
@@ -369,18 +371,25 @@ impl Event {
                     .unwrap_or(""),
             ),
             Payload::OutboundSms(r) => (
-                "outbound-sms".into(),
+                "outbound-sms",
+                "",
                 r.transaction_id.as_deref(),
                 r.status.as_ref().map(DeliveryStatus::as_str).unwrap_or(""),
             ),
             Payload::Other(o) => (
-                format!("other:{}", o.family.as_deref().unwrap_or("")).into(),
+                "other:",
+                o.family.as_deref().unwrap_or(""),
                 o.id.as_deref(),
                 o.status.as_deref().unwrap_or(""),
             ),
-        };
-        let mut key = String::with_capacity(family.len() + status.len() + 40);
-        push_escaped(&mut key, &family);
+        }
+    }
+
+    fn compute_key(&self) -> DedupKey {
+        let (prefix, family, id, status) = self.key_parts();
+        let mut key = String::with_capacity(prefix.len() + family.len() + status.len() + 40);
+        key.push_str(prefix);
+        push_escaped(&mut key, family);
         key.push('|');
         match id {
             Some(id) => push_escaped(&mut key, id),
@@ -392,6 +401,25 @@ impl Event {
         key.push('|');
         push_escaped(&mut key, status);
         DedupKey(key)
+    }
+
+    /// Feed the identity of this notification (the same as [`Event::dedup_key`], without
+    /// building the text) to `hasher`: two events have equal keys exactly when they feed
+    /// the same bytes. `0xff`, which UTF-8 never contains, separates the parts.
+    pub fn hash_dedup_key<H: std::hash::Hasher>(&self, hasher: &mut H) {
+        let (prefix, family, id, status) = self.key_parts();
+        hasher.write(prefix.as_bytes());
+        hasher.write(family.as_bytes());
+        hasher.write_u8(0xff);
+        match id {
+            Some(id) => hasher.write(id.as_bytes()),
+            None => {
+                hasher.write_u8(0xfe);
+                hasher.write_u64(fnv1a(&self.raw));
+            }
+        }
+        hasher.write_u8(0xff);
+        hasher.write(status.as_bytes());
     }
 }
 

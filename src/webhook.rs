@@ -66,6 +66,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -294,7 +295,8 @@ pub enum Verdict {
 /// Counters of what the verifier saw.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WebhookStats {
-    /// Requests handled.
+    /// Requests seen: the sum of every outcome below but `acks` and `fails` (each request
+    /// ends in exactly one of challenge, event, duplicate or a refusal).
     pub requests: u64,
     /// Challenges answered.
     pub challenges: u64,
@@ -322,7 +324,6 @@ pub struct WebhookStats {
 
 #[derive(Default)]
 struct Counters {
-    requests: AtomicU64,
     challenges: AtomicU64,
     events: AtomicU64,
     acks: AtomicU64,
@@ -340,28 +341,60 @@ fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
+/// A 128-bit fingerprint of a dedup key: two independent keyed SipHash values. The keys are
+/// random per [`Webhook`], so nobody can make two different notifications collide; by chance
+/// two of them collide with probability about 2^-128 per pair.
+type Fingerprint = u128;
+
+/// A hasher for fingerprints, which are uniformly random already: it keeps 64 of their bits.
+#[derive(Default)]
+struct FingerprintHasher(u64);
+
+impl std::hash::Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u128` is used; fold anything else in so the hasher stays correct.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64;
+    }
+}
+
+type FingerprintMap<V> = HashMap<Fingerprint, V, BuildHasherDefault<FingerprintHasher>>;
+
 /// The remembered keys of acknowledged events.
 struct Memory {
-    /// key → (acknowledged at, sequence number of its newest entry in `order`)
-    seen: HashMap<Arc<str>, (Instant, u64)>,
-    /// Keys in acknowledgement order; stale entries (re-acknowledged keys) are skipped.
-    order: VecDeque<(Arc<str>, u64)>,
+    /// fingerprint → (acknowledged at, sequence number of its newest entry in `order`)
+    seen: FingerprintMap<(Instant, u64)>,
+    /// Fingerprints in acknowledgement order; stale entries (re-acknowledged keys) are
+    /// skipped.
+    order: VecDeque<(Fingerprint, u64)>,
     next_seq: u64,
 }
 
 impl Memory {
     fn new() -> Memory {
         Memory {
-            seen: HashMap::new(),
+            seen: FingerprintMap::default(),
             order: VecDeque::new(),
             next_seq: 0,
         }
     }
 
-    fn contains(&self, key: &str, now: Instant, window: Duration) -> bool {
-        self.seen
-            .get(key)
-            .is_some_and(|(at, _)| now.saturating_duration_since(*at) < window)
+    /// When `key` was acknowledged, if it is remembered.
+    fn acknowledged_at(&self, key: Fingerprint) -> Option<Instant> {
+        self.seen.get(&key).map(|(at, _)| *at)
+    }
+
+    #[cfg(test)]
+    fn contains(&self, key: Fingerprint, now: Instant, window: Duration) -> bool {
+        self.acknowledged_at(key)
+            .is_some_and(|at| now.saturating_duration_since(at) < window)
     }
 
     fn forget_oldest(&mut self) {
@@ -372,12 +405,12 @@ impl Memory {
         }
     }
 
-    fn record(&mut self, key: &str, now: Instant, window: Duration, capacity: usize) {
+    fn record(&mut self, key: Fingerprint, now: Instant, window: Duration, capacity: usize) {
         // Forget what has left the window.
-        while let Some((key, seq)) = self.order.front() {
+        while let Some((front, seq)) = self.order.front() {
             let current_and_fresh = self
                 .seen
-                .get(key)
+                .get(front)
                 .is_some_and(|(at, s)| s == seq && now.saturating_duration_since(*at) < window);
             if current_and_fresh {
                 break;
@@ -386,11 +419,7 @@ impl Memory {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let key: Arc<str> = match self.seen.get_key_value(key) {
-            Some((k, _)) => Arc::clone(k),
-            None => Arc::from(key),
-        };
-        self.seen.insert(Arc::clone(&key), (now, seq));
+        self.seen.insert(key, (now, seq));
         self.order.push_back((key, seq));
         while self.seen.len() > capacity {
             self.forget_oldest();
@@ -411,6 +440,7 @@ pub struct Webhook {
     proxies: Vec<Net>,
     counters: Counters,
     memory: Mutex<Memory>,
+    fingerprint_keys: [RandomState; 2],
 }
 
 impl fmt::Debug for Webhook {
@@ -440,6 +470,7 @@ impl Webhook {
             config,
             counters: Counters::default(),
             memory: Mutex::new(Memory::new()),
+            fingerprint_keys: [RandomState::new(), RandomState::new()],
         }
     }
     /// The policy this verifier was built with.
@@ -459,10 +490,7 @@ impl Webhook {
     pub fn check_head(&self, req: &Request<'_>) -> Result<(), Reply> {
         match self.head(req) {
             Ok(()) => Ok(()),
-            Err(r) => {
-                bump(&self.counters.requests);
-                Err(self.refuse(r))
-            }
+            Err(r) => Err(self.refuse(r)),
         }
     }
 
@@ -473,6 +501,10 @@ impl Webhook {
         let mut bad_length = false;
         let mut forwarded = false;
         for (name, value) in req.headers {
+            // Most headers are none of the three: tell by the first letter.
+            if !matches!(name.as_bytes().first(), Some(b'c' | b'C' | b'x' | b'X')) {
+                continue;
+            }
             if is_name(name, "content-type") {
                 content_type.get_or_insert(*value);
             } else if is_name(name, "content-length") {
@@ -610,6 +642,15 @@ impl Webhook {
         }
     }
 
+    fn fingerprint(&self, event: &Event) -> Fingerprint {
+        let [a, b] = self.fingerprint_keys.each_ref().map(|keys| {
+            let mut h = keys.build_hasher();
+            event.hash_dedup_key(&mut h);
+            h.finish()
+        });
+        (u128::from(a) << 64) | u128::from(b)
+    }
+
     fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
         // The memory stays consistent between statements, so a poisoned lock is usable.
         self.memory.lock().unwrap_or_else(|e| e.into_inner())
@@ -617,7 +658,6 @@ impl Webhook {
 
     /// The whole decision for one request.
     pub fn handle(&self, req: &Request<'_>) -> Outcome {
-        bump(&self.counters.requests);
         if let Err(r) = self.head(req) {
             return Outcome::Respond(self.refuse(r));
         }
@@ -635,9 +675,9 @@ impl Webhook {
             }
             Ok(Incoming::Event(event)) => {
                 if let Some((window, _)) = self.dedup() {
-                    let now = self.now();
-                    let key = event.dedup_key_ref().as_str();
-                    if self.memory().contains(key, now, window) {
+                    let acked = self.memory().acknowledged_at(self.fingerprint(&event));
+                    // The clock is read only for a remembered key.
+                    if acked.is_some_and(|at| self.now().saturating_duration_since(at) < window) {
                         bump(&self.counters.duplicates);
                         return Outcome::Respond(Reply::ok());
                     }
@@ -656,8 +696,8 @@ impl Webhook {
             Verdict::Handled => {
                 if let Some((window, capacity)) = self.dedup() {
                     let now = self.now();
-                    self.memory()
-                        .record(event.dedup_key_ref().as_str(), now, window, capacity);
+                    let key = self.fingerprint(event);
+                    self.memory().record(key, now, window, capacity);
                 }
                 bump(&self.counters.acks);
                 Reply::ok()
@@ -680,8 +720,8 @@ impl Webhook {
     pub fn stats(&self) -> WebhookStats {
         let c = &self.counters;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        WebhookStats {
-            requests: get(&c.requests),
+        let mut s = WebhookStats {
+            requests: 0,
             challenges: get(&c.challenges),
             events: get(&c.events),
             acks: get(&c.acks),
@@ -693,7 +733,19 @@ impl Webhook {
             refused_media_type: get(&c.media_type),
             refused_forbidden: get(&c.forbidden),
             refused_bad_request: get(&c.bad_request),
-        }
+        };
+        // Every request ends in exactly one of these, so the total needs no counter of its
+        // own (one atomic increment less per request).
+        s.requests = s.challenges
+            + s.events
+            + s.duplicates
+            + s.refused_not_found
+            + s.refused_method
+            + s.refused_too_large
+            + s.refused_media_type
+            + s.refused_forbidden
+            + s.refused_bad_request;
+        s
     }
 }
 
@@ -812,16 +864,16 @@ mod tests {
         let w = Duration::from_secs(60);
         let mut m = Memory::new();
         for i in 0..5 {
-            m.record(&format!("k{i}"), t0, w, 3);
+            m.record(i, t0, w, 3);
         }
         assert_eq!(m.seen.len(), 3);
-        assert!(!m.contains("k1", t0, w));
-        assert!(m.contains("k4", t0, w));
+        assert!(!m.contains(1, t0, w));
+        assert!(m.contains(4, t0, w));
         // Re-acknowledging one key many times keeps `order` bounded.
         for _ in 0..1000 {
-            m.record("k4", t0, w, 3);
+            m.record(4, t0, w, 3);
         }
         assert!(m.order.len() <= 16);
-        assert!(m.contains("k3", t0, w));
+        assert!(m.contains(3, t0, w));
     }
 }
