@@ -405,21 +405,48 @@ impl Event {
 
     /// Feed the identity of this notification (the same as [`Event::dedup_key`], without
     /// building the text) to `hasher`: two events have equal keys exactly when they feed
-    /// the same bytes. `0xff`, which UTF-8 never contains, separates the parts.
+    /// the same bytes.
     pub fn hash_dedup_key<H: std::hash::Hasher>(&self, hasher: &mut H) {
+        self.with_dedup_key_bytes(|bytes| hasher.write(bytes));
+    }
+
+    /// Call `f` with a byte string that identifies this notification exactly as
+    /// [`Event::dedup_key`] does: the parts separated by `0xff`, a byte UTF-8 never contains
+    /// (so no escaping is needed). Built on the stack when it fits.
+    pub(crate) fn with_dedup_key_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
         let (prefix, family, id, status) = self.key_parts();
-        hasher.write(prefix.as_bytes());
-        hasher.write(family.as_bytes());
-        hasher.write_u8(0xff);
-        match id {
-            Some(id) => hasher.write(id.as_bytes()),
+        let raw_hash;
+        // A marker tells a sent id from the hash of a body without one.
+        let (marker, id): (&[u8], &[u8]) = match id {
+            Some(id) => (&[0xff], id.as_bytes()),
             None => {
-                hasher.write_u8(0xfe);
-                hasher.write_u64(fnv1a(&self.raw));
+                raw_hash = fnv1a(&self.raw).to_le_bytes();
+                (&[0xfe], &raw_hash)
             }
+        };
+        let parts: [&[u8]; 6] = [
+            prefix.as_bytes(),
+            family.as_bytes(),
+            marker,
+            id,
+            &[0xff],
+            status.as_bytes(),
+        ];
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let mut stack = [0u8; 192];
+        let mut heap = Vec::new();
+        let buf: &mut [u8] = if len <= stack.len() {
+            &mut stack[..len]
+        } else {
+            heap.resize(len, 0);
+            &mut heap
+        };
+        let mut at = 0;
+        for p in parts {
+            buf[at..at + p.len()].copy_from_slice(p);
+            at += p.len();
         }
-        hasher.write_u8(0xff);
-        hasher.write(status.as_bytes());
+        f(buf)
     }
 }
 

@@ -66,7 +66,6 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -341,58 +340,34 @@ fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
-/// A 128-bit fingerprint of a dedup key: two independent keyed SipHash values. The keys are
-/// random per [`Webhook`], so nobody can make two different notifications collide; by chance
-/// two of them collide with probability about 2^-128 per pair.
-type Fingerprint = u128;
-
-/// A hasher for fingerprints, which are uniformly random already: it keeps 64 of their bits.
-#[derive(Default)]
-struct FingerprintHasher(u64);
-
-impl std::hash::Hasher for FingerprintHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u128` is used; fold anything else in so the hasher stays correct.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64;
-    }
-}
-
-type FingerprintMap<V> = HashMap<Fingerprint, V, BuildHasherDefault<FingerprintHasher>>;
-
 /// The remembered keys of acknowledged events.
+///
+/// Keys are the byte strings of [`Event::with_dedup_key_bytes`]: compared exactly, hashed
+/// with std's randomly keyed SipHash.
 struct Memory {
-    /// fingerprint → (acknowledged at, sequence number of its newest entry in `order`)
-    seen: FingerprintMap<(Instant, u64)>,
-    /// Fingerprints in acknowledgement order; stale entries (re-acknowledged keys) are
-    /// skipped.
-    order: VecDeque<(Fingerprint, u64)>,
+    /// key → (acknowledged at, sequence number of its newest entry in `order`)
+    seen: HashMap<Arc<[u8]>, (Instant, u64)>,
+    /// Keys in acknowledgement order; stale entries (re-acknowledged keys) are skipped.
+    order: VecDeque<(Arc<[u8]>, u64)>,
     next_seq: u64,
 }
 
 impl Memory {
     fn new() -> Memory {
         Memory {
-            seen: FingerprintMap::default(),
+            seen: HashMap::new(),
             order: VecDeque::new(),
             next_seq: 0,
         }
     }
 
     /// When `key` was acknowledged, if it is remembered.
-    fn acknowledged_at(&self, key: Fingerprint) -> Option<Instant> {
-        self.seen.get(&key).map(|(at, _)| *at)
+    fn acknowledged_at(&self, key: &[u8]) -> Option<Instant> {
+        self.seen.get(key).map(|(at, _)| *at)
     }
 
     #[cfg(test)]
-    fn contains(&self, key: Fingerprint, now: Instant, window: Duration) -> bool {
+    fn contains(&self, key: &[u8], now: Instant, window: Duration) -> bool {
         self.acknowledged_at(key)
             .is_some_and(|at| now.saturating_duration_since(at) < window)
     }
@@ -405,7 +380,7 @@ impl Memory {
         }
     }
 
-    fn record(&mut self, key: Fingerprint, now: Instant, window: Duration, capacity: usize) {
+    fn record(&mut self, key: &[u8], now: Instant, window: Duration, capacity: usize) {
         // Forget what has left the window.
         while let Some((front, seq)) = self.order.front() {
             let current_and_fresh = self
@@ -419,7 +394,11 @@ impl Memory {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.seen.insert(key, (now, seq));
+        let key: Arc<[u8]> = match self.seen.get_key_value(key) {
+            Some((k, _)) => Arc::clone(k),
+            None => Arc::from(key),
+        };
+        self.seen.insert(Arc::clone(&key), (now, seq));
         self.order.push_back((key, seq));
         while self.seen.len() > capacity {
             self.forget_oldest();
@@ -440,7 +419,6 @@ pub struct Webhook {
     proxies: Vec<Net>,
     counters: Counters,
     memory: Mutex<Memory>,
-    fingerprint_keys: [RandomState; 2],
 }
 
 impl fmt::Debug for Webhook {
@@ -470,7 +448,6 @@ impl Webhook {
             config,
             counters: Counters::default(),
             memory: Mutex::new(Memory::new()),
-            fingerprint_keys: [RandomState::new(), RandomState::new()],
         }
     }
     /// The policy this verifier was built with.
@@ -642,15 +619,6 @@ impl Webhook {
         }
     }
 
-    fn fingerprint(&self, event: &Event) -> Fingerprint {
-        let [a, b] = self.fingerprint_keys.each_ref().map(|keys| {
-            let mut h = keys.build_hasher();
-            event.hash_dedup_key(&mut h);
-            h.finish()
-        });
-        (u128::from(a) << 64) | u128::from(b)
-    }
-
     fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
         // The memory stays consistent between statements, so a poisoned lock is usable.
         self.memory.lock().unwrap_or_else(|e| e.into_inner())
@@ -675,7 +643,8 @@ impl Webhook {
             }
             Ok(Incoming::Event(event)) => {
                 if let Some((window, _)) = self.dedup() {
-                    let acked = self.memory().acknowledged_at(self.fingerprint(&event));
+                    let acked =
+                        event.with_dedup_key_bytes(|key| self.memory().acknowledged_at(key));
                     // The clock is read only for a remembered key.
                     if acked.is_some_and(|at| self.now().saturating_duration_since(at) < window) {
                         bump(&self.counters.duplicates);
@@ -696,8 +665,9 @@ impl Webhook {
             Verdict::Handled => {
                 if let Some((window, capacity)) = self.dedup() {
                     let now = self.now();
-                    let key = self.fingerprint(event);
-                    self.memory().record(key, now, window, capacity);
+                    event.with_dedup_key_bytes(|key| {
+                        self.memory().record(key, now, window, capacity);
+                    });
                 }
                 bump(&self.counters.acks);
                 Reply::ok()
@@ -863,17 +833,17 @@ mod tests {
         let t0 = Instant::now();
         let w = Duration::from_secs(60);
         let mut m = Memory::new();
-        for i in 0..5 {
-            m.record(i, t0, w, 3);
+        for i in 0..5u8 {
+            m.record(&[i], t0, w, 3);
         }
         assert_eq!(m.seen.len(), 3);
-        assert!(!m.contains(1, t0, w));
-        assert!(m.contains(4, t0, w));
+        assert!(!m.contains(&[1], t0, w));
+        assert!(m.contains(&[4], t0, w));
         // Re-acknowledging one key many times keeps `order` bounded.
         for _ in 0..1000 {
-            m.record(4, t0, w, 3);
+            m.record(&[4], t0, w, 3);
         }
         assert!(m.order.len() <= 16);
-        assert!(m.contains(3, t0, w));
+        assert!(m.contains(&[3], t0, w));
     }
 }
