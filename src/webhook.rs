@@ -15,7 +15,7 @@
 //! | `Content-Type` missing or `application/json` (any parameters) | 415 |
 //! | `Content-Length` at most the body cap; readable | 413; 400 |
 //! | body at most the body cap (again, on the bytes themselves) | 413 |
-//! | body readable by [`parse`](crate::event::parse) | 400 |
+//! | body readable by [`parse`] | 400 |
 //!
 //! [`Webhook::check_head`] runs the checks that need no body, so that a server can refuse
 //! before reading it.
