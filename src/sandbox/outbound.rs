@@ -63,7 +63,16 @@ fn describe(e: ureq::Error) -> Posted {
     let text = match e {
         E::Timeout(_) => return Posted::Timeout,
         E::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => return Posted::Timeout,
-        E::Io(io) => format!("connection failed: {io}"),
+        E::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => format!("connection refused ({io})"),
+            std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::BrokenPipe => {
+                format!("the connection was closed without an answer ({io})")
+            }
+            _ => format!("connection failed: {io}"),
+        },
         E::ConnectionFailed => "connection failed".to_owned(),
         E::HostNotFound => "host not found".to_owned(),
         E::BadUri(_) | E::Http(_) => "the URL cannot be requested".to_owned(),
