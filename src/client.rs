@@ -395,15 +395,37 @@ impl Client {
     fn transport_failure(&self, e: ureq::Error) -> Failure {
         let origin = origin_of(&self.inner.base);
         let (kind, retryable, what) = match &e {
-            ureq::Error::Timeout(t) => (ErrorKind::Timeout, true, format!("timed out ({t})")),
+            ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => (
+                ErrorKind::Timeout,
+                true,
+                format!(
+                    "could not connect within the connect timeout ({:?})",
+                    self.inner.connect_timeout
+                ),
+            ),
+            ureq::Error::Timeout(_) => (
+                ErrorKind::Timeout,
+                true,
+                format!(
+                    "no complete reply within the timeout ({:?})",
+                    self.inner.timeout
+                ),
+            ),
             ureq::Error::Io(io)
                 if matches!(
                     io.kind(),
                     std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
                 ) =>
             {
-                (ErrorKind::Timeout, true, format!("timed out ({io})"))
+                (ErrorKind::Timeout, true, format!("no reply in time ({io})"))
             }
+            // rustls reports handshake and certificate failures as InvalidData; they do not
+            // heal by retrying.
+            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => (
+                ErrorKind::Transport,
+                false,
+                format!("the connection failed (TLS or data error: {io})"),
+            ),
             ureq::Error::Io(io) => (ErrorKind::Transport, true, io_description(io)),
             ureq::Error::HostNotFound => (
                 ErrorKind::Transport,
