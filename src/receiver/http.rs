@@ -131,6 +131,9 @@ impl<S: Transport> Conn<S> {
             let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
             let mut req = httparse::Request::new(&mut fields);
             match req.parse(&self.buf[self.pos..self.end]) {
+                Ok(httparse::Status::Complete(n)) if n > MAX_HEAD => {
+                    return Err(ReadError::Bad(431));
+                }
                 Ok(httparse::Status::Complete(n)) => {
                     let head = build_head(&req)?;
                     self.pos += n;
