@@ -445,6 +445,12 @@ impl Sandbox {
         self.shared.deliveries().clone()
     }
 
+    /// Every delivery made so far, in order, and forget them (the log otherwise grows for
+    /// as long as the sandbox runs).
+    pub fn take_deliveries(&self) -> Vec<DeliveryRecord> {
+        std::mem::take(&mut *self.shared.deliveries())
+    }
+
     /// Deliver `notification` to every URL subscribed to its family (of every app), one
     /// after the other, redelivering each on failure as configured. Blocks until done and
     /// returns what happened to each (empty when nothing is subscribed).
