@@ -39,6 +39,7 @@
 
 mod conn;
 mod http;
+mod link;
 #[cfg(feature = "https")]
 mod tls;
 
@@ -52,8 +53,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::event::{DedupKey, Event};
-use crate::webhook::{Reply, Verdict, Webhook, WebhookConfig};
+use crate::webhook::{Verdict, Webhook, WebhookConfig};
 use crate::{Error, ErrorKind, Result};
+use link::{Done, Link};
 
 /// Server settings beyond the [`WebhookConfig`] policy.
 #[derive(Debug, Clone)]
@@ -119,7 +121,8 @@ pub struct Receiver {
 pub struct Delivery {
     event: Event,
     peer: SocketAddr,
-    slot: Arc<Slot>,
+    link: Arc<Link>,
+    generation: u64,
     webhook: Arc<Webhook>,
     answered: bool,
 }
@@ -155,7 +158,7 @@ pub(crate) struct Shared {
     local_addr: SocketAddr,
     #[cfg(feature = "https")]
     tls: Option<Arc<rustls::ServerConfig>>,
-    shutting_down: AtomicBool,
+    shutting_down: Arc<AtomicBool>,
     queue: Mutex<Queue>,
     queue_ready: Condvar,
     conns: Mutex<Conns>,
@@ -182,69 +185,13 @@ struct Conns {
 struct ConnEntry {
     /// A second handle on the socket, to cut its reading half at shutdown.
     stream: TcpStream,
-    /// The delivery the connection waits on, if any.
-    slot: Option<Arc<Slot>>,
-}
-
-/// Where the answer to one delivery goes: the connection thread waits on it.
-struct Slot {
-    state: Mutex<SlotState>,
-    ready: Condvar,
-}
-
-struct SlotState {
-    reply: Option<Reply>,
-    deadline: Option<Instant>,
+    /// The connection's hand-off state, to start the grace at shutdown.
+    link: Arc<Link>,
 }
 
 /// Lock, ignoring poisoning: the protected data stays consistent at every await point.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl Slot {
-    fn new() -> Slot {
-        Slot {
-            state: Mutex::new(SlotState {
-                reply: None,
-                deadline: None,
-            }),
-            ready: Condvar::new(),
-        }
-    }
-
-    fn put(&self, reply: Reply) {
-        lock(&self.state).reply = Some(reply);
-        self.ready.notify_one();
-    }
-
-    fn set_deadline(&self, deadline: Instant) {
-        lock(&self.state).deadline = Some(deadline);
-        self.ready.notify_one();
-    }
-
-    /// The answer, or `None` when the shutdown grace ended first.
-    fn wait(&self) -> Option<Reply> {
-        let mut state = lock(&self.state);
-        loop {
-            if let Some(reply) = state.reply.take() {
-                return Some(reply);
-            }
-            state = match state.deadline {
-                None => self.ready.wait(state).unwrap_or_else(|e| e.into_inner()),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        return None;
-                    }
-                    self.ready
-                        .wait_timeout(state, d - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0
-                }
-            };
-        }
-    }
 }
 
 fn closed_error() -> Error {
@@ -314,7 +261,7 @@ impl Receiver {
             local_addr,
             #[cfg(feature = "https")]
             tls,
-            shutting_down: AtomicBool::new(false),
+            shutting_down: Arc::new(AtomicBool::new(false)),
             queue: Mutex::new(Queue {
                 items: VecDeque::new(),
                 closed: false,
@@ -535,7 +482,7 @@ impl Delivery {
         }
         self.answered = true;
         let reply = self.webhook.finish(&self.event, verdict);
-        self.slot.put(reply);
+        self.link.answer(self.generation, &reply);
     }
 }
 
@@ -590,23 +537,15 @@ impl Shared {
         }
     }
 
-    /// Hand `event` to the application and wait for its answer; `None` when the shutdown
-    /// grace ended first.
-    fn deliver(&self, conn_id: u64, event: Event, peer: SocketAddr) -> Option<Reply> {
-        let slot = Arc::new(Slot::new());
-        {
-            let mut conns = lock(&self.conns);
-            if let Some(entry) = conns.open.get_mut(&conn_id) {
-                entry.slot = Some(Arc::clone(&slot));
-            }
-            if let Some(d) = conns.grace_deadline {
-                slot.set_deadline(d);
-            }
-        }
+    /// Hand `event` to the application and wait until its answer is written (by the
+    /// answering thread), or the grace ended and 503 was written.
+    fn deliver(&self, link: &Arc<Link>, event: Event, peer: SocketAddr, keep_alive: bool) -> Done {
+        let generation = link.begin(keep_alive);
         let delivery = Delivery {
             event,
             peer,
-            slot: Arc::clone(&slot),
+            link: Arc::clone(link),
+            generation,
             webhook: Arc::clone(&self.webhook),
             answered: false,
         };
@@ -624,15 +563,11 @@ impl Shared {
             Some(delivery) => drop(delivery),
             None => self.queue_ready.notify_one(),
         }
-        let reply = slot.wait();
-        if let Some(entry) = lock(&self.conns).open.get_mut(&conn_id) {
-            entry.slot = None;
-        }
-        reply
+        link.wait(generation)
     }
 
-    /// Take a slot for a new connection; `None` when at the cap or shutting down.
-    fn register(&self, stream: &TcpStream) -> Option<u64> {
+    /// Take a place for a new connection; `None` when at the cap or shutting down.
+    fn register(&self, stream: &TcpStream, link: &Arc<Link>) -> Option<u64> {
         let mut conns = lock(&self.conns);
         if self.is_shutting_down() || conns.open.len() >= self.config.max_connections {
             return None;
@@ -644,7 +579,7 @@ impl Shared {
             id,
             ConnEntry {
                 stream: second,
-                slot: None,
+                link: Arc::clone(link),
             },
         );
         Some(id)
@@ -679,9 +614,7 @@ impl Shared {
             // Idle and half-read connections see EOF and end; those waiting on an answer
             // write it, then end.
             let _ = entry.stream.shutdown(Shutdown::Read);
-            if let Some(slot) = &entry.slot {
-                slot.set_deadline(grace_deadline);
-            }
+            entry.link.set_deadline(grace_deadline);
         }
     }
 }
