@@ -21,7 +21,7 @@
 //!
 //! | case | HTTP | `code` | `message` |
 //! |---|---|---|---|
-//! | subscribed / unsubscribed | 200 | 0 | `result`: `enabled`, `url`, `updatedAt` |
+//! | subscribed / unsubscribed | 200 | 0 | `result`: `enabled`, `url`, `updatedAt`¹ |
 //! | not `PATCH`, unknown route or slug | 400 | 6450001 | `method: {method} url: {url}` |
 //! | no or malformed `Authorization: Bearer` | 400 | 6452000 | `invalid token` |
 //! | token of no configured app | 400 | 6452000 | `invalid token` |
@@ -29,6 +29,8 @@
 //! | token of another app | 400 | 6452000 | `invalid token` |
 //! | over the rate limit | 429 + `Retry-After` | 6451010 | `Too many requests` |
 //! | bad body, URL, or failed verification | 400 | 6451000 | what was wrong |
+//!
+//! ¹ Not for the two contact families, whose documentation lists only `enabled` and `url`.
 //!
 //! The checks run in that order. The spec leaves the HTTP status of each code open; the
 //! sandbox uses 400 for all but the rate limit, which gets 429 and a `Retry-After` (in whole
@@ -178,7 +180,8 @@ pub struct SubscriptionRecord {
     pub kind: EventKind,
     /// The verified webhook URL.
     pub url: String,
-    /// When it was created or last edited, as answered in `updatedAt`.
+    /// When it was created or last edited (as answered in `updatedAt`, for the families
+    /// whose answer has it).
     pub updated_at: String,
 }
 
