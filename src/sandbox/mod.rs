@@ -610,6 +610,14 @@ mod tests {
     }
 
     #[test]
+    fn shareable_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Sandbox>();
+        send_sync::<Notification>();
+        send_sync::<DeliveryRecord>();
+    }
+
+    #[test]
     fn config_debug_hides_tokens() {
         let c = SandboxConfig::new().app("app-1", "tok-secret");
         let d = format!("{c:?}");
