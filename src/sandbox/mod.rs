@@ -201,7 +201,9 @@ impl fmt::Debug for SubscriptionRecord {
 pub struct Attempt {
     /// The HTTP status the receiver answered, when it answered.
     pub status: Option<u16>,
-    /// Why there was no answer (`"timed out after 200 ms"`, `"connection failed: …"`).
+    /// Why there was no answer: `"timed out after 200 ms"`, `"connection refused (…)"`,
+    /// `"the connection was closed without an answer (…)"`, `"connection failed: …"`, …
+    /// (never the URL).
     pub error: Option<String>,
     /// From sending the request to the end of the answer (or the failure).
     pub latency: Duration,
