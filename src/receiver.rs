@@ -32,10 +32,19 @@
 //!   verifier's cap (a larger `Content-Length` is refused by the verifier before a byte of
 //!   the body is read; a chunked body is cut at the cap with `413`);
 //! - only complete, verified events reach the application, through a queue that `recv()`
-//!   and `serve()` workers take from; the connection thread waits for the answer and writes
-//!   the status [`Webhook::finish`] gives for it.
+//!   and `serve()` workers take from. The thread that answers a [`Delivery`] writes the
+//!   status [`Webhook::finish`] gives for it straight to the socket (no second thread hop
+//!   before the peer has its answer); the connection thread, which does not read while a
+//!   delivery is pending, then goes on with the next request.
 //!
-//! HTTP parsing of request heads is done by `httparse`.
+//! Challenges, refusals and duplicates are answered by the connection thread and never
+//! reach the application. HTTP parsing of request heads is done by `httparse`.
+//!
+//! # Threads
+//!
+//! One accept thread, one thread per open connection (at most `max_connections`, each
+//! ending at the read or idle deadline at the latest), and the application's own: the
+//! threads calling `recv`, or the `workers` of `serve`.
 
 mod conn;
 mod http;
@@ -189,7 +198,7 @@ struct ConnEntry {
     link: Arc<Link>,
 }
 
-/// Lock, ignoring poisoning: the protected data stays consistent at every await point.
+/// Lock, ignoring poisoning: every protected state stays consistent between statements.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -374,11 +383,14 @@ impl Receiver {
     ///
     /// Returns when every connection is closed, or shortly after the grace period ended.
     /// Deliveries queued but not yet taken by `recv` are failed (500) at once. Idempotent.
+    /// From inside a `serve` handler, use a [`ShutdownHandle`] instead: this call would
+    /// wait out the grace for the very delivery the handler is working on.
     pub fn shutdown(&self) {
         self.shared.begin_shutdown();
         let grace_deadline = lock(&self.shared.conns)
             .grace_deadline
-            .unwrap_or_else(Instant::now);
+            // Another thread is starting the shutdown right now: its grace starts about now.
+            .unwrap_or_else(|| Instant::now() + self.shared.config.shutdown_grace);
         // Past the grace, connections answer 503 and close; give them a moment for that.
         let limit = grace_deadline + self.shared.config.read_timeout.min(Duration::from_secs(1));
         let mut conns = lock(&self.shared.conns);
@@ -468,6 +480,9 @@ impl Delivery {
         self.event.dedup_key()
     }
     /// Answer 200.
+    ///
+    /// The reply is written to the connection on the calling thread: one small write that
+    /// does not block unless the peer stopped reading (then at most the read timeout).
     pub fn ack(mut self) {
         self.answer(Verdict::Handled);
     }
