@@ -90,7 +90,9 @@ pub enum Incoming {
 }
 
 /// A notification: the exact raw body and the typed view of it.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the typed view and the raw body as text (invalid UTF-8 replaced).
+#[derive(Clone)]
 pub struct Event {
     raw: Box<[u8]>,
     payload: Payload,
@@ -307,6 +309,16 @@ impl DedupKey {
 impl fmt::Display for DedupKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("payload", &self.payload)
+            .field("kind", &self.kind)
+            .field("raw", &String::from_utf8_lossy(&self.raw))
+            .finish()
     }
 }
 

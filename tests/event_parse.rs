@@ -612,3 +612,13 @@ fn hashed_dedup_keys_agree_with_the_text_keys() {
         }
     }
 }
+
+#[test]
+fn debug_shows_the_typed_view_and_the_raw_text() {
+    let text = format!("{:?}", event(event::CALL_END));
+    assert!(
+        text.starts_with("Event { payload: CallEnd(Call { id: Some(\"c0a8012e"),
+        "{text}"
+    );
+    assert!(text.contains(r#"raw: "{\"type\":\"message\""#), "{text}");
+}
