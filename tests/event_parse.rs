@@ -285,12 +285,16 @@ fn unknown_statuses_and_families_are_kept_as_other() {
             None,
             "other:note|n1|",
         ),
-        // duplicate known field: valid JSON but ambiguous, so nothing is recognised
+        // a repeated field keeps its last value, as in serde_json::Value
         (
             r#"{"type":"message","message":{"id":"d1","status":"CallStart"},"message":{"id":"d2"}}"#,
-            OtherEvent::default(),
+            OtherEvent {
+                family: s("message"),
+                status: None,
+                id: s("d2"),
+            },
             None,
-            "",
+            "other:message|d2|",
         ),
         // a number beyond f64 where an object was expected: valid JSON, read loosely
         (
@@ -494,7 +498,11 @@ fn unreadable_bodies_are_bad_requests_naming_what_and_where() {
         (b"{\"x\":\"\xc3\"}", "invalid UTF-8 at line 1 column 7"),
         (
             b"{\"id\":\"\\ud800\"}",
-            "field `id` at line 1 column 7: invalid string: unexpected end of hex escape",
+            "invalid JSON: unexpected end of hex escape at line 1 column 14",
+        ),
+        (
+            b"{\"senderNumber\":\"\\ud800x\"}",
+            "field `senderNumber` at line 1 column 17: invalid string: unexpected end of hex escape",
         ),
         (b"{\"content\":\"a\\qb\"}", "invalid escape"),
         (b"{\"id\":\"a\nb\"}", "control character"),
@@ -544,4 +552,73 @@ fn nesting_is_bounded_everywhere() {
         parse(in_string.as_bytes()),
         Ok(Incoming::Event(_))
     ));
+}
+
+#[test]
+fn numbers_in_text_fields_are_kept_as_text() {
+    let e = event(br#"{"Type":"tdr","TransactionID":12345678901234567890,"AppID":-7,"ServiceID":1.50,"Status":"Delivered","Exception":true}"#);
+    let Payload::OutboundSms(r) = e.payload() else {
+        panic!()
+    };
+    assert_eq!(r.transaction_id.as_deref(), Some("12345678901234567890"));
+    assert_eq!(r.app_id.as_deref(), Some("-7"));
+    assert_eq!(r.service_id.as_deref(), Some("1.5"));
+    // Not text: absent from the typed view, present in the raw body.
+    assert_eq!(r.exception, None);
+    assert_eq!(e.id(), Some("12345678901234567890"));
+    assert_eq!(e.status(), Some("Delivered"));
+    // null is absent.
+    let e = event(
+        br#"{"type":"message","message":{"id":null,"status":"CallEnd","serviceId":{"x":1}}}"#,
+    );
+    assert_eq!(e.payload(), &Payload::CallEnd(Call::default()));
+    assert_eq!(e.id(), None);
+}
+
+#[test]
+fn hashed_dedup_keys_agree_with_the_text_keys() {
+    use std::hash::{DefaultHasher, Hasher};
+    let bodies: &[&[u8]] = &[
+        event::CALL_START,
+        event::CALL_END,
+        event::INBOUND_SMS,
+        event::DELIVERY_REPORT,
+        br#"{"Type":"tdr","TransactionID":"a|b","Status":"c"}"#,
+        br#"{"Type":"tdr","TransactionID":"a","Status":"b|c"}"#,
+        br#"{"Status":"c","TransactionID":"a|b","Type":"tdr"}"#,
+        br#"{"type":"x"}"#,
+        br#"{"type":"x" }"#,
+        br#"{"type":"message","message":{"id":"c9","status":"CallRinging"}}"#,
+        br#"{"type":"message","message":{"id":"c9","status":"CallRinging"},"extra":1}"#,
+        br#"{"type":"message","message":{"status":"CallEnd"}}"#,
+        br#"{"id":"1","senderNumber":"2"}"#,
+        br#"{"id":"1","senderNumber":"2","eventDescription":"Inbound SMS"}"#,
+    ];
+    let events: Vec<_> = bodies.iter().map(|b| event(b)).collect();
+    let hash = |e: &cinnox::Event| {
+        let mut h = DefaultHasher::new();
+        e.hash_dedup_key(&mut h);
+        h.finish()
+    };
+    for a in &events {
+        for b in &events {
+            assert_eq!(
+                a.dedup_key() == b.dedup_key(),
+                hash(a) == hash(b),
+                "{} vs {}",
+                a.dedup_key(),
+                b.dedup_key()
+            );
+        }
+    }
+}
+
+#[test]
+fn debug_shows_the_typed_view_and_the_raw_text() {
+    let text = format!("{:?}", event(event::CALL_END));
+    assert!(
+        text.starts_with("Event { payload: CallEnd(Call { id: Some(\"c0a8012e"),
+        "{text}"
+    );
+    assert!(text.contains(r#"raw: "{\"type\":\"message\""#), "{text}");
 }
