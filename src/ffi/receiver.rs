@@ -1,0 +1,1 @@
+//! The webhook receiver in C: `cinnox_receiver_*` and `cinnox_delivery_*`.

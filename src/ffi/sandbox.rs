@@ -1,0 +1,1 @@
+//! The sandbox in C: `cinnox_sandbox_*`.
