@@ -1,14 +1,55 @@
 //! The subscription client: `PATCH {base}/v1/api/apps/{appID}/{slug}` over ureq.
 //!
-//! SKELETON: public signatures are the contract other modules build on; bodies are filled in
-//! by the client work (issue 2).
+//! [`Client`] sends exactly the documented request, reads CINNOX's answer tolerantly, turns
+//! everything that is not a success into an [`Error`] with a kind, and retries transient
+//! failures under a [`RetryPolicy`].
 
-use std::time::Duration;
+use std::fmt;
+use std::io::Read;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::{Error, EventKind, Result};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::Serialize;
+use serde_json::Value;
+use ureq::http::Uri;
+
+use crate::{Error, ErrorKind, EventKind, Result};
+
+/// The most bytes of a reply body the client reads; a longer body is an unexpected response.
+const BODY_LIMIT: usize = 1 << 20;
+
+/// The most characters of a reply body quoted in an error message.
+const QUOTE_CHARS: usize = 200;
+
+/// What replaces the App Token wherever a reply echoes it back.
+const REDACTED: &str = "[redacted]";
+
+/// Characters that stay literal in a path segment: RFC 3986 "unreserved".
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// How the client retries transient failures (connect errors, timeouts, HTTP 429/502/503/504,
 /// code 6451010). Authentication and parameter errors are never retried.
+///
+/// The delay before retry `n` (1 for the first retry) is drawn with "equal jitter" from
+/// `[d/2, d]`, where `d = min(base_delay * 2^(n-1), max_delay)`. When the server sent
+/// `Retry-After`, that delay is used instead, capped by `max_delay`. No retry starts when it
+/// would begin more than `max_elapsed` after the first attempt.
+///
+/// ```
+/// # use cinnox::RetryPolicy;
+/// # use std::time::Duration;
+/// let p = RetryPolicy { base_delay: Duration::from_millis(100), ..RetryPolicy::default() };
+/// // The second retry waits between 100 and 200 ms, depending on the random draw.
+/// let d = p.delay_for(2, None, 12345);
+/// assert!(d >= Duration::from_millis(100) && d <= Duration::from_millis(200));
+/// // A server's Retry-After wins, capped by max_delay (5 s by default).
+/// assert_eq!(p.delay_for(1, Some(Duration::from_secs(60)), 0), Duration::from_secs(5));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1 = no retry).
@@ -29,6 +70,38 @@ impl RetryPolicy {
             ..RetryPolicy::default()
         }
     }
+
+    /// The delay before retry number `retry` (1 for the first retry, i.e. the second attempt).
+    ///
+    /// `retry_after` is the delay the server asked for, if any; `random` is any random number
+    /// (the client draws it from the operating system), which picks the jitter. The result is
+    /// never longer than [`max_delay`](RetryPolicy::max_delay). Pure: the same inputs give the
+    /// same delay.
+    pub fn delay_for(&self, retry: u32, retry_after: Option<Duration>, random: u64) -> Duration {
+        if let Some(asked) = retry_after {
+            return asked.min(self.max_delay);
+        }
+        let cap = self.max_delay.as_nanos();
+        let doublings = retry.saturating_sub(1).min(64);
+        let full = self
+            .base_delay
+            .as_nanos()
+            .saturating_mul(1u128 << doublings)
+            .min(cap);
+        let half = full / 2;
+        let spread = full - half; // jitter range: [half, full]
+        let jitter = u128::from(random) % (spread + 1);
+        nanos_to_duration(half + jitter)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.max_attempts == 0 {
+            return Err(Error::invalid_argument(
+                "retry policy: max_attempts must be at least 1 (1 means no retry)",
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for RetryPolicy {
@@ -39,6 +112,15 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(5),
             max_elapsed: Duration::from_secs(30),
         }
+    }
+}
+
+fn nanos_to_duration(nanos: u128) -> Duration {
+    let secs = nanos / 1_000_000_000;
+    let sub = (nanos % 1_000_000_000) as u32;
+    match u64::try_from(secs) {
+        Ok(secs) => Duration::new(secs, sub),
+        Err(_) => Duration::MAX,
     }
 }
 
@@ -53,15 +135,88 @@ pub struct Subscription {
     pub updated_at: Option<String>,
 }
 
-/// Configures a [`Client`].
+/// Configures a [`Client`]. Made by [`Client::builder`]; nothing is checked until
+/// [`build`](ClientBuilder::build).
+#[derive(Clone)]
 pub struct ClientBuilder {
-    _private: (),
+    base_url: String,
+    app_token: String,
+    connect_timeout: Duration,
+    timeout: Duration,
+    user_agent: String,
+    retry: RetryPolicy,
+    proxy_from_env: bool,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("app_token", &REDACTED)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .field("proxy_from_env", &self.proxy_from_env)
+            .finish()
+    }
 }
 
 /// The CINNOX subscription client. `Send + Sync`; clone it or share it by reference.
+///
+/// A clone is cheap (one reference count) and shares the connection pool, so a program
+/// needs one `Client` per base URL and App Token. Every call blocks until CINNOX answered,
+/// a timeout passed, or the retries ran out.
+///
+/// ```no_run
+/// use cinnox::{Client, EventKind};
+///
+/// # fn main() -> cinnox::Result<()> {
+/// let client = Client::new("https://cinnox.example/", "my-app-token")?;
+/// let sub = client.subscribe("my-app-id", EventKind::Call, "https://me.example/cinnox")?;
+/// assert!(sub.enabled);
+/// println!("subscribed {} (updated {:?})", sub.url, sub.updated_at);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Client {
-    _private: (),
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    agent: ureq::Agent,
+    /// Scheme, authority and path prefix, without a trailing slash.
+    base: String,
+    /// `Bearer <token>`.
+    authorization: String,
+    /// Kept only to scrub it from anything a server echoes back.
+    token: String,
+    connect_timeout: Duration,
+    timeout: Duration,
+    user_agent: String,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Client")
+            .field("base_url", &i.base)
+            .field("app_token", &REDACTED)
+            .field("connect_timeout", &i.connect_timeout)
+            .field("timeout", &i.timeout)
+            .field("user_agent", &i.user_agent)
+            .field("retry", &i.retry)
+            .finish()
+    }
+}
+
+/// The request body, fields in the documented order.
+#[derive(Serialize)]
+struct PatchBody<'a> {
+    enabled: bool,
+    url: &'a str,
 }
 
 impl Client {
@@ -72,11 +227,78 @@ impl Client {
 
     /// A builder for a client with other timeouts, user agent or retry policy.
     pub fn builder(base_url: &str, app_token: &str) -> ClientBuilder {
-        let _ = (base_url, app_token);
-        todo!()
+        ClientBuilder {
+            base_url: base_url.to_owned(),
+            app_token: app_token.to_owned(),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            user_agent: concat!("cinnox/", env!("CARGO_PKG_VERSION")).to_owned(),
+            retry: RetryPolicy::default(),
+            proxy_from_env: true,
+        }
+    }
+
+    /// The base URL requests go to: scheme, host and path prefix, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// The retry policy this client follows.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// The URL of `PATCH` for `app_id` and `kind`, the app ID percent-encoded as one path
+    /// segment.
+    ///
+    /// Fails with [`ErrorKind::InvalidArgument`] for an empty app ID, `"."` or `".."`, or a
+    /// slug of [`EventKind::Other`] that is empty or not made of letters, digits, `-`, `.`,
+    /// `_` and `~`.
+    pub fn subscription_url(&self, app_id: &str, kind: &EventKind) -> Result<String> {
+        if app_id.is_empty() {
+            return Err(Error::invalid_argument("the app ID is empty"));
+        }
+        if app_id == "." || app_id == ".." {
+            return Err(Error::invalid_argument(format!(
+                "the app ID {app_id:?} is not a valid path segment"
+            )));
+        }
+        let slug = kind.slug();
+        let slug_ok = !slug.is_empty()
+            && slug != "."
+            && slug != ".."
+            && slug
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+        if !slug_ok {
+            return Err(Error::invalid_argument(format!(
+                "the event slug {:?} is not a valid slug (letters, digits, '-', '.', '_', '~')",
+                truncate_chars(slug, 64)
+            )));
+        }
+        Ok(format!(
+            "{}/v1/api/apps/{}/{}",
+            self.inner.base,
+            utf8_percent_encode(app_id, PATH_SEGMENT),
+            slug
+        ))
     }
 
     /// Create, edit (`enabled = true`) or remove (`enabled = false`) a subscription.
+    ///
+    /// Sends `PATCH {base}/v1/api/apps/{app_id}/{slug}` with the body
+    /// `{"enabled":…,"url":…}` and returns the subscription as CINNOX reports it.
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::InvalidArgument`]: empty app ID, a `url` that is not an absolute
+    ///   `http`/`https` URL, a bad [`EventKind::Other`] slug. Nothing is sent.
+    /// - [`ErrorKind::Api`]: CINNOX answered with an error object; see
+    ///   [`Error::api_code`] and predicates such as [`Error::is_invalid_token`].
+    /// - [`ErrorKind::UnexpectedResponse`]: the answer was not the documented JSON.
+    /// - [`ErrorKind::Transport`], [`ErrorKind::Timeout`]: no answer in time.
+    ///
+    /// Transient failures are retried under the client's [`RetryPolicy`] first.
     pub fn set_subscription(
         &self,
         app_id: &str,
@@ -84,8 +306,37 @@ impl Client {
         enabled: bool,
         url: &str,
     ) -> Result<Subscription> {
-        let _ = (app_id, kind, enabled, url);
-        Err(Error::invalid_argument("not yet"))
+        let target = self.subscription_url(app_id, &kind)?;
+        validate_webhook_url(url)?;
+        let body = serde_json::to_vec(&PatchBody { enabled, url }).map_err(|e| {
+            Error::invalid_argument("the request body could not be encoded").with_source(e)
+        })?;
+
+        let policy = &self.inner.retry;
+        let started = Instant::now();
+        let mut attempt: u32 = 1;
+        loop {
+            let failure = match self.attempt(&target, &body) {
+                Ok(sub) => return Ok(sub),
+                Err(f) => f,
+            };
+            let give_up = |e: Error| {
+                if attempt > 1 {
+                    e.with_context(&format!("(gave up after {attempt} attempts)"))
+                } else {
+                    e
+                }
+            };
+            if !failure.retryable || attempt >= policy.max_attempts {
+                return Err(give_up(failure.error));
+            }
+            let delay = policy.delay_for(attempt, failure.error.retry_after(), random_u64());
+            if started.elapsed().saturating_add(delay) > policy.max_elapsed {
+                return Err(give_up(failure.error));
+            }
+            std::thread::sleep(delay);
+            attempt += 1;
+        }
     }
 
     /// `set_subscription(app_id, kind, true, url)`.
@@ -97,31 +348,649 @@ impl Client {
     pub fn unsubscribe(&self, app_id: &str, kind: EventKind, url: &str) -> Result<Subscription> {
         self.set_subscription(app_id, kind, false, url)
     }
+
+    /// One request and the reading of its answer.
+    fn attempt(&self, target: &str, body: &[u8]) -> std::result::Result<Subscription, Failure> {
+        let inner = &self.inner;
+        let response = inner
+            .agent
+            .patch(target)
+            .header("Authorization", inner.authorization.as_str())
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json")
+            .send(body)
+            .map_err(|e| self.transport_failure(e))?;
+
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+
+        let mut bytes = Vec::new();
+        let mut reader = response
+            .into_body()
+            .into_with_config()
+            .reader()
+            .take(BODY_LIMIT as u64 + 1);
+        if let Err(e) = reader.read_to_end(&mut bytes) {
+            return Err(self.transport_failure(ureq::Error::from(e)));
+        }
+
+        let reply = Reply {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or(""),
+            body: &bytes,
+        };
+        interpret(&reply, &inner.token).map_err(|mut f| {
+            if let Some(delay) = retry_after {
+                f.error = f.error.with_retry_after(delay);
+            }
+            f
+        })
+    }
+
+    /// Classify an error of ureq: no HTTP answer, or a broken one.
+    fn transport_failure(&self, e: ureq::Error) -> Failure {
+        let origin = origin_of(&self.inner.base);
+        let (kind, retryable, what) = match &e {
+            ureq::Error::Timeout(t) => (ErrorKind::Timeout, true, format!("timed out ({t})")),
+            ureq::Error::Io(io)
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                ) =>
+            {
+                (ErrorKind::Timeout, true, format!("timed out ({io})"))
+            }
+            ureq::Error::Io(io) => (ErrorKind::Transport, true, io_description(io)),
+            ureq::Error::HostNotFound => (
+                ErrorKind::Transport,
+                true,
+                "the host name could not be resolved".to_owned(),
+            ),
+            ureq::Error::ConnectionFailed | ureq::Error::ConnectProxyFailed(_) => (
+                ErrorKind::Transport,
+                true,
+                format!("could not connect: {e}"),
+            ),
+            ureq::Error::Protocol(_) => (
+                ErrorKind::Transport,
+                true,
+                format!("the reply was not valid HTTP/1.1 ({e})"),
+            ),
+            ureq::Error::LargeResponseHeader(..) => (
+                ErrorKind::UnexpectedResponse,
+                false,
+                format!("the reply headers are too large ({e})"),
+            ),
+            ureq::Error::BadUri(_)
+            | ureq::Error::Http(_)
+            | ureq::Error::RequireHttpsOnly(_)
+            | ureq::Error::InvalidProxyUrl => (
+                ErrorKind::InvalidArgument,
+                false,
+                format!("the request could not be made ({e})"),
+            ),
+            ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => (
+                ErrorKind::UnexpectedResponse,
+                false,
+                format!("the server redirected ({e})"),
+            ),
+            // TLS failures (certificates, handshake) do not heal by retrying; everything
+            // else left (non-exhaustive) is a transport failure too.
+            _ => (ErrorKind::Transport, false, e.to_string()),
+        };
+        let message = scrub(&format!("{origin}: {what}"), &self.inner.token);
+        Failure {
+            error: Error::new(kind, message).with_source(e),
+            retryable,
+        }
+    }
 }
 
 impl ClientBuilder {
-    /// Connect timeout (default 10 s).
-    pub fn connect_timeout(self, d: Duration) -> Self {
-        let _ = d;
+    /// Connect timeout (default 10 s): DNS, TCP and TLS set-up of one attempt.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
         self
     }
-    /// Overall timeout of one attempt (default 30 s).
-    pub fn timeout(self, d: Duration) -> Self {
-        let _ = d;
+    /// Overall timeout of one attempt (default 30 s), from connecting to the last byte of the
+    /// reply. With retries, a call can take up to `max_attempts` times this plus the delays.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
         self
     }
     /// The `User-Agent` header (default `cinnox/<version>`).
-    pub fn user_agent(self, ua: &str) -> Self {
-        let _ = ua;
+    pub fn user_agent(mut self, ua: &str) -> Self {
+        self.user_agent = ua.to_owned();
         self
     }
-    /// The retry policy (default [`RetryPolicy::default`]).
-    pub fn retry(self, policy: RetryPolicy) -> Self {
-        let _ = policy;
+    /// The retry policy (default [`RetryPolicy::default`]; [`RetryPolicy::none`] turns
+    /// retries off).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+    /// Whether to use a proxy named by the `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY` and
+    /// `NO_PROXY` environment variables (default `true`). `false` always connects directly.
+    pub fn proxy_from_env(mut self, yes: bool) -> Self {
+        self.proxy_from_env = yes;
         self
     }
     /// Validate the settings and build the client.
+    ///
+    /// Fails with [`ErrorKind::InvalidArgument`] when the base URL is not an absolute
+    /// `http`/`https` URL (or carries user info, a query or a fragment), the App Token is
+    /// empty or holds whitespace, control or non-ASCII characters, the user agent is not a
+    /// valid header value, a timeout is zero, or `max_attempts` is 0.
     pub fn build(self) -> Result<Client> {
-        todo!()
+        let base = normalize_base_url(&self.base_url)?;
+        validate_token(&self.app_token)?;
+        if self.user_agent.is_empty() || !self.user_agent.bytes().all(|b| (0x20..0x7f).contains(&b))
+        {
+            return Err(Error::invalid_argument(
+                "the user agent must be non-empty printable ASCII",
+            ));
+        }
+        if self.connect_timeout.is_zero() || self.timeout.is_zero() {
+            return Err(Error::invalid_argument("timeouts must be longer than zero"));
+        }
+        self.retry.validate()?;
+
+        let mut config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(self.connect_timeout))
+            .timeout_global(Some(self.timeout))
+            .user_agent(self.user_agent.as_str())
+            // A redirect would re-send the token elsewhere or drop the PATCH body; report it.
+            .max_redirects(0);
+        if !self.proxy_from_env {
+            config = config.proxy(None);
+        }
+        let agent = config.build().new_agent();
+
+        Ok(Client {
+            inner: Arc::new(Inner {
+                agent,
+                base,
+                authorization: format!("Bearer {}", self.app_token),
+                token: self.app_token,
+                connect_timeout: self.connect_timeout,
+                timeout: self.timeout,
+                user_agent: self.user_agent,
+                retry: self.retry,
+            }),
+        })
+    }
+}
+
+/// An attempt's failure and whether another attempt may heal it.
+struct Failure {
+    error: Error,
+    retryable: bool,
+}
+
+/// An HTTP answer, read in full (up to the limit).
+struct Reply<'a> {
+    status: u16,
+    reason: &'a str,
+    body: &'a [u8],
+}
+
+impl Reply<'_> {
+    fn status_text(&self) -> String {
+        if self.reason.is_empty() {
+            format!("HTTP {}", self.status)
+        } else {
+            format!("HTTP {} {}", self.status, self.reason)
+        }
+    }
+}
+
+/// Read CINNOX's answer: a subscription, an API error, or something unexpected.
+fn interpret(reply: &Reply<'_>, token: &str) -> std::result::Result<Subscription, Failure> {
+    let transient_status = matches!(reply.status, 429 | 502 | 503 | 504);
+    let unexpected = |what: &str| {
+        let message = format!(
+            "{} {what}: {}",
+            reply.status_text(),
+            quote(reply.body, token)
+        );
+        Failure {
+            error: Error::new(ErrorKind::UnexpectedResponse, message)
+                .with_http_status(reply.status),
+            retryable: transient_status,
+        }
+    };
+
+    if reply.body.len() > BODY_LIMIT {
+        return Err(unexpected("with a body larger than 1 MiB"));
+    }
+    if reply.body.iter().all(u8::is_ascii_whitespace) {
+        let message = format!("{} with an empty body", reply.status_text());
+        return Err(Failure {
+            error: Error::new(ErrorKind::UnexpectedResponse, message)
+                .with_http_status(reply.status),
+            retryable: transient_status,
+        });
+    }
+    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(reply.body) else {
+        return Err(unexpected("with a body that is not a JSON object"));
+    };
+
+    let success = (200..300).contains(&reply.status);
+    if success {
+        match map.get("result") {
+            Some(Value::Object(result)) => return read_subscription(result).map_err(unexpected),
+            None | Some(Value::Null) => {}
+            Some(_) => {
+                if api_code_of(&map).is_none_or(|c| c == 0) {
+                    return Err(unexpected("with a \"result\" that is not an object"));
+                }
+            }
+        }
+    }
+    if let Some(code) = api_code_of(&map).filter(|&c| c != 0) {
+        let message = match map.get("message") {
+            Some(Value::String(s)) => scrub(s, token),
+            _ => String::new(),
+        };
+        let never = matches!(
+            code,
+            crate::error::api_code::INVALID_TOKEN
+                | crate::error::api_code::INVALID_APP_ID
+                | crate::error::api_code::PARAMETER_ERROR
+        );
+        let retryable =
+            !never && (transient_status || code == crate::error::api_code::TOO_MANY_REQUESTS);
+        return Err(Failure {
+            error: Error::api(reply.status, code, message),
+            retryable,
+        });
+    }
+    if success {
+        Err(unexpected("without a \"result\" object or an error code"))
+    } else {
+        Err(unexpected("without an error code"))
+    }
+}
+
+/// `result.enabled`, `result.url` and the optional `result.updatedAt`.
+fn read_subscription(
+    result: &serde_json::Map<String, Value>,
+) -> std::result::Result<Subscription, &'static str> {
+    let Some(enabled) = result.get("enabled").and_then(Value::as_bool) else {
+        return Err("with \"result.enabled\" missing or not a boolean");
+    };
+    let Some(url) = result.get("url").and_then(Value::as_str) else {
+        return Err("with \"result.url\" missing or not a string");
+    };
+    let updated_at = match result.get("updatedAt") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err("with \"result.updatedAt\" not a string"),
+    };
+    Ok(Subscription {
+        enabled,
+        url: url.to_owned(),
+        updated_at,
+    })
+}
+
+/// The `code` of an answer: a JSON integer, or a string of digits.
+fn api_code_of(map: &serde_json::Map<String, Value>) -> Option<i64> {
+    match map.get("code")? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The start of a body for an error message: lossy UTF-8, the token scrubbed, at most
+/// [`QUOTE_CHARS`] characters, control characters and quotes escaped, in double quotes.
+fn quote(body: &[u8], token: &str) -> String {
+    // Enough bytes for QUOTE_CHARS characters plus a token that straddles the cut.
+    let window = &body[..body.len().min(QUOTE_CHARS * 4 + token.len())];
+    let text = scrub(&String::from_utf8_lossy(window), token);
+    let mut out = String::with_capacity(QUOTE_CHARS + 8);
+    out.push('"');
+    let mut chars = text.chars();
+    for c in chars.by_ref().take(QUOTE_CHARS) {
+        out.extend(c.escape_debug());
+    }
+    out.push('"');
+    if chars.next().is_some() || window.len() < body.len() {
+        out.push('…');
+    }
+    out
+}
+
+fn truncate_chars(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+/// `text` with every occurrence of the token replaced.
+fn scrub(text: &str, token: &str) -> String {
+    if token.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(token, REDACTED)
+    }
+}
+
+fn io_description(io: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    let what = match io.kind() {
+        K::ConnectionRefused => "connection refused",
+        K::ConnectionReset => "connection reset",
+        K::ConnectionAborted => "connection aborted",
+        K::UnexpectedEof => "the connection closed before the reply was complete",
+        K::BrokenPipe => "the connection closed while sending",
+        K::NotConnected => "not connected",
+        _ => "I/O error",
+    };
+    format!("{what} ({io})")
+}
+
+/// `scheme://authority` of a normalized base URL, for messages.
+fn origin_of(base: &str) -> &str {
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    match base[after_scheme..].find('/') {
+        Some(i) => &base[..after_scheme + i],
+        None => base,
+    }
+}
+
+/// Check a base URL and bring it to `scheme://authority[/prefix]` without a trailing slash.
+fn normalize_base_url(base: &str) -> Result<String> {
+    let uri: Uri = base.parse().map_err(|e| {
+        Error::invalid_argument(format!(
+            "the base URL does not parse as a URL ({e}); expected e.g. https://host/"
+        ))
+    })?;
+    let scheme = uri.scheme_str().map(str::to_ascii_lowercase);
+    let scheme = match scheme.as_deref() {
+        Some(s @ ("http" | "https")) => s.to_owned(),
+        _ => {
+            return Err(Error::invalid_argument(
+                "the base URL must be an absolute http or https URL, e.g. https://host/",
+            ))
+        }
+    };
+    let Some(authority) = uri.authority() else {
+        return Err(Error::invalid_argument("the base URL has no host"));
+    };
+    if authority.as_str().contains('@') {
+        return Err(Error::invalid_argument(
+            "the base URL must not carry user info; the App Token authenticates",
+        ));
+    }
+    if authority.host().is_empty() {
+        return Err(Error::invalid_argument("the base URL has no host"));
+    }
+    if uri.query().is_some() || base.contains('#') {
+        return Err(Error::invalid_argument(
+            "the base URL must not have a query or a fragment",
+        ));
+    }
+    let prefix = uri.path().trim_end_matches('/');
+    Ok(format!("{scheme}://{}{prefix}", authority.as_str()))
+}
+
+fn validate_token(token: &str) -> Result<()> {
+    if token.is_empty() {
+        return Err(Error::invalid_argument("the App Token is empty"));
+    }
+    if !token.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+        return Err(Error::invalid_argument(
+            "the App Token contains whitespace, a control character or a non-ASCII \
+             character, which an HTTP header cannot carry",
+        ));
+    }
+    Ok(())
+}
+
+/// A webhook URL must be an absolute http or https URL with a host.
+fn validate_webhook_url(url: &str) -> Result<()> {
+    let bad = |why: &str| {
+        Error::invalid_argument(format!(
+            "the webhook URL {:?} {why}",
+            truncate_chars(url, 100)
+        ))
+    };
+    if url.is_empty() {
+        return Err(Error::invalid_argument("the webhook URL is empty"));
+    }
+    let uri: Uri = url
+        .parse()
+        .map_err(|_| bad("does not parse as a URL (absolute http or https expected)"))?;
+    match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
+        Some("http" | "https") => {}
+        _ => return Err(bad("is not an absolute http or https URL")),
+    }
+    match uri.authority() {
+        Some(a) if !a.host().is_empty() => Ok(()),
+        _ => Err(bad("has no host")),
+    }
+}
+
+/// `Retry-After` as delta-seconds or an HTTP-date (IMF-fixdate), relative to `now`.
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // An absurdly long number still means "a long time": saturate.
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+    }
+    let at = parse_imf_fixdate(value)?;
+    let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    Some(Duration::from_secs(at.saturating_sub(now)))
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT` as seconds since the Unix epoch.
+fn parse_imf_fixdate(s: &str) -> Option<u64> {
+    let rest = s.split_once(", ")?.1;
+    let mut parts = rest.split(' ');
+    let day: u64 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: i64 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':');
+    let h: u64 = hms.next()?.parse().ok()?;
+    let m: u64 = hms.next()?.parse().ok()?;
+    let sec: u64 = hms.next()?.parse().ok()?;
+    if parts.next()? != "GMT" || parts.next().is_some() || hms.next().is_some() {
+        return None;
+    }
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 || year < 1970 {
+        return None;
+    }
+    // Days from civil (proleptic Gregorian), H. Hinnant's algorithm.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let days = u64::try_from(days).ok()?;
+    Some(days * 86_400 + h * 3600 + m * 60 + sec)
+}
+
+/// A random number for jitter; the clock if the operating system has none to give.
+fn random_u64() -> u64 {
+    getrandom::u64().unwrap_or_else(|_| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() as u64)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(base_ms: u64, max_ms: u64) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(base_ms),
+            max_delay: Duration::from_millis(max_ms),
+            max_elapsed: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn delay_doubles_with_equal_jitter_and_stays_within_bounds() {
+        let p = policy(100, 1_000);
+        for (retry, full) in [
+            (1, 100),
+            (2, 200),
+            (3, 400),
+            (4, 800),
+            (5, 1_000),
+            (40, 1_000),
+        ] {
+            let full = Duration::from_millis(full);
+            assert_eq!(p.delay_for(retry, None, 0), full / 2, "retry {retry}");
+            assert_eq!(
+                p.delay_for(retry, None, u64::MAX),
+                full / 2 + Duration::from_nanos(u64::MAX % (full.as_nanos() as u64 / 2 + 1))
+            );
+            for r in [1u64, 7, 1 << 20, 1 << 40, u64::MAX - 3] {
+                let d = p.delay_for(retry, None, r);
+                assert!(
+                    d >= full / 2 && d <= full,
+                    "retry {retry} random {r}: {d:?}"
+                );
+            }
+        }
+        // The top of the range is reachable.
+        let full = Duration::from_millis(100).as_nanos() as u64;
+        assert_eq!(p.delay_for(1, None, full / 2), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn delay_saturates_instead_of_overflowing() {
+        let p = RetryPolicy {
+            base_delay: Duration::MAX,
+            max_delay: Duration::MAX,
+            ..RetryPolicy::default()
+        };
+        assert!(p.delay_for(u32::MAX, None, u64::MAX) >= Duration::MAX / 2);
+        assert_eq!(policy(0, 0).delay_for(3, None, 99), Duration::ZERO);
+    }
+
+    #[test]
+    fn retry_after_wins_and_is_capped() {
+        let p = policy(100, 1_000);
+        assert_eq!(
+            p.delay_for(1, Some(Duration::from_millis(300)), 5),
+            Duration::from_millis(300)
+        );
+        assert_eq!(
+            p.delay_for(3, Some(Duration::from_secs(3600)), 5),
+            Duration::from_secs(1)
+        );
+        assert_eq!(p.delay_for(3, Some(Duration::ZERO), 5), Duration::ZERO);
+    }
+
+    #[test]
+    fn retry_after_parses_seconds_and_http_dates() {
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_770); // 1994-11-06 08:49:30 GMT
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "soon",
+            "Sun, 06 Nov 1994 08:49:37 CET",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
+        }
+        assert_eq!(parse_imf_fixdate("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            parse_imf_fixdate("Tue, 29 Feb 2000 12:00:00 GMT"),
+            Some(951_825_600)
+        );
+    }
+
+    #[test]
+    fn base_urls_normalize() {
+        for (given, want) in [
+            ("https://h.example", "https://h.example"),
+            ("https://h.example/", "https://h.example"),
+            (
+                "HTTPS://h.example:8443/proxy/",
+                "https://h.example:8443/proxy",
+            ),
+            ("http://127.0.0.1:9/a/b", "http://127.0.0.1:9/a/b"),
+        ] {
+            assert_eq!(normalize_base_url(given).unwrap(), want, "{given}");
+        }
+        for bad in [
+            "",
+            "h.example",
+            "/v1",
+            "ftp://h.example/",
+            "https://",
+            "https://u:p@h.example/",
+            "https://h.example/?x=1",
+            "https://h.example/#f",
+            "https://h example/",
+        ] {
+            let e = normalize_base_url(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad:?}");
+            assert!(!e.to_string().contains("u:p"), "{e}");
+        }
+    }
+
+    #[test]
+    fn quotes_are_bounded_escaped_and_scrubbed() {
+        assert_eq!(
+            quote(b"<html>\r\n</html>", "tok"),
+            "\"<html>\\r\\n</html>\""
+        );
+        let long = "x".repeat(1000);
+        let q = quote(long.as_bytes(), "tok");
+        assert_eq!(q, format!("\"{}\"…", "x".repeat(QUOTE_CHARS)));
+        assert_eq!(quote(b"bad \xff byte", "tok"), "\"bad \u{fffd} byte\"");
+        assert_eq!(
+            quote(b"echo secret-token here", "secret-token"),
+            "\"echo [redacted] here\""
+        );
+    }
+
+    #[test]
+    fn origin_drops_the_path() {
+        assert_eq!(origin_of("https://h.example:1/p/q"), "https://h.example:1");
+        assert_eq!(origin_of("http://h"), "http://h");
     }
 }

@@ -132,6 +132,13 @@ impl Error {
         e
     }
 
+    /// Append `context` to the human message (e.g. "(gave up after 3 attempts)").
+    pub(crate) fn with_context(mut self, context: &str) -> Error {
+        self.message.push(' ');
+        self.message.push_str(context);
+        self
+    }
+
     /// Attach the HTTP status of the answer this error came from.
     pub fn with_http_status(mut self, status: u16) -> Error {
         self.http_status = Some(status);
