@@ -1,0 +1,172 @@
+/* Misuse of the C API must give result codes, never a crash:
+ * - every function with NULL for each pointer argument,
+ * - _free(NULL) for every handle type,
+ * - strings that are not UTF-8.
+ * Prints "misuse ok" and exits 0 when every check holds. */
+#include "cinnox.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int fails = 0;
+static int checks = 0;
+
+#define EXPECT(call, code)                                                                   \
+    do {                                                                                     \
+        cinnox_result r_ = (call);                                                           \
+        checks++;                                                                            \
+        if (r_ != (code)) {                                                                  \
+            printf("FAIL line %d: %s gave %s, wanted %s\n", __LINE__, #call,                 \
+                   cinnox_result_name(r_), cinnox_result_name(code));                         \
+            fails++;                                                                         \
+        } else if (r_ != CINNOX_OK && cinnox_last_error_message()[0] == '\0') {              \
+            printf("FAIL line %d: %s left no message\n", __LINE__, #call);                   \
+            fails++;                                                                         \
+        }                                                                                    \
+    } while (0)
+
+#define CHECK(cond)                                                                          \
+    do {                                                                                     \
+        checks++;                                                                            \
+        if (!(cond)) {                                                                       \
+            printf("FAIL line %d: %s\n", __LINE__, #cond);                                   \
+            fails++;                                                                         \
+        }                                                                                    \
+    } while (0)
+
+#define NUL CINNOX_ERR_NULL_ARGUMENT
+#define INV CINNOX_ERR_INVALID_ARGUMENT
+
+static const char BAD_UTF8[] = {'h', 't', 't', 'p', (char)0xff, (char)0xfe, 0};
+
+static void client_misuse(void) {
+    cinnox_client *c = NULL;
+    cinnox_subscription *s = NULL;
+    const char *u = "http://127.0.0.1:9/hook";
+
+    EXPECT(cinnox_client_new(NULL, "t", &c), NUL);
+    EXPECT(cinnox_client_new("http://127.0.0.1:9", NULL, &c), NUL);
+    EXPECT(cinnox_client_new("http://127.0.0.1:9", "t", NULL), NUL);
+    EXPECT(cinnox_client_new(BAD_UTF8, "t", &c), INV);
+    EXPECT(cinnox_client_new("http://127.0.0.1:9", BAD_UTF8, &c), INV);
+    CHECK(c == NULL);
+    EXPECT(cinnox_client_new("http://127.0.0.1:9", "t", &c), CINNOX_OK);
+    CHECK(c != NULL);
+    CHECK(cinnox_last_error_message()[0] == '\0');
+
+    EXPECT(cinnox_client_set_timeouts(NULL, 1, 1), NUL);
+    EXPECT(cinnox_client_set_retry(NULL, 1, 1, 1, 1), NUL);
+    EXPECT(cinnox_client_set_user_agent(NULL, "ua"), NUL);
+    EXPECT(cinnox_client_set_user_agent(c, NULL), NUL);
+    EXPECT(cinnox_client_set_user_agent(c, BAD_UTF8), INV);
+
+    EXPECT(cinnox_client_set_subscription(NULL, "a", CINNOX_EVENT_KIND_CALL, true, u, &s), NUL);
+    EXPECT(cinnox_client_set_subscription(c, NULL, CINNOX_EVENT_KIND_CALL, true, u, &s), NUL);
+    EXPECT(cinnox_client_set_subscription(c, "a", CINNOX_EVENT_KIND_CALL, true, NULL, &s), NUL);
+    EXPECT(cinnox_client_set_subscription(c, "a", CINNOX_EVENT_KIND_CALL, true, u, NULL), NUL);
+    EXPECT(cinnox_client_set_subscription(c, BAD_UTF8, CINNOX_EVENT_KIND_CALL, true, u, &s), INV);
+    EXPECT(cinnox_client_set_subscription(c, "a", CINNOX_EVENT_KIND_CALL, true, BAD_UTF8, &s), INV);
+    EXPECT(cinnox_client_set_subscription(c, "a", 0, true, u, &s), INV);
+    EXPECT(cinnox_client_set_subscription(c, "a", 10, true, u, &s), INV);
+
+    EXPECT(cinnox_client_set_subscription_slug(NULL, "a", "x-event-sub", true, u, &s), NUL);
+    EXPECT(cinnox_client_set_subscription_slug(c, NULL, "x-event-sub", true, u, &s), NUL);
+    EXPECT(cinnox_client_set_subscription_slug(c, "a", NULL, true, u, &s), NUL);
+    EXPECT(cinnox_client_set_subscription_slug(c, "a", "x-event-sub", true, NULL, &s), NUL);
+    EXPECT(cinnox_client_set_subscription_slug(c, "a", "x-event-sub", true, u, NULL), NUL);
+    EXPECT(cinnox_client_set_subscription_slug(c, "a", BAD_UTF8, true, u, &s), INV);
+
+    EXPECT(cinnox_client_subscribe(NULL, "a", CINNOX_EVENT_KIND_CALL, u, &s), NUL);
+    EXPECT(cinnox_client_subscribe(c, NULL, CINNOX_EVENT_KIND_CALL, u, &s), NUL);
+    EXPECT(cinnox_client_subscribe(c, "a", CINNOX_EVENT_KIND_CALL, NULL, &s), NUL);
+    EXPECT(cinnox_client_subscribe(c, "a", CINNOX_EVENT_KIND_CALL, u, NULL), NUL);
+    EXPECT(cinnox_client_subscribe(c, BAD_UTF8, CINNOX_EVENT_KIND_CALL, u, &s), INV);
+    EXPECT(cinnox_client_unsubscribe(NULL, "a", CINNOX_EVENT_KIND_CALL, u, &s), NUL);
+    EXPECT(cinnox_client_unsubscribe(c, NULL, CINNOX_EVENT_KIND_CALL, u, &s), NUL);
+    EXPECT(cinnox_client_unsubscribe(c, "a", CINNOX_EVENT_KIND_CALL, NULL, &s), NUL);
+    EXPECT(cinnox_client_unsubscribe(c, "a", CINNOX_EVENT_KIND_CALL, u, NULL), NUL);
+    EXPECT(cinnox_client_unsubscribe(c, "a", CINNOX_EVENT_KIND_CALL, BAD_UTF8, &s), INV);
+    CHECK(s == NULL);
+
+    CHECK(cinnox_subscription_enabled(NULL) == false);
+    CHECK(cinnox_subscription_url(NULL) == NULL);
+    CHECK(cinnox_subscription_updated_at(NULL) == NULL);
+    cinnox_client_free(c);
+}
+
+static void event_misuse(void) {
+    static const char body[] = "{\"challenge\":\"abc\"}";
+    cinnox_event *ev = NULL;
+    const uint8_t *reply = NULL;
+    size_t len = 99;
+
+    EXPECT(cinnox_parse(NULL, 0, &ev), NUL);
+    EXPECT(cinnox_parse(NULL, 5, &ev), NUL);
+    EXPECT(cinnox_parse((const uint8_t *)body, sizeof body - 1, NULL), NUL);
+    EXPECT(cinnox_parse((const uint8_t *)"{\"id\":\"\xff\"}", 10, &ev), CINNOX_ERR_BAD_REQUEST);
+    EXPECT(cinnox_parse((const uint8_t *)body, 0, &ev), CINNOX_ERR_BAD_REQUEST);
+    CHECK(ev == NULL);
+
+    CHECK(cinnox_event_get_type(NULL) == CINNOX_EVENT_TYPE_NONE);
+    CHECK(cinnox_event_raw(NULL, &len) == NULL && len == 0);
+    CHECK(cinnox_event_raw(NULL, NULL) == NULL);
+    CHECK(cinnox_event_call(NULL) == NULL);
+    CHECK(cinnox_event_inbound_sms(NULL) == NULL);
+    CHECK(cinnox_event_outbound_sms(NULL) == NULL);
+    CHECK(cinnox_event_other(NULL) == NULL);
+    CHECK(cinnox_event_challenge(NULL) == NULL);
+
+    EXPECT(cinnox_parse((const uint8_t *)body, sizeof body - 1, &ev), CINNOX_OK);
+    CHECK(cinnox_event_raw(ev, NULL) != NULL);
+    EXPECT(cinnox_challenge_reply(NULL, &reply, &len), NUL);
+    EXPECT(cinnox_challenge_reply(ev, NULL, &len), NUL);
+    EXPECT(cinnox_challenge_reply(ev, &reply, NULL), NUL);
+    CHECK(reply == NULL);
+    cinnox_event_free(ev);
+}
+
+static void free_null(void) {
+    cinnox_client_free(NULL);
+    cinnox_subscription_free(NULL);
+    cinnox_event_free(NULL);
+#ifdef CINNOX_TEST_RECEIVER
+    cinnox_receiver_config_free(NULL);
+    cinnox_receiver_free(NULL);
+    cinnox_delivery_free(NULL);
+#endif
+#ifdef CINNOX_TEST_SANDBOX
+    cinnox_sandbox_free(NULL);
+#endif
+}
+
+int main(void) {
+    CHECK(cinnox_version() != NULL && strlen(cinnox_version()) > 0);
+    CHECK(cinnox_last_error_message() != NULL);
+    CHECK(strcmp(cinnox_result_name(CINNOX_OK), "CINNOX_OK") == 0);
+    CHECK(strcmp(cinnox_result_name(12345), "unknown") == 0);
+    client_misuse();
+    event_misuse();
+#ifdef CINNOX_TEST_RECEIVER
+    receiver_misuse();
+#endif
+#ifdef CINNOX_TEST_SANDBOX
+    sandbox_misuse();
+#endif
+    free_null();
+    /* A success clears the last error. */
+    {
+        cinnox_event *ev = NULL;
+        cinnox_parse((const uint8_t *)"x", 1, &ev);
+        CHECK(cinnox_last_error_message()[0] != '\0');
+        cinnox_parse((const uint8_t *)"{}", 2, &ev);
+        CHECK(cinnox_last_error_message()[0] == '\0');
+        CHECK(cinnox_last_error_http_status() == 0 && cinnox_last_error_api_code() == 0);
+        cinnox_event_free(ev);
+    }
+    if (fails) {
+        printf("%d of %d checks failed\n", fails, checks);
+        return 1;
+    }
+    printf("misuse ok: %d checks\n", checks);
+    return 0;
+}
