@@ -22,6 +22,11 @@
 #include <stdint.h>
 
 /**
+ * `timeout_ms` for `cinnox_receiver_recv` that waits without a deadline.
+ */
+#define CINNOX_WAIT_FOREVER UINT32_MAX
+
+/**
  * The result of every fallible function. `CINNOX_OK` (0) is success; the other numbers
  * are stable and are never reused for another meaning. Call
  * `cinnox_last_error_message()` for the detail of a failure.
@@ -187,22 +192,6 @@ typedef uint32_t cinnox_delivery_status;
 #endif // __cplusplus
 
 /**
- * An event family: what a subscription is for, and what family a notification belongs to.
- *
- * The nine families of the CINNOX documentation have variants; [`EventKind::Other`] names a
- * slug this crate does not know yet (CINNOX adds families; a program need not wait for a
- * release of this crate to subscribe to one).
- *
- * ```
- * # use cinnox::EventKind;
- * assert_eq!(EventKind::Call.slug(), "call-event-sub");
- * assert_eq!(EventKind::from_slug("inbound-sms-event-sub"), EventKind::InboundSms);
- * assert_eq!(EventKind::from_slug("fax-event-sub"), EventKind::Other("fax-event-sub".into()));
- * ```
- */
-typedef struct EventKind EventKind;
-
-/**
  * A CINNOX subscription client: the base URL and App Token of one account.
  *
  * Made by `cinnox_client_new`, freed by `cinnox_client_free`. Thread-safe: any number of
@@ -213,11 +202,40 @@ typedef struct EventKind EventKind;
 typedef struct cinnox_client cinnox_client;
 
 /**
+ * One event waiting for the application's answer: call `cinnox_delivery_ack` (HTTP 200)
+ * or `cinnox_delivery_fail` (HTTP 500, so that CINNOX may deliver it again); each consumes
+ * the delivery. `cinnox_delivery_free` on an unanswered delivery fails it. A delivery may
+ * be answered from any thread, and may outlive its receiver (the answer is then lost if
+ * the connection is gone).
+ */
+typedef struct cinnox_delivery cinnox_delivery;
+
+/**
  * A parsed notification or challenge. Made by `cinnox_parse` (free it with
  * `cinnox_event_free`) or lent by a delivery or a handler call (never free those).
  * Immutable: any number of threads may read one event at once.
  */
 typedef struct cinnox_event cinnox_event;
+
+/**
+ * An embedded webhook server (HTTP/1.1 on a socket of its own) that verifies requests,
+ * answers CINNOX's challenges itself and hands events to the application, by
+ * `cinnox_receiver_recv` or by `cinnox_receiver_serve`.
+ *
+ * Made by `cinnox_receiver_new` or `cinnox_receiver_new_with_config`, freed by
+ * `cinnox_receiver_free`. Thread-safe: `recv`, `serve`, `shutdown`, `port` and `stats` may
+ * be called from any threads at once.
+ */
+typedef struct cinnox_receiver cinnox_receiver;
+
+/**
+ * The settings of a receiver: the webhook policy (path, body cap, allowed sources, trusted
+ * proxies, duplicate window) and the server settings (timeouts, connection cap, shutdown
+ * grace). Made by `cinnox_receiver_config_new`, used (copied) by
+ * `cinnox_receiver_new_with_config`, freed by `cinnox_receiver_config_free`. Not
+ * thread-safe: do not change one config from two threads at once.
+ */
+typedef struct cinnox_receiver_config cinnox_receiver_config;
 
 /**
  * A subscription as CINNOX reported it. Made by `cinnox_client_set_subscription` and its
@@ -377,6 +395,80 @@ typedef struct cinnox_other_event {
    */
   const char *id;
 } cinnox_other_event;
+
+/**
+ * The handler of `cinnox_receiver_serve`: return 0 when the event was handled (the
+ * receiver answers 200), anything else when it failed (500, so CINNOX may deliver it
+ * again). `event` is lent for the duration of the call only: copy what you keep, never
+ * free it.
+ */
+typedef int (*cinnox_handler)(void *userdata, const struct cinnox_event *event);
+
+/**
+ * Counters of what a receiver did, filled by `cinnox_receiver_stats`.
+ */
+typedef struct cinnox_receiver_stats {
+  /**
+   * Requests handled.
+   */
+  uint64_t requests;
+  /**
+   * Challenges answered.
+   */
+  uint64_t challenges;
+  /**
+   * Events handed to the application.
+   */
+  uint64_t events;
+  /**
+   * Events answered 200 by the application.
+   */
+  uint64_t acks;
+  /**
+   * Events answered 500.
+   */
+  uint64_t fails;
+  /**
+   * Redeliveries answered 200 without reaching the application.
+   */
+  uint64_t duplicates;
+  /**
+   * Requests answered 404: wrong path.
+   */
+  uint64_t refused_not_found;
+  /**
+   * Requests answered 405: not POST.
+   */
+  uint64_t refused_method;
+  /**
+   * Requests answered 413: body too large.
+   */
+  uint64_t refused_too_large;
+  /**
+   * Requests answered 415: not JSON.
+   */
+  uint64_t refused_media_type;
+  /**
+   * Requests answered 403: source not allowed.
+   */
+  uint64_t refused_forbidden;
+  /**
+   * Requests answered 400: unreadable body.
+   */
+  uint64_t refused_bad_request;
+  /**
+   * Handler calls that failed by panicking (only Rust handlers can).
+   */
+  uint64_t handler_panics;
+  /**
+   * Connections refused because of the connection cap.
+   */
+  uint64_t refused_connections;
+  /**
+   * Connections cut off by the read deadline.
+   */
+  uint64_t read_timeouts;
+} cinnox_receiver_stats;
 
 /**
  * Call start and call end (`call-event-sub`).
@@ -625,6 +717,167 @@ const char *cinnox_event_challenge(const struct cinnox_event *ev);
  * success. Thread-safe.
  */
 cinnox_result cinnox_challenge_reply(const struct cinnox_event *ev, const uint8_t **body, size_t *body_len);
+
+/**
+ * Make a receiver config answering only on `path` (e.g. `"/cinnox/<secret>"`), with the
+ * defaults: body cap 64 KiB, every source allowed, no trusted proxy, duplicate window
+ * 10 minutes, read timeout 10 s, idle timeout 30 s, 256 connections, shutdown grace 5 s.
+ *
+ * `path` is copied. On success `*out` is a new config the caller owns and frees with
+ * `cinnox_receiver_config_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
+ * `CINNOX_ERR_INVALID_ARGUMENT` when `path` is not UTF-8.
+ */
+cinnox_result cinnox_receiver_config_new(const char *path, struct cinnox_receiver_config **out);
+
+/**
+ * Free a receiver config. NULL does nothing. Receivers made from it are not affected.
+ */
+void cinnox_receiver_config_free(struct cinnox_receiver_config *config);
+
+/**
+ * The largest body accepted, in bytes (default 65536); a larger one gets 413.
+ * `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+ */
+cinnox_result cinnox_receiver_config_set_max_body(struct cinnox_receiver_config *config, size_t bytes);
+
+/**
+ * Accept requests only from the network `cidr` (text such as `"10.0.0.0/8"` or
+ * `"::1/128"`, copied); may be called several times. Until it is called, every source is
+ * allowed. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer, `CINNOX_ERR_INVALID_ARGUMENT`
+ * for text that is not UTF-8 or not a CIDR (the config is then unchanged).
+ */
+cinnox_result cinnox_receiver_config_allow_source(struct cinnox_receiver_config *config, const char *cidr);
+
+/**
+ * Trust `X-Forwarded-For` from peers in the network `cidr` (copied); may be called several
+ * times. Errors as for `cinnox_receiver_config_allow_source`.
+ */
+cinnox_result cinnox_receiver_config_trust_proxy(struct cinnox_receiver_config *config, const char *cidr);
+
+/**
+ * How long a delivered event is remembered so that a redelivery is answered 200 without
+ * reaching the application again, in milliseconds (default 600000); 0 turns duplicate
+ * detection off. `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+ */
+cinnox_result cinnox_receiver_config_set_dedup_window(struct cinnox_receiver_config *config, uint32_t window_ms);
+
+/**
+ * How many events are remembered for duplicate detection at most (default 10000).
+ * `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+ */
+cinnox_result cinnox_receiver_config_set_dedup_capacity(struct cinnox_receiver_config *config, size_t entries);
+
+/**
+ * The server settings, in milliseconds: the longest wait for any read of a request
+ * (default 10000), how long an idle keep-alive connection is kept (default 30000), and how
+ * long `shutdown` lets deliveries in flight finish (default 5000). 0 keeps the current
+ * value. `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+ */
+cinnox_result cinnox_receiver_config_set_timeouts(struct cinnox_receiver_config *config, uint32_t read_timeout_ms, uint32_t idle_timeout_ms, uint32_t shutdown_grace_ms);
+
+/**
+ * Open connections at most (default 256); beyond it new ones are refused at once. 0 is
+ * invalid. `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+ */
+cinnox_result cinnox_receiver_config_set_max_connections(struct cinnox_receiver_config *config, size_t connections);
+
+/**
+ * Start a receiver listening on `bind_addr` (e.g. `"127.0.0.1:8080"`, or port 0 for any
+ * free port; see `cinnox_receiver_port`) that answers only on `path`, with the default
+ * settings of `cinnox_receiver_config_new`. It starts accepting at once: challenges are
+ * answered from then on, events wait for `recv` or `serve`.
+ *
+ * Both strings are copied. On success `*out` is a new receiver the caller owns and frees
+ * with `cinnox_receiver_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
+ * `CINNOX_ERR_INVALID_ARGUMENT` for non-UTF-8 text or an address that does not parse,
+ * `CINNOX_ERR_IO` when the address cannot be bound.
+ */
+cinnox_result cinnox_receiver_new(const char *bind_addr, const char *path, struct cinnox_receiver **out);
+
+/**
+ * `cinnox_receiver_new` with the settings of `config`, which is copied (it may be freed or
+ * reused once this returns). Errors as for `cinnox_receiver_new`.
+ */
+cinnox_result cinnox_receiver_new_with_config(const char *bind_addr, const struct cinnox_receiver_config *config, struct cinnox_receiver **out);
+
+/**
+ * The port the receiver listens on (useful after binding port 0); 0 when `rx` is NULL.
+ * Thread-safe.
+ */
+uint16_t cinnox_receiver_port(const struct cinnox_receiver *rx);
+
+/**
+ * Wait for the next event, at most `timeout_ms` milliseconds (`CINNOX_WAIT_FOREVER` for
+ * no deadline). On success `*out` is a new delivery the caller owns: answer it with
+ * `cinnox_delivery_ack` or `cinnox_delivery_fail`. `CINNOX_ERR_TIMEOUT` when no event came
+ * in time, `CINNOX_ERR_CLOSED` once the receiver is shut down, `CINNOX_ERR_NULL_ARGUMENT`
+ * for a NULL pointer; `*out` is written only on success. Thread-safe: several threads may
+ * wait at once, each event goes to one of them.
+ */
+cinnox_result cinnox_receiver_recv(const struct cinnox_receiver *rx, uint32_t timeout_ms, struct cinnox_delivery **out);
+
+/**
+ * Run `handler(userdata, event)` for every event on `workers` threads of the library's own
+ * (at least 1), until the receiver is shut down; then return `CINNOX_OK`. Blocks the
+ * calling thread meanwhile.
+ *
+ * Threads: the handler runs on the worker threads, never on the calling thread; with
+ * `workers` > 1 it is called concurrently, so `userdata` must be safe to use from several
+ * threads at once. The `event` is lent for the call only. Return 0 to acknowledge (HTTP
+ * 200), anything else to fail the delivery (HTTP 500, so CINNOX may deliver it again).
+ * Stop it with `cinnox_receiver_shutdown` from another thread (or from the handler), or
+ * with `cinnox_receiver_free`; no handler call runs after `serve` returns.
+ *
+ * `CINNOX_ERR_NULL_ARGUMENT` when `rx` or `handler` is NULL (`userdata` may be NULL),
+ * `CINNOX_ERR_CLOSED` when the receiver was already shut down.
+ */
+cinnox_result cinnox_receiver_serve(const struct cinnox_receiver *rx, size_t workers, cinnox_handler handler, void *userdata);
+
+/**
+ * Shut the receiver down: stop accepting, let deliveries in flight finish (up to the
+ * shutdown grace), wake every `recv` (which then gives `CINNOX_ERR_CLOSED`) and make
+ * `serve` return. Returns at once; idempotent. Thread-safe: callable from any thread,
+ * including a handler, but not from a signal handler. `CINNOX_ERR_NULL_ARGUMENT` when `rx`
+ * is NULL.
+ */
+cinnox_result cinnox_receiver_shutdown(const struct cinnox_receiver *rx);
+
+/**
+ * Fill `*out` with a snapshot of the receiver's counters. `CINNOX_ERR_NULL_ARGUMENT` when
+ * a pointer is NULL. Thread-safe.
+ */
+cinnox_result cinnox_receiver_stats(const struct cinnox_receiver *rx, struct cinnox_receiver_stats *out);
+
+/**
+ * Shut the receiver down, wait until every `recv` and `serve` on it has returned (so no
+ * handler runs after this returns), and free it. NULL does nothing. Deliveries already
+ * taken stay valid and must still be answered or freed. No other call may start on `rx`
+ * once this is called.
+ */
+void cinnox_receiver_free(struct cinnox_receiver *rx);
+
+/**
+ * The event of a delivery, lent by it: valid until the delivery is answered or freed;
+ * never free it. NULL when `d` is NULL. Thread-safe.
+ */
+const struct cinnox_event *cinnox_delivery_event(const struct cinnox_delivery *d);
+
+/**
+ * Answer the delivery 200 (handled) and free it: `d` and its event are invalid afterwards.
+ * `CINNOX_ERR_NULL_ARGUMENT` when `d` is NULL.
+ */
+cinnox_result cinnox_delivery_ack(struct cinnox_delivery *d);
+
+/**
+ * Answer the delivery 500 (failed, so CINNOX may deliver it again) and free it: `d` and
+ * its event are invalid afterwards. `CINNOX_ERR_NULL_ARGUMENT` when `d` is NULL.
+ */
+cinnox_result cinnox_delivery_fail(struct cinnox_delivery *d);
+
+/**
+ * Free a delivery without answering it: it is failed (HTTP 500). NULL does nothing.
+ */
+void cinnox_delivery_free(struct cinnox_delivery *d);
 
 #ifdef __cplusplus
 }  // extern "C"

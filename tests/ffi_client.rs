@@ -9,7 +9,11 @@ use client::{MockCinnox, Scripted};
 
 fn script() -> Vec<Scripted> {
     vec![
-        Scripted::success(true, "http://127.0.0.1:9/hook", Some("2022-11-07T00:00:00.000Z")),
+        Scripted::success(
+            true,
+            "http://127.0.0.1:9/hook",
+            Some("2022-11-07T00:00:00.000Z"),
+        ),
         Scripted::success(false, "http://127.0.0.1:9/hook", None),
         Scripted::api_error(400, 6_452_000, "invalid token"),
         Scripted::raw(502, b"<html><body>Bad Gateway</body></html>"),
@@ -52,7 +56,10 @@ fn check(stdout: &str, mock: &MockCinnox) {
     assert_eq!(reqs.len(), 4, "the rejected calls sent nothing");
     assert_eq!(reqs[0].method, "PATCH");
     assert_eq!(reqs[0].path, "/v1/api/apps/app-1/call-event-sub");
-    assert_eq!(reqs[0].header("authorization"), Some("Bearer secret-token-123"));
+    assert_eq!(
+        reqs[0].header("authorization"),
+        Some("Bearer secret-token-123")
+    );
     assert_eq!(reqs[0].header("user-agent"), Some("client-test/1"));
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(reqs[0].body_text()).unwrap(),

@@ -42,3 +42,39 @@ fn header_compiles_as_c99_and_cpp17_without_warnings() {
     let exe = ffi::compile_cpp(&[cpp.as_path()], &dir.join("header_cpp"));
     ffi::run(&exe, &[], &[]).success();
 }
+
+/// Every name the header declares is in the `cinnox_` / `CINNOX_` namespace: nothing of the
+/// Rust API leaks into C.
+#[test]
+fn header_declares_only_prefixed_names() {
+    let header =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/cinnox.h"))
+            .unwrap();
+    let mut in_comment = false;
+    for line in header.lines() {
+        let t = line.trim();
+        if t.starts_with("/*") {
+            in_comment = !t.contains("*/");
+            continue;
+        }
+        if in_comment {
+            in_comment = !t.contains("*/");
+            continue;
+        }
+        let name = if let Some(rest) = t.strip_prefix("#define ") {
+            rest.split_whitespace().next()
+        } else if let Some(rest) = t.strip_prefix("typedef struct ") {
+            rest.split_whitespace().next()
+        } else if let Some(rest) = t.strip_prefix("enum ") {
+            rest.split_whitespace().next()
+        } else {
+            None
+        };
+        if let Some(name) = name {
+            assert!(
+                name.starts_with("cinnox_") || name.starts_with("CINNOX_"),
+                "{name} leaks into cinnox.h"
+            );
+        }
+    }
+}
