@@ -1,11 +1,81 @@
 //! Typed CINNOX notifications: `parse(bytes) -> Incoming { Challenge | Event }`.
 //!
-//! SKELETON: the types are the contract other modules build on; the parser is filled in by
-//! the event work (issue 3). Field types may gain, not lose.
+//! [`parse`] reads a notification body in one pass and classifies it:
+//!
+//! | body | result |
+//! |---|---|
+//! | `{"challenge": "…"}` and no known event field | [`Incoming::Challenge`] |
+//! | `message.status` (or top-level `status`) `"CallStart"` / `"CallEnd"` | [`Payload::CallStart`] / [`Payload::CallEnd`] |
+//! | `eventDescription: "Inbound SMS"`, or `senderNumber` / `recipientNumber` | [`Payload::InboundSms`] |
+//! | `Type: "tdr"`, or no `Type` and `TransactionID` / `RecipientNumber` | [`Payload::OutboundSms`] |
+//! | any other JSON object | [`Payload::Other`] |
+//!
+//! # Reading rules
+//!
+//! - Call events are read with or without the `{"type":"message","message":{…}}` envelope.
+//!   `callees` may be one object or an array of objects (non-object elements are skipped).
+//! - Phone numbers (`number`, `senderNumber`, `recipientNumber`, `RecipientNumber`) and
+//!   `ResponseCode` may be JSON strings or JSON numbers. They are kept as text exactly as
+//!   sent: a string keeps its `+` and leading zeros; a number is written as its integer
+//!   digits without fraction or exponent (`8.5298765432e10` gives `"85298765432"`). A number
+//!   that is not an exact integer (`1.5`, `1e-3`) is an [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest) error,
+//!   never a rounded value; so is one that would need more than 64 digits.
+//! - Other text fields (`id`, `serviceId`, …) sent as JSON numbers are kept as the number's
+//!   text as sent. A text field holding `true`, `false`, an object or an array is `None` in
+//!   the typed view (the raw body still has it); `null` is `None`.
+//! - Status-like fields are enums whose `Other(String)` keeps unknown text, so an unknown
+//!   status never fails: an unknown `message.status` makes the whole event
+//!   [`Payload::Other`], an unknown `Status` of a delivery report is
+//!   [`DeliveryStatus::Other`].
+//! - Unknown fields are ignored in the typed view and kept in [`Event::raw`].
+//!
+//! # Challenge or event
+//!
+//! A body with a string `challenge` is a challenge only when it has no other field this
+//! module knows (`type`, `message`, or any field of the three flat shapes); unknown extra
+//! fields do not change that. A body that has a `challenge` *and* event fields is an
+//! **event** (the other families of the CINNOX documentation show a `challenge` field beside
+//! `message` in ordinary notifications); the `challenge` stays in the raw body. Answering
+//! such a body as a challenge would acknowledge, and so lose, an event; delivering it as an
+//! event at worst fails a verification, which the subscribing call reports loudly. A
+//! `challenge` that is not a string does not make a challenge.
+//!
+//! # Refusals
+//!
+//! Every refusal is an [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest) error whose message says what and where
+//! (line and column, 1-based, columns counted in bytes):
+//!
+//! - an empty body, a body that is not valid UTF-8, invalid JSON, trailing characters;
+//! - a JSON value that is not an object;
+//! - objects and arrays nested deeper than [`MAX_DEPTH`] levels, anywhere in the body,
+//!   including fields this module ignores;
+//! - a typed string field with an invalid escape (a lone surrogate);
+//! - a duplicate known field, where the duplicates disagree on the kind of event
+//!   (otherwise the body becomes [`Payload::Other`]);
+//! - a phone number or `ResponseCode` that is a non-integral JSON number.
 
-use crate::{EventKind, Result};
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::OnceLock;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::{Error, EventKind, Result};
+
+/// The deepest nesting of JSON objects and arrays [`parse`] accepts; the top-level object
+/// counts as level 1. Deeper bodies are refused with [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest), also when
+/// the deep part is in a field the typed view ignores.
+pub const MAX_DEPTH: usize = 64;
+
+/// The longest integer text a JSON-number phone number or `ResponseCode` may expand to.
+const MAX_NUMBER_DIGITS: usize = 64;
 
 /// What arrived on the webhook: a URL-verification challenge or a notification.
+// An `Event` is a few hundred bytes; moving it is cheaper than boxing it on every parse.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Incoming {
     /// `{"challenge": "…"}`: answer with [`challenge_reply`].
@@ -19,6 +89,8 @@ pub enum Incoming {
 pub struct Event {
     raw: Box<[u8]>,
     payload: Payload,
+    kind: Option<EventKind>,
+    key: OnceLock<DedupKey>,
 }
 
 /// The typed view of a notification.
@@ -68,6 +140,23 @@ pub enum EventDescription {
     Other(String),
 }
 
+impl EventDescription {
+    /// The text as sent.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventDescription::InboundSms => "Inbound SMS",
+            EventDescription::Other(s) => s,
+        }
+    }
+
+    fn from_text(s: Cow<'_, str>) -> EventDescription {
+        match &*s {
+            "Inbound SMS" => EventDescription::InboundSms,
+            _ => EventDescription::Other(s.into_owned()),
+        }
+    }
+}
+
 /// `contentType` of an inbound SMS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContentType {
@@ -75,6 +164,23 @@ pub enum ContentType {
     Text,
     /// Any other text, kept.
     Other(String),
+}
+
+impl ContentType {
+    /// The text as sent.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ContentType::Text => "Text",
+            ContentType::Other(s) => s,
+        }
+    }
+
+    fn from_text(s: Cow<'_, str>) -> ContentType {
+        match &*s {
+            "Text" => ContentType::Text,
+            _ => ContentType::Other(s.into_owned()),
+        }
+    }
 }
 
 /// An inbound SMS (seed 001); every field `None` when absent.
@@ -113,6 +219,31 @@ pub enum DeliveryStatus {
     Other(String),
 }
 
+impl DeliveryStatus {
+    /// The text as sent.
+    pub fn as_str(&self) -> &str {
+        match self {
+            DeliveryStatus::Queued => "Queued",
+            DeliveryStatus::Submitted => "Submitted",
+            DeliveryStatus::Delivered => "Delivered",
+            DeliveryStatus::Undelivered => "Undelivered",
+            DeliveryStatus::Rejected => "Rejected",
+            DeliveryStatus::Other(s) => s,
+        }
+    }
+
+    fn from_text(s: Cow<'_, str>) -> DeliveryStatus {
+        match &*s {
+            "Queued" => DeliveryStatus::Queued,
+            "Submitted" => DeliveryStatus::Submitted,
+            "Delivered" => DeliveryStatus::Delivered,
+            "Undelivered" => DeliveryStatus::Undelivered,
+            "Rejected" => DeliveryStatus::Rejected,
+            _ => DeliveryStatus::Other(s.into_owned()),
+        }
+    }
+}
+
 /// An outbound SMS delivery report, "TDR" (seed 002); every field `None` when absent.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DeliveryReport {
@@ -148,6 +279,16 @@ pub struct OtherEvent {
 }
 
 /// The identity of a notification, so that a redelivery can be recognised.
+///
+/// The text is `family|id|status`, with `|` and `\` inside a component escaped by a `\`:
+///
+/// - call events: `call|<message.id>|CallStart` (or `CallEnd`);
+/// - inbound SMS: `inbound-sms|<id>|<eventDescription>`;
+/// - delivery reports: `outbound-sms|<TransactionID>|<Status>`;
+/// - anything else: `other:<family>|<id>|<status>`, empty components where absent.
+///
+/// Where a notification has no id, the id component is `#` and a 64-bit FNV-1a hash of the
+/// exact raw body in hex, so the same bytes delivered again give the same key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DedupKey(String);
 
@@ -155,6 +296,12 @@ impl DedupKey {
     /// The key as text (`family|id|status`).
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl fmt::Display for DedupKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -168,23 +315,916 @@ impl Event {
         &self.payload
     }
     /// The family this notification belongs to, when it can be told.
+    ///
+    /// Typed payloads give their family. A [`Payload::Other`] is [`EventKind::Call`] when it
+    /// has call fields (`caller`, `callees`) or a status starting with `Call` (an unknown call
+    /// status), and `None` otherwise.
     pub fn kind(&self) -> Option<EventKind> {
-        todo!()
+        self.kind.clone()
     }
-    /// The identity of this notification.
+    /// The identity of this notification (see [`DedupKey`]).
     pub fn dedup_key(&self) -> DedupKey {
-        todo!()
+        self.dedup_key_ref().clone()
+    }
+    /// The identity of this notification, borrowed (computed once, then kept).
+    pub fn dedup_key_ref(&self) -> &DedupKey {
+        self.key.get_or_init(|| self.compute_key())
+    }
+    /// The status text of the notification, when it has one (`CallStart`, `Delivered`, the
+    /// status of an [`OtherEvent`]; `None` for an inbound SMS).
+    pub fn status(&self) -> Option<&str> {
+        match &self.payload {
+            Payload::CallStart(_) => Some("CallStart"),
+            Payload::CallEnd(_) => Some("CallEnd"),
+            Payload::InboundSms(_) => None,
+            Payload::OutboundSms(r) => r.status.as_ref().map(DeliveryStatus::as_str),
+            Payload::Other(o) => o.status.as_deref(),
+        }
+    }
+    /// The id of the notification, when it has one (call ID, SMS id, TDR transaction ID).
+    pub fn id(&self) -> Option<&str> {
+        match &self.payload {
+            Payload::CallStart(c) | Payload::CallEnd(c) => c.id.as_deref(),
+            Payload::InboundSms(s) => s.id.as_deref(),
+            Payload::OutboundSms(r) => r.transaction_id.as_deref(),
+            Payload::Other(o) => o.id.as_deref(),
+        }
+    }
+
+    fn compute_key(&self) -> DedupKey {
+        let (family, id, status): (Cow<'_, str>, Option<&str>, &str) = match &self.payload {
+            Payload::CallStart(c) => ("call".into(), c.id.as_deref(), "CallStart"),
+            Payload::CallEnd(c) => ("call".into(), c.id.as_deref(), "CallEnd"),
+            Payload::InboundSms(s) => (
+                "inbound-sms".into(),
+                s.id.as_deref(),
+                s.event_description
+                    .as_ref()
+                    .map(EventDescription::as_str)
+                    .unwrap_or(""),
+            ),
+            Payload::OutboundSms(r) => (
+                "outbound-sms".into(),
+                r.transaction_id.as_deref(),
+                r.status.as_ref().map(DeliveryStatus::as_str).unwrap_or(""),
+            ),
+            Payload::Other(o) => (
+                format!("other:{}", o.family.as_deref().unwrap_or("")).into(),
+                o.id.as_deref(),
+                o.status.as_deref().unwrap_or(""),
+            ),
+        };
+        let mut key = String::with_capacity(family.len() + status.len() + 40);
+        push_escaped(&mut key, &family);
+        key.push('|');
+        match id {
+            Some(id) => push_escaped(&mut key, id),
+            None => {
+                use std::fmt::Write;
+                let _ = write!(key, "#{:016x}", fnv1a(&self.raw));
+            }
+        }
+        key.push('|');
+        push_escaped(&mut key, status);
+        DedupKey(key)
     }
 }
+
+fn push_escaped(out: &mut String, s: &str) {
+    if !s.contains(['|', '\\']) {
+        out.push_str(s);
+        return;
+    }
+    for c in s.chars() {
+        if c == '|' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+// ---------------------------------------------------------------------------------------
+// The wire superset: every known field of every shape, borrowed from the body.
+
+type Raw<'a> = Option<&'a RawValue>;
+
+#[derive(serde::Deserialize)]
+struct Wire<'a> {
+    #[serde(borrow)]
+    challenge: Raw<'a>,
+    #[serde(rename = "type", borrow)]
+    type_: Raw<'a>,
+    #[serde(borrow)]
+    message: Option<Obj<Msg<'a>>>,
+
+    // Call events without the envelope.
+    #[serde(borrow)]
+    id: Raw<'a>,
+    #[serde(borrow)]
+    status: Raw<'a>,
+    #[serde(rename = "serviceId", borrow)]
+    service_id: Raw<'a>,
+    #[serde(borrow)]
+    caller: Option<Obj<WireParty<'a>>>,
+    #[serde(borrow)]
+    callees: Option<Callees<'a>>,
+
+    // Inbound SMS.
+    #[serde(rename = "eventDescription", borrow)]
+    event_description: Raw<'a>,
+    #[serde(rename = "senderNumber", borrow)]
+    sender_number: Raw<'a>,
+    #[serde(rename = "recipientNumber", borrow)]
+    recipient_number: Raw<'a>,
+    #[serde(rename = "receiveTime", borrow)]
+    receive_time: Raw<'a>,
+    #[serde(rename = "contentType", borrow)]
+    content_type: Raw<'a>,
+    #[serde(borrow)]
+    content: Raw<'a>,
+
+    // Outbound SMS delivery report.
+    #[serde(rename = "Type", borrow)]
+    tdr_type: Raw<'a>,
+    #[serde(rename = "AppID", borrow)]
+    app_id: Raw<'a>,
+    #[serde(rename = "ServiceID", borrow)]
+    tdr_service_id: Raw<'a>,
+    #[serde(rename = "TransactionID", borrow)]
+    transaction_id: Raw<'a>,
+    #[serde(rename = "RecipientNumber", borrow)]
+    tdr_recipient_number: Raw<'a>,
+    #[serde(rename = "RecipientCountry", borrow)]
+    recipient_country: Raw<'a>,
+    #[serde(rename = "ResponseCode", borrow)]
+    response_code: Raw<'a>,
+    #[serde(rename = "Status", borrow)]
+    tdr_status: Raw<'a>,
+    #[serde(rename = "Exception", borrow)]
+    exception: Raw<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct Msg<'a> {
+    #[serde(borrow)]
+    id: Raw<'a>,
+    #[serde(borrow)]
+    status: Raw<'a>,
+    #[serde(rename = "serviceId", borrow)]
+    service_id: Raw<'a>,
+    #[serde(borrow)]
+    caller: Option<Obj<WireParty<'a>>>,
+    #[serde(borrow)]
+    callees: Option<Callees<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct WireParty<'a> {
+    #[serde(borrow)]
+    eid: Raw<'a>,
+    #[serde(borrow)]
+    number: Raw<'a>,
+}
+
+/// The fields the fallback reading looks for when the typed reading failed on a valid
+/// JSON object (a duplicate field, a number out of range where an object was expected).
+#[derive(serde::Deserialize)]
+struct Loose<'a> {
+    #[serde(rename = "type", borrow)]
+    type_: Raw<'a>,
+    #[serde(rename = "Type", borrow)]
+    tdr_type: Raw<'a>,
+    #[serde(rename = "eventDescription", borrow)]
+    event_description: Raw<'a>,
+    #[serde(borrow)]
+    status: Raw<'a>,
+    #[serde(rename = "Status", borrow)]
+    tdr_status: Raw<'a>,
+    #[serde(borrow)]
+    id: Raw<'a>,
+    #[serde(rename = "TransactionID", borrow)]
+    transaction_id: Raw<'a>,
+    #[serde(borrow)]
+    message: Raw<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct LooseMsg<'a> {
+    #[serde(borrow)]
+    status: Raw<'a>,
+    #[serde(borrow)]
+    id: Raw<'a>,
+}
+
+/// A value expected to be an object; anything else is read past and remembered as `Not`.
+enum Obj<T> {
+    Obj(T),
+    Not,
+}
+
+impl<T> Obj<T> {
+    fn get(&self) -> Option<&T> {
+        match self {
+            Obj::Obj(t) => Some(t),
+            Obj::Not => None,
+        }
+    }
+}
+
+struct ObjVisitor<T>(PhantomData<T>);
+
+macro_rules! not_an_object {
+    ($($name:ident: $t:ty),*) => {
+        $(fn $name<E: de::Error>(self, _: $t) -> std::result::Result<Self::Value, E> {
+            Ok(Obj::Not)
+        })*
+    };
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjVisitor<T> {
+    type Value = Obj<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Self::Value, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(Obj::Obj)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Obj::Not)
+    }
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(Obj::Not)
+    }
+    not_an_object!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(ObjVisitor(PhantomData))
+    }
+}
+
+/// `callees`: one object, or an array of objects (other elements skipped), or neither.
+enum Callees<'a> {
+    One(WireParty<'a>),
+    Many(Vec<WireParty<'a>>),
+    Not,
+}
+
+struct CalleesVisitor;
+
+impl<'de> Visitor<'de> for CalleesVisitor {
+    type Value = Callees<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Self::Value, A::Error> {
+        WireParty::deserialize(MapAccessDeserializer::new(map)).map(Callees::One)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut parties = Vec::new();
+        while let Some(p) = seq.next_element::<Obj<WireParty<'de>>>()? {
+            if let Obj::Obj(p) = p {
+                parties.push(p);
+            }
+        }
+        Ok(Callees::Many(parties))
+    }
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(Callees::Not)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
+        Ok(Callees::Not)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Self::Value, E> {
+        Ok(Callees::Not)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Self::Value, E> {
+        Ok(Callees::Not)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
+        Ok(Callees::Not)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<Self::Value, E> {
+        Ok(Callees::Not)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Callees<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(CalleesVisitor)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading field values.
+
+/// The body being parsed, for positions in error messages.
+struct Body<'a> {
+    text: &'a str,
+}
+
+impl<'a> Body<'a> {
+    /// Line and column (1-based, bytes) of the byte at `offset`.
+    fn position(&self, offset: usize) -> (usize, usize) {
+        position(self.text.as_bytes(), offset)
+    }
+
+    fn where_is(&self, raw: &RawValue) -> (usize, usize) {
+        let offset = (raw.get().as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
+        self.position(offset)
+    }
+
+    /// A text field: a string decoded, a number as its text, `None` for anything else.
+    fn text(&self, raw: Raw<'a>, field: &str) -> Result<Option<Cow<'a, str>>> {
+        let Some(raw) = raw else { return Ok(None) };
+        let s = raw.get();
+        match s.as_bytes().first() {
+            Some(b'"') => self.string(raw, field).map(Some),
+            Some(b'-' | b'0'..=b'9') => Ok(Some(Cow::Borrowed(s))),
+            _ => Ok(None),
+        }
+    }
+
+    fn owned(&self, raw: Raw<'a>, field: &str) -> Result<Option<String>> {
+        Ok(self.text(raw, field)?.map(Cow::into_owned))
+    }
+
+    /// A phone number or code: a string decoded, a number as exact integer digits.
+    fn number(&self, raw: Raw<'a>, field: &str) -> Result<Option<String>> {
+        let Some(raw) = raw else { return Ok(None) };
+        let s = raw.get();
+        match s.as_bytes().first() {
+            Some(b'"') => self.string(raw, field).map(|c| Some(c.into_owned())),
+            Some(b'-' | b'0'..=b'9') => match integer_text(s) {
+                Some(digits) => Ok(Some(digits.into_owned())),
+                None => {
+                    let (line, col) = self.where_is(raw);
+                    Err(Error::bad_request(format!(
+                        "field `{field}` at line {line} column {col}: the number {} is not an \
+                         exact integer of at most {MAX_NUMBER_DIGITS} digits",
+                        shorten(s)
+                    )))
+                }
+            },
+            _ => Ok(None),
+        }
+    }
+
+    fn string(&self, raw: &'a RawValue, field: &str) -> Result<Cow<'a, str>> {
+        let s = raw.get();
+        let inner = s.get(1..s.len().saturating_sub(1)).unwrap_or("");
+        if !inner.contains('\\') {
+            return Ok(Cow::Borrowed(inner));
+        }
+        serde_json::from_str::<String>(s)
+            .map(Cow::Owned)
+            .map_err(|e| {
+                let (line, col) = self.where_is(raw);
+                Error::bad_request(format!(
+                    "field `{field}` at line {line} column {col}: invalid string: {}",
+                    strip_position(&e)
+                ))
+            })
+    }
+}
+
+fn shorten(s: &str) -> &str {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// serde_json's message without its " at line L column C" (positions are given by us).
+fn strip_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_owned(),
+        None => s,
+    }
+}
+
+fn position(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let offset = offset.min(bytes.len());
+    let before = &bytes[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    (line, offset - line_start + 1)
+}
+
+/// The integer a JSON number denotes, as digits without fraction or exponent, or `None`
+/// when it is not an exact integer or would be longer than [`MAX_NUMBER_DIGITS`].
+fn integer_text(num: &str) -> Option<Cow<'_, str>> {
+    let (neg, unsigned) = match num.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, num),
+    };
+    if unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        return if unsigned.is_empty() || unsigned.len() > MAX_NUMBER_DIGITS {
+            None
+        } else {
+            Some(Cow::Borrowed(num))
+        };
+    }
+    let (mantissa, exp) = match unsigned.find(['e', 'E']) {
+        Some(i) => (&unsigned[..i], unsigned[i + 1..].parse::<i64>().ok()?),
+        None => (unsigned, 0),
+    };
+    let (int_part, frac_part) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (mantissa, ""),
+    };
+    if int_part.is_empty()
+        || !int_part
+            .bytes()
+            .chain(frac_part.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    // value = digits × 10^scale
+    let scale = exp.checked_sub(i64::try_from(frac_part.len()).ok()?)?;
+    let mut digits: String = int_part.chars().chain(frac_part.chars()).collect();
+    if scale >= 0 {
+        let zeros = usize::try_from(scale).ok()?;
+        let significant = digits.trim_start_matches('0').len();
+        if significant > 0 && significant.checked_add(zeros)? > MAX_NUMBER_DIGITS {
+            return None;
+        }
+        if significant > 0 {
+            digits.extend(std::iter::repeat_n('0', zeros));
+        }
+    } else {
+        let cut = usize::try_from(scale.unsigned_abs()).ok()?;
+        if cut > digits.len() {
+            // Only an all-zero mantissa survives a cut longer than the digits.
+            if digits.bytes().any(|b| b != b'0') {
+                return None;
+            }
+            digits.clear();
+        } else {
+            let (keep, dropped) = digits.split_at(digits.len() - cut);
+            if dropped.bytes().any(|b| b != b'0') {
+                return None;
+            }
+            digits.truncate(keep.len());
+        }
+    }
+    let trimmed = digits.trim_start_matches('0');
+    let trimmed = if trimmed.is_empty() { "0" } else { trimmed };
+    if trimmed.len() > MAX_NUMBER_DIGITS {
+        return None;
+    }
+    let mut out = String::with_capacity(trimmed.len() + 1);
+    if neg {
+        out.push('-');
+    }
+    out.push_str(trimmed);
+    Some(Cow::Owned(out))
+}
+
+// ---------------------------------------------------------------------------------------
+// Parsing.
 
 /// Read a notification body.
+///
+/// One pass of the JSON parser over the body into borrowed fields, then classification (see
+/// the [module documentation](self) for the rules). The [`Event`] keeps a copy of `body`.
+///
+/// # Errors
+///
+/// [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest), with a message naming what was
+/// wrong and the line and column: an empty body, invalid UTF-8, invalid JSON, a value that
+/// is not an object, nesting deeper than [`MAX_DEPTH`], an invalid string escape in a typed
+/// field, a phone number that is not an exact integer.
+///
+/// ```
+/// use cinnox::event::{parse, Incoming, Payload};
+/// let body = br#"{"type":"message","message":{"id":"c1","status":"CallEnd","serviceId":"s"}}"#;
+/// let Ok(Incoming::Event(event)) = parse(body) else { panic!() };
+/// assert!(matches!(event.payload(), Payload::CallEnd(c) if c.id.as_deref() == Some("c1")));
+/// assert_eq!(event.dedup_key().as_str(), "call|c1|CallEnd");
+/// assert_eq!(event.raw(), body);
+/// ```
 pub fn parse(body: &[u8]) -> Result<Incoming> {
-    let _ = body;
-    todo!()
+    let text = match std::str::from_utf8(body) {
+        Ok(t) => t,
+        Err(e) => {
+            let (line, col) = position(body, e.valid_up_to());
+            return Err(Error::bad_request(format!(
+                "invalid UTF-8 at line {line} column {col} (byte {})",
+                e.valid_up_to()
+            )));
+        }
+    };
+    match text
+        .bytes()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        None => return Err(Error::bad_request("empty body: expected a JSON object")),
+        Some(i) if body[i] != b'{' => {
+            let (line, col) = position(body, i);
+            let what = match body[i] {
+                b'[' => "an array",
+                b'"' => "a string",
+                b'-' | b'0'..=b'9' => "a number",
+                b't' | b'f' => "a boolean",
+                b'n' => "null",
+                _ => "not JSON",
+            };
+            return Err(Error::bad_request(format!(
+                "expected a JSON object at line {line} column {col}, found {what}"
+            )));
+        }
+        Some(_) => {}
+    }
+    check_depth(body)?;
+    let b = Body { text };
+    let wire = match serde_json::from_str::<Wire<'_>>(text) {
+        Ok(w) => w,
+        Err(typed_err) => return loose(body, &b, typed_err),
+    };
+    classify(body, &b, &wire)
 }
 
+fn json_error(e: &serde_json::Error) -> Error {
+    Error::bad_request(format!("invalid JSON: {e}"))
+}
+
+/// The typed reading failed: if the body is valid JSON all the same, it is an
+/// [`Payload::Other`] with what the loose reading finds; otherwise the error.
+fn loose(body: &[u8], b: &Body<'_>, typed_err: serde_json::Error) -> Result<Incoming> {
+    if let Err(e) = serde_json::from_str::<IgnoredAny>(b.text) {
+        return Err(json_error(&e));
+    }
+    let recoverable = typed_err.classify() == serde_json::error::Category::Data
+        || typed_err.to_string().starts_with("number out of range");
+    if !recoverable {
+        return Err(json_error(&typed_err));
+    }
+    let mut other = OtherEvent::default();
+    if let Ok(l) = serde_json::from_str::<Loose<'_>>(b.text) {
+        let lossy = |r: Raw<'_>| b.owned(r, "").ok().flatten();
+        let msg = l
+            .message
+            .filter(|m| m.get().starts_with('{'))
+            .and_then(|m| serde_json::from_str::<LooseMsg<'_>>(m.get()).ok());
+        other.family = lossy(l.type_)
+            .or_else(|| lossy(l.tdr_type))
+            .or_else(|| lossy(l.event_description));
+        other.status = msg
+            .as_ref()
+            .and_then(|m| lossy(m.status))
+            .or_else(|| lossy(l.status))
+            .or_else(|| lossy(l.tdr_status));
+        other.id = msg
+            .as_ref()
+            .and_then(|m| lossy(m.id))
+            .or_else(|| lossy(l.id))
+            .or_else(|| lossy(l.transaction_id));
+    }
+    Ok(Incoming::Event(Event::new(
+        body,
+        Payload::Other(other),
+        None,
+    )))
+}
+
+/// Refuse nesting deeper than [`MAX_DEPTH`] anywhere in the body.
+fn check_depth(body: &[u8]) -> Result<()> {
+    // Fast path: not enough brackets in the whole body to get that deep.
+    if body.iter().filter(|&&b| b == b'[' || b == b'{').count() <= MAX_DEPTH {
+        return Ok(());
+    }
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &c) in body.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    let (line, col) = position(body, i);
+                    return Err(Error::bad_request(format!(
+                        "JSON nested deeper than {MAX_DEPTH} levels at line {line} column {col}"
+                    )));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+impl Event {
+    fn new(body: &[u8], payload: Payload, kind: Option<EventKind>) -> Event {
+        Event {
+            raw: body.into(),
+            payload,
+            kind,
+            key: OnceLock::new(),
+        }
+    }
+}
+
+fn party(b: &Body<'_>, p: &WireParty<'_>, field: &str) -> Result<Party> {
+    Ok(Party {
+        eid: b.owned(p.eid, field)?,
+        number: b.number(p.number, field)?,
+    })
+}
+
+fn call(
+    b: &Body<'_>,
+    id: Raw<'_>,
+    service_id: Raw<'_>,
+    caller: Option<&Obj<WireParty<'_>>>,
+    callees: Option<&Callees<'_>>,
+) -> Result<Call> {
+    let caller = match caller.and_then(Obj::get) {
+        Some(p) => Some(party(b, p, "caller.number")?),
+        None => None,
+    };
+    let callees = match callees {
+        Some(Callees::One(p)) => vec![party(b, p, "callees.number")?],
+        Some(Callees::Many(ps)) => ps
+            .iter()
+            .map(|p| party(b, p, "callees[].number"))
+            .collect::<Result<Vec<_>>>()?,
+        Some(Callees::Not) | None => Vec::new(),
+    };
+    Ok(Call {
+        id: b.owned(id, "id")?,
+        service_id: b.owned(service_id, "serviceId")?,
+        caller,
+        callees,
+    })
+}
+
+fn classify(body: &[u8], b: &Body<'_>, w: &Wire<'_>) -> Result<Incoming> {
+    let flat_call = w.id.is_some()
+        || w.status.is_some()
+        || w.service_id.is_some()
+        || w.caller.is_some()
+        || w.callees.is_some();
+    let inbound = w.event_description.is_some()
+        || w.sender_number.is_some()
+        || w.recipient_number.is_some()
+        || w.receive_time.is_some()
+        || w.content_type.is_some()
+        || w.content.is_some();
+    let tdr = w.tdr_type.is_some()
+        || w.app_id.is_some()
+        || w.tdr_service_id.is_some()
+        || w.transaction_id.is_some()
+        || w.tdr_recipient_number.is_some()
+        || w.recipient_country.is_some()
+        || w.response_code.is_some()
+        || w.tdr_status.is_some()
+        || w.exception.is_some();
+    let event_fields = w.type_.is_some() || w.message.is_some() || flat_call || inbound || tdr;
+
+    if !event_fields {
+        if let Some(c) = w.challenge.filter(|c| c.get().starts_with('"')) {
+            return Ok(Incoming::Challenge(b.string(c, "challenge")?.into_owned()));
+        }
+    }
+
+    let event = |payload: Payload, kind: Option<EventKind>| {
+        Ok(Incoming::Event(Event::new(body, payload, kind)))
+    };
+
+    // Call events, in the envelope or flat.
+    let msg = w.message.as_ref().and_then(Obj::get);
+    let (status, id, service_id, caller, callees) = match msg {
+        Some(m) => (
+            m.status,
+            m.id,
+            m.service_id,
+            m.caller.as_ref(),
+            m.callees.as_ref(),
+        ),
+        None => (
+            w.status,
+            w.id,
+            w.service_id,
+            w.caller.as_ref(),
+            w.callees.as_ref(),
+        ),
+    };
+    let status_text = b.text(status, "status")?;
+    match status_text.as_deref() {
+        Some("CallStart") => {
+            return event(
+                Payload::CallStart(call(b, id, service_id, caller, callees)?),
+                Some(EventKind::Call),
+            )
+        }
+        Some("CallEnd") => {
+            return event(
+                Payload::CallEnd(call(b, id, service_id, caller, callees)?),
+                Some(EventKind::Call),
+            )
+        }
+        _ => {}
+    }
+
+    if msg.is_none() {
+        let description = b.text(w.event_description, "eventDescription")?;
+        let is_inbound = matches!(description.as_deref(), Some("Inbound SMS"))
+            || w.sender_number.is_some()
+            || w.recipient_number.is_some();
+        if is_inbound {
+            let sms = InboundSms {
+                id: b.owned(w.id, "id")?,
+                event_description: description.map(EventDescription::from_text),
+                sender_number: b.number(w.sender_number, "senderNumber")?,
+                recipient_number: b.number(w.recipient_number, "recipientNumber")?,
+                receive_time: b.owned(w.receive_time, "receiveTime")?,
+                content_type: b
+                    .text(w.content_type, "contentType")?
+                    .map(ContentType::from_text),
+                content: b.owned(w.content, "content")?,
+            };
+            return event(Payload::InboundSms(sms), Some(EventKind::InboundSms));
+        }
+
+        let tdr_type = b.text(w.tdr_type, "Type")?;
+        let is_tdr = match tdr_type.as_deref() {
+            Some(t) => t.eq_ignore_ascii_case("tdr"),
+            None => w.transaction_id.is_some() || w.tdr_recipient_number.is_some(),
+        };
+        if is_tdr {
+            let report = DeliveryReport {
+                report_type: tdr_type.map(Cow::into_owned),
+                app_id: b.owned(w.app_id, "AppID")?,
+                service_id: b.owned(w.tdr_service_id, "ServiceID")?,
+                transaction_id: b.owned(w.transaction_id, "TransactionID")?,
+                recipient_number: b.number(w.tdr_recipient_number, "RecipientNumber")?,
+                recipient_country: b.owned(w.recipient_country, "RecipientCountry")?,
+                response_code: b.number(w.response_code, "ResponseCode")?,
+                status: b
+                    .text(w.tdr_status, "Status")?
+                    .map(DeliveryStatus::from_text),
+                exception: b.owned(w.exception, "Exception")?,
+            };
+            return event(Payload::OutboundSms(report), Some(EventKind::OutboundSms));
+        }
+    }
+
+    // Everything else: what can be recognised of it.
+    let family = match b.owned(w.type_, "type")? {
+        Some(t) => Some(t),
+        None => match b.owned(w.tdr_type, "Type")? {
+            Some(t) => Some(t),
+            None => b.owned(w.event_description, "eventDescription")?,
+        },
+    };
+    let status = match status_text {
+        Some(s) => Some(s.into_owned()),
+        None if msg.is_none() => b.owned(w.tdr_status, "Status")?,
+        None => None,
+    };
+    let id = match b.owned(id, "id")? {
+        Some(id) => Some(id),
+        None if msg.is_none() => b.owned(w.transaction_id, "TransactionID")?,
+        None => None,
+    };
+    let call_like = caller.is_some()
+        || callees.is_some()
+        || status.as_deref().is_some_and(|s| s.starts_with("Call"));
+    let kind = call_like.then_some(EventKind::Call);
+    event(Payload::Other(OtherEvent { family, status, id }), kind)
+}
+
+// ---------------------------------------------------------------------------------------
+// The challenge reply.
+
+/// The headers to send with [`challenge_reply`] (and with every reply of
+/// [`Webhook`](crate::Webhook)).
+pub const REPLY_HEADERS: [(&str, &str); 2] = [
+    ("Content-Type", "application/json"),
+    ("X-Content-Type-Options", "nosniff"),
+];
+
 /// The exact reply body to a challenge: `{"code":0,"result":{"challenge":"…"}}`.
+///
+/// The string is echoed exactly as JSON: `"` and `\` escaped with a backslash, control
+/// characters as `\n`, `\t`, `\r`, `\b`, `\f` or `\u00XX`, everything else (non-ASCII
+/// included) as its UTF-8 bytes. Send it with status 200 and the headers of
+/// [`REPLY_HEADERS`] (`Content-Type: application/json`, `X-Content-Type-Options: nosniff`).
+///
+/// ```
+/// assert_eq!(
+///     cinnox::challenge_reply("a\"b"),
+///     br#"{"code":0,"result":{"challenge":"a\"b"}}"#.to_vec()
+/// );
+/// ```
 pub fn challenge_reply(challenge: &str) -> Vec<u8> {
-    let _ = challenge;
-    todo!()
+    const HEAD: &str = r#"{"code":0,"result":{"challenge":""#;
+    const TAIL: &str = r#""}}"#;
+    let mut out = String::with_capacity(HEAD.len() + challenge.len() + TAIL.len() + 8);
+    out.push_str(HEAD);
+    push_json_string_body(&mut out, challenge);
+    out.push_str(TAIL);
+    out.into_bytes()
+}
+
+/// Append `s` as the inside of a JSON string literal.
+pub(crate) fn push_json_string_body(out: &mut String, s: &str) {
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let esc: Option<&str> = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\n' => Some("\\n"),
+            '\r' => Some("\\r"),
+            '\t' => Some("\\t"),
+            '\u{8}' => Some("\\b"),
+            '\u{c}' => Some("\\f"),
+            c if (c as u32) < 0x20 => None,
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                use std::fmt::Write;
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+        }
+        start = i + c.len_utf8();
+    }
+    out.push_str(&s[start..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_text_is_exact() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("85298765432", Some("85298765432")),
+            ("8.5298765432e10", Some("85298765432")),
+            ("8.5298765432E+10", Some("85298765432")),
+            ("85298765432.0", Some("85298765432")),
+            ("852987654320e-1", Some("85298765432")),
+            ("1.5", None),
+            ("1e-3", None),
+            ("0.5e1", Some("5")),
+            ("0", Some("0")),
+            ("-12", Some("-12")),
+            ("-1.2e1", Some("-12")),
+            ("0e5", Some("0")),
+            ("0.000e-900", Some("0")),
+            ("1e64", None),
+            (
+                "1e63",
+                Some("1000000000000000000000000000000000000000000000000000000000000000"),
+            ),
+            ("1e999999999999999999999", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(integer_text(input).as_deref(), *want, "{input}");
+        }
+    }
+
+    #[test]
+    fn position_counts_lines_and_columns_from_one() {
+        assert_eq!(position(b"ab\ncd", 0), (1, 1));
+        assert_eq!(position(b"ab\ncd", 4), (2, 2));
+    }
 }

@@ -1,52 +1,201 @@
 //! The HTTP-agnostic webhook verifier: one request in, the reply (and maybe an event) out.
 //!
-//! SKELETON: the types are the contract other modules build on; the logic is filled in by
-//! the webhook work (issue 3).
+//! [`Webhook::handle`] takes a [`Request`] as any HTTP server sees it and gives an
+//! [`Outcome`]: a [`Reply`] to send at once (a challenge answer, a refusal, a duplicate), or
+//! an [`Event`] for the application. The application's answer goes through
+//! [`Webhook::finish`], the one place where "handled" becomes 200 and "failed" becomes 500.
+//!
+//! # Checks, in order
+//!
+//! | check | refusal |
+//! |---|---|
+//! | source address in the allowlist (when one is configured) | 403 |
+//! | path equal to the configured path (query ignored) | 404 |
+//! | method `POST` | 405, `Allow: POST` |
+//! | `Content-Type` missing or `application/json` (any parameters) | 415 |
+//! | `Content-Length` at most the body cap; readable | 413; 400 |
+//! | body at most the body cap (again, on the bytes themselves) | 413 |
+//! | body readable by [`parse`](crate::event::parse) | 400 |
+//!
+//! [`Webhook::check_head`] runs the checks that need no body, so that a server can refuse
+//! before reading it.
+//!
+//! # Path
+//!
+//! The path part of the request target (before any `?`) must equal the configured path byte
+//! for byte (no percent-decoding, no trailing-slash folding); the comparison takes the same
+//! time wherever the first difference is. A query string is allowed and ignored. A wrong path
+//! gets the same 404 reply whatever the path was, revealing nothing.
+//!
+//! # Source
+//!
+//! Without [`WebhookConfig::allow_source`] every source is accepted. With it, the client
+//! address must be in one of the networks. The client address is the TCP peer, unless the
+//! peer is a trusted proxy ([`WebhookConfig::trust_proxy`]): then `X-Forwarded-For` (all such
+//! headers, in order) is read from the right and the first address that is not a trusted
+//! proxy is the client; when every listed address is a trusted proxy, the left-most one is.
+//! An entry that is not an IP address (optionally with a port) makes the client unknown; an
+//! unknown client is refused when an allowlist is set. IPv4-mapped IPv6 addresses are
+//! compared as IPv4.
+//!
+//! # Duplicates
+//!
+//! When the application answers [`Verdict::Handled`], the event's
+//! [`DedupKey`](crate::event::DedupKey) is remembered for the dedup window (default 10
+//! minutes, counted from the acknowledgement), at most [`WebhookConfig::dedup_capacity`] keys
+//! (default 10 000; the oldest is forgotten first). A redelivery inside the window is answered
+//! 200 without reaching the application. Two deliveries of one event that arrive before
+//! either is acknowledged both reach the application.
+//!
+//! # Replies
+//!
+//! Every reply has `Content-Type: application/json` and `X-Content-Type-Options: nosniff`,
+//! and a small JSON body:
+//!
+//! | status | body |
+//! |---|---|
+//! | 200 challenge | `{"code":0,"result":{"challenge":"…"}}` |
+//! | 200 handled / duplicate | `{"code":0}` |
+//! | 400 | `{"code":400,"message":"<what was wrong and where>"}` |
+//! | 403 | `{"code":403,"message":"forbidden"}` |
+//! | 404 | `{"code":404,"message":"not found"}` |
+//! | 405 | `{"code":405,"message":"method not allowed"}` |
+//! | 413 | `{"code":413,"message":"body too large"}` |
+//! | 415 | `{"code":415,"message":"unsupported media type"}` |
+//! | 500 | `{"code":500,"message":"event not handled"}` |
 
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
 use std::net::IpAddr;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use crate::event::Event;
+use ipnet::IpNet;
+use subtle::ConstantTimeEq;
+
+use crate::event::{challenge_reply, parse, push_json_string_body, Event, Incoming};
+use crate::Error;
+
+/// The default body cap: 64 KiB.
+pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
+/// The default dedup window: 10 minutes.
+pub const DEFAULT_DEDUP_WINDOW: Duration = Duration::from_secs(600);
+/// The default number of remembered dedup keys.
+pub const DEFAULT_DEDUP_CAPACITY: usize = 10_000;
+
+/// A source of the current time, for the dedup window. Inject one in tests with
+/// [`WebhookConfig::clock`].
+pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 
 /// The verifier's policy. Built with [`WebhookConfig::new`] and chained setters.
+///
+/// `Debug` shows the policy but never the path (it holds the secret).
 #[derive(Clone)]
 pub struct WebhookConfig {
-    _private: (),
+    path: String,
+    max_body: usize,
+    allow: Vec<IpNet>,
+    proxies: Vec<IpNet>,
+    dedup_window: Option<Duration>,
+    dedup_capacity: usize,
+    clock: Option<Clock>,
+}
+
+impl fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("path", &"<redacted>")
+            .field("max_body", &self.max_body)
+            .field("allow", &self.allow)
+            .field("proxies", &self.proxies)
+            .field("dedup_window", &self.dedup_window)
+            .field("dedup_capacity", &self.dedup_capacity)
+            .field("clock", &self.clock.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+fn parse_net(cidr: &str, what: &str) -> crate::Result<IpNet> {
+    let text = cidr.trim();
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Ok(net.trunc());
+    }
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(IpNet::from(ip.to_canonical()));
+    }
+    Err(Error::invalid_argument(format!(
+        "{what}: `{}` is not an IP network (CIDR like 10.0.0.0/8 or 2001:db8::/32) or an IP \
+         address",
+        cidr.escape_debug()
+    )))
 }
 
 impl WebhookConfig {
     /// Answer only on `path` (e.g. `/cinnox/<secret>`); safe defaults for the rest.
+    ///
+    /// A path without a leading `/` gets one. Only the path part of a request target is
+    /// compared; a query string is ignored.
     pub fn new(path: &str) -> WebhookConfig {
-        let _ = path;
-        WebhookConfig { _private: () }
+        let path = if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        };
+        WebhookConfig {
+            path,
+            max_body: DEFAULT_MAX_BODY,
+            allow: Vec::new(),
+            proxies: Vec::new(),
+            dedup_window: Some(DEFAULT_DEDUP_WINDOW),
+            dedup_capacity: DEFAULT_DEDUP_CAPACITY,
+            clock: None,
+        }
     }
     /// The largest body accepted (default 64 KiB); larger gets 413.
-    pub fn max_body(self, bytes: usize) -> Self {
-        let _ = bytes;
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
         self
     }
     /// The configured body cap.
     pub fn max_body_len(&self) -> usize {
-        64 * 1024
+        self.max_body
+    }
+    /// The configured path. It holds the secret: do not log it.
+    pub fn path(&self) -> &str {
+        &self.path
     }
     /// Only accept requests from this network (CIDR text, v4 or v6). Repeatable.
-    pub fn allow_source(self, cidr: &str) -> crate::Result<Self> {
-        let _ = cidr;
+    ///
+    /// A bare address is a network of one. `Err` is an
+    /// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) naming the text.
+    pub fn allow_source(mut self, cidr: &str) -> crate::Result<Self> {
+        self.allow.push(parse_net(cidr, "allowed source")?);
         Ok(self)
     }
     /// Trust `X-Forwarded-For` from peers in this network (CIDR text). Repeatable.
-    pub fn trust_proxy(self, cidr: &str) -> crate::Result<Self> {
-        let _ = cidr;
+    ///
+    /// A bare address is a network of one. `Err` is an
+    /// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) naming the text.
+    pub fn trust_proxy(mut self, cidr: &str) -> crate::Result<Self> {
+        self.proxies.push(parse_net(cidr, "trusted proxy")?);
         Ok(self)
     }
     /// The duplicate window (default 10 minutes); `None` turns duplicate detection off.
-    pub fn dedup_window(self, window: Option<Duration>) -> Self {
-        let _ = window;
+    /// A zero window also turns it off.
+    pub fn dedup_window(mut self, window: Option<Duration>) -> Self {
+        self.dedup_window = window;
         self
     }
-    /// How many dedup keys are remembered at most (default 10 000).
-    pub fn dedup_capacity(self, entries: usize) -> Self {
-        let _ = entries;
+    /// How many dedup keys are remembered at most (default 10 000). Zero turns duplicate
+    /// detection off.
+    pub fn dedup_capacity(mut self, entries: usize) -> Self {
+        self.dedup_capacity = entries;
+        self
+    }
+    /// The clock the dedup window is measured with (default [`Instant::now`]); for tests.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = Some(clock);
         self
     }
 }
@@ -66,6 +215,16 @@ pub struct Request<'a> {
     pub body: &'a [u8],
 }
 
+impl<'a> Request<'a> {
+    /// The value of the first header named `name` (ASCII case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    }
+}
+
 /// An HTTP reply to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
@@ -77,7 +236,44 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
+impl Reply {
+    /// A JSON reply with `Content-Type: application/json` and `X-Content-Type-Options: nosniff`.
+    pub fn json(status: u16, body: Vec<u8>) -> Reply {
+        Reply {
+            status,
+            headers: crate::event::REPLY_HEADERS
+                .iter()
+                .map(|(n, v)| (*n, (*v).to_owned()))
+                .collect(),
+            body,
+        }
+    }
+
+    /// The value of the first header named `name` (ASCII case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn refusal(status: u16, message: &str) -> Reply {
+        let mut body = String::with_capacity(message.len() + 32);
+        body.push_str("{\"code\":");
+        body.push_str(&status.to_string());
+        body.push_str(",\"message\":\"");
+        push_json_string_body(&mut body, message);
+        body.push_str("\"}");
+        Reply::json(status, body.into_bytes())
+    }
+
+    fn ok() -> Reply {
+        Reply::json(200, b"{\"code\":0}".to_vec())
+    }
+}
+
 /// What to do with a request.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Outcome {
     /// Send this reply; nothing for the application (challenge, refusal, duplicate).
@@ -124,35 +320,421 @@ pub struct WebhookStats {
     pub refused_bad_request: u64,
 }
 
+#[derive(Default)]
+struct Counters {
+    requests: AtomicU64,
+    challenges: AtomicU64,
+    events: AtomicU64,
+    acks: AtomicU64,
+    fails: AtomicU64,
+    duplicates: AtomicU64,
+    not_found: AtomicU64,
+    method: AtomicU64,
+    too_large: AtomicU64,
+    media_type: AtomicU64,
+    forbidden: AtomicU64,
+    bad_request: AtomicU64,
+}
+
+fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The remembered keys of acknowledged events.
+struct Memory {
+    /// key → (acknowledged at, sequence number of its newest entry in `order`)
+    seen: HashMap<Arc<str>, (Instant, u64)>,
+    /// Keys in acknowledgement order; stale entries (re-acknowledged keys) are skipped.
+    order: VecDeque<(Arc<str>, u64)>,
+    next_seq: u64,
+}
+
+impl Memory {
+    fn new() -> Memory {
+        Memory {
+            seen: HashMap::new(),
+            order: VecDeque::new(),
+            next_seq: 0,
+        }
+    }
+
+    fn contains(&self, key: &str, now: Instant, window: Duration) -> bool {
+        self.seen
+            .get(key)
+            .is_some_and(|(at, _)| now.saturating_duration_since(*at) < window)
+    }
+
+    fn forget_oldest(&mut self) {
+        if let Some((key, seq)) = self.order.pop_front() {
+            if self.seen.get(&key).is_some_and(|(_, s)| *s == seq) {
+                self.seen.remove(&key);
+            }
+        }
+    }
+
+    fn record(&mut self, key: &str, now: Instant, window: Duration, capacity: usize) {
+        // Forget what has left the window.
+        while let Some((key, seq)) = self.order.front() {
+            let current_and_fresh = self
+                .seen
+                .get(key)
+                .is_some_and(|(at, s)| s == seq && now.saturating_duration_since(*at) < window);
+            if current_and_fresh {
+                break;
+            }
+            self.forget_oldest();
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let key: Arc<str> = match self.seen.get_key_value(key) {
+            Some((k, _)) => Arc::clone(k),
+            None => Arc::from(key),
+        };
+        self.seen.insert(Arc::clone(&key), (now, seq));
+        self.order.push_back((key, seq));
+        while self.seen.len() > capacity {
+            self.forget_oldest();
+        }
+        // Stale entries of re-acknowledged keys must not grow `order` without bound.
+        if self.order.len() > capacity.saturating_mul(2).max(16) {
+            let seen = &self.seen;
+            self.order
+                .retain(|(k, s)| seen.get(k).is_some_and(|(_, cur)| cur == s));
+        }
+    }
+}
+
 /// The verifier. `Send + Sync`; share it between server threads.
 pub struct Webhook {
-    _private: (),
+    config: WebhookConfig,
+    counters: Counters,
+    memory: Mutex<Memory>,
+}
+
+impl fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Webhook")
+            .field("config", &self.config)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+enum Refusal {
+    Forbidden,
+    NotFound,
+    Method,
+    MediaType,
+    TooLarge,
+    BadLength,
 }
 
 impl Webhook {
     /// A verifier with this policy.
     pub fn new(config: WebhookConfig) -> Webhook {
-        let _ = config;
-        Webhook { _private: () }
+        Webhook {
+            config,
+            counters: Counters::default(),
+            memory: Mutex::new(Memory::new()),
+        }
+    }
+    /// The policy this verifier was built with.
+    pub fn config(&self) -> &WebhookConfig {
+        &self.config
+    }
+    /// The body cap; a server should stop reading beyond it.
+    pub fn max_body_len(&self) -> usize {
+        self.config.max_body
     }
     /// Checks that need no body (path, method, source, content type, `Content-Length`).
     /// `Err` is the refusal to send without reading the body.
+    ///
+    /// Refusals are counted in [`Webhook::stats`]; [`Webhook::handle`] runs these checks
+    /// again, so a server may call both for one request (the request is counted once, by
+    /// `handle`; a refusal here is counted as a request too).
     pub fn check_head(&self, req: &Request<'_>) -> Result<(), Reply> {
-        let _ = req;
-        todo!()
+        match self.head(req) {
+            Ok(()) => Ok(()),
+            Err(r) => {
+                bump(&self.counters.requests);
+                Err(self.refuse(r))
+            }
+        }
     }
+
+    fn head(&self, req: &Request<'_>) -> Result<(), Refusal> {
+        if !self.config.allow.is_empty() {
+            let allowed = self
+                .client_address(req)
+                .is_some_and(|ip| self.config.allow.iter().any(|n| n.contains(&ip)));
+            if !allowed {
+                return Err(Refusal::Forbidden);
+            }
+        }
+        let path = match req.path.find('?') {
+            Some(i) => &req.path[..i],
+            None => req.path,
+        };
+        if !bool::from(path.as_bytes().ct_eq(self.config.path.as_bytes())) {
+            return Err(Refusal::NotFound);
+        }
+        if req.method != "POST" {
+            return Err(Refusal::Method);
+        }
+        if let Some(ct) = req.header("content-type") {
+            let media = ct.split(';').next().unwrap_or("").trim();
+            if !media.is_empty() && !media.eq_ignore_ascii_case("application/json") {
+                return Err(Refusal::MediaType);
+            }
+        }
+        let mut length: Option<u64> = None;
+        for (_, v) in req
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        {
+            let v = v.trim();
+            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Refusal::BadLength);
+            }
+            // All digits: only overflow can fail, and that is too large.
+            let n = v.parse::<u64>().unwrap_or(u64::MAX);
+            if length.is_some_and(|l| l != n) {
+                return Err(Refusal::BadLength);
+            }
+            length = Some(n);
+        }
+        if length.is_some_and(|n| n > self.config.max_body as u64) {
+            return Err(Refusal::TooLarge);
+        }
+        Ok(())
+    }
+
+    /// The client address for the allowlist: the peer, or from `X-Forwarded-For` when the
+    /// peer is a trusted proxy.
+    fn client_address(&self, req: &Request<'_>) -> Option<IpAddr> {
+        let peer = req.peer?.to_canonical();
+        if !self.is_proxy(peer) {
+            return Some(peer);
+        }
+        let mut leftmost = None;
+        let mut any = false;
+        for (_, value) in req
+            .headers
+            .iter()
+            .rev()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("x-forwarded-for"))
+        {
+            for entry in value.rsplit(',') {
+                let entry = entry.trim();
+                if entry.is_empty() {
+                    continue;
+                }
+                any = true;
+                let ip = forwarded_ip(entry)?;
+                if !self.is_proxy(ip) {
+                    return Some(ip);
+                }
+                leftmost = Some(ip);
+            }
+        }
+        if any {
+            leftmost
+        } else {
+            Some(peer)
+        }
+    }
+
+    fn is_proxy(&self, ip: IpAddr) -> bool {
+        self.config.proxies.iter().any(|n| n.contains(&ip))
+    }
+
+    fn refuse(&self, r: Refusal) -> Reply {
+        let c = &self.counters;
+        match r {
+            Refusal::Forbidden => {
+                bump(&c.forbidden);
+                Reply::refusal(403, "forbidden")
+            }
+            Refusal::NotFound => {
+                bump(&c.not_found);
+                Reply::refusal(404, "not found")
+            }
+            Refusal::Method => {
+                bump(&c.method);
+                let mut r = Reply::refusal(405, "method not allowed");
+                r.headers.push(("Allow", "POST".to_owned()));
+                r
+            }
+            Refusal::MediaType => {
+                bump(&c.media_type);
+                Reply::refusal(415, "unsupported media type")
+            }
+            Refusal::TooLarge => {
+                bump(&c.too_large);
+                Reply::refusal(413, "body too large")
+            }
+            Refusal::BadLength => {
+                bump(&c.bad_request);
+                Reply::refusal(400, "invalid Content-Length")
+            }
+        }
+    }
+
+    fn now(&self) -> Instant {
+        match &self.config.clock {
+            Some(clock) => clock(),
+            None => Instant::now(),
+        }
+    }
+
+    fn dedup(&self) -> Option<(Duration, usize)> {
+        match self.config.dedup_window {
+            Some(w) if !w.is_zero() && self.config.dedup_capacity > 0 => {
+                Some((w, self.config.dedup_capacity))
+            }
+            _ => None,
+        }
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        // The memory stays consistent between statements, so a poisoned lock is usable.
+        self.memory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The whole decision for one request.
     pub fn handle(&self, req: &Request<'_>) -> Outcome {
-        let _ = req;
-        todo!()
+        bump(&self.counters.requests);
+        if let Err(r) = self.head(req) {
+            return Outcome::Respond(self.refuse(r));
+        }
+        if req.body.len() > self.config.max_body {
+            return Outcome::Respond(self.refuse(Refusal::TooLarge));
+        }
+        match parse(req.body) {
+            Err(e) => {
+                bump(&self.counters.bad_request);
+                Outcome::Respond(Reply::refusal(400, e.message()))
+            }
+            Ok(Incoming::Challenge(c)) => {
+                bump(&self.counters.challenges);
+                Outcome::Respond(Reply::json(200, challenge_reply(&c)))
+            }
+            Ok(Incoming::Event(event)) => {
+                if let Some((window, _)) = self.dedup() {
+                    let now = self.now();
+                    let key = event.dedup_key_ref().as_str();
+                    if self.memory().contains(key, now, window) {
+                        bump(&self.counters.duplicates);
+                        return Outcome::Respond(Reply::ok());
+                    }
+                }
+                bump(&self.counters.events);
+                Outcome::Deliver(event)
+            }
+        }
     }
     /// The reply for the application's answer to a delivered event.
+    ///
+    /// [`Verdict::Handled`] gives 200 `{"code":0}` and remembers the event's dedup key;
+    /// [`Verdict::Failed`] gives 500, so that CINNOX may deliver it again.
     pub fn finish(&self, event: &Event, verdict: Verdict) -> Reply {
-        let _ = (event, verdict);
-        todo!()
+        match verdict {
+            Verdict::Handled => {
+                if let Some((window, capacity)) = self.dedup() {
+                    let now = self.now();
+                    self.memory()
+                        .record(event.dedup_key_ref().as_str(), now, window, capacity);
+                }
+                bump(&self.counters.acks);
+                Reply::ok()
+            }
+            Verdict::Failed => {
+                bump(&self.counters.fails);
+                Reply::refusal(500, "event not handled")
+            }
+        }
+    }
+    /// Forget every remembered dedup key.
+    pub fn clear_dedup(&self) {
+        *self.memory() = Memory::new();
+    }
+    /// How many dedup keys are remembered now (some may have left the window already).
+    pub fn dedup_len(&self) -> usize {
+        self.memory().seen.len()
     }
     /// A snapshot of the counters.
     pub fn stats(&self) -> WebhookStats {
-        todo!()
+        let c = &self.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        WebhookStats {
+            requests: get(&c.requests),
+            challenges: get(&c.challenges),
+            events: get(&c.events),
+            acks: get(&c.acks),
+            fails: get(&c.fails),
+            duplicates: get(&c.duplicates),
+            refused_not_found: get(&c.not_found),
+            refused_method: get(&c.method),
+            refused_too_large: get(&c.too_large),
+            refused_media_type: get(&c.media_type),
+            refused_forbidden: get(&c.forbidden),
+            refused_bad_request: get(&c.bad_request),
+        }
+    }
+}
+
+/// An `X-Forwarded-For` entry: an address, optionally with a port (`1.2.3.4:80`,
+/// `[2001:db8::1]:80`).
+fn forwarded_ip(entry: &str) -> Option<IpAddr> {
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(ip.to_canonical());
+    }
+    if let Ok(sa) = entry.parse::<std::net::SocketAddr>() {
+        return Some(sa.ip().to_canonical());
+    }
+    let bracketed = entry.strip_prefix('[')?.strip_suffix(']')?;
+    bracketed.parse::<IpAddr>().ok().map(|ip| ip.to_canonical())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn webhook_is_send_and_sync() {
+        assert_send_sync::<Webhook>();
+        assert_send_sync::<WebhookConfig>();
+    }
+
+    #[test]
+    fn forwarded_entries_with_ports_and_brackets() {
+        assert_eq!(forwarded_ip("1.2.3.4"), "1.2.3.4".parse().ok());
+        assert_eq!(forwarded_ip("1.2.3.4:80"), "1.2.3.4".parse().ok());
+        assert_eq!(forwarded_ip("[2001:db8::1]:80"), "2001:db8::1".parse().ok());
+        assert_eq!(forwarded_ip("[2001:db8::1]"), "2001:db8::1".parse().ok());
+        assert_eq!(forwarded_ip("::ffff:1.2.3.4"), "1.2.3.4".parse().ok());
+        assert_eq!(forwarded_ip("unknown"), None);
+    }
+
+    #[test]
+    fn memory_forgets_oldest_beyond_capacity_and_stale_entries() {
+        let t0 = Instant::now();
+        let w = Duration::from_secs(60);
+        let mut m = Memory::new();
+        for i in 0..5 {
+            m.record(&format!("k{i}"), t0, w, 3);
+        }
+        assert_eq!(m.seen.len(), 3);
+        assert!(!m.contains("k1", t0, w));
+        assert!(m.contains("k4", t0, w));
+        // Re-acknowledging one key many times keeps `order` bounded.
+        for _ in 0..1000 {
+            m.record("k4", t0, w, 3);
+        }
+        assert!(m.order.len() <= 16);
+        assert!(m.contains("k3", t0, w));
     }
 }
