@@ -1,24 +1,80 @@
-//! The embedded webhook server: tiny_http behind a hardened front, built on [`Webhook`].
+//! The embedded webhook server: a hardened HTTP/1.1 front built on [`Webhook`].
 //!
-//! SKELETON: signatures are the contract; filled in by the receiver work (issue 4).
+//! ```no_run
+//! use cinnox::{Receiver, WebhookConfig};
+//!
+//! let receiver = Receiver::bind("0.0.0.0:8080", WebhookConfig::new("/cinnox/s3cret"))?;
+//! loop {
+//!     let delivery = receiver.recv()?;
+//!     println!("{:?}", delivery.event().payload());
+//!     delivery.ack(); // HTTP 200; `fail()` or dropping it answers 500
+//! }
+//! # Ok::<(), cinnox::Error>(())
+//! ```
+//!
+//! # Design
+//!
+//! tiny_http 0.12's `Server` owns both the accept loop and a thread pool that keeps one
+//! thread per keep-alive connection, with no hook for a connection cap or deadlines; its pool
+//! can queue new connections behind busy ones (they wait until a connection closes), it reads
+//! bodies over 1 KiB on the thread that called `recv()` without a deadline, and it never
+//! closes idle connections. Putting read timeouts on the listener it is handed does not
+//! help: on Linux `accept()` obeys `SO_RCVTIMEO` too, and tiny_http's accept loop ends on
+//! the first accept error. So the receiver owns its socket front:
+//!
+//! - one accept thread; each accepted connection gets its own thread at once (no pool that
+//!   can queue), up to [`ReceiverConfig::max_connections`]; beyond that a connection is
+//!   answered `503` with `Retry-After` and closed at once;
+//! - the connection thread reads every request itself, heads and bodies, under deadlines:
+//!   the whole request must arrive within [`ReceiverConfig::read_timeout`] of its first
+//!   byte (of the accept, for the first request), and a keep-alive connection silent for
+//!   [`ReceiverConfig::idle_timeout`] is closed; heads are capped at 16 KiB, bodies at the
+//!   verifier's cap (a larger `Content-Length` is refused by the verifier before a byte of
+//!   the body is read; a chunked body is cut at the cap with `413`);
+//! - only complete, verified events reach the application, through a queue that `recv()`
+//!   and `serve()` workers take from; the connection thread waits for the answer and writes
+//!   the status [`Webhook::finish`] gives for it.
+//!
+//! HTTP parsing of request heads is done by `httparse`.
 
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::time::Duration;
+mod conn;
+mod http;
+#[cfg(feature = "https")]
+mod tls;
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::event::{DedupKey, Event};
-use crate::webhook::WebhookConfig;
-use crate::Result;
+use crate::webhook::{Reply, Verdict, Webhook, WebhookConfig};
+use crate::{Error, ErrorKind, Result};
 
 /// Server settings beyond the [`WebhookConfig`] policy.
 #[derive(Debug, Clone)]
 pub struct ReceiverConfig {
     /// Longest wait for any read of a request (headers or body); default 10 s.
+    ///
+    /// A whole request (head and body) must arrive within this time of its first byte; the
+    /// first request of a connection within this time of the connection being accepted.
+    /// It also bounds each write of a reply to a peer that does not read.
     pub read_timeout: Duration,
     /// A keep-alive connection idle this long is closed; default 30 s.
     pub idle_timeout: Duration,
     /// Open connections at most; beyond it new ones are refused at once. Default 256.
+    ///
+    /// A refused connection is answered `503 Service Unavailable` with `Retry-After: 1` and
+    /// closed, without reading from it.
     pub max_connections: usize,
     /// How long `shutdown` lets in-flight deliveries finish; default 5 s.
+    ///
+    /// A delivery still unanswered when it ends is answered `503` on the wire (the
+    /// application may still answer it; the answer then only counts and remembers it).
     pub shutdown_grace: Duration,
 }
 
@@ -33,20 +89,45 @@ impl Default for ReceiverConfig {
     }
 }
 
+impl ReceiverConfig {
+    fn validate(&self) -> Result<()> {
+        if self.read_timeout.is_zero() {
+            return Err(Error::invalid_argument("read_timeout must be above zero"));
+        }
+        if self.idle_timeout.is_zero() {
+            return Err(Error::invalid_argument("idle_timeout must be above zero"));
+        }
+        if self.max_connections == 0 {
+            return Err(Error::invalid_argument(
+                "max_connections must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The webhook server.
+///
+/// `Send + Sync`: `recv` may be called from several threads at once, `shutdown` from any.
+/// Dropping it shuts it down (and waits, like [`Receiver::shutdown`]).
 pub struct Receiver {
-    _private: (),
+    shared: Arc<Shared>,
+    acceptor: Mutex<Option<JoinHandle<()>>>,
 }
 
 /// An event waiting for the application's answer. Dropped unanswered, it fails (HTTP 500).
 pub struct Delivery {
-    _private: (),
+    event: Event,
+    peer: SocketAddr,
+    slot: Arc<Slot>,
+    webhook: Arc<Webhook>,
+    answered: bool,
 }
 
 /// A cloneable handle that shuts a [`Receiver`] down from any thread.
 #[derive(Clone)]
 pub struct ShutdownHandle {
-    _private: (),
+    shared: Weak<Shared>,
 }
 
 /// Counters of what the receiver did.
@@ -60,6 +141,114 @@ pub struct ReceiverStats {
     pub refused_connections: u64,
     /// Connections cut off by the read deadline.
     pub read_timeouts: u64,
+    /// Requests refused by the HTTP layer before the verifier saw them: malformed heads or
+    /// framing (400, 417, 501), heads over 16 KiB (431), chunked bodies over the cap (413).
+    pub malformed_requests: u64,
+}
+
+/// What the accept thread, the connection threads and the API share.
+pub(crate) struct Shared {
+    webhook: Arc<Webhook>,
+    max_body: usize,
+    config: ReceiverConfig,
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    #[cfg(feature = "https")]
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutting_down: AtomicBool,
+    queue: Mutex<Queue>,
+    queue_ready: Condvar,
+    conns: Mutex<Conns>,
+    conns_gone: Condvar,
+    handler_panics: AtomicU64,
+    refused_connections: AtomicU64,
+    read_timeouts: AtomicU64,
+    malformed_requests: AtomicU64,
+}
+
+/// Deliveries waiting for `recv`.
+struct Queue {
+    items: VecDeque<Delivery>,
+    closed: bool,
+}
+
+/// The open connections.
+struct Conns {
+    next_id: u64,
+    open: HashMap<u64, ConnEntry>,
+    grace_deadline: Option<Instant>,
+}
+
+struct ConnEntry {
+    /// A second handle on the socket, to cut its reading half at shutdown.
+    stream: TcpStream,
+    /// The delivery the connection waits on, if any.
+    slot: Option<Arc<Slot>>,
+}
+
+/// Where the answer to one delivery goes: the connection thread waits on it.
+struct Slot {
+    state: Mutex<SlotState>,
+    ready: Condvar,
+}
+
+struct SlotState {
+    reply: Option<Reply>,
+    deadline: Option<Instant>,
+}
+
+/// Lock, ignoring poisoning: the protected data stays consistent at every await point.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Slot {
+    fn new() -> Slot {
+        Slot {
+            state: Mutex::new(SlotState {
+                reply: None,
+                deadline: None,
+            }),
+            ready: Condvar::new(),
+        }
+    }
+
+    fn put(&self, reply: Reply) {
+        lock(&self.state).reply = Some(reply);
+        self.ready.notify_one();
+    }
+
+    fn set_deadline(&self, deadline: Instant) {
+        lock(&self.state).deadline = Some(deadline);
+        self.ready.notify_one();
+    }
+
+    /// The answer, or `None` when the shutdown grace ended first.
+    fn wait(&self) -> Option<Reply> {
+        let mut state = lock(&self.state);
+        loop {
+            if let Some(reply) = state.reply.take() {
+                return Some(reply);
+            }
+            state = match state.deadline {
+                None => self.ready.wait(state).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return None;
+                    }
+                    self.ready
+                        .wait_timeout(state, d - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+}
+
+fn closed_error() -> Error {
+    Error::new(ErrorKind::Closed, "the receiver is shut down")
 }
 
 impl Receiver {
@@ -67,80 +256,432 @@ impl Receiver {
     pub fn bind(addr: impl ToSocketAddrs, webhook: WebhookConfig) -> Result<Receiver> {
         Receiver::bind_with(addr, webhook, ReceiverConfig::default())
     }
+
     /// Bind `addr` with explicit server settings.
     pub fn bind_with(
         addr: impl ToSocketAddrs,
         webhook: WebhookConfig,
         config: ReceiverConfig,
     ) -> Result<Receiver> {
-        let _ = (addr, webhook, config);
-        todo!()
+        Receiver::start(addr, webhook, config, None)
     }
+
+    /// Bind `addr` and serve HTTPS with this certificate chain and private key (PEM text:
+    /// one or more `CERTIFICATE` blocks, leaf first; a PKCS#8, PKCS#1 or SEC1 key).
+    #[cfg(feature = "https")]
+    pub fn bind_tls(
+        addr: impl ToSocketAddrs,
+        webhook: WebhookConfig,
+        cert_pem: &[u8],
+        key_pem: &[u8],
+    ) -> Result<Receiver> {
+        Receiver::bind_tls_with(addr, webhook, ReceiverConfig::default(), cert_pem, key_pem)
+    }
+
+    /// [`Receiver::bind_tls`] with explicit server settings.
+    #[cfg(feature = "https")]
+    pub fn bind_tls_with(
+        addr: impl ToSocketAddrs,
+        webhook: WebhookConfig,
+        config: ReceiverConfig,
+        cert_pem: &[u8],
+        key_pem: &[u8],
+    ) -> Result<Receiver> {
+        let tls = tls::server_config(cert_pem, key_pem)?;
+        Receiver::start(addr, webhook, config, Some(tls))
+    }
+
+    fn start(
+        addr: impl ToSocketAddrs,
+        webhook: WebhookConfig,
+        config: ReceiverConfig,
+        #[cfg(feature = "https")] tls: Option<Arc<rustls::ServerConfig>>,
+        #[cfg(not(feature = "https"))] _tls: Option<()>,
+    ) -> Result<Receiver> {
+        config.validate()?;
+        let listener = TcpListener::bind(addr).map_err(|e| {
+            Error::new(ErrorKind::Io, format!("cannot bind the receiver: {e}")).with_source(e)
+        })?;
+        let local_addr = listener.local_addr().map_err(|e| {
+            Error::new(ErrorKind::Io, format!("cannot read the bound address: {e}")).with_source(e)
+        })?;
+        let max_body = webhook.max_body_len();
+        let shared = Arc::new(Shared {
+            webhook: Arc::new(Webhook::new(webhook)),
+            max_body,
+            config,
+            listener,
+            local_addr,
+            #[cfg(feature = "https")]
+            tls,
+            shutting_down: AtomicBool::new(false),
+            queue: Mutex::new(Queue {
+                items: VecDeque::new(),
+                closed: false,
+            }),
+            queue_ready: Condvar::new(),
+            conns: Mutex::new(Conns {
+                next_id: 0,
+                open: HashMap::new(),
+                grace_deadline: None,
+            }),
+            conns_gone: Condvar::new(),
+            handler_panics: AtomicU64::new(0),
+            refused_connections: AtomicU64::new(0),
+            read_timeouts: AtomicU64::new(0),
+            malformed_requests: AtomicU64::new(0),
+        });
+        let for_thread = Arc::clone(&shared);
+        let acceptor = std::thread::Builder::new()
+            .name("cinnox-accept".into())
+            .spawn(move || conn::accept_loop(for_thread))
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Io,
+                    format!("cannot start the accept thread: {e}"),
+                )
+                .with_source(e)
+            })?;
+        Ok(Receiver {
+            shared,
+            acceptor: Mutex::new(Some(acceptor)),
+        })
+    }
+
     /// The bound address (tells the port after binding port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        todo!()
+        self.shared.local_addr
     }
+
     /// Wait for the next event. `ErrorKind::Closed` once shut down.
     pub fn recv(&self) -> Result<Delivery> {
-        todo!()
+        self.shared.pop(None)
     }
+
     /// Wait at most `timeout`. `ErrorKind::Timeout` when none came, `Closed` once shut down.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Delivery> {
-        let _ = timeout;
-        todo!()
+        // A timeout too large to add is a wait without end.
+        self.shared.pop(Instant::now().checked_add(timeout))
     }
+
     /// Run `handler` on `workers` threads until shutdown. `Ok` acks; `Err` or a panic fails.
+    ///
+    /// Returns `Ok(())` once the receiver is shut down (at once if it already is). A panic
+    /// in the handler is caught, counted in [`ReceiverStats::handler_panics`], and answered
+    /// 500; the worker goes on. `workers == 0` is `ErrorKind::InvalidArgument`.
     pub fn serve<F, E>(&self, workers: usize, handler: F) -> Result<()>
     where
         F: Fn(&Event) -> std::result::Result<(), E> + Send + Sync,
     {
-        let _ = (workers, handler);
-        todo!()
+        if workers == 0 {
+            return Err(Error::invalid_argument("serve needs at least one worker"));
+        }
+        let handler = &handler;
+        std::thread::scope(|scope| {
+            let mut started = 0;
+            let mut last_error = None;
+            for i in 0..workers {
+                let spawned = std::thread::Builder::new()
+                    .name(format!("cinnox-worker-{i}"))
+                    .spawn_scoped(scope, move || self.work(handler));
+                match spawned {
+                    Ok(_) => started += 1,
+                    Err(e) => last_error = Some(e),
+                }
+            }
+            match (started, last_error) {
+                (0, Some(e)) => Err(Error::new(
+                    ErrorKind::Io,
+                    format!("cannot start worker threads: {e}"),
+                )
+                .with_source(e)),
+                _ => Ok(()),
+            }
+        })
     }
+
+    fn work<F, E>(&self, handler: &F)
+    where
+        F: Fn(&Event) -> std::result::Result<(), E> + Send + Sync,
+    {
+        while let Ok(delivery) = self.recv() {
+            match catch_unwind(AssertUnwindSafe(|| handler(delivery.event()))) {
+                Ok(Ok(())) => delivery.ack(),
+                Ok(Err(_)) => delivery.fail(),
+                Err(_) => {
+                    self.shared.handler_panics.fetch_add(1, Ordering::Relaxed);
+                    delivery.fail();
+                }
+            }
+        }
+    }
+
     /// A handle to shut this receiver down from another thread.
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        todo!()
+        ShutdownHandle {
+            shared: Arc::downgrade(&self.shared),
+        }
     }
+
     /// Stop accepting, let in-flight deliveries finish (up to the grace), wake waiters.
+    ///
+    /// Returns when every connection is closed, or shortly after the grace period ended.
+    /// Deliveries queued but not yet taken by `recv` are failed (500) at once. Idempotent.
     pub fn shutdown(&self) {
-        todo!()
+        self.shared.begin_shutdown();
+        let grace_deadline = lock(&self.shared.conns)
+            .grace_deadline
+            .unwrap_or_else(Instant::now);
+        // Past the grace, connections answer 503 and close; give them a moment for that.
+        let limit = grace_deadline + self.shared.config.read_timeout.min(Duration::from_secs(1));
+        let mut conns = lock(&self.shared.conns);
+        while !conns.open.is_empty() {
+            let now = Instant::now();
+            if now >= limit {
+                break;
+            }
+            conns = self
+                .shared
+                .conns_gone
+                .wait_timeout(conns, limit - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        drop(conns);
+        if let Some(acceptor) = lock(&self.acceptor).take() {
+            let _ = acceptor.join();
+        }
     }
+
     /// A snapshot of the counters.
     pub fn stats(&self) -> ReceiverStats {
-        todo!()
+        let s = &self.shared;
+        ReceiverStats {
+            webhook: s.webhook.stats(),
+            handler_panics: s.handler_panics.load(Ordering::Relaxed),
+            refused_connections: s.refused_connections.load(Ordering::Relaxed),
+            read_timeouts: s.read_timeouts.load(Ordering::Relaxed),
+            malformed_requests: s.malformed_requests.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("local_addr", &self.shared.local_addr)
+            .field(
+                "shutting_down",
+                &self.shared.shutting_down.load(Ordering::Relaxed),
+            )
+            .finish_non_exhaustive()
     }
 }
 
 impl ShutdownHandle {
     /// Shut the receiver down; returns at once, idempotent.
+    ///
+    /// Stops accepting, fails the deliveries nobody took yet, wakes `recv` and `serve`, and
+    /// starts the grace period for the deliveries in the application's hands. A no-op once
+    /// the receiver is dropped.
     pub fn shutdown(&self) {
-        todo!()
+        if let Some(shared) = self.shared.upgrade() {
+            shared.begin_shutdown();
+        }
+    }
+}
+
+impl fmt::Debug for ShutdownHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShutdownHandle").finish_non_exhaustive()
     }
 }
 
 impl Delivery {
     /// The event.
     pub fn event(&self) -> &Event {
-        todo!()
+        &self.event
     }
     /// The exact body.
     pub fn raw(&self) -> &[u8] {
-        todo!()
+        self.event.raw()
     }
     /// The peer that sent it.
     pub fn peer(&self) -> Option<SocketAddr> {
-        todo!()
+        Some(self.peer)
     }
     /// The identity of the event.
     pub fn dedup_key(&self) -> DedupKey {
-        todo!()
+        self.event.dedup_key()
     }
     /// Answer 200.
-    pub fn ack(self) {
-        todo!()
+    pub fn ack(mut self) {
+        self.answer(Verdict::Handled);
     }
     /// Answer 500, so that CINNOX may deliver it again.
-    pub fn fail(self) {
-        todo!()
+    pub fn fail(mut self) {
+        self.answer(Verdict::Failed);
+    }
+
+    fn answer(&mut self, verdict: Verdict) {
+        if self.answered {
+            return;
+        }
+        self.answered = true;
+        let reply = self.webhook.finish(&self.event, verdict);
+        self.slot.put(reply);
+    }
+}
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        self.answer(Verdict::Failed);
+    }
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("event", &self.event)
+            .field("peer", &self.peer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Acquire)
+    }
+
+    fn pop(&self, deadline: Option<Instant>) -> Result<Delivery> {
+        let mut queue = lock(&self.queue);
+        loop {
+            if let Some(delivery) = queue.items.pop_front() {
+                return Ok(delivery);
+            }
+            if queue.closed {
+                return Err(closed_error());
+            }
+            queue = match deadline {
+                None => self
+                    .queue_ready
+                    .wait(queue)
+                    .unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return Err(Error::new(
+                            ErrorKind::Timeout,
+                            "no event arrived within the timeout",
+                        ));
+                    }
+                    self.queue_ready
+                        .wait_timeout(queue, d - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+
+    /// Hand `event` to the application and wait for its answer; `None` when the shutdown
+    /// grace ended first.
+    fn deliver(&self, conn_id: u64, event: Event, peer: SocketAddr) -> Option<Reply> {
+        let slot = Arc::new(Slot::new());
+        {
+            let mut conns = lock(&self.conns);
+            if let Some(entry) = conns.open.get_mut(&conn_id) {
+                entry.slot = Some(Arc::clone(&slot));
+            }
+            if let Some(d) = conns.grace_deadline {
+                slot.set_deadline(d);
+            }
+        }
+        let delivery = Delivery {
+            event,
+            peer,
+            slot: Arc::clone(&slot),
+            webhook: Arc::clone(&self.webhook),
+            answered: false,
+        };
+        let refused = {
+            let mut queue = lock(&self.queue);
+            if queue.closed {
+                Some(delivery)
+            } else {
+                queue.items.push_back(delivery);
+                None
+            }
+        };
+        match refused {
+            // Shut down: nobody will take it; dropping it fails it.
+            Some(delivery) => drop(delivery),
+            None => self.queue_ready.notify_one(),
+        }
+        let reply = slot.wait();
+        if let Some(entry) = lock(&self.conns).open.get_mut(&conn_id) {
+            entry.slot = None;
+        }
+        reply
+    }
+
+    /// Take a slot for a new connection; `None` when at the cap or shutting down.
+    fn register(&self, stream: &TcpStream) -> Option<u64> {
+        let mut conns = lock(&self.conns);
+        if self.is_shutting_down() || conns.open.len() >= self.config.max_connections {
+            return None;
+        }
+        let second = stream.try_clone().ok()?;
+        let id = conns.next_id;
+        conns.next_id += 1;
+        conns.open.insert(
+            id,
+            ConnEntry {
+                stream: second,
+                slot: None,
+            },
+        );
+        Some(id)
+    }
+
+    fn unregister(&self, id: u64) {
+        let mut conns = lock(&self.conns);
+        conns.open.remove(&id);
+        if conns.open.is_empty() {
+            self.conns_gone.notify_all();
+        }
+    }
+
+    /// Stop accepting, close the queue, cut idle connections, start the grace period.
+    fn begin_shutdown(&self) {
+        if self.shutting_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let grace_deadline = Instant::now() + self.config.shutdown_grace;
+        conn::stop_listening(self);
+        let unclaimed: Vec<Delivery> = {
+            let mut queue = lock(&self.queue);
+            queue.closed = true;
+            queue.items.drain(..).collect()
+        };
+        self.queue_ready.notify_all();
+        // Never seen by the application: failed, so that CINNOX delivers them again.
+        drop(unclaimed);
+        let mut conns = lock(&self.conns);
+        conns.grace_deadline = Some(grace_deadline);
+        for entry in conns.open.values() {
+            // Idle and half-read connections see EOF and end; those waiting on an answer
+            // write it, then end.
+            let _ = entry.stream.shutdown(Shutdown::Read);
+            if let Some(slot) = &entry.slot {
+                slot.set_deadline(grace_deadline);
+            }
+        }
     }
 }

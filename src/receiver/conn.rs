@@ -1,0 +1,207 @@
+//! The accept thread and the life of one connection.
+
+use std::io::Write;
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::http::{local_reply, Conn, Framing, ReadError, Timeouts, Transport};
+use super::Shared;
+use crate::webhook::{Outcome, Request};
+
+/// Stack of a connection thread: request parsing and the verifier run there.
+const CONN_STACK: usize = 512 * 1024;
+
+/// What a connection beyond the cap reads before it is closed.
+const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+/// Accept until shutdown: each connection gets its own thread at once, or is refused.
+pub(super) fn accept_loop(shared: Arc<Shared>) {
+    loop {
+        let accepted = shared.listener.accept();
+        if shared.is_shutting_down() {
+            return;
+        }
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                use std::io::ErrorKind as K;
+                if !matches!(
+                    e.kind(),
+                    K::ConnectionAborted | K::ConnectionReset | K::Interrupted | K::WouldBlock
+                ) {
+                    // Out of descriptors or memory: give the process a moment rather than
+                    // spinning on the same error.
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                continue;
+            }
+        };
+        let accepted_at = Instant::now();
+        let _ = stream.set_nodelay(true);
+        let Some(id) = shared.register(&stream) else {
+            refuse(&shared, stream);
+            continue;
+        };
+        let for_thread = Arc::clone(&shared);
+        let spawned = std::thread::Builder::new()
+            .name("cinnox-conn".into())
+            .stack_size(CONN_STACK)
+            .spawn(move || {
+                let _guard = Registered {
+                    shared: &for_thread,
+                    id,
+                };
+                run(&for_thread, id, stream, peer, accepted_at);
+            });
+        if spawned.is_err() {
+            // The stream went with the closure and is closed; free its place.
+            shared.unregister(id);
+            shared.refused_connections.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Removes the connection from the open set when its thread ends, however it ends.
+struct Registered<'a> {
+    shared: &'a Shared,
+    id: u64,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.shared.unregister(self.id);
+    }
+}
+
+/// Answer 503 without reading, and close.
+fn refuse(shared: &Shared, mut stream: TcpStream) {
+    shared.refused_connections.fetch_add(1, Ordering::Relaxed);
+    // A fresh socket's send buffer is empty: this never blocks the accept thread.
+    let _ = stream.set_nonblocking(true);
+    let _ = stream.write_all(REFUSAL);
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+/// Stop the accept thread: shut the listening socket (Linux wakes a blocked `accept`),
+/// and connect to it once in case the platform does not.
+pub(super) fn stop_listening(shared: &Shared) {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: the descriptor belongs to `shared.listener`, alive for this call.
+        unsafe {
+            libc::shutdown(shared.listener.as_raw_fd(), libc::SHUT_RDWR);
+        }
+    }
+    let mut addr = shared.local_addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let _ = TcpStream::connect_timeout(&addr, Duration::from_millis(100));
+}
+
+/// Serve one accepted connection (TLS first when configured).
+fn run(shared: &Shared, id: u64, stream: TcpStream, peer: SocketAddr, accepted: Instant) {
+    #[cfg(feature = "https")]
+    if let Some(tls) = &shared.tls {
+        let Ok(session) = rustls::ServerConnection::new(Arc::clone(tls)) else {
+            return;
+        };
+        serve(
+            shared,
+            id,
+            rustls::StreamOwned::new(session, stream),
+            peer,
+            accepted,
+        );
+        return;
+    }
+    serve(shared, id, stream, peer, accepted);
+}
+
+/// Requests in, replies out, until the connection ends.
+fn serve<S: Transport>(shared: &Shared, id: u64, stream: S, peer: SocketAddr, accepted: Instant) {
+    let timeouts = Timeouts {
+        read: shared.config.read_timeout,
+        idle: shared.config.idle_timeout,
+    };
+    let mut conn = Conn::new(stream, timeouts);
+    loop {
+        let (head, deadline) = match conn.read_head(accepted) {
+            Ok(read) => read,
+            Err(ReadError::Closed | ReadError::Idle | ReadError::Broken) => return,
+            Err(ReadError::Timeout) => return timed_out(shared, conn),
+            Err(ReadError::Bad(status)) => return malformed(shared, conn, status),
+        };
+        let head_only = head.method == "HEAD";
+        let fields: Vec<(&str, &str)> = head
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let mut request = Request {
+            method: &head.method,
+            path: &head.target,
+            headers: &fields,
+            peer: Some(peer.ip()),
+            body: &[],
+        };
+        if let Err(refusal) = shared.webhook.check_head(&request) {
+            let _ = conn.write_reply(&refusal, head_only, true);
+            if head.framing == Framing::Length(0) {
+                conn.close();
+            } else {
+                conn.linger_close();
+            }
+            return;
+        }
+        if matches!(head.framing, Framing::Length(n) if n > shared.max_body) {
+            return malformed(shared, conn, 413);
+        }
+        if head.expect_continue && conn.write_continue().is_err() {
+            return;
+        }
+        let body = match conn.read_body(head.framing, shared.max_body, deadline) {
+            Ok(body) => body,
+            Err(ReadError::Timeout) => return timed_out(shared, conn),
+            Err(ReadError::Bad(status)) => return malformed(shared, conn, status),
+            Err(_) => return,
+        };
+        request.body = &body;
+        let reply = match shared.webhook.handle(&request) {
+            Outcome::Respond(reply) => Some(reply),
+            Outcome::Deliver(event) => shared.deliver(id, event, peer),
+        };
+        let (reply, close) = match reply {
+            Some(reply) => (reply, !head.keep_alive || shared.is_shutting_down()),
+            // The shutdown grace ended before the application answered.
+            None => (local_reply(503), true),
+        };
+        if conn.write_reply(&reply, head_only, close).is_err() {
+            return;
+        }
+        if close {
+            conn.close();
+            return;
+        }
+    }
+}
+
+/// The read deadline passed mid-request: 408, close.
+fn timed_out<S: Transport>(shared: &Shared, mut conn: Conn<S>) {
+    shared.read_timeouts.fetch_add(1, Ordering::Relaxed);
+    let _ = conn.write_reply(&local_reply(408), false, true);
+    conn.close();
+}
+
+/// The HTTP layer refused the request: answer `status`, close.
+fn malformed<S: Transport>(shared: &Shared, mut conn: Conn<S>, status: u16) {
+    shared.malformed_requests.fetch_add(1, Ordering::Relaxed);
+    let _ = conn.write_reply(&local_reply(status), false, true);
+    conn.linger_close();
+}

@@ -1,0 +1,167 @@
+//! Helpers for the receiver tests: a raw HTTP/1.1 client over real sockets.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use cinnox::receiver::ReceiverConfig;
+use cinnox::{Receiver, WebhookConfig};
+
+/// The webhook path every test receiver answers on.
+pub const PATH: &str = "/hook/s3cret";
+
+/// Short timeouts so that attack tests finish fast.
+pub fn quick_config() -> ReceiverConfig {
+    ReceiverConfig {
+        read_timeout: Duration::from_millis(300),
+        idle_timeout: Duration::from_millis(300),
+        max_connections: 256,
+        shutdown_grace: Duration::from_secs(2),
+    }
+}
+
+/// A receiver on 127.0.0.1, any port.
+pub fn start(webhook: WebhookConfig, config: ReceiverConfig) -> Receiver {
+    Receiver::bind_with("127.0.0.1:0", webhook, config).expect("bind")
+}
+
+/// A receiver with the test path and `config`.
+pub fn start_default(config: ReceiverConfig) -> Receiver {
+    start(WebhookConfig::new(PATH), config)
+}
+
+/// A call-start event with this call ID.
+pub fn call_event(id: &str) -> String {
+    format!(
+        r#"{{"type":"message","message":{{"id":"{id}","status":"CallStart","serviceId":"svc-1","caller":{{"eid":"e-1","number":"+85298765432"}},"callees":{{"eid":"e-2","number":"+85212345678"}}}}}}"#
+    )
+}
+
+/// A client connection whose reads give up after 5 s, so a broken test fails, not hangs.
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.set_nodelay(true).unwrap();
+    s
+}
+
+/// The bytes of a JSON POST to `path`.
+pub fn post_bytes(path: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// One HTTP response as read from the wire.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn body_text(&self) -> &str {
+        std::str::from_utf8(&self.body).expect("utf-8 body")
+    }
+}
+
+/// A reader that keeps its buffer across responses on one keep-alive connection.
+pub struct Client {
+    pub reader: BufReader<TcpStream>,
+}
+
+impl Client {
+    pub fn new(addr: SocketAddr) -> Client {
+        Client {
+            reader: BufReader::new(connect(addr)),
+        }
+    }
+    pub fn stream(&self) -> &TcpStream {
+        self.reader.get_ref()
+    }
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.reader.get_mut().write_all(bytes).expect("write");
+    }
+    pub fn post(&mut self, path: &str, body: &[u8]) -> Response {
+        self.send(&post_bytes(path, body));
+        self.response()
+    }
+    /// Read one response (skipping `100 Continue`).
+    pub fn response(&mut self) -> Response {
+        loop {
+            let r = self.try_response().expect("a response");
+            if r.status != 100 {
+                return r;
+            }
+        }
+    }
+    /// Read one response, `None` on EOF before its first byte.
+    pub fn try_response(&mut self) -> Option<Response> {
+        let mut line = String::new();
+        if self.reader.read_line(&mut line).expect("read status line") == 0 {
+            return None;
+        }
+        let mut parts = line.trim_end().splitn(3, ' ');
+        assert_eq!(parts.next(), Some("HTTP/1.1"), "status line {line:?}");
+        let status: u16 = parts.next().unwrap().parse().unwrap();
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            self.reader.read_line(&mut h).expect("read header");
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            let (n, v) = h.split_once(':').expect("header colon");
+            headers.push((n.trim().to_owned(), v.trim().to_owned()));
+        }
+        let mut r = Response {
+            status,
+            headers,
+            body: Vec::new(),
+        };
+        if status != 100 {
+            let len: usize = r
+                .header("Content-Length")
+                .expect("Content-Length")
+                .parse()
+                .unwrap();
+            r.body = vec![0; len];
+            self.reader.read_exact(&mut r.body).expect("read body");
+        }
+        Some(r)
+    }
+    /// True when the server closed: the next read gives EOF (or a reset).
+    pub fn at_eof(&mut self) -> bool {
+        let mut b = [0u8; 1];
+        match self.reader.read(&mut b) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        }
+    }
+    /// True when the connection is open and silent right now (no byte, no EOF waiting).
+    pub fn is_open_and_silent(&self) -> bool {
+        if !self.reader.buffer().is_empty() {
+            return false;
+        }
+        let s = self.stream();
+        s.set_nonblocking(true).unwrap();
+        let mut b = [0u8; 1];
+        let r = s.peek(&mut b);
+        s.set_nonblocking(false).unwrap();
+        matches!(r, Err(ref e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    }
+}

@@ -1,0 +1,230 @@
+//! The receiver against the faults of a bare tiny_http server: bursts of keep-alive
+//! connections, stalled requests, idle connections, too many connections, huge bodies.
+
+#[path = "common/receiver.rs"]
+mod receiver;
+
+use std::io::Read;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use cinnox::receiver::ReceiverConfig;
+use cinnox::WebhookConfig;
+use receiver::*;
+
+#[test]
+fn sixty_four_keep_alive_connections_at_once_are_all_served() {
+    let rx = start_default(ReceiverConfig {
+        read_timeout: Duration::from_secs(5),
+        idle_timeout: Duration::from_secs(5),
+        ..quick_config()
+    });
+    let addr = rx.local_addr();
+    let handle = rx.shutdown_handle();
+    let barrier = std::sync::Barrier::new(64);
+    thread::scope(|s| {
+        s.spawn(|| rx.serve(4, |_| Ok::<(), ()>(())).unwrap());
+        let clients: Vec<_> = (0..64)
+            .map(|i| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    let mut c = Client::new(addr);
+                    barrier.wait();
+                    // Two deliveries each on the same connection: the first of all 64
+                    // is answered while the others stay open.
+                    let first = c.post(PATH, call_event(&format!("burst-{i}-a")).as_bytes());
+                    let second = c.post(PATH, call_event(&format!("burst-{i}-b")).as_bytes());
+                    (first.status, second.status)
+                })
+            })
+            .collect();
+        for c in clients {
+            // Each client read gives up after 5 s: an unserved connection fails here.
+            assert_eq!(c.join().unwrap(), (200, 200));
+        }
+        handle.shutdown();
+    });
+    assert_eq!(rx.stats().webhook.acks, 128);
+}
+
+/// Start an attack connection: send `bytes` and leave it hanging.
+fn hang(addr: std::net::SocketAddr, bytes: &[u8]) -> (Client, Instant) {
+    let mut c = Client::new(addr);
+    c.send(bytes);
+    (c, Instant::now())
+}
+
+#[test]
+fn stalled_requests_are_cut_at_the_read_deadline_while_others_are_served() {
+    let deadline = Duration::from_millis(400);
+    let rx = start_default(ReceiverConfig {
+        read_timeout: deadline,
+        idle_timeout: Duration::from_secs(5),
+        ..quick_config()
+    });
+    let addr = rx.local_addr();
+    let handle = rx.shutdown_handle();
+    thread::scope(|s| {
+        s.spawn(|| rx.serve(1, |_| Ok::<(), ()>(())).unwrap());
+        let mut attackers = vec![
+            // Slow headers: the head never ends.
+            hang(addr, format!("POST {PATH} HTTP/1.1\r\nHost: t\r\nX-Slow: ").as_bytes()),
+            // A body that never arrives in full.
+            hang(
+                addr,
+                format!(
+                    "POST {PATH} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2000\r\n\r\n{{\"type\":"
+                )
+                .as_bytes(),
+            ),
+            // A chunked body that stalls mid-chunk.
+            hang(
+                addr,
+                format!(
+                    "POST {PATH} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n100\r\n{{\"type\""
+                )
+                .as_bytes(),
+            ),
+        ];
+        // While they hang, deliveries on other connections are served at once.
+        for i in 0..5 {
+            let r = Client::new(addr).post(PATH, call_event(&format!("normal-{i}")).as_bytes());
+            assert_eq!(r.status, 200);
+        }
+        for (c, _) in &attackers {
+            assert!(
+                c.is_open_and_silent(),
+                "an attacker was cut before its deadline"
+            );
+        }
+        for (c, started) in &mut attackers {
+            let r = c.response();
+            let waited = started.elapsed();
+            assert_eq!(r.status, 408);
+            assert_eq!(r.header("Connection"), Some("close"));
+            assert!(c.at_eof());
+            assert!(waited >= deadline, "cut after {waited:?}");
+            assert!(
+                waited < deadline + Duration::from_secs(2),
+                "cut after {waited:?}"
+            );
+        }
+        handle.shutdown();
+    });
+    assert_eq!(rx.stats().read_timeouts, 3);
+}
+
+#[test]
+fn a_connection_that_never_sends_is_closed_at_the_read_deadline() {
+    let rx = start_default(quick_config());
+    let (mut c, started) = hang(rx.local_addr(), b"");
+    let r = c.response();
+    assert_eq!(r.status, 408);
+    assert!(c.at_eof());
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
+    let idle = Duration::from_millis(300);
+    let rx = start_default(ReceiverConfig {
+        idle_timeout: idle,
+        ..quick_config()
+    });
+    let mut c = Client::new(rx.local_addr());
+    assert_eq!(c.post(PATH, br#"{"challenge":"idle"}"#).status, 200);
+    let answered = Instant::now();
+    // Closed quietly: no 408 for a connection that was between requests.
+    assert!(c.at_eof());
+    assert!(answered.elapsed() >= idle);
+    assert_eq!(rx.stats().read_timeouts, 0);
+}
+
+#[test]
+fn beyond_the_connection_cap_new_connections_are_refused_at_once() {
+    let rx = start_default(ReceiverConfig {
+        read_timeout: Duration::from_secs(5),
+        max_connections: 4,
+        ..quick_config()
+    });
+    let addr = rx.local_addr();
+    // Four connections that hold their places (one served, three silent).
+    let mut held: Vec<Client> = (0..4).map(|_| Client::new(addr)).collect();
+    assert_eq!(held[0].post(PATH, br#"{"challenge":"c"}"#).status, 200);
+    let started = Instant::now();
+    let mut refused = Client::new(addr);
+    let mut raw = Vec::new();
+    refused.reader.read_to_end(&mut raw).unwrap();
+    assert_eq!(
+        raw,
+        b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(rx.stats().refused_connections, 1);
+    // The held connections still work.
+    assert_eq!(held[0].post(PATH, br#"{"challenge":"d"}"#).status, 200);
+    drop(held.pop());
+}
+
+#[test]
+fn an_oversized_body_gets_413_without_being_read_and_the_connection_closes() {
+    let rx = start(WebhookConfig::new(PATH).max_body(1024), quick_config());
+    let addr = rx.local_addr();
+    // Declared length far over the cap; only the start of the body is ever sent.
+    let mut c = Client::new(addr);
+    c.send(
+        format!(
+            "POST {PATH} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{}",
+            " ".repeat(1000)
+        )
+        .as_bytes(),
+    );
+    let r = c.response();
+    assert_eq!(r.status, 413);
+    assert_eq!(r.header("Connection"), Some("close"));
+    assert!(c.at_eof());
+
+    // A chunked body is cut at the cap.
+    let mut c = Client::new(addr);
+    c.send(
+        format!(
+            "POST {PATH} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n200\r\n{}\r\n200\r\n{}\r\n200\r\n",
+            " ".repeat(0x200),
+            " ".repeat(0x200)
+        )
+        .as_bytes(),
+    );
+    let r = c.response();
+    assert_eq!(r.status, 413);
+    assert!(c.at_eof());
+    assert_eq!(rx.stats().malformed_requests, 1);
+}
+
+#[test]
+fn malformed_heads_get_400_or_431_and_are_closed() {
+    let rx = start_default(quick_config());
+    let addr = rx.local_addr();
+    let mut c = Client::new(addr);
+    c.send(b"NOT HTTP AT ALL\r\n\r\n");
+    assert_eq!(c.response().status, 400);
+    assert!(c.at_eof());
+
+    let mut c = Client::new(addr);
+    c.send(
+        format!(
+            "POST {PATH} HTTP/1.1\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(20_000)
+        )
+        .as_bytes(),
+    );
+    assert_eq!(c.response().status, 431);
+    assert!(c.at_eof());
+
+    let mut c = Client::new(addr);
+    c.send(
+        format!("POST {PATH} HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .as_bytes(),
+    );
+    assert_eq!(c.response().status, 400);
+    assert_eq!(rx.stats().malformed_requests, 3);
+}
