@@ -22,9 +22,26 @@
 #include <stdint.h>
 
 /**
+ * The deepest nesting of JSON objects and arrays [`parse`] accepts; the top-level object
+ * counts as level 1. Deeper bodies are refused with [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest), also when
+ * the deep part is in a field the typed view ignores.
+ */
+#define MAX_DEPTH 64
+
+/**
  * `timeout_ms` for `cinnox_receiver_recv` that waits without a deadline.
  */
 #define CINNOX_WAIT_FOREVER UINT32_MAX
+
+/**
+ * The default body cap: 64 KiB.
+ */
+#define DEFAULT_MAX_BODY (64 * 1024)
+
+/**
+ * The default number of remembered dedup keys.
+ */
+#define DEFAULT_DEDUP_CAPACITY 10000
 
 /**
  * The result of every fallible function. `CINNOX_OK` (0) is success; the other numbers
@@ -407,7 +424,7 @@ typedef int (*cinnox_handler)(void *userdata, const struct cinnox_event *event);
 /**
  * Counters of what a receiver did, filled by `cinnox_receiver_stats`.
  */
-typedef struct cinnox_receiver_stats {
+typedef struct cinnox_receiver_counters {
   /**
    * Requests handled.
    */
@@ -468,7 +485,7 @@ typedef struct cinnox_receiver_stats {
    * Connections cut off by the read deadline.
    */
   uint64_t read_timeouts;
-} cinnox_receiver_stats;
+} cinnox_receiver_counters;
 
 /**
  * Call start and call end (`call-event-sub`).
@@ -846,7 +863,7 @@ cinnox_result cinnox_receiver_shutdown(const struct cinnox_receiver *rx);
  * Fill `*out` with a snapshot of the receiver's counters. `CINNOX_ERR_NULL_ARGUMENT` when
  * a pointer is NULL. Thread-safe.
  */
-cinnox_result cinnox_receiver_stats(const struct cinnox_receiver *rx, struct cinnox_receiver_stats *out);
+cinnox_result cinnox_receiver_stats(const struct cinnox_receiver *rx, struct cinnox_receiver_counters *out);
 
 /**
  * Shut the receiver down, wait until every `recv` and `serve` on it has returned (so no

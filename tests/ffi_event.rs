@@ -25,7 +25,7 @@ call-end raw_same=1 views=10000
 inbound-sms raw_same=1 views=01000
   reply: CINNOX_ERR_WRONG_TYPE untouched=1
   id=sms-1 event_description=Inbound SMS sender_number=85298765432 recipient_number=85212345678
-  receive_time=2022-11-07T00:00:00.000Z content_type=Text content_len=15 content=hi\0there é terminated=1
+  receive_time=2022-11-07T00:00:00.000Z content_type=Text content_len=11 content=hi\0there é terminated=1
 outbound-sms raw_same=1 views=00100
   reply: CINNOX_ERR_WRONG_TYPE untouched=1
   report_type=tdr app_id=app-1 service_id=svc-1 transaction_id=tx-1
