@@ -421,8 +421,9 @@ impl std::error::Error for HandlerFailed {}
 /// Stop it with `cinnox_receiver_shutdown` from another thread (or from the handler), or
 /// with `cinnox_receiver_free`; no handler call runs after `serve` returns.
 ///
+/// Returns `CINNOX_OK` once the receiver is shut down (at once when it already is).
 /// `CINNOX_ERR_NULL_ARGUMENT` when `rx` or `handler` is NULL (`userdata` may be NULL),
-/// `CINNOX_ERR_CLOSED` when the receiver was already shut down.
+/// `CINNOX_ERR_IO` when no worker thread could be started.
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_receiver_serve(
     rx: *const cinnox_receiver,
@@ -460,7 +461,8 @@ pub unsafe extern "C" fn cinnox_receiver_shutdown(rx: *const cinnox_receiver) ->
     call(|| {
         // SAFETY: the caller passes NULL or a live receiver.
         let rx = unsafe { arg_ref(rx, "rx") }?;
-        rx.rx.shutdown();
+        // The handle's shutdown only starts it and returns, so a handler may call this.
+        rx.rx.shutdown_handle().shutdown();
         Ok(())
     })
 }

@@ -7,21 +7,23 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// `target/<profile>`: the directory holding `libcinnox.so` / `libcinnox.a`.
+/// The directory holding the freshly built `libcinnox.so` / `libcinnox.a`.
+///
+/// `cargo test` builds every crate type of the library into `target/<profile>/deps/` (next
+/// to the test executable) and copies them up to `target/<profile>/` only on `cargo
+/// build`, so the copy in `deps/` is the fresh one.
 pub fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test>-<hash>
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>")
-        .to_path_buf();
-    assert!(
-        dir.join("libcinnox.so").exists() || dir.join("libcinnox.dylib").exists(),
-        "no shared library in {}",
-        dir.display()
-    );
-    dir
+    let deps = exe.parent().expect("target/<profile>/deps").to_path_buf();
+    for dir in [
+        deps.clone(),
+        deps.parent().map(Path::to_path_buf).unwrap_or_default(),
+    ] {
+        if dir.join("libcinnox.so").exists() || dir.join("libcinnox.dylib").exists() {
+            return dir;
+        }
+    }
+    panic!("no libcinnox shared library next to {}", exe.display());
 }
 
 /// The repository root.
@@ -31,7 +33,7 @@ pub fn root() -> PathBuf {
 
 /// A fresh directory for one test's build products, under the target directory.
 pub fn build_dir(name: &str) -> PathBuf {
-    let dir = lib_dir().join("c-tests").join(name);
+    let dir = lib_dir().join("..").join("c-tests").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create build dir");
     dir
@@ -48,6 +50,9 @@ fn compile(compiler: &str, std: &str, sources: &[&Path], out: &Path, extra: &[&s
         .arg("-o")
         .arg(out)
         .arg(format!("-L{}", lib.display()))
+        // DT_RPATH (not RUNPATH): it wins over the LD_LIBRARY_PATH cargo sets for tests,
+        // which names target/<profile>, where a stale copy of the library may lie.
+        .arg("-Wl,--disable-new-dtags")
         .arg(format!("-Wl,-rpath,{}", lib.display()))
         .args(extra)
         .arg("-lcinnox");
@@ -112,6 +117,7 @@ impl Run {
 /// Run `exe` with `args` and extra environment variables.
 pub fn run(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let output = Command::new(exe)
+        .env("LD_LIBRARY_PATH", lib_dir())
         .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::null())
@@ -143,6 +149,7 @@ pub fn run_valgrind(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Option<R
         ])
         .arg(exe)
         .args(args)
+        .env("LD_LIBRARY_PATH", lib_dir())
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
@@ -152,3 +159,127 @@ pub fn run_valgrind(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Option<R
         what: format!("valgrind {}", exe.display()),
     })
 }
+
+/// A program started with piped stdout, read line by line.
+pub struct Spawned {
+    pub child: std::process::Child,
+    pub lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+    pub seen: Vec<String>,
+}
+
+impl Spawned {
+    /// The next line of stdout (panics at EOF, with what was seen).
+    pub fn line(&mut self) -> String {
+        match self.lines.next() {
+            Some(Ok(l)) => {
+                self.seen.push(l.clone());
+                l
+            }
+            other => panic!("no more output ({other:?}); seen: {:#?}", self.seen),
+        }
+    }
+
+    /// Read lines until one starts with `prefix`; return it.
+    pub fn line_starting(&mut self, prefix: &str) -> String {
+        loop {
+            let l = self.line();
+            if l.starts_with(prefix) {
+                return l;
+            }
+        }
+    }
+
+    /// Read the `listening on port N` line and return N.
+    pub fn port(&mut self) -> u16 {
+        let l = self.line_starting("listening on port ");
+        l["listening on port ".len()..]
+            .trim()
+            .parse()
+            .expect("a port number")
+    }
+
+    /// Wait for the exit and return the remaining stdout; assert exit status 0.
+    pub fn finish(mut self) -> String {
+        let rest: Vec<String> = self.lines.by_ref().map_while(Result::ok).collect();
+        let mut stderr = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut stderr);
+        }
+        let status = self.child.wait().expect("wait for the program");
+        assert!(
+            status.success(),
+            "exit {status}\nstdout: {:#?}\n{rest:#?}\nstderr:\n{stderr}",
+            self.seen
+        );
+        rest.join("\n")
+    }
+}
+
+/// Start `exe` (under valgrind when `valgrind` is set) with piped stdout and stderr.
+pub fn spawn(exe: &Path, args: &[&str], valgrind: bool) -> Spawned {
+    let mut cmd = if valgrind {
+        let mut c = Command::new("valgrind");
+        c.args([
+            "--leak-check=full",
+            "--error-exitcode=1",
+            "--errors-for-leak-kinds=definite",
+            "--show-leak-kinds=definite",
+            "--quiet",
+        ])
+        .arg(exe);
+        c
+    } else {
+        Command::new(exe)
+    };
+    let mut child = cmd
+        .args(args)
+        .env("LD_LIBRARY_PATH", lib_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the program");
+    let stdout = child.stdout.take().expect("piped stdout");
+    use std::io::BufRead;
+    Spawned {
+        child,
+        lines: std::io::BufReader::new(stdout).lines(),
+        seen: Vec::new(),
+    }
+}
+
+/// POST `body` to `http://127.0.0.1:{port}{path}` over a fresh connection; return the
+/// status code and the response body.
+pub fn post(port: u16, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply).expect("read the reply");
+    let text = String::from_utf8_lossy(&reply);
+    let status: u16 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP reply: {text:?}"));
+    let body_at = reply
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(reply.len(), |p| p + 4);
+    (status, reply[body_at..].to_vec())
+}
+
+/// The notifications the receiver tests deliver: (body, what the C examples print for it).
+pub const CALL_START: &str = r#"{"type":"message","message":{"id":"call-1","status":"CallStart","serviceId":"svc-1","caller":{"eid":"eid-a","number":"+85298765432"},"callees":{"eid":"eid-b","number":"85212345678"}}}"#;
+pub const CALL_END: &str =
+    r#"{"type":"message","message":{"id":"call-1","status":"CallEnd","serviceId":"svc-1"}}"#;
+pub const INBOUND_SMS: &str = r#"{"id":"sms-1","eventDescription":"Inbound SMS","senderNumber":"85298765432","recipientNumber":"85212345678","receiveTime":"2022-11-07T00:00:00.000Z","contentType":"Text","content":"hello"}"#;
+pub const OUTBOUND_SMS: &str = r#"{"Type":"tdr","AppID":"app-1","ServiceID":"svc-1","TransactionID":"tx-1","RecipientNumber":"85298765432","RecipientCountry":"HK","ResponseCode":"","Status":"Delivered","Exception":""}"#;
