@@ -22,26 +22,9 @@
 #include <stdint.h>
 
 /**
- * The deepest nesting of JSON objects and arrays [`parse`] accepts; the top-level object
- * counts as level 1. Deeper bodies are refused with [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest), also when
- * the deep part is in a field the typed view ignores.
- */
-#define MAX_DEPTH 64
-
-/**
  * `timeout_ms` for `cinnox_receiver_recv` that waits without a deadline.
  */
 #define CINNOX_WAIT_FOREVER UINT32_MAX
-
-/**
- * The default body cap: 64 KiB.
- */
-#define DEFAULT_MAX_BODY (64 * 1024)
-
-/**
- * The default number of remembered dedup keys.
- */
-#define DEFAULT_DEDUP_CAPACITY 10000
 
 /**
  * The result of every fallible function. `CINNOX_OK` (0) is success; the other numbers
@@ -845,8 +828,9 @@ cinnox_result cinnox_receiver_recv(const struct cinnox_receiver *rx, uint32_t ti
  * Stop it with `cinnox_receiver_shutdown` from another thread (or from the handler), or
  * with `cinnox_receiver_free`; no handler call runs after `serve` returns.
  *
+ * Returns `CINNOX_OK` once the receiver is shut down (at once when it already is).
  * `CINNOX_ERR_NULL_ARGUMENT` when `rx` or `handler` is NULL (`userdata` may be NULL),
- * `CINNOX_ERR_CLOSED` when the receiver was already shut down.
+ * `CINNOX_ERR_IO` when no worker thread could be started.
  */
 cinnox_result cinnox_receiver_serve(const struct cinnox_receiver *rx, size_t workers, cinnox_handler handler, void *userdata);
 
