@@ -249,6 +249,24 @@ pub fn spawn(exe: &Path, args: &[&str], valgrind: bool) -> Spawned {
     }
 }
 
+/// Start a prepared command with piped stdout and stderr; `None` when it cannot be started
+/// (the interpreter is not installed).
+pub fn spawn_command(mut cmd: Command) -> Option<Spawned> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    use std::io::BufRead;
+    Some(Spawned {
+        child,
+        lines: std::io::BufReader::new(stdout).lines(),
+        seen: Vec::new(),
+    })
+}
+
 /// POST `body` to `http://127.0.0.1:{port}{path}` over a fresh connection; return the
 /// status code and the response body.
 pub fn post(port: u16, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
