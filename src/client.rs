@@ -3,6 +3,23 @@
 //! [`Client`] sends exactly the documented request, reads CINNOX's answer tolerantly, turns
 //! everything that is not a success into an [`Error`] with a kind, and retries transient
 //! failures under a [`RetryPolicy`].
+//!
+//! How it behaves where the CINNOX documentation is silent:
+//!
+//! - Success is any HTTP 2xx whose JSON body has a `result` object, whatever `code` says.
+//!   An object with a non-zero `code` (a number or a string of digits) is an
+//!   [`ErrorKind::Api`] error, whatever the HTTP status. Anything else is
+//!   [`ErrorKind::UnexpectedResponse`], quoting the first 200 characters of the body.
+//! - At most 1 MiB of a reply body is read; a longer body is an unexpected response.
+//! - Redirects are not followed (they would re-send the App Token elsewhere or drop the
+//!   PATCH body); a 3xx is an unexpected response.
+//! - A proxy named by `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY` (and `NO_PROXY`) is used unless
+//!   [`ClientBuilder::proxy_from_env`] turns that off.
+//! - Retried: connect failures, connections reset or closed mid-reply, timeouts, HTTP
+//!   429/502/503/504 and code 6451010. Never retried: codes 6452000, 6452001 and 6451000
+//!   (even with a retryable status), other API errors, TLS failures, and unexpected bodies
+//!   with any other status.
+//! - If a reply echoes the App Token, error messages show `[redacted]` in its place.
 
 use std::fmt;
 use std::io::Read;
@@ -71,7 +88,8 @@ impl RetryPolicy {
         }
     }
 
-    /// The delay before retry number `retry` (1 for the first retry, i.e. the second attempt).
+    /// The delay before retry number `retry` (1 for the first retry, i.e. the second attempt;
+    /// 0 counts as 1).
     ///
     /// `retry_after` is the delay the server asked for, if any; `random` is any random number
     /// (the client draws it from the operating system), which picks the jitter. The result is
@@ -183,6 +201,12 @@ impl fmt::Debug for ClientBuilder {
 pub struct Client {
     inner: Arc<Inner>,
 }
+
+// A client is shared across threads; keep it that way.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Client>();
+};
 
 struct Inner {
     agent: ureq::Agent,
@@ -395,15 +419,37 @@ impl Client {
     fn transport_failure(&self, e: ureq::Error) -> Failure {
         let origin = origin_of(&self.inner.base);
         let (kind, retryable, what) = match &e {
-            ureq::Error::Timeout(t) => (ErrorKind::Timeout, true, format!("timed out ({t})")),
+            ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => (
+                ErrorKind::Timeout,
+                true,
+                format!(
+                    "could not connect within the connect timeout ({:?})",
+                    self.inner.connect_timeout
+                ),
+            ),
+            ureq::Error::Timeout(_) => (
+                ErrorKind::Timeout,
+                true,
+                format!(
+                    "no complete reply within the timeout ({:?})",
+                    self.inner.timeout
+                ),
+            ),
             ureq::Error::Io(io)
                 if matches!(
                     io.kind(),
                     std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
                 ) =>
             {
-                (ErrorKind::Timeout, true, format!("timed out ({io})"))
+                (ErrorKind::Timeout, true, format!("no reply in time ({io})"))
             }
+            // rustls reports handshake and certificate failures as InvalidData; they do not
+            // heal by retrying.
+            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => (
+                ErrorKind::Transport,
+                false,
+                format!("the connection failed (TLS or data error: {io})"),
+            ),
             ureq::Error::Io(io) => (ErrorKind::Transport, true, io_description(io)),
             ureq::Error::HostNotFound => (
                 ErrorKind::Transport,

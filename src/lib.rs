@@ -28,5 +28,5 @@ pub use error::{Error, ErrorKind, Result};
 pub use event::{challenge_reply, parse, Event, Incoming};
 pub use kind::EventKind;
 pub use receiver::{Delivery, Receiver};
-pub use sandbox::Sandbox;
+pub use sandbox::{Sandbox, SandboxConfig};
 pub use webhook::{Outcome, Reply, Request, Verdict, Webhook, WebhookConfig};

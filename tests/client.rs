@@ -506,7 +506,7 @@ fn a_connection_closed_mid_reply_is_a_transport_error() {
         assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
         assert_eq!(e.http_status(), None);
         assert!(e.to_string().starts_with(&format!("transport error: {url}: ")), "{e}");
-        assert_eq!(served.try_iter().count(), 1);
+        client::expect_connections(&served, 1);
     }
 }
 
@@ -523,9 +523,48 @@ fn a_server_that_never_answers_times_out() {
     let took = started.elapsed();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
     assert_eq!(e.http_status(), None);
+    assert_eq!(
+        e.to_string(),
+        format!("timed out: {url}: no complete reply within the timeout (200ms)")
+    );
     assert!(took >= Duration::from_millis(190), "{took:?}");
     assert!(took < Duration::from_secs(3), "{took:?}");
-    assert_eq!(accepted.try_iter().count(), 1);
+    client::expect_connections(&accepted, 1);
+}
+
+#[test]
+fn a_reply_that_stalls_mid_body_times_out() {
+    let (url, accepted) = client::stalling_server(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 80\r\n\r\n{\"code\":0,",
+    );
+    let c = builder(&url)
+        .timeout(Duration::from_millis(200))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let e = c.subscribe("app", EventKind::Call, HOOK).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.to_string().contains("within the timeout (200ms)"), "{e}");
+    client::expect_connections(&accepted, 1);
+}
+
+#[test]
+fn a_tls_failure_is_a_transport_error_and_not_retried() {
+    let (url, served) = client::plaintext_server();
+    let c = builder(&url)
+        .timeout(Duration::from_secs(2))
+        .retry(RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let e = c.subscribe("app", EventKind::Call, HOOK).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
+    assert_eq!(e.http_status(), None);
+    // A retry would have been counted before the client saw its failure.
+    client::expect_connections(&served, 1);
 }
 
 #[test]

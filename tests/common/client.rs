@@ -246,7 +246,7 @@ pub fn read_request(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
 
 /// A server that, for each of up to `connections` connections, reads the request, writes
 /// `partial` and closes. Returns its base URL and a channel that gets one message per
-/// connection served.
+/// connection, sent before `partial` is written (so a client that saw the reply is counted).
 pub fn half_reply_server(
     partial: &'static [u8],
     connections: usize,
@@ -260,20 +260,20 @@ pub fn half_reply_server(
                 return;
             };
             let _ = read_request(&mut s);
-            let _ = s.write_all(partial);
-            let _ = s.flush();
-            let _ = s.shutdown(std::net::Shutdown::Both);
-            drop(s);
+            // Signal before answering: once the client has seen the answer, it is counted.
             if tx.send(()).is_err() {
                 return;
             }
+            let _ = s.write_all(partial);
+            let _ = s.flush();
+            let _ = s.shutdown(std::net::Shutdown::Both);
         }
     });
     (url, rx)
 }
 
 /// A server that accepts connections, reads the request and never answers; each connection
-/// is held until the client closes it. The channel gets one message per accepted connection.
+/// is held until the client closes it. The channel gets one message per request read.
 pub fn silent_server() -> (String, mpsc::Receiver<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
@@ -281,10 +281,10 @@ pub fn silent_server() -> (String, mpsc::Receiver<()>) {
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(mut s) = conn else { return };
-            if tx.send(()).is_err() {
-                return;
-            }
+            let tx = tx.clone();
             std::thread::spawn(move || {
+                let _ = read_request(&mut s);
+                let _ = tx.send(());
                 // Read until the client gives up and closes; never write.
                 let mut sink = [0u8; 1024];
                 while matches!(s.read(&mut sink), Ok(n) if n > 0) {}
@@ -300,4 +300,64 @@ pub fn dead_url() -> String {
     let addr = listener.local_addr().expect("addr");
     drop(listener);
     format!("http://{addr}")
+}
+
+/// A server that answers anything it reads first (e.g. a TLS ClientHello) with a plain-text
+/// HTTP 400 and closes: an `https://` client sees a TLS failure. The channel gets one message
+/// per connection, sent before the answer is written.
+pub fn plaintext_server() -> (String, mpsc::Receiver<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut s) = conn else { return };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            if tx.send(()).is_err() {
+                return;
+            }
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            let _ = s.shutdown(std::net::Shutdown::Write);
+            // Drain until the client closes, so the close is clean.
+            while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+        }
+    });
+    (format!("https://{addr}"), rx)
+}
+
+/// A server that reads the request, writes `partial` (say, headers and the start of the
+/// body) and then stalls until the client closes. The channel gets one message per request
+/// read, sent before `partial` is written.
+pub fn stalling_server(partial: &'static [u8]) -> (String, mpsc::Receiver<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut s) = conn else { return };
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let _ = read_request(&mut s);
+                let _ = tx.send(());
+                let _ = s.write_all(partial);
+                let _ = s.flush();
+                let mut sink = [0u8; 1024];
+                while matches!(s.read(&mut sink), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    (url, rx)
+}
+
+/// Wait (up to 5 s each) for `n` messages on `rx`, then check that no more arrived.
+pub fn expect_connections(rx: &mpsc::Receiver<()>, n: usize) {
+    for i in 0..n {
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_secs(5)).is_ok(),
+            "connection {} of {n} never came",
+            i + 1
+        );
+    }
+    assert_eq!(rx.try_iter().count(), 0, "more than {n} connections");
 }

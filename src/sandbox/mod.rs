@@ -1,0 +1,610 @@
+//! A local stand-in for CINNOX's side of the event API, for development and tests.
+//!
+//! [`Sandbox::start`] serves `PATCH /v1/api/apps/{appID}/{slug}` on 127.0.0.1 the way the
+//! spec says CINNOX does: it checks the App Token, runs the URL-verification handshake
+//! against the webhook URL, keeps the subscriptions per app and family, and answers with
+//! CINNOX's JSON. [`Sandbox::trigger`] then POSTs notifications to the subscribed URLs,
+//! redelivering on failure, and records every attempt.
+//!
+//! ```no_run
+//! use cinnox::sandbox::{CallNotification, Sandbox, SandboxConfig};
+//!
+//! let sandbox = Sandbox::start(SandboxConfig::new().app("my-app", "my-token"))?;
+//! // Hand sandbox.base_url() to a `cinnox::Client`, subscribe a receiver's URL, then:
+//! for record in sandbox.trigger(&CallNotification::start().build()) {
+//!     println!("{} after {} attempt(s)", record.delivered(), record.attempts.len());
+//! }
+//! # Ok::<(), cinnox::Error>(())
+//! ```
+//!
+//! # How it answers
+//!
+//! | case | HTTP | `code` | `message` |
+//! |---|---|---|---|
+//! | subscribed / unsubscribed | 200 | 0 | `result`: `enabled`, `url`, `updatedAt` |
+//! | not `PATCH`, unknown route or slug | 400 | 6450001 | `method: {method} url: {url}` |
+//! | no or malformed `Authorization: Bearer` | 400 | 6452000 | `invalid token` |
+//! | token of no configured app | 400 | 6452000 | `invalid token` |
+//! | unknown app (with a token of another app) | 400 | 6452001 | `invalid appID` |
+//! | token of another app | 400 | 6452000 | `invalid token` |
+//! | over the rate limit | 429 + `Retry-After` | 6451010 | `Too many requests` |
+//! | bad body, URL, or failed verification | 400 | 6451000 | what was wrong |
+//!
+//! The checks run in that order. The spec leaves the HTTP status of each code open; the
+//! sandbox uses 400 for all but the rate limit, which gets 429 and a `Retry-After` (in whole
+//! seconds) so that both ways a client may detect it are exercised. Every request that gets
+//! past authentication counts against its app's limit (default 500 a minute, a sliding
+//! window); refused requests do not count.
+//!
+//! `enabled: true` verifies the URL first: the sandbox POSTs `{"challenge":"<52 random
+//! letters and digits>"}` and accepts only HTTP 200 whose body, read as JSON, is an object
+//! with `"code": 0` and `"result": {"challenge": <the same string>}` (whitespace, member
+//! order, escapes and extra members do not matter; `result` as a string holding JSON is
+//! refused). Anything else (another status, another body, no answer within the verify
+//! timeout, connection refused) fails the PATCH with 6451000 and a message saying what the
+//! receiver answered. The message never quotes the URL, whose path may be a secret.
+//! `enabled: false` removes the family's subscription without a handshake (the `url` must
+//! still be a valid URL, as both fields are required).
+//!
+//! One URL per app and family: subscribing again replaces the URL.
+
+mod notification;
+mod outbound;
+mod server;
+mod time;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+pub use notification::{
+    CallNotification, CallParty, DeliveryReportNotification, InboundSmsNotification, Notification,
+    WireVariant, DEFAULT_APP_ID, DEFAULT_SERVICE_ID,
+};
+
+use crate::{Error, ErrorKind, EventKind, Result};
+
+/// A rate limit: at most `requests` in any window of `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed in one window (at least 1).
+    pub requests: u32,
+    /// The length of the sliding window.
+    pub per: Duration,
+}
+
+/// How a [`Sandbox`] is set up. Built with [`SandboxConfig::new`] and chained setters.
+#[derive(Clone)]
+pub struct SandboxConfig {
+    bind: SocketAddr,
+    apps: Vec<(String, String)>,
+    rate_limit: Option<RateLimit>,
+    verify_timeout: Duration,
+    delivery_timeout: Duration,
+    redelivery: Vec<Duration>,
+}
+
+impl SandboxConfig {
+    /// Defaults: bind `127.0.0.1:0`, no apps, 500 requests a minute per app, a verification
+    /// and delivery timeout of 5 s, redelivery after 50, 100 and 200 ms.
+    pub fn new() -> SandboxConfig {
+        SandboxConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            apps: Vec::new(),
+            rate_limit: Some(RateLimit {
+                requests: 500,
+                per: Duration::from_secs(60),
+            }),
+            verify_timeout: Duration::from_secs(5),
+            delivery_timeout: Duration::from_secs(5),
+            redelivery: vec![
+                Duration::from_millis(50),
+                Duration::from_millis(100),
+                Duration::from_millis(200),
+            ],
+        }
+    }
+    /// Accept this App ID with this App Token. Repeatable; a repeated ID takes the new token.
+    pub fn app(mut self, app_id: &str, app_token: &str) -> Self {
+        self.apps.push((app_id.to_owned(), app_token.to_owned()));
+        self
+    }
+    /// The address to bind (default `127.0.0.1:0`: a free port on loopback).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+    /// At most `requests` PATCH requests per app in any window of `per` (default 500 a
+    /// minute, as documented for CINNOX).
+    pub fn rate_limit(mut self, requests: u32, per: Duration) -> Self {
+        self.rate_limit = Some(RateLimit { requests, per });
+        self
+    }
+    /// No rate limit.
+    pub fn no_rate_limit(mut self) -> Self {
+        self.rate_limit = None;
+        self
+    }
+    /// How long the verification handshake waits for the receiver (default 5 s).
+    pub fn verify_timeout(mut self, timeout: Duration) -> Self {
+        self.verify_timeout = timeout;
+        self
+    }
+    /// How long one delivery attempt waits for the receiver (default 5 s).
+    pub fn delivery_timeout(mut self, timeout: Duration) -> Self {
+        self.delivery_timeout = timeout;
+        self
+    }
+    /// The delays before each redelivery after a non-2xx answer, a timeout or a transport
+    /// error; its length is the number of retries (default 50, 100, 200 ms; empty: no
+    /// redelivery).
+    pub fn redelivery(mut self, delays: Vec<Duration>) -> Self {
+        self.redelivery = delays;
+        self
+    }
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig::new()
+    }
+}
+
+impl fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // App Tokens are secrets: only the App IDs are shown.
+        let apps: Vec<&str> = self.apps.iter().map(|(id, _)| id.as_str()).collect();
+        f.debug_struct("SandboxConfig")
+            .field("bind", &self.bind)
+            .field("apps", &apps)
+            .field("rate_limit", &self.rate_limit)
+            .field("verify_timeout", &self.verify_timeout)
+            .field("delivery_timeout", &self.delivery_timeout)
+            .field("redelivery", &self.redelivery)
+            .finish()
+    }
+}
+
+/// A subscription the sandbox holds.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SubscriptionRecord {
+    /// The app it belongs to.
+    pub app_id: String,
+    /// The family.
+    pub kind: EventKind,
+    /// The verified webhook URL.
+    pub url: String,
+    /// When it was created or last edited, as answered in `updatedAt`.
+    pub updated_at: String,
+}
+
+impl fmt::Debug for SubscriptionRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubscriptionRecord")
+            .field("app_id", &self.app_id)
+            .field("kind", &self.kind)
+            .field("url", &redact_url(&self.url))
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+/// One POST of a notification to a webhook URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The HTTP status the receiver answered, when it answered.
+    pub status: Option<u16>,
+    /// Why there was no answer (`"timed out after 200 ms"`, `"connection failed: …"`).
+    pub error: Option<String>,
+    /// From sending the request to the end of the answer (or the failure).
+    pub latency: Duration,
+}
+
+impl Attempt {
+    /// The receiver answered 2xx.
+    pub fn succeeded(&self) -> bool {
+        matches!(self.status, Some(s) if (200..300).contains(&s))
+    }
+}
+
+/// The delivery of one notification to one subscribed URL, with every attempt.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    /// The app whose subscription it went to.
+    pub app_id: String,
+    /// The family.
+    pub kind: EventKind,
+    /// The webhook URL.
+    pub url: String,
+    /// The body sent.
+    pub body: Vec<u8>,
+    /// Every attempt, in order; the last one is 2xx when [`Self::delivered`].
+    pub attempts: Vec<Attempt>,
+    /// From the first attempt to the end of the last, waits between them included.
+    pub latency: Duration,
+}
+
+impl DeliveryRecord {
+    /// The last attempt was answered 2xx.
+    pub fn delivered(&self) -> bool {
+        self.attempts.last().is_some_and(Attempt::succeeded)
+    }
+    /// The statuses of the attempts in order, `None` where there was no answer.
+    pub fn statuses(&self) -> Vec<Option<u16>> {
+        self.attempts.iter().map(|a| a.status).collect()
+    }
+}
+
+impl fmt::Debug for DeliveryRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeliveryRecord")
+            .field("app_id", &self.app_id)
+            .field("kind", &self.kind)
+            .field("url", &redact_url(&self.url))
+            .field("body", &String::from_utf8_lossy(&self.body))
+            .field("attempts", &self.attempts)
+            .field("latency", &self.latency)
+            .finish()
+    }
+}
+
+/// A URL with its path hidden (`http://127.0.0.1:8080/…`): webhook paths carry secrets.
+fn redact_url(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find(['/', '?', '#']) {
+        Some(i) => format!("{}/…", &url[..after_scheme + i]),
+        None => url.to_owned(),
+    }
+}
+
+/// The per-app state.
+struct App {
+    token: String,
+    subscriptions: BTreeMap<EventKind, Sub>,
+    /// When the requests of the current rate window came in, oldest first.
+    window: VecDeque<Instant>,
+}
+
+#[derive(Clone)]
+struct Sub {
+    url: String,
+    updated_at: String,
+}
+
+/// What the server threads and the `Sandbox` share.
+struct Shared {
+    apps: Mutex<HashMap<String, App>>,
+    deliveries: Mutex<Vec<DeliveryRecord>>,
+    rate_limit: Option<RateLimit>,
+    verify_timeout: Duration,
+    delivery_timeout: Duration,
+    redelivery: Vec<Duration>,
+    verify_agent: ureq::Agent,
+    delivery_agent: ureq::Agent,
+}
+
+impl Shared {
+    fn apps(&self) -> MutexGuard<'_, HashMap<String, App>> {
+        // A panic while holding the lock leaves consistent data (every update is one
+        // statement), so a poisoned lock is used as it is.
+        self.apps.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn deliveries(&self) -> MutexGuard<'_, Vec<DeliveryRecord>> {
+        self.deliveries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A local CINNOX stand-in: the subscription API on 127.0.0.1 and a notification sender.
+///
+/// `Send + Sync`. Dropping it stops the server and waits for its threads.
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    server: Arc<tiny_http::Server>,
+    addr: SocketAddr,
+    base_url: String,
+    stop: Arc<AtomicBool>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+/// Server threads: a handshake can take up to the verify timeout, so a few PATCH requests
+/// are served at once.
+const WORKERS: usize = 4;
+
+impl Sandbox {
+    /// Bind and start serving. `ErrorKind::InvalidArgument` for an empty App ID or token or a
+    /// zero rate limit, `ErrorKind::Io` when the address cannot be bound.
+    pub fn start(config: SandboxConfig) -> Result<Sandbox> {
+        if let Some(rl) = config.rate_limit {
+            if rl.requests == 0 || rl.per.is_zero() {
+                return Err(Error::invalid_argument(
+                    "the rate limit must allow at least 1 request in a non-zero window",
+                ));
+            }
+        }
+        let mut apps = HashMap::new();
+        for (id, token) in &config.apps {
+            check_app(id, token)?;
+            apps.insert(id.clone(), App::new(token));
+        }
+        let listener = TcpListener::bind(config.bind).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot bind the sandbox to {}: {e}", config.bind),
+            )
+            .with_source(e)
+        })?;
+        let addr = listener.local_addr().map_err(|e| {
+            Error::new(ErrorKind::Io, format!("cannot read the bound address: {e}"))
+        })?;
+        let server = tiny_http::Server::from_listener(listener, None).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot start the sandbox server: {e}"),
+            )
+        })?;
+        let shared = Arc::new(Shared {
+            apps: Mutex::new(apps),
+            deliveries: Mutex::new(Vec::new()),
+            rate_limit: config.rate_limit,
+            verify_timeout: config.verify_timeout,
+            delivery_timeout: config.delivery_timeout,
+            redelivery: config.redelivery,
+            verify_agent: outbound::agent(config.verify_timeout),
+            delivery_agent: outbound::agent(config.delivery_timeout),
+        });
+        let server = Arc::new(server);
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut workers = Vec::with_capacity(WORKERS);
+        for i in 0..WORKERS {
+            let (sv, sh, st) = (server.clone(), shared.clone(), stop.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("cinnox-sandbox-{i}"))
+                .spawn(move || server::run(&sv, &sh, &st));
+            match spawned {
+                Ok(handle) => workers.push(handle),
+                Err(e) => {
+                    let sandbox = Sandbox::assemble(shared, server, addr, stop, workers);
+                    drop(sandbox);
+                    return Err(Error::new(
+                        ErrorKind::Io,
+                        format!("cannot start a sandbox thread: {e}"),
+                    ));
+                }
+            }
+        }
+        Ok(Sandbox::assemble(shared, server, addr, stop, workers))
+    }
+
+    fn assemble(
+        shared: Arc<Shared>,
+        server: Arc<tiny_http::Server>,
+        addr: SocketAddr,
+        stop: Arc<AtomicBool>,
+        workers: Vec<JoinHandle<()>>,
+    ) -> Sandbox {
+        Sandbox {
+            shared,
+            server,
+            base_url: format!("http://{addr}"),
+            addr,
+            stop,
+            workers,
+        }
+    }
+
+    /// What to give a `Client` as its base URL: `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Accept one more App ID with its App Token (an existing ID gets the new token and
+    /// keeps its subscriptions). `ErrorKind::InvalidArgument` when either is empty.
+    pub fn add_app(&self, app_id: &str, app_token: &str) -> Result<()> {
+        check_app(app_id, app_token)?;
+        let mut apps = self.shared.apps();
+        match apps.get_mut(app_id) {
+            Some(app) => app.token = app_token.to_owned(),
+            None => {
+                apps.insert(app_id.to_owned(), App::new(app_token));
+            }
+        }
+        Ok(())
+    }
+
+    /// The subscriptions held now, ordered by App ID and family.
+    pub fn subscriptions(&self) -> Vec<SubscriptionRecord> {
+        let apps = self.shared.apps();
+        let mut out: Vec<SubscriptionRecord> = apps
+            .iter()
+            .flat_map(|(app_id, app)| {
+                app.subscriptions
+                    .iter()
+                    .map(|(kind, sub)| SubscriptionRecord {
+                        app_id: app_id.clone(),
+                        kind: kind.clone(),
+                        url: sub.url.clone(),
+                        updated_at: sub.updated_at.clone(),
+                    })
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.app_id, &a.kind).cmp(&(&b.app_id, &b.kind)));
+        out
+    }
+
+    /// Every delivery made so far, in order.
+    pub fn deliveries(&self) -> Vec<DeliveryRecord> {
+        self.shared.deliveries().clone()
+    }
+
+    /// Deliver `notification` to every URL subscribed to its family (of every app), one
+    /// after the other, redelivering each on failure as configured. Blocks until done and
+    /// returns what happened to each (empty when nothing is subscribed).
+    pub fn trigger(&self, notification: &Notification) -> Vec<DeliveryRecord> {
+        self.deliver(None, notification)
+    }
+
+    /// [`Self::trigger`], but only to the subscription of `app_id`.
+    pub fn trigger_for(&self, app_id: &str, notification: &Notification) -> Vec<DeliveryRecord> {
+        self.deliver(Some(app_id), notification)
+    }
+
+    /// [`Self::trigger`] with a raw JSON body for family `kind`. `ErrorKind::InvalidArgument`
+    /// when `json` is not JSON.
+    pub fn trigger_json(&self, kind: EventKind, json: &str) -> Result<Vec<DeliveryRecord>> {
+        Ok(self.trigger(&Notification::json(kind, json)?))
+    }
+
+    fn deliver(&self, only: Option<&str>, n: &Notification) -> Vec<DeliveryRecord> {
+        let targets: Vec<(String, String)> = {
+            let apps = self.shared.apps();
+            let mut t: Vec<(String, String)> = apps
+                .iter()
+                .filter(|(id, _)| only.is_none_or(|o| o == id.as_str()))
+                .filter_map(|(id, app)| {
+                    app.subscriptions
+                        .get(n.kind())
+                        .map(|s| (id.clone(), s.url.clone()))
+                })
+                .collect();
+            t.sort();
+            t
+        };
+        let mut records = Vec::with_capacity(targets.len());
+        for (app_id, url) in targets {
+            let record = self.deliver_one(app_id, url, n);
+            self.shared.deliveries().push(record.clone());
+            records.push(record);
+        }
+        records
+    }
+
+    fn deliver_one(&self, app_id: String, url: String, n: &Notification) -> DeliveryRecord {
+        let sh = &self.shared;
+        let first = Instant::now();
+        let mut attempts = Vec::new();
+        let mut delays = sh.redelivery.iter();
+        loop {
+            let started = Instant::now();
+            let posted = outbound::post(&sh.delivery_agent, &url, n.body());
+            let latency = started.elapsed();
+            let attempt = match posted {
+                outbound::Posted::Answer { status, .. } => Attempt {
+                    status: Some(status),
+                    error: None,
+                    latency,
+                },
+                outbound::Posted::Timeout => Attempt {
+                    status: None,
+                    error: Some(format!(
+                        "timed out after {} ms",
+                        sh.delivery_timeout.as_millis()
+                    )),
+                    latency,
+                },
+                outbound::Posted::Transport(t) => Attempt {
+                    status: None,
+                    error: Some(t),
+                    latency,
+                },
+            };
+            let done = attempt.succeeded();
+            attempts.push(attempt);
+            match delays.next() {
+                Some(delay) if !done && !self.stop.load(Ordering::Relaxed) => {
+                    std::thread::sleep(*delay)
+                }
+                _ => break,
+            }
+        }
+        DeliveryRecord {
+            app_id,
+            kind: n.kind().clone(),
+            url,
+            body: n.body().to_vec(),
+            attempts,
+            latency: first.elapsed(),
+        }
+    }
+
+    /// Stop serving and wait for the server threads (also done on drop). In-flight
+    /// handshakes finish first (at most the verify timeout).
+    pub fn shutdown(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for _ in 0..self.workers.len() {
+            self.server.unblock();
+        }
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
+
+impl fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    fn new(token: &str) -> App {
+        App {
+            token: token.to_owned(),
+            subscriptions: BTreeMap::new(),
+            window: VecDeque::new(),
+        }
+    }
+}
+
+fn check_app(app_id: &str, token: &str) -> Result<()> {
+    if app_id.is_empty() {
+        return Err(Error::invalid_argument("the App ID is empty"));
+    }
+    if token.is_empty() {
+        return Err(Error::invalid_argument("the App Token is empty"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted_after_the_authority() {
+        assert_eq!(
+            redact_url("http://127.0.0.1:80/cinnox/s3cr3t"),
+            "http://127.0.0.1:80/…"
+        );
+        assert_eq!(redact_url("https://h?x=s3cr3t"), "https://h/…");
+        assert_eq!(redact_url("https://h"), "https://h");
+    }
+
+    #[test]
+    fn config_debug_hides_tokens() {
+        let c = SandboxConfig::new().app("app-1", "tok-secret");
+        let d = format!("{c:?}");
+        assert!(d.contains("app-1"), "{d}");
+        assert!(!d.contains("tok-secret"), "{d}");
+    }
+}

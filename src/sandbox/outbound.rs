@@ -1,0 +1,223 @@
+//! The sandbox's own HTTP requests to webhook URLs: the verification handshake and the
+//! delivery of notifications (ureq, blocking, with a deadline).
+
+use std::time::Duration;
+
+/// What one POST to a webhook URL came to.
+pub(crate) enum Posted {
+    /// An HTTP answer: its status and (the first 64 KiB of) its body.
+    Answer { status: u16, body: Vec<u8> },
+    /// No answer before the deadline.
+    Timeout,
+    /// No HTTP answer: refused, reset, not HTTP, bad URL. Never contains the URL.
+    Transport(String),
+}
+
+/// Longest answer body read from a receiver.
+const MAX_ANSWER: u64 = 64 * 1024;
+
+/// An agent for requests to receivers: one overall deadline, no proxy from the environment
+/// (the receivers are usually on this machine), no redirects, and every status an answer.
+pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .proxy(None)
+        .user_agent(concat!("cinnox-sandbox/", env!("CARGO_PKG_VERSION")))
+        .build();
+    ureq::Agent::new_with_config(config)
+}
+
+/// POST `body` as JSON to `url`.
+pub(crate) fn post(agent: &ureq::Agent, url: &str, body: &[u8]) -> Posted {
+    let result = agent
+        .post(url)
+        .header("Content-Type", "application/json")
+        .send(body);
+    match result {
+        Ok(mut resp) => {
+            let status = resp.status().as_u16();
+            let body = resp
+                .body_mut()
+                .with_config()
+                .limit(MAX_ANSWER)
+                .read_to_vec();
+            match body {
+                Ok(body) => Posted::Answer { status, body },
+                // A too-long answer is still an answer; its start is what matters here.
+                Err(ureq::Error::BodyExceedsLimit(_)) => Posted::Answer {
+                    status,
+                    body: Vec::new(),
+                },
+                Err(e) => describe(e),
+            }
+        }
+        Err(e) => describe(e),
+    }
+}
+
+/// A transport failure in words that never quote the URL (its path may be a secret).
+fn describe(e: ureq::Error) -> Posted {
+    use ureq::Error as E;
+    let text = match e {
+        E::Timeout(_) => return Posted::Timeout,
+        E::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => return Posted::Timeout,
+        E::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => format!("connection refused ({io})"),
+            std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::BrokenPipe => {
+                format!("the connection was closed without an answer ({io})")
+            }
+            _ => format!("connection failed: {io}"),
+        },
+        E::ConnectionFailed => "connection failed".to_owned(),
+        E::HostNotFound => "host not found".to_owned(),
+        E::BadUri(_) | E::Http(_) => "the URL cannot be requested".to_owned(),
+        E::Protocol(p) => format!("the answer is not HTTP: {p}"),
+        E::Tls(t) => format!("TLS failed: {t}"),
+        E::Rustls(t) => format!("TLS failed: {t}"),
+        E::RequireHttpsOnly(_) | E::ConnectProxyFailed(_) | E::InvalidProxyUrl => {
+            "the URL cannot be requested".to_owned()
+        }
+        E::LargeResponseHeader(..) => "the answer's headers are too large".to_owned(),
+        other => format!("request failed: {other}"),
+    };
+    Posted::Transport(text)
+}
+
+/// The verification handshake: POST `{"challenge":…}` and accept only HTTP 200 with
+/// `{"code":0,"result":{"challenge":<same>}}`. `Err` says what the receiver did instead.
+///
+/// The answer is compared as JSON values, not bytes: whitespace, member order and string
+/// escapes may differ; extra members are ignored (a Go `json.Unmarshal` reads it the same
+/// way). `code` must be the number 0 and `result` the object itself (not a string holding
+/// JSON).
+pub(crate) fn verify(agent: &ureq::Agent, url: &str, timeout: Duration) -> Result<(), String> {
+    let challenge = new_challenge();
+    let request = serde_json::json!({ "challenge": challenge }).to_string();
+    match post(agent, url, request.as_bytes()) {
+        Posted::Timeout => Err(format!(
+            "the receiver did not answer within {} ms",
+            timeout.as_millis()
+        )),
+        Posted::Transport(t) => Err(format!("the receiver could not be reached: {t}")),
+        Posted::Answer { status, body } if status != 200 => Err(format!(
+            "the receiver answered HTTP {status} (expected 200){}",
+            excerpt(&body)
+        )),
+        Posted::Answer { body, .. } => check_reply(&body, &challenge)
+            .map_err(|why| format!("the receiver answered HTTP 200 but {why}{}", excerpt(&body))),
+    }
+}
+
+fn check_reply(body: &[u8], challenge: &str) -> Result<(), &'static str> {
+    use serde_json::Value;
+    let v: Value = serde_json::from_slice(body).map_err(|_| "the body is not JSON")?;
+    let obj = v.as_object().ok_or("the body is not a JSON object")?;
+    match obj.get("code") {
+        Some(c) if c.as_i64() == Some(0) || c.as_u64() == Some(0) => {}
+        Some(_) => return Err("\"code\" is not 0"),
+        None => return Err("\"code\" is missing"),
+    }
+    let result = match obj.get("result") {
+        None => return Err("\"result\" is missing"),
+        Some(Value::String(_)) => {
+            return Err("\"result\" is a string; it must be the object {\"challenge\":…} itself")
+        }
+        Some(Value::Object(r)) => r,
+        Some(_) => return Err("\"result\" is not an object"),
+    };
+    match result.get("challenge") {
+        Some(Value::String(s)) if s == challenge => Ok(()),
+        Some(Value::String(_)) => Err("it echoed a different challenge"),
+        Some(_) => Err("\"result.challenge\" is not a string"),
+        None => Err("\"result.challenge\" is missing"),
+    }
+}
+
+/// `; body: "…"` with the start of `body` (at most 120 characters, escaped), or `; empty
+/// body`.
+fn excerpt(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "; empty body".to_owned();
+    }
+    let text = String::from_utf8_lossy(body);
+    let mut out: String = text.chars().take(120).collect();
+    if text.chars().nth(120).is_some() {
+        out.push('…');
+    }
+    format!("; body: \"{}\"", out.escape_debug())
+}
+
+/// 52 random alphanumeric characters, like the documented example.
+fn new_challenge() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    super::notification::random_bytes::<52>()
+        .iter()
+        // 256 % 62 = 8: the first 8 letters are 1/32 more likely; fine for a challenge.
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_is_compared_as_json() {
+        assert_eq!(
+            check_reply(br#"{"code":0,"result":{"challenge":"a"}}"#, "a"),
+            Ok(())
+        );
+        assert_eq!(
+            check_reply(
+                b" { \"result\" : { \"challenge\" : \"\\u0061\" , \"x\":1}, \"code\" : 0 } ",
+                "a"
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check_reply(br#"{"code":0,"result":{"challenge":"b"}}"#, "a"),
+            Err("it echoed a different challenge")
+        );
+        assert_eq!(
+            check_reply(br#"{"challenge":"a"}"#, "a"),
+            Err("\"code\" is missing")
+        );
+        assert_eq!(
+            check_reply(br#"{"code":1,"result":{"challenge":"a"}}"#, "a"),
+            Err("\"code\" is not 0")
+        );
+        assert_eq!(
+            check_reply(br#"{"code":0,"result":"{\"challenge\":\"a\"}"}"#, "a"),
+            Err("\"result\" is a string; it must be the object {\"challenge\":…} itself")
+        );
+        assert_eq!(check_reply(b"a", "a"), Err("the body is not JSON"));
+        assert_eq!(
+            check_reply(b"[]", "a"),
+            Err("the body is not a JSON object")
+        );
+    }
+
+    #[test]
+    fn excerpt_is_short_and_escaped() {
+        assert_eq!(excerpt(b""), "; empty body");
+        assert_eq!(excerpt(b"no\n"), "; body: \"no\\n\"");
+        let long = "x".repeat(200);
+        assert_eq!(
+            excerpt(long.as_bytes()),
+            format!("; body: \"{}…\"", "x".repeat(120))
+        );
+    }
+
+    #[test]
+    fn challenges_are_alphanumeric_and_fresh() {
+        let a = new_challenge();
+        assert_eq!(a.len(), 52);
+        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(a, new_challenge());
+    }
+}

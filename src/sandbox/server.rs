@@ -1,0 +1,304 @@
+//! The sandbox's HTTP side: `PATCH /v1/api/apps/{appID}/{slug}`, answered like CINNOX.
+
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use subtle::ConstantTimeEq;
+
+use super::{outbound, time, Shared, Sub};
+use crate::error::api_code;
+use crate::EventKind;
+
+/// Largest PATCH body read.
+const MAX_BODY: u64 = 64 * 1024;
+
+/// Serve requests until `stop` is set (and the server unblocked).
+pub(super) fn run(server: &tiny_http::Server, shared: &Shared, stop: &AtomicBool) {
+    while !stop.load(Ordering::SeqCst) {
+        match server.recv() {
+            Ok(request) => {
+                // A panic while answering one request must not take the server down.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    handle(request, shared)
+                }));
+            }
+            Err(_) => continue, // unblocked (then `stop` is set) or an accept error
+        }
+    }
+}
+
+/// An answer: HTTP status, JSON body, and a `Retry-After` for the rate limit.
+struct Answer {
+    status: u16,
+    body: String,
+    retry_after: Option<u64>,
+}
+
+impl Answer {
+    fn error(status: u16, code: i64, message: &str) -> Answer {
+        Answer {
+            status,
+            body: format!("{{\"code\":{code},\"message\":{}}}", json_str(message)),
+            retry_after: None,
+        }
+    }
+    fn bad(code: i64, message: &str) -> Answer {
+        Answer::error(400, code, message)
+    }
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+fn handle(mut request: tiny_http::Request, shared: &Shared) {
+    let answer = answer(&mut request, shared);
+    let mut response =
+        tiny_http::Response::from_data(answer.body.into_bytes()).with_status_code(answer.status);
+    let mut headers = vec![("Content-Type", "application/json".to_owned())];
+    if let Some(secs) = answer.retry_after {
+        headers.push(("Retry-After", secs.to_string()));
+    }
+    for (name, value) in headers {
+        if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            response.add_header(h);
+        }
+    }
+    // The client may have gone; nothing to do about it.
+    let _ = request.respond(response);
+}
+
+fn header<'a>(request: &'a tiny_http::Request, name: &str) -> Option<&'a str> {
+    request
+        .headers()
+        .iter()
+        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
+}
+
+fn answer(request: &mut tiny_http::Request, shared: &Shared) -> Answer {
+    let method = request.method().as_str().to_owned();
+    let url = request.url().to_owned();
+
+    // 1. Route: PATCH /v1/api/apps/{appID}/{slug} with a known slug.
+    let not_found = || {
+        Answer::bad(
+            api_code::METHOD_NOT_FOUND,
+            &format!("method: {method} url: {url}"),
+        )
+    };
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    let Some(rest) = path.strip_prefix("/v1/api/apps/") else {
+        return not_found();
+    };
+    let mut segments = rest.split('/');
+    let (Some(raw_app), Some(slug), None) = (segments.next(), segments.next(), segments.next())
+    else {
+        return not_found();
+    };
+    let kind = EventKind::from_slug(slug);
+    if raw_app.is_empty() || matches!(kind, EventKind::Other(_)) || method != "PATCH" {
+        return not_found();
+    }
+    // An App ID that does not decode cannot be a configured one.
+    let app_id = percent_encoding::percent_decode_str(raw_app)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .unwrap_or_default();
+
+    // 2. Authentication, then 3. the rate limit, under one lock.
+    let token = header(request, "Authorization").and_then(bearer);
+    {
+        let mut apps = shared.apps();
+        let Some(token) = token else {
+            return Answer::bad(api_code::INVALID_TOKEN, "invalid token");
+        };
+        let matches = |t: &str| bool::from(t.as_bytes().ct_eq(token.as_bytes()));
+        if !apps.values().any(|a| matches(&a.token)) {
+            return Answer::bad(api_code::INVALID_TOKEN, "invalid token");
+        }
+        let Some(app) = apps.get_mut(&app_id) else {
+            return Answer::bad(api_code::INVALID_APP_ID, "invalid appID");
+        };
+        if !matches(&app.token) {
+            return Answer::bad(api_code::INVALID_TOKEN, "invalid token");
+        }
+        if let Some(limit) = shared.rate_limit {
+            let now = Instant::now();
+            while app
+                .window
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= limit.per)
+            {
+                app.window.pop_front();
+            }
+            if app.window.len() >= limit.requests as usize {
+                let wait = app
+                    .window
+                    .front()
+                    .map(|t| limit.per.saturating_sub(now.duration_since(*t)))
+                    .unwrap_or(limit.per);
+                let mut a = Answer::error(429, api_code::TOO_MANY_REQUESTS, "Too many requests");
+                // Whole seconds, rounded up, at least 1.
+                a.retry_after = Some(wait.as_millis().div_ceil(1000).max(1) as u64);
+                return a;
+            }
+            app.window.push_back(now);
+        }
+    }
+
+    // 4. The body.
+    let param = |m: &str| Answer::bad(api_code::PARAMETER_ERROR, m);
+    let content_type = header(request, "Content-Type").unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    if !media.eq_ignore_ascii_case("application/json") {
+        return param("Content-Type must be application/json");
+    }
+    let mut body = Vec::new();
+    if request
+        .as_reader()
+        .take(MAX_BODY + 1)
+        .read_to_end(&mut body)
+        .is_err()
+    {
+        return param("the body could not be read");
+    }
+    if body.len() as u64 > MAX_BODY {
+        return param("the body is too large");
+    }
+    let (enabled, hook) = match parse_body(&body) {
+        Ok(v) => v,
+        Err(m) => return param(&m),
+    };
+
+    // 5. Verification (outside the lock: it waits for the receiver), then the change.
+    if enabled {
+        if let Err(why) = outbound::verify(&shared.verify_agent, &hook, shared.verify_timeout) {
+            return param(&format!("webhook URL verification failed: {why}"));
+        }
+    }
+    let updated_at = time::now_rfc3339();
+    {
+        let mut apps = shared.apps();
+        // The app may have been replaced meanwhile; it is never removed.
+        if let Some(app) = apps.get_mut(&app_id) {
+            if enabled {
+                app.subscriptions.insert(
+                    kind,
+                    Sub {
+                        url: hook.clone(),
+                        updated_at: updated_at.clone(),
+                    },
+                );
+            } else {
+                app.subscriptions.remove(&kind);
+            }
+        }
+    }
+    Answer {
+        status: 200,
+        body: format!(
+            "{{\"code\":0,\"result\":{{\"enabled\":{enabled},\"url\":{},\"updatedAt\":{}}}}}",
+            json_str(&hook),
+            json_str(&updated_at)
+        ),
+        retry_after: None,
+    }
+}
+
+/// The token of `Bearer <token>` (scheme case-insensitive), if non-empty.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// `{"enabled": bool, "url": "<absolute http(s) URL>"}`; `Err` is the message for 6451000.
+fn parse_body(body: &[u8]) -> Result<(bool, String), String> {
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| "the body must be a JSON object".to_owned())?;
+    let enabled = match obj.get("enabled") {
+        Some(serde_json::Value::Bool(b)) => *b,
+        Some(_) => return Err("enabled must be true or false".to_owned()),
+        None => return Err("enabled is required".to_owned()),
+    };
+    let url = match obj.get("url") {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(_) => return Err("url must be a string".to_owned()),
+        None => return Err("url is required".to_owned()),
+    };
+    if !is_absolute_http_url(&url) {
+        return Err("url must be an absolute http or https URL".to_owned());
+    }
+    Ok((enabled, url))
+}
+
+fn is_absolute_http_url(url: &str) -> bool {
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let Ok(uri) = url.parse::<ureq::http::Uri>() else {
+        return false;
+    };
+    let scheme_ok = uri
+        .scheme_str()
+        .is_some_and(|s| s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https"));
+    scheme_ok && uri.host().is_some_and(|h| !h.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens() {
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer  abc "), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearer "), None);
+        assert_eq!(bearer("abc"), None);
+    }
+
+    #[test]
+    fn webhook_urls() {
+        assert!(is_absolute_http_url("https://example.com/cinnox"));
+        assert!(is_absolute_http_url("http://127.0.0.1:8080/x?y=1"));
+        assert!(!is_absolute_http_url("ftp://example.com/"));
+        assert!(!is_absolute_http_url("/relative"));
+        assert!(!is_absolute_http_url("example.com/x"));
+        assert!(!is_absolute_http_url("http:///x"));
+        assert!(!is_absolute_http_url("http://exa mple.com/"));
+        assert!(!is_absolute_http_url(""));
+    }
+
+    #[test]
+    fn bodies() {
+        assert_eq!(
+            parse_body(br#"{"enabled":true,"url":"https://h/x"}"#),
+            Ok((true, "https://h/x".to_owned()))
+        );
+        assert_eq!(
+            parse_body(br#"{"url":"https://h/x"}"#),
+            Err("enabled is required".into())
+        );
+        assert_eq!(
+            parse_body(br#"{"enabled":"true","url":"https://h/x"}"#),
+            Err("enabled must be true or false".into())
+        );
+        assert_eq!(
+            parse_body(br#"{"enabled":false}"#),
+            Err("url is required".into())
+        );
+        assert_eq!(
+            parse_body(b"[]"),
+            Err("the body must be a JSON object".into())
+        );
+        assert!(parse_body(b"{")
+            .unwrap_err()
+            .starts_with("the body is not JSON: "));
+    }
+}

@@ -1,0 +1,190 @@
+//! Runs the built `quickstart` example (cargo builds examples for `cargo test`) and checks
+//! what a person would see: every line, in order, and the exit code.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// `target/<profile>/examples/quickstart`, next to this test's `deps/` directory.
+///
+/// A plain `cargo test` builds the examples, but `cargo test --test quickstart` does not, so
+/// the example is brought up to date first with the cargo that runs this test (a no-op when
+/// it already is).
+fn quickstart() -> Command {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    BUILD.call_once(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut build = Command::new(cargo);
+        build
+            .args(["build", "--quiet", "--example", "quickstart"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        // The variables cargo sets for running this test would look like a changed
+        // environment to build scripts that watch them, and rebuild half the tree.
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            let set_for_this_run = key.starts_with("CARGO_PKG_")
+                || key.starts_with("CARGO_BIN_")
+                || [
+                    "CARGO_MANIFEST_DIR",
+                    "CARGO_MANIFEST_PATH",
+                    "CARGO_CRATE_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "OUT_DIR",
+                ]
+                .contains(&key.as_ref());
+            if set_for_this_run {
+                build.env_remove(key.as_ref());
+            }
+        }
+        if dir.file_name().is_some_and(|n| n == "release") {
+            build.arg("--release");
+        }
+        let status = build.status().unwrap();
+        assert!(status.success(), "building the quickstart failed: {status}");
+    });
+    let mut path: PathBuf = dir.join("examples").join("quickstart");
+    if cfg!(windows) {
+        path.set_extension("exe");
+    }
+    assert!(path.exists(), "{} not built", path.display());
+    let mut cmd = Command::new(path);
+    for var in [
+        "CINNOX_BASE_URL",
+        "CINNOX_APP_ID",
+        "CINNOX_APP_TOKEN",
+        "CINNOX_WEBHOOK_URL",
+        "CINNOX_LISTEN",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Run with a deadline: a hung quickstart is killed and fails the test.
+fn run(mut cmd: Command) -> Output {
+    let child = cmd.spawn().unwrap();
+    let id = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
+            panic!("the quickstart did not finish within 30 s");
+        }
+    }
+}
+
+/// `?` matches one character, `*` any run of characters.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    fn go(p: &[char], t: &[char]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some(('*', rest)) => (0..=t.len()).any(|i| go(rest, &t[i..])),
+            Some(('?', rest)) => !t.is_empty() && go(rest, &t[1..]),
+            Some((c, rest)) => t.first() == Some(c) && go(rest, &t[1..]),
+        }
+    }
+    go(&p, &t)
+}
+
+#[test]
+fn glob_matches() {
+    assert!(glob("a?c*", "abcdef"));
+    assert!(!glob("a?c", "abcd"));
+    assert!(glob("*", ""));
+}
+
+#[test]
+fn runs_the_whole_flow_locally_and_exits_0() {
+    let out = run(quickstart());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        out.status.success(),
+        "{}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    assert_eq!(stderr, "");
+
+    let ts = "????-??-??T??:??:??.???Z";
+    let expected = [
+        "cinnox quickstart: a local CINNOX sandbox and a receiver on this machine".to_owned(),
+        "(set CINNOX_BASE_URL, CINNOX_APP_ID, CINNOX_APP_TOKEN, CINNOX_WEBHOOK_URL to use CINNOX)".into(),
+        "".into(),
+        "  sandbox        http://127.0.0.1:*".into(),
+        "  receiver       http://127.0.0.1:*/cinnox/…".into(),
+        "".into(),
+        "subscribe (the sandbox verifies the URL first, like CINNOX)".into(),
+        format!("  call           verified, subscribed at {ts}"),
+        format!("  inbound SMS    verified, subscribed at {ts}"),
+        format!("  outbound SMS   verified, subscribed at {ts}"),
+        "".into(),
+        "events (as the application gets them)".into(),
+        "  call start     call ????????…  +85298765432 -> +85223456789".into(),
+        "  call end       call ????????…".into(),
+        "  inbound SMS    85298765432 -> 85223456789  \"Hello from the CINNOX sandbox\"".into(),
+        "  SMS report     sms ????????…  to 85298765432 (HK)  Delivered".into(),
+        "".into(),
+        "redelivery (the application fails the next event once)".into(),
+        "  inbound SMS    85261234567 -> 85223456789  \"Is the shop open today?\"  -> failed (HTTP 500)".into(),
+        "  inbound SMS    85261234567 -> 85223456789  \"Is the shop open today?\"  -> redelivered, acked".into(),
+        "  sandbox        delivered after 2 attempts (HTTP 500, then 200) in * ms".into(),
+        "".into(),
+        "unsubscribe".into(),
+        "  call           removed".into(),
+        "  inbound SMS    removed".into(),
+        "  outbound SMS   removed".into(),
+        "".into(),
+        "done in *.? s".into(),
+    ];
+    let lines: Vec<&str> = stdout.lines().collect();
+    for (i, pattern) in expected.iter().enumerate() {
+        let line = lines.get(i).copied().unwrap_or("<missing>");
+        assert!(
+            glob(pattern, line),
+            "line {}:\n  expected {pattern:?}\n  got      {line:?}\n{stdout}",
+            i + 1
+        );
+    }
+    assert_eq!(lines.len(), expected.len(), "{stdout}");
+
+    // The call end is the end of the call that started.
+    assert_eq!(lines[12][20..29], lines[13][20..29], "{stdout}");
+    // The secret path of the receiver is not printed.
+    assert!(
+        !stdout.contains("/cinnox/") || stdout.contains("/cinnox/…\n"),
+        "{stdout}"
+    );
+    // A few seconds at most.
+    let secs: f64 = lines[27]["done in ".len()..lines[27].len() - 2]
+        .parse()
+        .unwrap();
+    assert!(secs < 10.0, "{stdout}");
+}
+
+#[test]
+fn partial_configuration_is_refused_without_touching_the_network() {
+    let mut cmd = quickstart();
+    cmd.env("CINNOX_BASE_URL", "https://cinnox.invalid")
+        .env("CINNOX_APP_ID", "app");
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "");
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: set all of CINNOX_BASE_URL, CINNOX_APP_ID, CINNOX_APP_TOKEN, CINNOX_WEBHOOK_URL \
+         to use CINNOX, or none to use the local sandbox (missing: CINNOX_APP_TOKEN, \
+         CINNOX_WEBHOOK_URL)\n"
+    );
+}
