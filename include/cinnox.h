@@ -27,6 +27,21 @@
 #define CINNOX_WAIT_FOREVER UINT32_MAX
 
 /**
+ * `wire` flag: phone numbers as JSON numbers (`85298765432`) instead of strings.
+ */
+#define CINNOX_WIRE_NUMBERS_AS_JSON_NUMBERS 1
+
+/**
+ * `wire` flag: `callees` as an array even when there is one callee.
+ */
+#define CINNOX_WIRE_CALLEES_AS_ARRAY 2
+
+/**
+ * `wire` flag: call events without the `{"type":"message","message":{…}}` envelope.
+ */
+#define CINNOX_WIRE_WITHOUT_ENVELOPE 4
+
+/**
  * The result of every fallible function. `CINNOX_OK` (0) is success; the other numbers
  * are stable and are never reused for another meaning. Call
  * `cinnox_last_error_message()` for the detail of a failure.
@@ -238,10 +253,26 @@ typedef struct cinnox_receiver cinnox_receiver;
 typedef struct cinnox_receiver_config cinnox_receiver_config;
 
 /**
+ * A local stand-in for CINNOX on 127.0.0.1: it serves the subscription API (verifying each
+ * webhook URL with the real handshake) and delivers notifications to the subscribed URLs,
+ * redelivering on failure. For developing and testing without a CINNOX account.
+ *
+ * Made by `cinnox_sandbox_start`, freed by `cinnox_sandbox_free`. Thread-safe: any function
+ * may be called from several threads at once.
+ */
+typedef struct cinnox_sandbox cinnox_sandbox;
+
+/**
  * A subscription as CINNOX reported it. Made by `cinnox_client_set_subscription` and its
  * shorthands, freed by `cinnox_subscription_free`. Immutable; thread-safe to read.
  */
 typedef struct cinnox_subscription cinnox_subscription;
+
+/**
+ * What a trigger did: one delivery per subscribed URL, each with its attempts. Made by the
+ * `cinnox_sandbox_trigger_…` functions, freed by `cinnox_trigger_result_free`. Immutable.
+ */
+typedef struct cinnox_trigger_result cinnox_trigger_result;
 
 /**
  * An event family, as passed to `cinnox_client_set_subscription` and the sandbox. One of
@@ -879,6 +910,128 @@ cinnox_result cinnox_delivery_fail(struct cinnox_delivery *d);
  * Free a delivery without answering it: it is failed (HTTP 500). NULL does nothing.
  */
 void cinnox_delivery_free(struct cinnox_delivery *d);
+
+/**
+ * Start a sandbox on a free port of 127.0.0.1 with the defaults: no apps (add them with
+ * `cinnox_sandbox_add_app`), 500 requests a minute per app, a 5 s verification and
+ * delivery timeout, redelivery after 50, 100 and 200 ms.
+ *
+ * On success `*out` is a new sandbox the caller owns and frees with `cinnox_sandbox_free`.
+ * `CINNOX_ERR_NULL_ARGUMENT` when `out` is NULL, `CINNOX_ERR_IO` when it cannot bind.
+ */
+cinnox_result cinnox_sandbox_start(struct cinnox_sandbox **out);
+
+/**
+ * `cinnox_sandbox_start` with other delivery settings: each attempt waits at most
+ * `delivery_timeout_ms` (0 keeps 5 s) for the receiver, and a failed delivery is retried
+ * `redelivery_count` times, after the delays `redelivery_delays_ms[0..redelivery_count]`
+ * (`redelivery_delays_ms` may be NULL only when the count is 0, which turns redelivery off).
+ */
+cinnox_result cinnox_sandbox_start_with(uint32_t delivery_timeout_ms, const uint32_t *redelivery_delays_ms, size_t redelivery_count, struct cinnox_sandbox **out);
+
+/**
+ * Stop the sandbox (it stops serving and waits for its threads) and free it. NULL does
+ * nothing. The base URL it lent becomes invalid.
+ */
+void cinnox_sandbox_free(struct cinnox_sandbox *sb);
+
+/**
+ * The base URL to give `cinnox_client_new`, e.g. `"http://127.0.0.1:41234"`; borrowed from
+ * the sandbox and valid as long as it. NULL when `sb` is NULL.
+ */
+const char *cinnox_sandbox_base_url(const struct cinnox_sandbox *sb);
+
+/**
+ * Accept the App ID `app_id` with the App Token `app_token` (both copied); an existing ID
+ * gets the new token and keeps its subscriptions. `CINNOX_ERR_NULL_ARGUMENT` for a NULL
+ * pointer, `CINNOX_ERR_INVALID_ARGUMENT` for non-UTF-8 or empty text.
+ */
+cinnox_result cinnox_sandbox_add_app(const struct cinnox_sandbox *sb, const char *app_id, const char *app_token);
+
+/**
+ * The number of subscriptions the sandbox holds now (every app, every family); 0 when `sb`
+ * is NULL.
+ */
+size_t cinnox_sandbox_subscription_count(const struct cinnox_sandbox *sb);
+
+/**
+ * Deliver the JSON text `json` (copied, sent as is) as a notification of family `kind` to
+ * every URL subscribed to that family, redelivering on failure; blocks until done. For any
+ * shape and for the families without a builder.
+ *
+ * When `out` is not NULL, `*out` receives what happened (free it with
+ * `cinnox_trigger_result_free`); `out` may be NULL when that is not wanted.
+ * `CINNOX_ERR_NULL_ARGUMENT` when `sb` or `json` is NULL, `CINNOX_ERR_INVALID_ARGUMENT` for
+ * an unknown `kind` or text that is not UTF-8 or not JSON. A failed delivery is not an
+ * error: see the result.
+ */
+cinnox_result cinnox_sandbox_trigger_json(const struct cinnox_sandbox *sb, cinnox_event_kind kind, const char *json, struct cinnox_trigger_result **out);
+
+/**
+ * Deliver a call start (seed 000) to the URLs subscribed to calls. Each string argument is
+ * optional (NULL: a realistic default; the call ID is then random): the call ID, the
+ * caller's number and the one callee's number. `wire` is 0 or an OR of the
+ * `CINNOX_WIRE_…` flags (the other shapes the spec allows). `out` as for
+ * `cinnox_sandbox_trigger_json`. `CINNOX_ERR_NULL_ARGUMENT` when `sb` is NULL,
+ * `CINNOX_ERR_INVALID_ARGUMENT` for non-UTF-8 text or unknown flags.
+ */
+cinnox_result cinnox_sandbox_trigger_call_start(const struct cinnox_sandbox *sb, const char *call_id, const char *caller_number, const char *callee_number, uint32_t wire_flags, struct cinnox_trigger_result **out);
+
+/**
+ * Deliver a call end (seed 000) for the call `call_id` (optional: NULL for a random ID).
+ * `wire`, `out` and errors as for `cinnox_sandbox_trigger_call_start`.
+ */
+cinnox_result cinnox_sandbox_trigger_call_end(const struct cinnox_sandbox *sb, const char *call_id, uint32_t wire_flags, struct cinnox_trigger_result **out);
+
+/**
+ * Deliver an inbound SMS (seed 001). Optional strings (NULL: a realistic default): the
+ * sender's number, the recipient's number and the text. `wire`, `out` and errors as for
+ * `cinnox_sandbox_trigger_call_start`.
+ */
+cinnox_result cinnox_sandbox_trigger_inbound_sms(const struct cinnox_sandbox *sb, const char *sender_number, const char *recipient_number, const char *content, uint32_t wire_flags, struct cinnox_trigger_result **out);
+
+/**
+ * Deliver an outbound SMS delivery report (seed 002). Optional strings (NULL: a realistic
+ * default): the transaction ID and the status text (`"Delivered"`, `"Undelivered"`,
+ * `"Rejected"`, `"Submitted"`, or any other text). `wire`, `out` and errors as for
+ * `cinnox_sandbox_trigger_call_start`.
+ */
+cinnox_result cinnox_sandbox_trigger_outbound_sms(const struct cinnox_sandbox *sb, const char *transaction_id, const char *status, uint32_t wire_flags, struct cinnox_trigger_result **out);
+
+/**
+ * How many deliveries the trigger made (one per subscribed URL; 0 when nothing was
+ * subscribed or `r` is NULL).
+ */
+size_t cinnox_trigger_result_count(const struct cinnox_trigger_result *r);
+
+/**
+ * Whether delivery `i` succeeded in the end (its last attempt was answered 2xx). false for
+ * an index out of range or a NULL `r`.
+ */
+bool cinnox_trigger_result_delivered(const struct cinnox_trigger_result *r, size_t i);
+
+/**
+ * How many attempts delivery `i` took (redeliveries included); 0 for an index out of range
+ * or a NULL `r`.
+ */
+size_t cinnox_trigger_result_attempts(const struct cinnox_trigger_result *r, size_t i);
+
+/**
+ * The HTTP status the receiver answered to attempt `attempt` of delivery `i`; 0 when it
+ * did not answer (timeout, connection refused) or an index is out of range.
+ */
+uint16_t cinnox_trigger_result_status(const struct cinnox_trigger_result *r, size_t i, size_t attempt);
+
+/**
+ * From the first attempt of delivery `i` to the end of its last, in microseconds (waits
+ * between attempts included); 0 for an index out of range or a NULL `r`.
+ */
+uint64_t cinnox_trigger_result_latency_us(const struct cinnox_trigger_result *r, size_t i);
+
+/**
+ * Free a trigger result. NULL does nothing.
+ */
+void cinnox_trigger_result_free(struct cinnox_trigger_result *r);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -191,6 +191,61 @@ static void receiver_misuse(void) {
     EXPECT(cinnox_delivery_fail(NULL), NUL);
 }
 
+static void sandbox_misuse(void) {
+    cinnox_sandbox *sb = NULL;
+    cinnox_trigger_result *t = NULL;
+    static const uint32_t delays[] = {1};
+
+    EXPECT(cinnox_sandbox_start(NULL), NUL);
+    EXPECT(cinnox_sandbox_start_with(0, NULL, 0, NULL), NUL);
+    EXPECT(cinnox_sandbox_start_with(0, NULL, 1, &sb), NUL);
+    CHECK(sb == NULL);
+    EXPECT(cinnox_sandbox_start_with(100, delays, 1, &sb), CINNOX_OK);
+    CHECK(cinnox_sandbox_base_url(NULL) == NULL);
+    CHECK(cinnox_sandbox_base_url(sb) != NULL);
+    CHECK(cinnox_sandbox_subscription_count(NULL) == 0);
+    EXPECT(cinnox_sandbox_add_app(NULL, "a", "t"), NUL);
+    EXPECT(cinnox_sandbox_add_app(sb, NULL, "t"), NUL);
+    EXPECT(cinnox_sandbox_add_app(sb, "a", NULL), NUL);
+    EXPECT(cinnox_sandbox_add_app(sb, BAD_UTF8, "t"), INV);
+    EXPECT(cinnox_sandbox_add_app(sb, "a", BAD_UTF8), INV);
+    EXPECT(cinnox_sandbox_add_app(sb, "", "t"), INV);
+
+    EXPECT(cinnox_sandbox_trigger_json(NULL, CINNOX_EVENT_KIND_CALL, "{}", &t), NUL);
+    EXPECT(cinnox_sandbox_trigger_json(sb, CINNOX_EVENT_KIND_CALL, NULL, &t), NUL);
+    EXPECT(cinnox_sandbox_trigger_json(sb, CINNOX_EVENT_KIND_CALL, BAD_UTF8, &t), INV);
+    EXPECT(cinnox_sandbox_trigger_json(sb, 77, "{}", &t), INV);
+    EXPECT(cinnox_sandbox_trigger_call_start(NULL, NULL, NULL, NULL, 0, &t), NUL);
+    EXPECT(cinnox_sandbox_trigger_call_start(sb, BAD_UTF8, NULL, NULL, 0, &t), INV);
+    EXPECT(cinnox_sandbox_trigger_call_start(sb, NULL, BAD_UTF8, NULL, 0, &t), INV);
+    EXPECT(cinnox_sandbox_trigger_call_start(sb, NULL, NULL, BAD_UTF8, 0, &t), INV);
+    EXPECT(cinnox_sandbox_trigger_call_start(sb, NULL, NULL, NULL, 64, &t), INV);
+    EXPECT(cinnox_sandbox_trigger_call_end(NULL, NULL, 0, &t), NUL);
+    EXPECT(cinnox_sandbox_trigger_call_end(sb, BAD_UTF8, 0, &t), INV);
+    EXPECT(cinnox_sandbox_trigger_inbound_sms(NULL, NULL, NULL, NULL, 0, &t), NUL);
+    EXPECT(cinnox_sandbox_trigger_inbound_sms(sb, BAD_UTF8, NULL, NULL, 0, &t), INV);
+    EXPECT(cinnox_sandbox_trigger_inbound_sms(sb, NULL, BAD_UTF8, NULL, 0, &t), INV);
+    EXPECT(cinnox_sandbox_trigger_inbound_sms(sb, NULL, NULL, BAD_UTF8, 0, &t), INV);
+    EXPECT(cinnox_sandbox_trigger_outbound_sms(NULL, NULL, NULL, 0, &t), NUL);
+    EXPECT(cinnox_sandbox_trigger_outbound_sms(sb, BAD_UTF8, NULL, 0, &t), INV);
+    EXPECT(cinnox_sandbox_trigger_outbound_sms(sb, NULL, BAD_UTF8, 0, &t), INV);
+    CHECK(t == NULL);
+    /* Nothing subscribed: no delivery, and the result says so. */
+    EXPECT(cinnox_sandbox_trigger_outbound_sms(sb, NULL, NULL, 0, &t), CINNOX_OK);
+    CHECK(cinnox_trigger_result_count(t) == 0);
+    CHECK(cinnox_trigger_result_delivered(t, 0) == false);
+    CHECK(cinnox_trigger_result_attempts(t, 5) == 0);
+    CHECK(cinnox_trigger_result_status(t, 0, 0) == 0);
+    CHECK(cinnox_trigger_result_latency_us(t, 0) == 0);
+    cinnox_trigger_result_free(t);
+    CHECK(cinnox_trigger_result_count(NULL) == 0);
+    CHECK(cinnox_trigger_result_delivered(NULL, 0) == false);
+    CHECK(cinnox_trigger_result_attempts(NULL, 0) == 0);
+    CHECK(cinnox_trigger_result_status(NULL, 0, 0) == 0);
+    CHECK(cinnox_trigger_result_latency_us(NULL, 0) == 0);
+    cinnox_sandbox_free(sb);
+}
+
 static void free_null(void) {
     cinnox_client_free(NULL);
     cinnox_subscription_free(NULL);
@@ -198,9 +253,8 @@ static void free_null(void) {
     cinnox_receiver_config_free(NULL);
     cinnox_receiver_free(NULL);
     cinnox_delivery_free(NULL);
-#ifdef CINNOX_TEST_SANDBOX
     cinnox_sandbox_free(NULL);
-#endif
+    cinnox_trigger_result_free(NULL);
 }
 
 int main(void) {
@@ -211,9 +265,7 @@ int main(void) {
     client_misuse();
     event_misuse();
     receiver_misuse();
-#ifdef CINNOX_TEST_SANDBOX
     sandbox_misuse();
-#endif
     free_null();
     /* A success clears the last error. */
     {
