@@ -17,6 +17,8 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-env-changed=CINNOX_REGENERATE_HEADER");
+    println!("cargo:rerun-if-env-changed=CINNOX_SONAME");
+    soname();
 
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
     let out_dir = match env::var("OUT_DIR") {
@@ -57,6 +59,28 @@ fn main() {
             }
         }
     }
+}
+
+/// With `CINNOX_SONAME=1` (set by `install-c.sh`), give the shared library its SONAME:
+/// `libcinnox.so.<major>` from 1.0 on, `libcinnox.so.0.<minor>` before (every 0.x minor
+/// release may break the ABI), the convention cargo-c follows. Off by default so that
+/// programs linked against `target/` for development find the library by its file name.
+fn soname() {
+    if env::var("CINNOX_SONAME").as_deref() != Ok("1") {
+        return;
+    }
+    let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    if os != "linux" && os != "android" && !os.ends_with("bsd") {
+        return;
+    }
+    let major = env::var("CARGO_PKG_VERSION_MAJOR").unwrap_or_else(|_| "0".into());
+    let minor = env::var("CARGO_PKG_VERSION_MINOR").unwrap_or_else(|_| "0".into());
+    let name = if major == "0" {
+        format!("libcinnox.so.0.{minor}")
+    } else {
+        format!("libcinnox.so.{major}")
+    };
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{name}");
 }
 
 /// Record the failure where the freshness test looks, and warn instead of failing the build.
