@@ -51,7 +51,11 @@ fn installed_library_builds_with_pkg_config_shared_and_static() {
     let src = dir.join("prog.c");
     std::fs::write(&src, PROGRAM).unwrap();
     let pc_path = lib.join("pkgconfig");
-    if Command::new("pkg-config").arg("--version").output().is_err() {
+    if Command::new("pkg-config")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         eprintln!("pkg-config not installed: skipping the pkg-config builds");
         return;
     }

@@ -165,9 +165,8 @@ pub struct cinnox_event {
     /// The NUL-terminated strings the view points into. Never touched after building, so
     /// the pointers stay valid while the handle lives (moving a Vec keeps its buffer).
     _strings: Vec<u8>,
-    /// The callee array of a call view, and the strings it points into.
+    /// The callee array of a call view.
     _callees: Vec<cinnox_party>,
-    _callee_strings: Vec<u8>,
 }
 
 // SAFETY: the raw pointers point into buffers owned by the same value and never mutated
@@ -176,29 +175,42 @@ unsafe impl Send for cinnox_event {}
 // SAFETY: as above.
 unsafe impl Sync for cinnox_event {}
 
+/// The offset of an absent string.
+const NONE: usize = usize::MAX;
+
+/// The pointer to the string at `off` in the buffer at `base`, or NULL for [`NONE`].
+fn at(base: *const u8, off: usize) -> *const c_char {
+    if off == NONE {
+        ptr::null()
+    } else {
+        // Inside the buffer: every offset was taken while filling it.
+        base.wrapping_add(off).cast::<c_char>()
+    }
+}
+
+/// Copy `fields` into a new buffer with room for `extra` more bytes, each followed by a
+/// NUL, and give the offset of each ([`NONE`] for an absent field).
+fn pack_offsets<const N: usize>(fields: [Option<&[u8]>; N], extra: usize) -> (Vec<u8>, [usize; N]) {
+    let total: usize = fields.iter().map(|f| f.map_or(0, |b| b.len() + 1)).sum();
+    let mut buf = Vec::with_capacity(total + extra);
+    let offsets = fields.map(|f| match f {
+        Some(bytes) => {
+            let off = buf.len();
+            buf.extend_from_slice(bytes);
+            buf.push(0);
+            off
+        }
+        None => NONE,
+    });
+    (buf, offsets)
+}
+
 /// Copy `fields` into one buffer, each followed by a NUL, and give a pointer to each
 /// (NULL for an absent field). The buffer must be kept, unmodified, as long as the pointers.
 fn pack<const N: usize>(fields: [Option<&[u8]>; N]) -> (Vec<u8>, [*const c_char; N]) {
-    let total = fields.iter().map(|f| f.map_or(0, |b| b.len() + 1)).sum();
-    let mut buf = Vec::with_capacity(total);
-    let mut offsets = [usize::MAX; N];
-    for (f, off) in fields.iter().zip(offsets.iter_mut()) {
-        if let Some(bytes) = f {
-            *off = buf.len();
-            buf.extend_from_slice(bytes);
-            buf.push(0);
-        }
-    }
+    let (buf, offsets) = pack_offsets(fields, 0);
     let base = buf.as_ptr();
-    let ptrs = offsets.map(|off| {
-        if off == usize::MAX {
-            ptr::null()
-        } else {
-            // SAFETY: off < buf.len(), inside the allocation.
-            unsafe { base.add(off) }.cast::<c_char>()
-        }
-    });
-    (buf, ptrs)
+    (buf, offsets.map(|off| at(base, off)))
 }
 
 fn b(s: &Option<String>) -> Option<&[u8]> {
@@ -244,14 +256,12 @@ impl cinnox_event {
             event: None,
             _strings: strings,
             _callees: Vec::new(),
-            _callee_strings: Vec::new(),
         }
     }
 
     /// The handle of a notification, with its C view built.
     pub fn from_event(event: Event) -> cinnox_event {
         let mut callees = Vec::new();
-        let mut callee_strings = Vec::new();
         let (ty, strings, view) = match event.payload() {
             Payload::CallStart(c) | Payload::CallEnd(c) => {
                 let ty = if matches!(event.payload(), Payload::CallStart(_)) {
@@ -260,14 +270,14 @@ impl cinnox_event {
                     cinnox_event_type::CallEnd
                 };
                 let caller = c.caller.as_ref();
-                let (strings, [id, service_id, eid, number]) = pack([
+                let fields = [
                     b(&c.id),
                     b(&c.service_id),
                     caller.and_then(|p| b(&p.eid)),
                     caller.and_then(|p| b(&p.number)),
-                ]);
-                // The callees' strings: one buffer, offsets first, pointers once it is full.
-                let total: usize = c
+                ];
+                // One buffer for the call's strings and its callees' strings.
+                let extra: usize = c
                     .callees
                     .iter()
                     .map(|p| {
@@ -275,34 +285,30 @@ impl cinnox_event {
                             + p.number.as_ref().map_or(0, |s| s.len() + 1)
                     })
                     .sum();
-                callee_strings.reserve_exact(total);
-                let mut offsets = Vec::with_capacity(c.callees.len());
-                for p in &c.callees {
-                    let mut put = |s: &Option<String>| {
-                        s.as_ref().map(|s| {
-                            let off = callee_strings.len();
-                            callee_strings.extend_from_slice(s.as_bytes());
-                            callee_strings.push(0);
-                            off
-                        })
-                    };
-                    let eid = put(&p.eid);
-                    let number = put(&p.number);
-                    offsets.push((eid, number));
-                }
-                let base = callee_strings.as_ptr();
-                let at = |off: Option<usize>| {
-                    // SAFETY: every offset is inside callee_strings, which is not changed
-                    // after this point.
-                    off.map_or(ptr::null(), |o| unsafe { base.add(o) }.cast::<c_char>())
+                let (mut strings, offsets) = pack_offsets(fields, extra);
+                // The callees hold offsets until the buffer is complete, then pointers.
+                let mut put = |s: &Option<String>| -> *const c_char {
+                    ptr::without_provenance(s.as_ref().map_or(NONE, |s| {
+                        let off = strings.len();
+                        strings.extend_from_slice(s.as_bytes());
+                        strings.push(0);
+                        off
+                    }))
                 };
-                callees = offsets
-                    .into_iter()
-                    .map(|(e, n)| cinnox_party {
-                        eid: at(e),
-                        number: at(n),
+                callees = c
+                    .callees
+                    .iter()
+                    .map(|p| cinnox_party {
+                        eid: put(&p.eid),
+                        number: put(&p.number),
                     })
                     .collect();
+                let base = strings.as_ptr();
+                for p in &mut callees {
+                    p.eid = at(base, p.eid.addr());
+                    p.number = at(base, p.number.addr());
+                }
+                let [id, service_id, eid, number] = offsets.map(|off| at(base, off));
                 let view = View::Call(cinnox_call {
                     id,
                     service_id,
@@ -396,7 +402,6 @@ impl cinnox_event {
             event: Some(event),
             _strings: strings,
             _callees: callees,
-            _callee_strings: callee_strings,
         }
     }
 
