@@ -78,3 +78,29 @@ fn header_declares_only_prefixed_names() {
         }
     }
 }
+
+/// README-C.md lists every function of the header.
+#[test]
+fn readme_lists_every_function() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let header = std::fs::read_to_string(root.join("include/cinnox.h")).unwrap();
+    let readme = std::fs::read_to_string(root.join("README-C.md")).unwrap();
+    let mut n = 0;
+    for line in header.lines() {
+        if line.starts_with(' ') || line.starts_with('#') || !line.contains("cinnox_") {
+            continue;
+        }
+        let Some(paren) = line.find('(') else {
+            continue;
+        };
+        let name = line[..paren].rsplit([' ', '*']).next().unwrap_or("");
+        if name.starts_with("cinnox_") {
+            n += 1;
+            assert!(
+                readme.contains(&format!("`{name}`")),
+                "README-C.md misses {name}"
+            );
+        }
+    }
+    assert!(n > 60, "found only {n} functions");
+}
