@@ -71,6 +71,8 @@ fn load(addr: SocketAddr, conns: usize, secs: f64) -> Outcome {
             let barrier = Arc::clone(&barrier);
             let stop = Arc::clone(&stop);
             thread::spawn(move || {
+                // Connect after the barrier: the connections arrive as one burst.
+                barrier.wait();
                 let stream = TcpStream::connect(addr).expect("connect");
                 stream.set_nodelay(true).unwrap();
                 stream.set_read_timeout(Some(FIRST_ANSWER_BOUND)).unwrap();
@@ -79,7 +81,6 @@ fn load(addr: SocketAddr, conns: usize, secs: f64) -> Outcome {
                 let mut line = String::new();
                 let mut lat = Vec::with_capacity(100_000);
                 let mut served = false;
-                barrier.wait();
                 let mut seq = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     let body = call_event(c, seq);
@@ -136,7 +137,42 @@ fn load(addr: SocketAddr, conns: usize, secs: f64) -> Outcome {
     }
 }
 
-fn bare(conns: usize, secs: f64) -> Outcome {
+/// One burst: `conns` connections opened at once, each posts one event and keeps the
+/// connection open until every one has its answer or gave up after the bound. Returns how
+/// many got no answer.
+fn burst(addr: SocketAddr, conns: usize) -> usize {
+    let start = Arc::new(Barrier::new(conns));
+    let end = Arc::new(Barrier::new(conns));
+    let threads: Vec<_> = (0..conns)
+        .map(|c| {
+            let (start, end) = (Arc::clone(&start), Arc::clone(&end));
+            thread::spawn(move || {
+                start.wait();
+                let stream = TcpStream::connect(addr).expect("connect");
+                stream.set_read_timeout(Some(FIRST_ANSWER_BOUND)).unwrap();
+                let mut writer = stream.try_clone().unwrap();
+                let mut reader = BufReader::new(stream);
+                let body = call_event(c, u64::MAX - c as u64);
+                let req = format!(
+                    "POST {PATH} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let served = writer.write_all(req.as_bytes()).is_ok()
+                    && matches!(read_response(&mut reader, &mut String::new()), Ok(true));
+                end.wait(); // keep-alive: hold the connection until all are done
+                served
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .filter(|served| !served)
+        .count()
+}
+
+/// A bare tiny_http server (reads the body, answers 200) running `run` against it.
+fn with_bare<T>(run: impl FnOnce(SocketAddr) -> T) -> T {
     let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind"));
     let addr = server.server_addr().to_ip().unwrap();
     let workers: Vec<_> = (0..WORKERS)
@@ -151,7 +187,7 @@ fn bare(conns: usize, secs: f64) -> Outcome {
             })
         })
         .collect();
-    let out = load(addr, conns, secs);
+    let out = run(addr);
     for _ in &workers {
         server.unblock();
     }
@@ -161,7 +197,8 @@ fn bare(conns: usize, secs: f64) -> Outcome {
     out
 }
 
-fn cinnox(conns: usize, secs: f64) -> Outcome {
+/// The receiver (`serve(4, |_| Ok(()))`) running `run` against it.
+fn with_cinnox<T>(run: impl FnOnce(SocketAddr) -> T) -> T {
     let config = ReceiverConfig {
         max_connections: 1024,
         ..ReceiverConfig::default()
@@ -171,7 +208,7 @@ fn cinnox(conns: usize, secs: f64) -> Outcome {
     let handle = rx.shutdown_handle();
     thread::scope(|s| {
         s.spawn(|| rx.serve(WORKERS, |_| Ok::<(), ()>(())).unwrap());
-        let out = load(addr, conns, secs);
+        let out = run(addr);
         handle.shutdown();
         out
     })
@@ -188,8 +225,8 @@ fn main() {
     println!("| conns | server | events/s | p50 µs | p99 µs | unserved conns | ratio (events/s) |");
     println!("|---|---|---|---|---|---|---|");
     for conns in [1usize, 16, 64] {
-        let b = bare(conns, secs);
-        let c = cinnox(conns, secs);
+        let b = with_bare(|addr| load(addr, conns, secs));
+        let c = with_cinnox(|addr| load(addr, conns, secs));
         let rate = |o: &Outcome| o.events as f64 / o.secs;
         let ratio = rate(&c) / rate(&b).max(1e-9);
         println!(
@@ -206,5 +243,29 @@ fn main() {
             c.p99_us,
             c.unserved
         );
+    }
+    let rounds: usize = std::env::var("CINNOX_BENCH_BURSTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if quick { 1 } else { 20 });
+    println!();
+    println!("burst: 64 keep-alive connections at once, one event each, {rounds} rounds, answer bound {FIRST_ANSWER_BOUND:?}");
+    println!("| server | rounds with unserved connections | unserved connections (total) |");
+    println!("|---|---|---|");
+    for (name, unserved) in [
+        (
+            "bare tiny_http",
+            (0..rounds)
+                .map(|_| with_bare(|a| burst(a, 64)))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "cinnox Receiver",
+            (0..rounds).map(|_| with_cinnox(|a| burst(a, 64))).collect(),
+        ),
+    ] {
+        let bad = unserved.iter().filter(|&&u| u > 0).count();
+        let total: usize = unserved.iter().sum();
+        println!("| {name} | {bad}/{rounds} | {total}/{} |", rounds * 64);
     }
 }

@@ -27,6 +27,6 @@ pub use client::{Client, ClientBuilder, RetryPolicy, Subscription};
 pub use error::{Error, ErrorKind, Result};
 pub use event::{challenge_reply, parse, Event, Incoming};
 pub use kind::EventKind;
-pub use receiver::{Delivery, Receiver};
+pub use receiver::{Delivery, Receiver, ReceiverConfig, ReceiverStats, ShutdownHandle};
 pub use sandbox::{Sandbox, SandboxConfig};
 pub use webhook::{Outcome, Reply, Request, Verdict, Webhook, WebhookConfig};

@@ -32,13 +32,23 @@
 //!   verifier's cap (a larger `Content-Length` is refused by the verifier before a byte of
 //!   the body is read; a chunked body is cut at the cap with `413`);
 //! - only complete, verified events reach the application, through a queue that `recv()`
-//!   and `serve()` workers take from; the connection thread waits for the answer and writes
-//!   the status [`Webhook::finish`] gives for it.
+//!   and `serve()` workers take from. The thread that answers a [`Delivery`] writes the
+//!   status [`Webhook::finish`] gives for it straight to the socket (no second thread hop
+//!   before the peer has its answer); the connection thread, which does not read while a
+//!   delivery is pending, then goes on with the next request.
 //!
-//! HTTP parsing of request heads is done by `httparse`.
+//! Challenges, refusals and duplicates are answered by the connection thread and never
+//! reach the application. HTTP parsing of request heads is done by `httparse`.
+//!
+//! # Threads
+//!
+//! One accept thread, one thread per open connection (at most `max_connections`, each
+//! ending at the read or idle deadline at the latest), and the application's own: the
+//! threads calling `recv`, or the `workers` of `serve`.
 
 mod conn;
 mod http;
+mod link;
 #[cfg(feature = "https")]
 mod tls;
 
@@ -52,8 +62,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::event::{DedupKey, Event};
-use crate::webhook::{Reply, Verdict, Webhook, WebhookConfig};
+use crate::webhook::{Verdict, Webhook, WebhookConfig};
 use crate::{Error, ErrorKind, Result};
+use link::{Done, Link};
 
 /// Server settings beyond the [`WebhookConfig`] policy.
 #[derive(Debug, Clone)]
@@ -119,7 +130,8 @@ pub struct Receiver {
 pub struct Delivery {
     event: Event,
     peer: SocketAddr,
-    slot: Arc<Slot>,
+    link: Arc<Link>,
+    generation: u64,
     webhook: Arc<Webhook>,
     answered: bool,
 }
@@ -155,7 +167,7 @@ pub(crate) struct Shared {
     local_addr: SocketAddr,
     #[cfg(feature = "https")]
     tls: Option<Arc<rustls::ServerConfig>>,
-    shutting_down: AtomicBool,
+    shutting_down: Arc<AtomicBool>,
     queue: Mutex<Queue>,
     queue_ready: Condvar,
     conns: Mutex<Conns>,
@@ -182,69 +194,13 @@ struct Conns {
 struct ConnEntry {
     /// A second handle on the socket, to cut its reading half at shutdown.
     stream: TcpStream,
-    /// The delivery the connection waits on, if any.
-    slot: Option<Arc<Slot>>,
+    /// The connection's hand-off state, to start the grace at shutdown.
+    link: Arc<Link>,
 }
 
-/// Where the answer to one delivery goes: the connection thread waits on it.
-struct Slot {
-    state: Mutex<SlotState>,
-    ready: Condvar,
-}
-
-struct SlotState {
-    reply: Option<Reply>,
-    deadline: Option<Instant>,
-}
-
-/// Lock, ignoring poisoning: the protected data stays consistent at every await point.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Lock, ignoring poisoning: every protected state stays consistent between statements.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl Slot {
-    fn new() -> Slot {
-        Slot {
-            state: Mutex::new(SlotState {
-                reply: None,
-                deadline: None,
-            }),
-            ready: Condvar::new(),
-        }
-    }
-
-    fn put(&self, reply: Reply) {
-        lock(&self.state).reply = Some(reply);
-        self.ready.notify_one();
-    }
-
-    fn set_deadline(&self, deadline: Instant) {
-        lock(&self.state).deadline = Some(deadline);
-        self.ready.notify_one();
-    }
-
-    /// The answer, or `None` when the shutdown grace ended first.
-    fn wait(&self) -> Option<Reply> {
-        let mut state = lock(&self.state);
-        loop {
-            if let Some(reply) = state.reply.take() {
-                return Some(reply);
-            }
-            state = match state.deadline {
-                None => self.ready.wait(state).unwrap_or_else(|e| e.into_inner()),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        return None;
-                    }
-                    self.ready
-                        .wait_timeout(state, d - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0
-                }
-            };
-        }
-    }
 }
 
 fn closed_error() -> Error {
@@ -314,7 +270,7 @@ impl Receiver {
             local_addr,
             #[cfg(feature = "https")]
             tls,
-            shutting_down: AtomicBool::new(false),
+            shutting_down: Arc::new(AtomicBool::new(false)),
             queue: Mutex::new(Queue {
                 items: VecDeque::new(),
                 closed: false,
@@ -427,11 +383,14 @@ impl Receiver {
     ///
     /// Returns when every connection is closed, or shortly after the grace period ended.
     /// Deliveries queued but not yet taken by `recv` are failed (500) at once. Idempotent.
+    /// From inside a `serve` handler, use a [`ShutdownHandle`] instead: this call would
+    /// wait out the grace for the very delivery the handler is working on.
     pub fn shutdown(&self) {
         self.shared.begin_shutdown();
         let grace_deadline = lock(&self.shared.conns)
             .grace_deadline
-            .unwrap_or_else(Instant::now);
+            // Another thread is starting the shutdown right now: its grace starts about now.
+            .unwrap_or_else(|| Instant::now() + self.shared.config.shutdown_grace);
         // Past the grace, connections answer 503 and close; give them a moment for that.
         let limit = grace_deadline + self.shared.config.read_timeout.min(Duration::from_secs(1));
         let mut conns = lock(&self.shared.conns);
@@ -521,6 +480,9 @@ impl Delivery {
         self.event.dedup_key()
     }
     /// Answer 200.
+    ///
+    /// The reply is written to the connection on the calling thread: one small write that
+    /// does not block unless the peer stopped reading (then at most the read timeout).
     pub fn ack(mut self) {
         self.answer(Verdict::Handled);
     }
@@ -535,7 +497,7 @@ impl Delivery {
         }
         self.answered = true;
         let reply = self.webhook.finish(&self.event, verdict);
-        self.slot.put(reply);
+        self.link.answer(self.generation, &reply);
     }
 }
 
@@ -590,23 +552,15 @@ impl Shared {
         }
     }
 
-    /// Hand `event` to the application and wait for its answer; `None` when the shutdown
-    /// grace ended first.
-    fn deliver(&self, conn_id: u64, event: Event, peer: SocketAddr) -> Option<Reply> {
-        let slot = Arc::new(Slot::new());
-        {
-            let mut conns = lock(&self.conns);
-            if let Some(entry) = conns.open.get_mut(&conn_id) {
-                entry.slot = Some(Arc::clone(&slot));
-            }
-            if let Some(d) = conns.grace_deadline {
-                slot.set_deadline(d);
-            }
-        }
+    /// Hand `event` to the application and wait until its answer is written (by the
+    /// answering thread), or the grace ended and 503 was written.
+    fn deliver(&self, link: &Arc<Link>, event: Event, peer: SocketAddr, keep_alive: bool) -> Done {
+        let generation = link.begin(keep_alive);
         let delivery = Delivery {
             event,
             peer,
-            slot: Arc::clone(&slot),
+            link: Arc::clone(link),
+            generation,
             webhook: Arc::clone(&self.webhook),
             answered: false,
         };
@@ -624,15 +578,11 @@ impl Shared {
             Some(delivery) => drop(delivery),
             None => self.queue_ready.notify_one(),
         }
-        let reply = slot.wait();
-        if let Some(entry) = lock(&self.conns).open.get_mut(&conn_id) {
-            entry.slot = None;
-        }
-        reply
+        link.wait(generation)
     }
 
-    /// Take a slot for a new connection; `None` when at the cap or shutting down.
-    fn register(&self, stream: &TcpStream) -> Option<u64> {
+    /// Take a place for a new connection; `None` when at the cap or shutting down.
+    fn register(&self, stream: &TcpStream, link: &Arc<Link>) -> Option<u64> {
         let mut conns = lock(&self.conns);
         if self.is_shutting_down() || conns.open.len() >= self.config.max_connections {
             return None;
@@ -644,7 +594,7 @@ impl Shared {
             id,
             ConnEntry {
                 stream: second,
-                slot: None,
+                link: Arc::clone(link),
             },
         );
         Some(id)
@@ -679,9 +629,7 @@ impl Shared {
             // Idle and half-read connections see EOF and end; those waiting on an answer
             // write it, then end.
             let _ = entry.stream.shutdown(Shutdown::Read);
-            if let Some(slot) = &entry.slot {
-                slot.set_deadline(grace_deadline);
-            }
+            entry.link.set_deadline(grace_deadline);
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::http::{local_reply, Conn, Framing, ReadError, Timeouts, Transport};
+use super::link::Link;
 use super::Shared;
 use crate::webhook::{Outcome, Request};
 
@@ -40,10 +41,15 @@ pub(super) fn accept_loop(shared: Arc<Shared>) {
         };
         let accepted_at = Instant::now();
         let _ = stream.set_nodelay(true);
-        let Some(id) = shared.register(&stream) else {
+        let Some(transport) = transport(&shared, &stream) else {
+            continue;
+        };
+        let link = Arc::new(Link::new(transport, Arc::clone(&shared.shutting_down)));
+        let Some(id) = shared.register(&stream, &link) else {
             refuse(&shared, stream);
             continue;
         };
+        drop(stream);
         let for_thread = Arc::clone(&shared);
         let spawned = std::thread::Builder::new()
             .name("cinnox-conn".into())
@@ -53,7 +59,7 @@ pub(super) fn accept_loop(shared: Arc<Shared>) {
                     shared: &for_thread,
                     id,
                 };
-                run(&for_thread, id, stream, peer, accepted_at);
+                serve(&for_thread, link, peer, accepted_at);
             });
         if spawned.is_err() {
             // The stream went with the closure and is closed; free its place.
@@ -105,32 +111,26 @@ pub(super) fn stop_listening(shared: &Shared) {
     let _ = TcpStream::connect_timeout(&addr, Duration::from_millis(100));
 }
 
-/// Serve one accepted connection (TLS first when configured).
-fn run(shared: &Shared, id: u64, stream: TcpStream, peer: SocketAddr, accepted: Instant) {
+/// The stream to serve: TLS over the socket when configured, else the socket.
+fn transport(shared: &Shared, stream: &TcpStream) -> Option<Box<dyn Transport>> {
+    let own = stream.try_clone().ok()?;
     #[cfg(feature = "https")]
     if let Some(tls) = &shared.tls {
-        let Ok(session) = rustls::ServerConnection::new(Arc::clone(tls)) else {
-            return;
-        };
-        serve(
-            shared,
-            id,
-            rustls::StreamOwned::new(session, stream),
-            peer,
-            accepted,
-        );
-        return;
+        let session = rustls::ServerConnection::new(Arc::clone(tls)).ok()?;
+        return Some(Box::new(rustls::StreamOwned::new(session, own)));
     }
-    serve(shared, id, stream, peer, accepted);
+    #[cfg(not(feature = "https"))]
+    let _ = shared;
+    Some(Box::new(own))
 }
 
 /// Requests in, replies out, until the connection ends.
-fn serve<S: Transport>(shared: &Shared, id: u64, stream: S, peer: SocketAddr, accepted: Instant) {
+fn serve(shared: &Shared, link: Arc<Link>, peer: SocketAddr, accepted: Instant) {
     let timeouts = Timeouts {
         read: shared.config.read_timeout,
         idle: shared.config.idle_timeout,
     };
-    let mut conn = Conn::new(stream, timeouts);
+    let mut conn = Conn::new(link, timeouts);
     loop {
         let (head, deadline) = match conn.read_head(accepted) {
             Ok(read) => read,
@@ -173,34 +173,39 @@ fn serve<S: Transport>(shared: &Shared, id: u64, stream: S, peer: SocketAddr, ac
             Err(_) => return,
         };
         request.body = &body;
-        let reply = match shared.webhook.handle(&request) {
-            Outcome::Respond(reply) => Some(reply),
-            Outcome::Deliver(event) => shared.deliver(id, event, peer),
-        };
-        let (reply, close) = match reply {
-            Some(reply) => (reply, !head.keep_alive || shared.is_shutting_down()),
-            // The shutdown grace ended before the application answered.
-            None => (local_reply(503), true),
-        };
-        if conn.write_reply(&reply, head_only, close).is_err() {
-            return;
-        }
-        if close {
-            conn.close();
-            return;
+        match shared.webhook.handle(&request) {
+            Outcome::Respond(reply) => {
+                let close = !head.keep_alive || shared.is_shutting_down();
+                if conn.write_reply(&reply, head_only, close).is_err() {
+                    return;
+                }
+                if close {
+                    return conn.close();
+                }
+            }
+            Outcome::Deliver(event) => {
+                // The answering thread writes the reply.
+                let done = shared.deliver(conn.link(), event, peer, head.keep_alive);
+                if !done.written {
+                    return;
+                }
+                if done.close {
+                    return conn.close();
+                }
+            }
         }
     }
 }
 
 /// The read deadline passed mid-request: 408, close.
-fn timed_out<S: Transport>(shared: &Shared, mut conn: Conn<S>) {
+fn timed_out(shared: &Shared, mut conn: Conn) {
     shared.read_timeouts.fetch_add(1, Ordering::Relaxed);
     let _ = conn.write_reply(&local_reply(408), false, true);
     conn.close();
 }
 
 /// The HTTP layer refused the request: answer `status`, close.
-fn malformed<S: Transport>(shared: &Shared, mut conn: Conn<S>, status: u16) {
+fn malformed(shared: &Shared, mut conn: Conn, status: u16) {
     shared.malformed_requests.fetch_add(1, Ordering::Relaxed);
     let _ = conn.write_reply(&local_reply(status), false, true);
     conn.linger_close();

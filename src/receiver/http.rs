@@ -7,8 +7,10 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::link::Link;
 use crate::webhook::Reply;
 
 /// The byte stream of one connection: plain TCP, or TLS over TCP.
@@ -82,9 +84,9 @@ pub(crate) struct Timeouts {
     pub idle: Duration,
 }
 
-/// One connection: the stream, its read buffer and its deadlines.
-pub(crate) struct Conn<S: Transport> {
-    stream: S,
+/// One connection: the stream (in its link), its read buffer and its deadlines.
+pub(crate) struct Conn {
+    link: Arc<Link>,
     buf: Vec<u8>,
     pos: usize,
     end: usize,
@@ -94,12 +96,12 @@ pub(crate) struct Conn<S: Transport> {
     served: u64,
 }
 
-impl<S: Transport> Conn<S> {
-    pub(crate) fn new(stream: S, timeouts: Timeouts) -> Conn<S> {
+impl Conn {
+    pub(crate) fn new(link: Arc<Link>, timeouts: Timeouts) -> Conn {
         // A peer that does not read its replies cannot hold a writer longer than this.
-        let _ = stream.tcp().set_write_timeout(Some(timeouts.read));
+        link.with_stream(|s| s.tcp().set_write_timeout(Some(timeouts.read)).ok());
         Conn {
-            stream,
+            link,
             buf: vec![0; 8 * 1024],
             pos: 0,
             end: 0,
@@ -159,8 +161,17 @@ impl<S: Transport> Conn<S> {
 
     /// Send `100 Continue`.
     pub(crate) fn write_continue(&mut self) -> io::Result<()> {
-        self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-        self.stream.flush()
+        self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.link
+            .with_stream(|s| s.write_all(bytes).and_then(|()| s.flush()))
+    }
+
+    /// The link, to hand a delivery over.
+    pub(crate) fn link(&self) -> &Arc<Link> {
+        &self.link
     }
 
     /// Read the body framed by `framing`, at most `max` bytes, before `deadline`.
@@ -294,36 +305,36 @@ impl<S: Transport> Conn<S> {
     fn read_deadline(
         &mut self,
         deadline: Instant,
-        mut read: impl FnMut(&mut S) -> io::Result<usize>,
+        mut read: impl FnMut(&mut dyn Transport) -> io::Result<usize>,
     ) -> Result<usize, ReadError> {
-        loop {
+        let link = Arc::clone(&self.link);
+        let sock_timeout = &mut self.sock_timeout;
+        link.with_stream(|stream| loop {
             let now = Instant::now();
             if now >= deadline {
                 return Err(ReadError::Timeout);
             }
             let remaining = deadline - now;
-            // Only lower the socket timeout: a shorter one set earlier just makes us loop.
-            if self.sock_timeout.is_none_or(|t| t > remaining) {
-                if self.stream.tcp().set_read_timeout(Some(remaining)).is_err() {
+            // Only lower the socket timeout: a shorter one set earlier just makes us loop
+            // (each time it fires, real time has passed).
+            if sock_timeout.is_none_or(|t| t > remaining) {
+                if stream.tcp().set_read_timeout(Some(remaining)).is_err() {
                     return Err(ReadError::Broken);
                 }
-                self.sock_timeout = Some(remaining);
+                *sock_timeout = Some(remaining);
             }
-            match read(&mut self.stream) {
+            match read(stream) {
                 Ok(n) => return Ok(n),
                 Err(e)
                     if matches!(
                         e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    // The socket timeout may be shorter than what is left: set it again.
-                    self.sock_timeout = Some(Duration::ZERO);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
+                    ) => {}
                 Err(_) => return Err(ReadError::Broken),
             }
-        }
+        })
     }
 
     /// Write `reply` (its body left out when `head_only`), with `Connection: close` when
@@ -334,16 +345,14 @@ impl<S: Transport> Conn<S> {
         head_only: bool,
         close: bool,
     ) -> io::Result<()> {
-        let out = encode_reply(reply, head_only, close);
-        self.stream.write_all(&out)?;
-        self.stream.flush()
+        self.write(&encode_reply(reply, head_only, close))
     }
 
     /// Close after a refusal whose request body was (maybe) not read: send FIN, then
     /// discard what the peer still sends for a short bounded while, so that it reads the
     /// refusal rather than a reset.
     pub(crate) fn linger_close(mut self) {
-        self.stream.close_write();
+        self.link.with_stream(|s| s.close_write());
         let deadline = Instant::now() + LINGER_TIME.min(self.timeouts.read);
         let mut discarded = self.end - self.pos;
         let mut sink = [0u8; 8 * 1024];
@@ -356,8 +365,8 @@ impl<S: Transport> Conn<S> {
     }
 
     /// Close after the last reply (FIN after the reply).
-    pub(crate) fn close(mut self) {
-        self.stream.close_write();
+    pub(crate) fn close(self) {
+        self.link.with_stream(|s| s.close_write());
     }
 }
 

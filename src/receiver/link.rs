@@ -1,0 +1,132 @@
+//! The link between a connection and the delivery it waits on.
+//!
+//! The thread that answers a delivery (`ack`, `fail`, or dropping it) writes the reply to
+//! the socket itself, so that the peer has its answer without waiting for the connection
+//! thread to wake; the connection thread then goes on with the next request. The link also
+//! carries the shutdown grace: past it, the connection thread answers 503 instead, and an
+//! answer that comes later only counts.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
+
+use super::http::{encode_reply, local_reply, Transport};
+use super::lock;
+use crate::webhook::Reply;
+
+/// One connection's stream and its hand-off state.
+pub(crate) struct Link {
+    /// The stream: read by the connection thread, written by whoever answers. Never used by
+    /// both at once: the connection thread does not read while a delivery is pending.
+    stream: Mutex<Box<dyn Transport>>,
+    state: Mutex<State>,
+    ready: Condvar,
+    shutting_down: Arc<AtomicBool>,
+}
+
+struct State {
+    /// Which delivery of this connection is current.
+    generation: u64,
+    /// The pending delivery wants the connection kept open (unless shutting down).
+    pending: Option<bool>,
+    /// How the answer went, once written.
+    done: Option<Done>,
+    /// End of the shutdown grace, once shutting down.
+    deadline: Option<Instant>,
+}
+
+/// How the answer to a delivery went on the wire.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Done {
+    /// The reply was written whole.
+    pub written: bool,
+    /// The reply said `Connection: close`.
+    pub close: bool,
+}
+
+impl Link {
+    pub(crate) fn new(stream: Box<dyn Transport>, shutting_down: Arc<AtomicBool>) -> Link {
+        Link {
+            stream: Mutex::new(stream),
+            state: Mutex::new(State {
+                generation: 0,
+                pending: None,
+                done: None,
+                deadline: None,
+            }),
+            ready: Condvar::new(),
+            shutting_down,
+        }
+    }
+
+    /// Use the stream (the connection thread's reads and its own replies).
+    pub(crate) fn with_stream<T>(&self, f: impl FnOnce(&mut dyn Transport) -> T) -> T {
+        let mut stream = lock(&self.stream);
+        f(&mut **stream)
+    }
+
+    fn write(&self, bytes: &[u8]) -> bool {
+        self.with_stream(|s| s.write_all(bytes).and_then(|()| s.flush()).is_ok())
+    }
+
+    /// A delivery starts: returns its generation.
+    pub(crate) fn begin(&self, keep_alive: bool) -> u64 {
+        let mut st = lock(&self.state);
+        st.generation += 1;
+        st.pending = Some(keep_alive);
+        st.done = None;
+        st.generation
+    }
+
+    /// The application answered delivery `generation`: write `reply` unless it is too
+    /// late (the grace ended and 503 went out instead).
+    pub(crate) fn answer(&self, generation: u64, reply: &Reply) {
+        let mut st = lock(&self.state);
+        if st.generation != generation {
+            return;
+        }
+        let Some(keep_alive) = st.pending.take() else {
+            return;
+        };
+        let close = !keep_alive || self.shutting_down.load(Ordering::Acquire);
+        let written = self.write(&encode_reply(reply, false, close));
+        st.done = Some(Done { written, close });
+        self.ready.notify_one();
+    }
+
+    /// Wait until delivery `generation` is answered, or the grace ends (then answer 503).
+    pub(crate) fn wait(&self, generation: u64) -> Done {
+        let mut st = lock(&self.state);
+        loop {
+            if st.generation == generation {
+                if let Some(done) = st.done.take() {
+                    return done;
+                }
+            }
+            st = match st.deadline {
+                None => self.ready.wait(st).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        st.pending = None;
+                        let written = self.write(&encode_reply(&local_reply(503), false, true));
+                        return Done {
+                            written,
+                            close: true,
+                        };
+                    }
+                    self.ready
+                        .wait_timeout(st, d - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+
+    /// The shutdown grace ends at `deadline`.
+    pub(crate) fn set_deadline(&self, deadline: Instant) {
+        lock(&self.state).deadline = Some(deadline);
+        self.ready.notify_one();
+    }
+}
