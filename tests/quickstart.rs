@@ -1,6 +1,7 @@
 //! Runs the built `quickstart` example (cargo builds examples for `cargo test`) and checks
 //! what a person would see: every line, in order, and the exit code.
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
@@ -160,7 +161,17 @@ fn runs_the_whole_flow_locally_and_exits_0() {
     assert_eq!(lines.len(), expected.len(), "{stdout}");
 
     // The call end is the end of the call that started.
-    assert_eq!(lines[12][20..29], lines[13][20..29], "{stdout}");
+    let call_id = |line: &str| {
+        line.rsplit("call ")
+            .next()
+            .unwrap()
+            .split('…')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(call_id(lines[12]).len(), 8, "{stdout}");
+    assert_eq!(call_id(lines[12]), call_id(lines[13]), "{stdout}");
     // The secret path of the receiver is not printed.
     assert!(
         !stdout.contains("/cinnox/") || stdout.contains("/cinnox/…\n"),
@@ -186,5 +197,104 @@ fn partial_configuration_is_refused_without_touching_the_network() {
         "error: set all of CINNOX_BASE_URL, CINNOX_APP_ID, CINNOX_APP_TOKEN, CINNOX_WEBHOOK_URL \
          to use CINNOX, or none to use the local sandbox (missing: CINNOX_APP_TOKEN, \
          CINNOX_WEBHOOK_URL)\n"
+    );
+}
+
+/// With the four variables set, it subscribes against "CINNOX" (here a sandbox playing it),
+/// prints events until SIGTERM, then unsubscribes and exits 0.
+#[cfg(unix)]
+#[test]
+fn against_a_configured_service_until_a_signal() {
+    use cinnox::sandbox::{CallNotification, SandboxConfig};
+    use cinnox::{EventKind, Sandbox};
+
+    let sandbox = Sandbox::start(SandboxConfig::new().app("real-app", "real-token")).unwrap();
+    // A port that was free a moment ago, for the receiver to bind.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let hook = format!("http://127.0.0.1:{port}/hooks/cinnox-s3cr3t");
+    let mut cmd = quickstart();
+    cmd.env("CINNOX_BASE_URL", sandbox.base_url())
+        .env("CINNOX_APP_ID", "real-app")
+        .env("CINNOX_APP_TOKEN", "real-token")
+        .env("CINNOX_WEBHOOK_URL", &hook)
+        .env("CINNOX_LISTEN", format!("127.0.0.1:{port}"));
+    let mut child = cmd.spawn().unwrap();
+    let pid = child.id();
+    // Whatever happens below, the child does not outlive the test (until it was reaped:
+    // after that its pid may belong to another process).
+    struct Reap(Option<u32>);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            if let Some(pid) = self.0 {
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            }
+        }
+    }
+    let mut reap = Reap(Some(pid));
+
+    let (tx, lines) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |prefix: &str| loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("no line starting {prefix:?}; got {seen:#?}"));
+        seen.push(line.clone());
+        if line.starts_with(prefix) {
+            return line;
+        }
+    };
+
+    wait_for("events (Ctrl-C to unsubscribe and stop)");
+    let kinds: Vec<EventKind> = sandbox
+        .subscriptions()
+        .into_iter()
+        .map(|s| s.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::Call,
+            EventKind::InboundSms,
+            EventKind::OutboundSms
+        ]
+    );
+    assert!(sandbox.subscriptions().iter().all(|s| s.url == hook));
+
+    let r = sandbox.trigger(&CallNotification::start().id("abcdef0123456789").build());
+    assert_eq!(r[0].statuses(), vec![Some(200)]);
+    assert_eq!(
+        wait_for("  call start"),
+        "  call start     call abcdef01…  +85298765432 -> +85223456789"
+    );
+
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(wait_for("unsubscribe"), "unsubscribe");
+    assert_eq!(wait_for("  call"), "  call           removed");
+    assert_eq!(wait_for("  inbound SMS"), "  inbound SMS    removed");
+    assert_eq!(wait_for("  outbound SMS"), "  outbound SMS   removed");
+    let status = child.wait().unwrap();
+    reap.0 = None;
+    assert!(status.success(), "{status}");
+    assert!(sandbox.subscriptions().is_empty());
+    let all = seen.join("\n");
+    assert!(!all.contains("s3cr3t"), "{all}");
+    assert!(
+        all.starts_with(&format!(
+            "cinnox quickstart: CINNOX at {}, app real-app\n",
+            sandbox.base_url()
+        )),
+        "{all}"
     );
 }

@@ -99,6 +99,16 @@ fn every_documented_slug_can_be_subscribed() {
         assert_eq!(a.status, 200, "{kind}: {a:?}");
         assert!(hook.next().challenge().is_some());
     }
+    // The contact families answer without `updatedAt`, as documented.
+    for kind in [EventKind::ExternalContact, EventKind::StaffContact] {
+        let url = hook.url("/h");
+        let a = patch(sb.base_url(), "app-1", kind.slug(), "token-1", true, &url);
+        assert_eq!(
+            a.body,
+            format!(r#"{{"code":0,"result":{{"enabled":true,"url":"{url}"}}}}"#)
+        );
+        assert!(hook.next().challenge().is_some());
+    }
     let kinds: Vec<EventKind> = sb.subscriptions().into_iter().map(|s| s.kind).collect();
     let mut expected = EventKind::KNOWN.to_vec();
     expected.sort();

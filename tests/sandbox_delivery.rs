@@ -109,6 +109,8 @@ fn redelivery_after_a_500() {
     assert_eq!(hook.next().body, n.body());
     hook.assert_nothing_more();
     assert_eq!(sb.deliveries(), records);
+    assert_eq!(sb.take_deliveries(), records);
+    assert!(sb.deliveries().is_empty());
 }
 
 #[test]

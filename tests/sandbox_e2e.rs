@@ -109,6 +109,15 @@ fn subscribe_trigger_receive_unsubscribe() {
         assert_eq!(sub.updated_at.as_deref().map(str::len), Some(24));
     }
     assert_eq!(w.sandbox.subscriptions().len(), 3);
+    // A contact family's answer has no `updatedAt`; the client reads it as absent.
+    let sub = w
+        .client
+        .subscribe(APP, EventKind::StaffContact, &w.url)
+        .unwrap();
+    assert_eq!(sub.updated_at, None);
+    w.client
+        .unsubscribe(APP, EventKind::StaffContact, &w.url)
+        .unwrap();
 
     for wire in [WireVariant::default(), WireVariant::all()] {
         // As a JSON number, "+85298765432" arrives as its digits.

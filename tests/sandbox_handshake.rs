@@ -234,3 +234,19 @@ fn a_failed_verification_keeps_the_previous_subscription() {
     assert_eq!(subs.len(), 1);
     assert_eq!(subs[0].url, good.url("/g"));
 }
+
+#[test]
+fn an_endless_answer_is_cut_and_named() {
+    let (sb, a) = subscribe_with(|c| {
+        let pad = " ".repeat(70_000);
+        Reply::With(
+            200,
+            format!(r#"{{"code":0,{pad}"result":{{"challenge":"{c}"}}}}"#),
+        )
+    });
+    assert_refused(
+        &sb,
+        &a,
+        r#"the receiver answered HTTP 200 but the body is not JSON; body: "(more than 64 KiB)""#,
+    );
+}

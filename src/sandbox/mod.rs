@@ -21,7 +21,7 @@
 //!
 //! | case | HTTP | `code` | `message` |
 //! |---|---|---|---|
-//! | subscribed / unsubscribed | 200 | 0 | `result`: `enabled`, `url`, `updatedAt` |
+//! | subscribed / unsubscribed | 200 | 0 | `result`: `enabled`, `url`, `updatedAt`¹ |
 //! | not `PATCH`, unknown route or slug | 400 | 6450001 | `method: {method} url: {url}` |
 //! | no or malformed `Authorization: Bearer` | 400 | 6452000 | `invalid token` |
 //! | token of no configured app | 400 | 6452000 | `invalid token` |
@@ -29,6 +29,8 @@
 //! | token of another app | 400 | 6452000 | `invalid token` |
 //! | over the rate limit | 429 + `Retry-After` | 6451010 | `Too many requests` |
 //! | bad body, URL, or failed verification | 400 | 6451000 | what was wrong |
+//!
+//! ¹ Not for the two contact families, whose documentation lists only `enabled` and `url`.
 //!
 //! The checks run in that order. The spec leaves the HTTP status of each code open; the
 //! sandbox uses 400 for all but the rate limit, which gets 429 and a `Retry-After` (in whole
@@ -178,7 +180,8 @@ pub struct SubscriptionRecord {
     pub kind: EventKind,
     /// The verified webhook URL.
     pub url: String,
-    /// When it was created or last edited, as answered in `updatedAt`.
+    /// When it was created or last edited (as answered in `updatedAt`, for the families
+    /// whose answer has it).
     pub updated_at: String,
 }
 
@@ -198,7 +201,9 @@ impl fmt::Debug for SubscriptionRecord {
 pub struct Attempt {
     /// The HTTP status the receiver answered, when it answered.
     pub status: Option<u16>,
-    /// Why there was no answer (`"timed out after 200 ms"`, `"connection failed: …"`).
+    /// Why there was no answer: `"timed out after 200 ms"`, `"connection refused (…)"`,
+    /// `"the connection was closed without an answer (…)"`, `"connection failed: …"`, …
+    /// (never the URL).
     pub error: Option<String>,
     /// From sending the request to the end of the answer (or the failure).
     pub latency: Duration,
@@ -445,6 +450,12 @@ impl Sandbox {
         self.shared.deliveries().clone()
     }
 
+    /// Every delivery made so far, in order, and forget them (the log otherwise grows for
+    /// as long as the sandbox runs).
+    pub fn take_deliveries(&self) -> Vec<DeliveryRecord> {
+        std::mem::take(&mut *self.shared.deliveries())
+    }
+
     /// Deliver `notification` to every URL subscribed to its family (of every app), one
     /// after the other, redelivering each on failure as configured. Blocks until done and
     /// returns what happened to each (empty when nothing is subscribed).
@@ -598,6 +609,14 @@ mod tests {
         );
         assert_eq!(redact_url("https://h?x=s3cr3t"), "https://h/…");
         assert_eq!(redact_url("https://h"), "https://h");
+    }
+
+    #[test]
+    fn shareable_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Sandbox>();
+        send_sync::<Notification>();
+        send_sync::<DeliveryRecord>();
     }
 
     #[test]

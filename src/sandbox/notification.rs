@@ -52,10 +52,19 @@ impl WireVariant {
 ///
 /// Made by the builders ([`CallNotification`], [`InboundSmsNotification`],
 /// [`DeliveryReportNotification`]) or from any JSON with [`Notification::json`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Notification {
     kind: EventKind,
     body: Vec<u8>,
+}
+
+impl std::fmt::Debug for Notification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notification")
+            .field("kind", &self.kind)
+            .field("body", &String::from_utf8_lossy(&self.body))
+            .finish()
+    }
 }
 
 impl Notification {

@@ -45,10 +45,10 @@ pub(crate) fn post(agent: &ureq::Agent, url: &str, body: &[u8]) -> Posted {
                 .read_to_vec();
             match body {
                 Ok(body) => Posted::Answer { status, body },
-                // A too-long answer is still an answer; its start is what matters here.
+                // A too-long answer is still an answer (and never the documented one).
                 Err(ureq::Error::BodyExceedsLimit(_)) => Posted::Answer {
                     status,
-                    body: Vec::new(),
+                    body: b"(more than 64 KiB)".to_vec(),
                 },
                 Err(e) => describe(e),
             }

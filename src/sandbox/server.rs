@@ -179,6 +179,9 @@ fn answer(request: &mut tiny_http::Request, shared: &Shared) -> Answer {
         }
     }
     let updated_at = time::now_rfc3339();
+    // The contact families document only `enabled` and `url` in their answer (spec,
+    // section 1): the sandbox leaves `updatedAt` out there, as CINNOX may.
+    let with_updated_at = !matches!(kind, EventKind::ExternalContact | EventKind::StaffContact);
     {
         let mut apps = shared.apps();
         // The app may have been replaced meanwhile; it is never removed.
@@ -196,12 +199,16 @@ fn answer(request: &mut tiny_http::Request, shared: &Shared) -> Answer {
             }
         }
     }
+    let updated = if with_updated_at {
+        format!(",\"updatedAt\":{}", json_str(&updated_at))
+    } else {
+        String::new()
+    };
     Answer {
         status: 200,
         body: format!(
-            "{{\"code\":0,\"result\":{{\"enabled\":{enabled},\"url\":{},\"updatedAt\":{}}}}}",
+            "{{\"code\":0,\"result\":{{\"enabled\":{enabled},\"url\":{}{updated}}}}}",
             json_str(&hook),
-            json_str(&updated_at)
         ),
         retry_after: None,
     }
