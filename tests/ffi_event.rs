@@ -48,6 +48,7 @@ other raw_same=1 views=00010
 const EXPECTED_TAIL: &str = "error CINNOX_ERR_BAD_REQUEST: message set
 error CINNOX_ERR_BAD_REQUEST: message set
 error CINNOX_ERR_BAD_REQUEST: message set
+long sms ok=1
 ";
 
 fn check(stdout: &str) {

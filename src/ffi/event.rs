@@ -4,9 +4,10 @@
 //! the C view of it: plain structs whose strings point into one buffer owned by the handle.
 
 use std::ffi::c_char;
+use std::mem::MaybeUninit;
 use std::ptr;
 
-use super::{arg_out, arg_ref, call, get, put_handle, Failure};
+use super::{arg_out, arg_ref, call, get, Failure};
 use crate::event::{ContentType, DeliveryStatus, Event, EventDescription, Incoming, Payload};
 use crate::ffi::cinnox_result;
 
@@ -154,6 +155,10 @@ enum View {
     Other(cinnox_other_event),
 }
 
+/// Strings up to this many bytes in all (terminators included) live inside the event's
+/// own allocation; longer ones in a buffer of their own.
+const INLINE: usize = 320;
+
 /// A parsed notification or challenge. Made by `cinnox_parse` (free it with
 /// `cinnox_event_free`) or lent by a delivery or a handler call (never free those).
 /// Immutable: any number of threads may read one event at once.
@@ -162,11 +167,14 @@ pub struct cinnox_event {
     view: View,
     /// The Rust event (absent for a challenge).
     event: Option<Event>,
-    /// The NUL-terminated strings the view points into. Never touched after building, so
-    /// the pointers stay valid while the handle lives (moving a Vec keeps its buffer).
-    _strings: Vec<u8>,
     /// The callee array of a call view.
-    _callees: Vec<cinnox_party>,
+    callees: Vec<cinnox_party>,
+    /// The NUL-terminated strings the view points into, when longer than [`INLINE`].
+    heap: Vec<u8>,
+    /// The NUL-terminated strings the view points into, when they fit. An event is built in
+    /// place on the heap and never moves (it only exists behind the pointer
+    /// [`cinnox_event::build`] gives), so pointers into this stay valid.
+    inline: MaybeUninit<[u8; INLINE]>,
 }
 
 // SAFETY: the raw pointers point into buffers owned by the same value and never mutated
@@ -175,42 +183,39 @@ unsafe impl Send for cinnox_event {}
 // SAFETY: as above.
 unsafe impl Sync for cinnox_event {}
 
-/// The offset of an absent string.
-const NONE: usize = usize::MAX;
+/// Writes the strings of one event, each followed by a NUL, into its final buffer.
+struct Strings {
+    base: *mut u8,
+    cap: usize,
+    len: usize,
+}
 
-/// The pointer to the string at `off` in the buffer at `base`, or NULL for [`NONE`].
-fn at(base: *const u8, off: usize) -> *const c_char {
-    if off == NONE {
-        ptr::null()
-    } else {
-        // Inside the buffer: every offset was taken while filling it.
-        base.wrapping_add(off).cast::<c_char>()
+impl Strings {
+    /// Copy `s` and a NUL in; the pointer to the copy, NULL when absent.
+    fn put(&mut self, s: Option<&[u8]>) -> *const c_char {
+        let Some(s) = s else {
+            return ptr::null();
+        };
+        let end = self.len + s.len() + 1;
+        if end > self.cap {
+            // Cannot happen: the buffer was sized for these very fields.
+            return ptr::null();
+        }
+        // SAFETY: `base` points to `cap` writable bytes owned by the event being built,
+        // and `len..end` is inside them.
+        unsafe {
+            let dst = self.base.add(self.len);
+            ptr::copy_nonoverlapping(s.as_ptr(), dst, s.len());
+            dst.add(s.len()).write(0);
+            self.len = end;
+            dst.cast_const().cast::<c_char>()
+        }
     }
 }
 
-/// Copy `fields` into a new buffer with room for `extra` more bytes, each followed by a
-/// NUL, and give the offset of each ([`NONE`] for an absent field).
-fn pack_offsets<const N: usize>(fields: [Option<&[u8]>; N], extra: usize) -> (Vec<u8>, [usize; N]) {
-    let total: usize = fields.iter().map(|f| f.map_or(0, |b| b.len() + 1)).sum();
-    let mut buf = Vec::with_capacity(total + extra);
-    let offsets = fields.map(|f| match f {
-        Some(bytes) => {
-            let off = buf.len();
-            buf.extend_from_slice(bytes);
-            buf.push(0);
-            off
-        }
-        None => NONE,
-    });
-    (buf, offsets)
-}
-
-/// Copy `fields` into one buffer, each followed by a NUL, and give a pointer to each
-/// (NULL for an absent field). The buffer must be kept, unmodified, as long as the pointers.
-fn pack<const N: usize>(fields: [Option<&[u8]>; N]) -> (Vec<u8>, [*const c_char; N]) {
-    let (buf, offsets) = pack_offsets(fields, 0);
-    let base = buf.as_ptr();
-    (buf, offsets.map(|off| at(base, off)))
+/// The bytes `fields` take with their terminators.
+fn size(fields: &[Option<&[u8]>]) -> usize {
+    fields.iter().map(|f| f.map_or(0, |b| b.len() + 1)).sum()
 }
 
 fn b(s: &Option<String>) -> Option<&[u8]> {
@@ -242,167 +247,215 @@ fn status_of(s: &DeliveryStatus) -> (cinnox_delivery_status, &str) {
     }
 }
 
-impl cinnox_event {
-    /// The handle of a challenge, keeping the body it came in.
-    pub fn challenge(challenge: &str, body: &[u8]) -> cinnox_event {
-        let (strings, [ptr]) = pack([Some(challenge.as_bytes())]);
-        cinnox_event {
-            ty: cinnox_event_type::Challenge,
-            view: View::Challenge {
-                challenge: ptr,
-                reply: crate::event::challenge_reply(challenge),
-                raw: body.into(),
-            },
-            event: None,
-            _strings: strings,
-            _callees: Vec::new(),
+/// The type, the view and the callees of a notification; `strings(total)` gives the buffer
+/// for its `total` bytes of strings. The call view's `callees` is left NULL.
+fn view_of(
+    event: &Event,
+    strings: impl FnOnce(usize) -> Strings,
+) -> (cinnox_event_type, View, Vec<cinnox_party>) {
+    match event.payload() {
+        Payload::CallStart(c) | Payload::CallEnd(c) => {
+            let ty = if matches!(event.payload(), Payload::CallStart(_)) {
+                cinnox_event_type::CallStart
+            } else {
+                cinnox_event_type::CallEnd
+            };
+            let caller = c.caller.as_ref();
+            let fields = [
+                b(&c.id),
+                b(&c.service_id),
+                caller.and_then(|p| b(&p.eid)),
+                caller.and_then(|p| b(&p.number)),
+            ];
+            let callee_bytes: usize = c
+                .callees
+                .iter()
+                .map(|p| size(&[b(&p.eid), b(&p.number)]))
+                .sum();
+            let mut s = strings(size(&fields) + callee_bytes);
+            let [id, service_id, eid, number] = fields.map(|f| s.put(f));
+            let callees: Vec<cinnox_party> = c
+                .callees
+                .iter()
+                .map(|p| cinnox_party {
+                    eid: s.put(b(&p.eid)),
+                    number: s.put(b(&p.number)),
+                })
+                .collect();
+            let view = View::Call(cinnox_call {
+                id,
+                service_id,
+                caller: cinnox_party { eid, number },
+                callees: ptr::null(),
+                callee_count: callees.len(),
+            });
+            (ty, view, callees)
+        }
+        Payload::InboundSms(m) => {
+            let fields = [
+                b(&m.id),
+                m.event_description
+                    .as_ref()
+                    .map(|d| description_text(d).as_bytes()),
+                b(&m.sender_number),
+                b(&m.recipient_number),
+                b(&m.receive_time),
+                m.content_type
+                    .as_ref()
+                    .map(|c| content_type_text(c).as_bytes()),
+                b(&m.content),
+            ];
+            let mut s = strings(size(&fields));
+            let [id, desc, sender, recipient, time, ctype, content] = fields.map(|f| s.put(f));
+            let view = View::InboundSms(cinnox_inbound_sms {
+                id,
+                event_description: desc,
+                sender_number: sender,
+                recipient_number: recipient,
+                receive_time: time,
+                content_type: ctype,
+                content,
+                content_len: if content.is_null() {
+                    0
+                } else {
+                    m.content.as_ref().map_or(0, String::len)
+                },
+            });
+            (cinnox_event_type::InboundSms, view, Vec::new())
+        }
+        Payload::OutboundSms(r) => {
+            let (status, status_text) = match &r.status {
+                Some(st) => {
+                    let (st, text) = status_of(st);
+                    (st, Some(text.as_bytes()))
+                }
+                None => (cinnox_delivery_status::None, None),
+            };
+            let fields = [
+                b(&r.report_type),
+                b(&r.app_id),
+                b(&r.service_id),
+                b(&r.transaction_id),
+                b(&r.recipient_number),
+                b(&r.recipient_country),
+                b(&r.response_code),
+                status_text,
+                b(&r.exception),
+            ];
+            let mut s = strings(size(&fields));
+            let [ty, app, svc, tx, num, country, code, text, exc] = fields.map(|f| s.put(f));
+            let view = View::OutboundSms(cinnox_outbound_sms {
+                report_type: ty,
+                app_id: app,
+                service_id: svc,
+                transaction_id: tx,
+                recipient_number: num,
+                recipient_country: country,
+                response_code: code,
+                status,
+                status_text: text,
+                exception: exc,
+            });
+            (cinnox_event_type::OutboundSms, view, Vec::new())
+        }
+        Payload::Other(o) => {
+            let fields = [b(&o.family), b(&o.status), b(&o.id)];
+            let mut s = strings(size(&fields));
+            let [family, status, id] = fields.map(|f| s.put(f));
+            let view = View::Other(cinnox_other_event { family, status, id });
+            (cinnox_event_type::Other, view, Vec::new())
+        }
+        #[allow(unreachable_patterns)]
+        _ => {
+            let view = View::Other(cinnox_other_event {
+                family: ptr::null(),
+                status: ptr::null(),
+                id: ptr::null(),
+            });
+            (cinnox_event_type::Other, view, Vec::new())
         }
     }
+}
 
-    /// The handle of a notification, with its C view built.
-    pub fn from_event(event: Event) -> cinnox_event {
-        let mut callees = Vec::new();
-        let (ty, strings, view) = match event.payload() {
-            Payload::CallStart(c) | Payload::CallEnd(c) => {
-                let ty = if matches!(event.payload(), Payload::CallStart(_)) {
-                    cinnox_event_type::CallStart
-                } else {
-                    cinnox_event_type::CallEnd
-                };
-                let caller = c.caller.as_ref();
-                let fields = [
-                    b(&c.id),
-                    b(&c.service_id),
-                    caller.and_then(|p| b(&p.eid)),
-                    caller.and_then(|p| b(&p.number)),
-                ];
-                // One buffer for the call's strings and its callees' strings.
-                let extra: usize = c
-                    .callees
-                    .iter()
-                    .map(|p| {
-                        p.eid.as_ref().map_or(0, |s| s.len() + 1)
-                            + p.number.as_ref().map_or(0, |s| s.len() + 1)
-                    })
-                    .sum();
-                let (mut strings, offsets) = pack_offsets(fields, extra);
-                // The callees hold offsets until the buffer is complete, then pointers.
-                let mut put = |s: &Option<String>| -> *const c_char {
-                    ptr::without_provenance(s.as_ref().map_or(NONE, |s| {
-                        let off = strings.len();
-                        strings.extend_from_slice(s.as_bytes());
-                        strings.push(0);
-                        off
-                    }))
-                };
-                callees = c
-                    .callees
-                    .iter()
-                    .map(|p| cinnox_party {
-                        eid: put(&p.eid),
-                        number: put(&p.number),
-                    })
-                    .collect();
-                let base = strings.as_ptr();
-                for p in &mut callees {
-                    p.eid = at(base, p.eid.addr());
-                    p.number = at(base, p.number.addr());
-                }
-                let [id, service_id, eid, number] = offsets.map(|off| at(base, off));
-                let view = View::Call(cinnox_call {
-                    id,
-                    service_id,
-                    caller: cinnox_party { eid, number },
-                    callees: if callees.is_empty() {
-                        ptr::null()
-                    } else {
-                        callees.as_ptr()
-                    },
-                    callee_count: callees.len(),
-                });
-                (ty, strings, view)
-            }
-            Payload::InboundSms(s) => {
-                let (strings, [id, desc, sender, recipient, time, ctype, content]) = pack([
-                    b(&s.id),
-                    s.event_description
-                        .as_ref()
-                        .map(|d| description_text(d).as_bytes()),
-                    b(&s.sender_number),
-                    b(&s.recipient_number),
-                    b(&s.receive_time),
-                    s.content_type
-                        .as_ref()
-                        .map(|c| content_type_text(c).as_bytes()),
-                    b(&s.content),
-                ]);
-                let view = View::InboundSms(cinnox_inbound_sms {
-                    id,
-                    event_description: desc,
-                    sender_number: sender,
-                    recipient_number: recipient,
-                    receive_time: time,
-                    content_type: ctype,
-                    content,
-                    content_len: s.content.as_ref().map_or(0, String::len),
-                });
-                (cinnox_event_type::InboundSms, strings, view)
-            }
-            Payload::OutboundSms(r) => {
-                let (status, status_text) = match &r.status {
-                    Some(s) => {
-                        let (st, text) = status_of(s);
-                        (st, Some(text.as_bytes()))
-                    }
-                    None => (cinnox_delivery_status::None, None),
-                };
-                let (strings, [ty, app, svc, tx, num, country, code, text, exc]) = pack([
-                    b(&r.report_type),
-                    b(&r.app_id),
-                    b(&r.service_id),
-                    b(&r.transaction_id),
-                    b(&r.recipient_number),
-                    b(&r.recipient_country),
-                    b(&r.response_code),
-                    status_text,
-                    b(&r.exception),
-                ]);
-                let view = View::OutboundSms(cinnox_outbound_sms {
-                    report_type: ty,
-                    app_id: app,
-                    service_id: svc,
-                    transaction_id: tx,
-                    recipient_number: num,
-                    recipient_country: country,
-                    response_code: code,
-                    status,
-                    status_text: text,
-                    exception: exc,
-                });
-                (cinnox_event_type::OutboundSms, strings, view)
-            }
-            Payload::Other(o) => {
-                let (strings, [family, status, id]) = pack([b(&o.family), b(&o.status), b(&o.id)]);
-                let view = View::Other(cinnox_other_event { family, status, id });
-                (cinnox_event_type::Other, strings, view)
-            }
-            #[allow(unreachable_patterns)]
-            _ => {
-                let view = View::Other(cinnox_other_event {
-                    family: ptr::null(),
-                    status: ptr::null(),
-                    id: ptr::null(),
-                });
-                (cinnox_event_type::Other, Vec::new(), view)
-            }
+impl cinnox_event {
+    /// Build the handle of what `parse` gave (`body` is the body it came from, kept for a
+    /// challenge) in place on the heap, and return the pointer: free it with
+    /// [`cinnox_event::destroy`] (C's `cinnox_event_free` does that).
+    pub fn build(incoming: Incoming, body: &[u8]) -> *mut cinnox_event {
+        let (event, challenge) = match incoming {
+            Incoming::Challenge(c) => (None, Some(c)),
+            Incoming::Event(e) => (Some(e), None),
         };
-        cinnox_event {
-            ty,
-            view,
-            event: Some(event),
-            _strings: strings,
-            _callees: callees,
+        let p: *mut cinnox_event = Box::into_raw(Box::<cinnox_event>::new_uninit()).cast();
+        // SAFETY: `p` is a fresh, exclusive allocation for a cinnox_event. Every field is
+        // written exactly once below before the pointer is handed out; the strings are
+        // written into the event's own buffers through pointers derived from `p`, and
+        // nothing moves or writes them afterwards.
+        unsafe {
+            ptr::addr_of_mut!((*p).event).write(event);
+            ptr::addr_of_mut!((*p).heap).write(Vec::new());
+            let strings = |total: usize| {
+                if total <= INLINE {
+                    Strings {
+                        base: ptr::addr_of_mut!((*p).inline).cast::<u8>(),
+                        cap: INLINE,
+                        len: 0,
+                    }
+                } else {
+                    let heap = &mut *ptr::addr_of_mut!((*p).heap);
+                    heap.reserve_exact(total);
+                    Strings {
+                        base: heap.as_mut_ptr(),
+                        cap: total,
+                        len: 0,
+                    }
+                }
+            };
+            let (ty, mut view, callees) = match (&*ptr::addr_of!((*p).event), challenge) {
+                (_, Some(c)) => {
+                    let mut s = strings(c.len() + 1);
+                    let view = View::Challenge {
+                        challenge: s.put(Some(c.as_bytes())),
+                        reply: crate::event::challenge_reply(&c),
+                        raw: body.into(),
+                    };
+                    (cinnox_event_type::Challenge, view, Vec::new())
+                }
+                (Some(e), None) => view_of(e, strings),
+                (None, None) => {
+                    let view = View::Other(cinnox_other_event {
+                        family: ptr::null(),
+                        status: ptr::null(),
+                        id: ptr::null(),
+                    });
+                    (cinnox_event_type::Other, view, Vec::new())
+                }
+            };
+            if let View::Call(c) = &mut view {
+                if !callees.is_empty() {
+                    // The Vec's buffer does not move when the Vec is moved below.
+                    c.callees = callees.as_ptr();
+                }
+            }
+            ptr::addr_of_mut!((*p).ty).write(ty);
+            ptr::addr_of_mut!((*p).view).write(view);
+            ptr::addr_of_mut!((*p).callees).write(callees);
         }
+        p
+    }
+
+    /// The handle of a notification (see [`cinnox_event::build`]).
+    pub fn from_event(event: Event) -> *mut cinnox_event {
+        cinnox_event::build(Incoming::Event(event), &[])
+    }
+
+    /// Free a handle made by [`cinnox_event::build`]; NULL does nothing.
+    ///
+    /// # Safety
+    /// `p` is NULL or came from [`cinnox_event::build`] and is freed once.
+    pub unsafe fn destroy(p: *mut cinnox_event) {
+        // SAFETY: the caller's promise; `build` made it with Box::into_raw.
+        unsafe { super::free_handle(p) }
     }
 
     /// The Rust event (`None` for a challenge).
@@ -433,12 +486,9 @@ pub unsafe extern "C" fn cinnox_parse(
         }
         // SAFETY: the caller promises `len` readable bytes at `body`.
         let bytes = unsafe { std::slice::from_raw_parts(body, len) };
-        let ev = match crate::event::parse(bytes)? {
-            Incoming::Challenge(c) => cinnox_event::challenge(&c, bytes),
-            Incoming::Event(e) => cinnox_event::from_event(e),
-        };
+        let ev = cinnox_event::build(crate::event::parse(bytes)?, bytes);
         // SAFETY: `out` was checked non-NULL.
-        unsafe { put_handle(out, ev) };
+        unsafe { out.write(ev) };
         Ok(())
     })
 }
@@ -448,7 +498,7 @@ pub unsafe extern "C" fn cinnox_parse(
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_event_free(ev: *mut cinnox_event) {
     // SAFETY: the caller passes NULL or a handle from cinnox_parse, freed once.
-    get((), || unsafe { super::free_handle(ev) })
+    get((), || unsafe { cinnox_event::destroy(ev) })
 }
 
 /// What the event is. `CINNOX_EVENT_TYPE_NONE` when `ev` is NULL. Thread-safe.

@@ -45,7 +45,18 @@ pub struct cinnox_receiver {
 /// the connection is gone).
 pub struct cinnox_delivery {
     delivery: Delivery,
-    event: cinnox_event,
+    event: Owned,
+}
+
+/// An event made by `cinnox_event::build` for one delivery or one handler call, freed when
+/// that ends (panic or not).
+struct Owned(*mut cinnox_event);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        // SAFETY: made by cinnox_event::build for this owner only, freed once here.
+        unsafe { cinnox_event::destroy(self.0) };
+    }
 }
 
 /// Counters of what a receiver did, filled by `cinnox_receiver_stats`.
@@ -384,7 +395,7 @@ pub unsafe extern "C" fn cinnox_receiver_recv(
         } else {
             rx.rx.recv_timeout(ms(timeout_ms))?
         };
-        let event = cinnox_event::from_event(delivery.event().clone());
+        let event = Owned(cinnox_event::from_event(delivery.event().clone()));
         // SAFETY: `out` was checked non-NULL.
         unsafe { put_handle(out, cinnox_delivery { delivery, event }) };
         Ok(())
@@ -439,10 +450,10 @@ pub unsafe extern "C" fn cinnox_receiver_serve(
         let _active = Active::enter(&rx.active);
         rx.rx.serve(workers.max(1), |event| {
             let userdata = &userdata;
-            let event = cinnox_event::from_event(event.clone());
+            let event = Owned(cinnox_event::from_event(event.clone()));
             // SAFETY: the caller promises the handler may be called with userdata and a
             // pointer to an event valid for the call.
-            match unsafe { handler(userdata.0, &event) } {
+            match unsafe { handler(userdata.0, event.0) } {
                 0 => Ok(()),
                 n => Err(HandlerFailed(n)),
             }
@@ -533,7 +544,7 @@ pub unsafe extern "C" fn cinnox_receiver_free(rx: *mut cinnox_receiver) {
 pub unsafe extern "C" fn cinnox_delivery_event(d: *const cinnox_delivery) -> *const cinnox_event {
     // SAFETY: the caller passes NULL or a live delivery.
     get(std::ptr::null(), || {
-        unsafe { d.as_ref() }.map_or(std::ptr::null(), |d| &d.event as *const cinnox_event)
+        unsafe { d.as_ref() }.map_or(std::ptr::null(), |d| d.event.0.cast_const())
     })
 }
 

@@ -88,6 +88,26 @@ static int show(const char *body, size_t len) {
 
 #define SHOW(lit) show(lit, sizeof(lit) - 1)
 
+/* An SMS whose strings do not fit the event's inline buffer. */
+static int long_sms(void) {
+    static char body[2200];
+    char content[1501];
+    cinnox_event *ev = NULL;
+    const cinnox_inbound_sms *s;
+    int ok;
+    memset(content, 'x', 1500);
+    content[1500] = '\0';
+    snprintf(body, sizeof body, "{\"id\":\"long-1\",\"senderNumber\":\"1\",\"content\":\"%s\"}",
+             content);
+    if (cinnox_parse((const uint8_t *)body, strlen(body), &ev) != CINNOX_OK) return 1;
+    s = cinnox_event_inbound_sms(ev);
+    ok = s && s->content_len == 1500 && strcmp(s->content, content) == 0 &&
+         strcmp(s->id, "long-1") == 0 && strcmp(s->sender_number, "1") == 0;
+    printf("long sms ok=%d\n", ok);
+    cinnox_event_free(ev);
+    return !ok;
+}
+
 int main(void) {
     int bad = 0;
     bad |= SHOW("{\"challenge\":\"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P\"}");
@@ -114,5 +134,6 @@ int main(void) {
     bad |= SHOW("not json");
     bad |= SHOW("[1,2]");
     bad |= show("{\"id\":\"\xff\"}", 10);
+    bad |= long_sms();
     return bad;
 }
