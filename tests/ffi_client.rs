@@ -99,3 +99,20 @@ fn c_program_subscribes_under_valgrind() {
         check(&out, &mock);
     }
 }
+
+#[test]
+fn c_threads_share_one_client() {
+    let dir = ffi::build_dir("client_threads");
+    let exe = ffi::compile_c(
+        &[ffi::root().join("tests/c/client_threads.c").as_path()],
+        &dir.join("client_threads"),
+    );
+    // Thread t, call i subscribes family 1 + (t + i) % 9: t + i spans 0..=7, so 8 families.
+    assert_eq!(
+        ffi::run(&exe, &[], &[]).success(),
+        "failures=0 subscriptions=8\n"
+    );
+    if let Some(run) = ffi::run_valgrind(&exe, &[], &[]) {
+        assert_eq!(run.success(), "failures=0 subscriptions=8\n");
+    }
+}
