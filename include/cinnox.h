@@ -11,8 +11,10 @@
  *   out are borrowed from the handle that owns them; each function says for how long.
  * - Every handle has a _free function; _free(NULL) does nothing.
  * - Threads: a function taking a `const` handle may be called on one handle from several
- *   threads at once; one taking a non-const handle (a _free, a config setter) needs the
- *   handle to itself. The last error is per thread. Callbacks say on which thread they run.
+ *   threads at once; one taking a non-const handle (a _free, a config setter) must not
+ *   overlap other calls on that handle, except cinnox_receiver_free, which stops and waits
+ *   for the recv and serve calls in progress. The last error is per thread. Callbacks say
+ *   on which thread they run.
  */
 
 #ifndef CINNOX_H
