@@ -104,3 +104,16 @@ fn readme_lists_every_function() {
     }
     assert!(n > 60, "found only {n} functions");
 }
+
+/// The C snippet of README-C.md compiles cleanly as C99.
+#[test]
+fn readme_snippet_compiles() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README-C.md")).unwrap();
+    let start = readme.find("```c\n").expect("a C block") + 5;
+    let len = readme[start..].find("```").expect("its end");
+    let dir = ffi::build_dir("readme");
+    let src = dir.join("readme.c");
+    std::fs::write(&src, &readme[start..start + len]).unwrap();
+    ffi::compile_c(&[src.as_path()], &dir.join("readme"));
+}
