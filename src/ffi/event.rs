@@ -168,7 +168,7 @@ pub struct cinnox_event {
     /// The Rust event (absent for a challenge).
     event: Option<Event>,
     /// The callee array of a call view.
-    callees: Vec<cinnox_party>,
+    callees: Callees,
     /// The NUL-terminated strings the view points into, when longer than [`INLINE`].
     heap: Vec<u8>,
     /// The NUL-terminated strings the view points into, when they fit. An event is built in
@@ -182,6 +182,30 @@ pub struct cinnox_event {
 unsafe impl Send for cinnox_event {}
 // SAFETY: as above.
 unsafe impl Sync for cinnox_event {}
+
+/// The callees of a call view: the common single callee without an allocation of its own.
+enum Callees {
+    One(cinnox_party),
+    Many(Vec<cinnox_party>),
+}
+
+impl Callees {
+    fn len(&self) -> usize {
+        match self {
+            Callees::One(_) => 1,
+            Callees::Many(v) => v.len(),
+        }
+    }
+
+    /// The first of `len()` callees; NULL when there are none.
+    fn as_ptr(&self) -> *const cinnox_party {
+        match self {
+            Callees::One(p) => p,
+            Callees::Many(v) if v.is_empty() => ptr::null(),
+            Callees::Many(v) => v.as_ptr(),
+        }
+    }
+}
 
 /// Writes the strings of one event, each followed by a NUL, into its final buffer.
 struct Strings {
@@ -252,7 +276,7 @@ fn status_of(s: &DeliveryStatus) -> (cinnox_delivery_status, &str) {
 fn view_of(
     event: &Event,
     strings: impl FnOnce(usize) -> Strings,
-) -> (cinnox_event_type, View, Vec<cinnox_party>) {
+) -> (cinnox_event_type, View, Callees) {
     match event.payload() {
         Payload::CallStart(c) | Payload::CallEnd(c) => {
             let ty = if matches!(event.payload(), Payload::CallStart(_)) {
@@ -274,14 +298,14 @@ fn view_of(
                 .sum();
             let mut s = strings(size(&fields) + callee_bytes);
             let [id, service_id, eid, number] = fields.map(|f| s.put(f));
-            let callees: Vec<cinnox_party> = c
-                .callees
-                .iter()
-                .map(|p| cinnox_party {
-                    eid: s.put(b(&p.eid)),
-                    number: s.put(b(&p.number)),
-                })
-                .collect();
+            let mut party = |p: &crate::event::Party| cinnox_party {
+                eid: s.put(b(&p.eid)),
+                number: s.put(b(&p.number)),
+            };
+            let callees = match c.callees.as_slice() {
+                [one] => Callees::One(party(one)),
+                many => Callees::Many(many.iter().map(party).collect()),
+            };
             let view = View::Call(cinnox_call {
                 id,
                 service_id,
@@ -321,7 +345,11 @@ fn view_of(
                     m.content.as_ref().map_or(0, String::len)
                 },
             });
-            (cinnox_event_type::InboundSms, view, Vec::new())
+            (
+                cinnox_event_type::InboundSms,
+                view,
+                Callees::Many(Vec::new()),
+            )
         }
         Payload::OutboundSms(r) => {
             let (status, status_text) = match &r.status {
@@ -356,14 +384,18 @@ fn view_of(
                 status_text: text,
                 exception: exc,
             });
-            (cinnox_event_type::OutboundSms, view, Vec::new())
+            (
+                cinnox_event_type::OutboundSms,
+                view,
+                Callees::Many(Vec::new()),
+            )
         }
         Payload::Other(o) => {
             let fields = [b(&o.family), b(&o.status), b(&o.id)];
             let mut s = strings(size(&fields));
             let [family, status, id] = fields.map(|f| s.put(f));
             let view = View::Other(cinnox_other_event { family, status, id });
-            (cinnox_event_type::Other, view, Vec::new())
+            (cinnox_event_type::Other, view, Callees::Many(Vec::new()))
         }
         #[allow(unreachable_patterns)]
         _ => {
@@ -372,7 +404,7 @@ fn view_of(
                 status: ptr::null(),
                 id: ptr::null(),
             });
-            (cinnox_event_type::Other, view, Vec::new())
+            (cinnox_event_type::Other, view, Callees::Many(Vec::new()))
         }
     }
 }
@@ -419,7 +451,11 @@ impl cinnox_event {
                         reply: crate::event::challenge_reply(&c),
                         raw: body.into(),
                     };
-                    (cinnox_event_type::Challenge, view, Vec::new())
+                    (
+                        cinnox_event_type::Challenge,
+                        view,
+                        Callees::Many(Vec::new()),
+                    )
                 }
                 (Some(e), None) => view_of(e, strings),
                 (None, None) => {
@@ -428,18 +464,16 @@ impl cinnox_event {
                         status: ptr::null(),
                         id: ptr::null(),
                     });
-                    (cinnox_event_type::Other, view, Vec::new())
+                    (cinnox_event_type::Other, view, Callees::Many(Vec::new()))
                 }
             };
+            // The callees go to their final place first, so that the view can point there.
+            ptr::addr_of_mut!((*p).callees).write(callees);
             if let View::Call(c) = &mut view {
-                if !callees.is_empty() {
-                    // The Vec's buffer does not move when the Vec is moved below.
-                    c.callees = callees.as_ptr();
-                }
+                c.callees = (*ptr::addr_of!((*p).callees)).as_ptr();
             }
             ptr::addr_of_mut!((*p).ty).write(ty);
             ptr::addr_of_mut!((*p).view).write(view);
-            ptr::addr_of_mut!((*p).callees).write(callees);
         }
         p
     }

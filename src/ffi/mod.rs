@@ -142,7 +142,9 @@ fn clear_last_error() {
     // `try_with`: during thread teardown the slot may be gone; nothing to clear then.
     let _ = LAST_ERROR.try_with(|slot| {
         if let Ok(mut slot) = slot.try_borrow_mut() {
-            *slot = None;
+            if slot.is_some() {
+                *slot = None;
+            }
         }
     });
 }
