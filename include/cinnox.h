@@ -889,7 +889,8 @@ cinnox_result cinnox_receiver_stats(const struct cinnox_receiver *rx, struct cin
  * Shut the receiver down, wait until every `recv` and `serve` on it has returned (so no
  * handler runs after this returns), and free it. NULL does nothing. Deliveries already
  * taken stay valid and must still be answered or freed. No other call may start on `rx`
- * once this is called.
+ * once this is called. Never call it from a handler (it would wait for that handler):
+ * call `cinnox_receiver_shutdown` there and free the receiver after `serve` returned.
  */
 void cinnox_receiver_free(struct cinnox_receiver *rx);
 
