@@ -20,14 +20,19 @@
 //!   digits without fraction or exponent (`8.5298765432e10` gives `"85298765432"`). A number
 //!   that is not an exact integer (`1.5`, `1e-3`) is an [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest) error,
 //!   never a rounded value; so is one that would need more than 64 digits.
-//! - Other text fields (`id`, `serviceId`, …) sent as JSON numbers are kept as the number's
-//!   text as sent. A text field holding `true`, `false`, an object or an array is `None` in
+//! - Other text fields (`id`, `serviceId`, …) sent as JSON numbers are kept as text: an
+//!   integer exactly, any other number in its shortest form that reads back as the same
+//!   double (`1.50` gives `"1.5"`). A text field holding `true`, `false`, an object or an array is `None` in
 //!   the typed view (the raw body still has it); `null` is `None`.
 //! - Status-like fields are enums whose `Other(String)` keeps unknown text, so an unknown
 //!   status never fails: an unknown `message.status` makes the whole event
 //!   [`Payload::Other`], an unknown `Status` of a delivery report is
 //!   [`DeliveryStatus::Other`].
-//! - Unknown fields are ignored in the typed view and kept in [`Event::raw`].
+//! - Unknown fields are ignored in the typed view and kept in [`Event::raw`]. A repeated
+//!   field keeps its last value (as `serde_json::Value` does).
+//! - A valid JSON object the typed reading cannot take (a number beyond the range of a
+//!   double where `message`, `caller` or `callees` should be) is a [`Payload::Other`] with
+//!   what a looser reading finds.
 //!
 //! # Challenge or event
 //!
@@ -50,8 +55,6 @@
 //! - objects and arrays nested deeper than [`MAX_DEPTH`] levels, anywhere in the body,
 //!   including fields this module ignores;
 //! - a typed string field with an invalid escape (a lone surrogate);
-//! - a duplicate known field, where the duplicates disagree on the kind of event
-//!   (otherwise the body becomes [`Payload::Other`]);
 //! - a phone number or `ResponseCode` that is a non-integral JSON number.
 
 use std::borrow::Cow;
@@ -60,7 +63,9 @@ use std::marker::PhantomData;
 use std::sync::OnceLock;
 
 use serde::de::value::MapAccessDeserializer;
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::value::RawValue;
 
 use crate::{Error, EventKind, Result};
@@ -149,10 +154,10 @@ impl EventDescription {
         }
     }
 
-    fn from_text(s: Cow<'_, str>) -> EventDescription {
-        match &*s {
+    fn from_text(s: &str) -> EventDescription {
+        match s {
             "Inbound SMS" => EventDescription::InboundSms,
-            _ => EventDescription::Other(s.into_owned()),
+            _ => EventDescription::Other(s.to_owned()),
         }
     }
 }
@@ -175,10 +180,10 @@ impl ContentType {
         }
     }
 
-    fn from_text(s: Cow<'_, str>) -> ContentType {
-        match &*s {
+    fn from_text(s: &str) -> ContentType {
+        match s {
             "Text" => ContentType::Text,
-            _ => ContentType::Other(s.into_owned()),
+            _ => ContentType::Other(s.to_owned()),
         }
     }
 }
@@ -232,14 +237,14 @@ impl DeliveryStatus {
         }
     }
 
-    fn from_text(s: Cow<'_, str>) -> DeliveryStatus {
-        match &*s {
+    fn from_text(s: &str) -> DeliveryStatus {
+        match s {
             "Queued" => DeliveryStatus::Queued,
             "Submitted" => DeliveryStatus::Submitted,
             "Delivered" => DeliveryStatus::Delivered,
             "Undelivered" => DeliveryStatus::Undelivered,
             "Rejected" => DeliveryStatus::Rejected,
-            _ => DeliveryStatus::Other(s.into_owned()),
+            _ => DeliveryStatus::Other(s.to_owned()),
         }
     }
 }
@@ -391,7 +396,11 @@ impl Event {
 }
 
 fn push_escaped(out: &mut String, s: &str) {
-    if !s.contains(['|', '\\']) {
+    // A fold rather than `any`: no early exit, so it vectorises.
+    let special = s
+        .bytes()
+        .fold(false, |found, b| found | (b == b'|') | (b == b'\\'));
+    if !special {
         out.push_str(s);
         return;
     }
@@ -415,84 +424,315 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 // ---------------------------------------------------------------------------------------
 // The wire superset: every known field of every shape, borrowed from the body.
 
+/// A phone number or code: the exact JSON text of the value.
 type Raw<'a> = Option<&'a RawValue>;
+/// A text field.
+type Tx<'a> = Option<Text<'a>>;
 
-#[derive(serde::Deserialize)]
+/// Every field name this module knows, at any level.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Challenge,
+    Type,
+    Message,
+    Id,
+    Status,
+    ServiceId,
+    Caller,
+    Callees,
+    Eid,
+    Number,
+    EventDescription,
+    SenderNumber,
+    RecipientNumber,
+    ReceiveTime,
+    ContentType,
+    Content,
+    TdrType,
+    AppId,
+    TdrServiceId,
+    TransactionId,
+    TdrRecipientNumber,
+    RecipientCountry,
+    ResponseCode,
+    TdrStatus,
+    Exception,
+    Unknown,
+}
+
+impl Key {
+    fn of(name: &str) -> Key {
+        match name {
+            "challenge" => Key::Challenge,
+            "type" => Key::Type,
+            "message" => Key::Message,
+            "id" => Key::Id,
+            "status" => Key::Status,
+            "serviceId" => Key::ServiceId,
+            "caller" => Key::Caller,
+            "callees" => Key::Callees,
+            "eid" => Key::Eid,
+            "number" => Key::Number,
+            "eventDescription" => Key::EventDescription,
+            "senderNumber" => Key::SenderNumber,
+            "recipientNumber" => Key::RecipientNumber,
+            "receiveTime" => Key::ReceiveTime,
+            "contentType" => Key::ContentType,
+            "content" => Key::Content,
+            "Type" => Key::TdrType,
+            "AppID" => Key::AppId,
+            "ServiceID" => Key::TdrServiceId,
+            "TransactionID" => Key::TransactionId,
+            "RecipientNumber" => Key::TdrRecipientNumber,
+            "RecipientCountry" => Key::RecipientCountry,
+            "ResponseCode" => Key::ResponseCode,
+            "Status" => Key::TdrStatus,
+            "Exception" => Key::Exception,
+            _ => Key::Unknown,
+        }
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Key, E> {
+        Ok(Key::of(v))
+    }
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// The top level of a notification. Filled in place by [`WireSeed`]; a repeated field
+/// keeps its last value.
+#[derive(Default)]
 struct Wire<'a> {
-    #[serde(borrow)]
-    challenge: Raw<'a>,
-    #[serde(rename = "type", borrow)]
-    type_: Raw<'a>,
-    #[serde(borrow)]
-    message: Option<Obj<Msg<'a>>>,
+    /// A field other than `challenge` and unknown ones was present.
+    event_fields: bool,
+    challenge: Tx<'a>,
+    type_: Tx<'a>,
+    /// `message`, when it was an object.
+    message: Option<Msg<'a>>,
 
     // Call events without the envelope.
-    #[serde(borrow)]
-    id: Raw<'a>,
-    #[serde(borrow)]
-    status: Raw<'a>,
-    #[serde(rename = "serviceId", borrow)]
-    service_id: Raw<'a>,
-    #[serde(borrow)]
-    caller: Option<Obj<WireParty<'a>>>,
-    #[serde(borrow)]
-    callees: Option<Callees<'a>>,
+    flat: Msg<'a>,
 
     // Inbound SMS.
-    #[serde(rename = "eventDescription", borrow)]
-    event_description: Raw<'a>,
-    #[serde(rename = "senderNumber", borrow)]
+    event_description: Tx<'a>,
     sender_number: Raw<'a>,
-    #[serde(rename = "recipientNumber", borrow)]
     recipient_number: Raw<'a>,
-    #[serde(rename = "receiveTime", borrow)]
-    receive_time: Raw<'a>,
-    #[serde(rename = "contentType", borrow)]
-    content_type: Raw<'a>,
-    #[serde(borrow)]
-    content: Raw<'a>,
+    receive_time: Tx<'a>,
+    content_type: Tx<'a>,
+    content: Tx<'a>,
 
     // Outbound SMS delivery report.
-    #[serde(rename = "Type", borrow)]
-    tdr_type: Raw<'a>,
-    #[serde(rename = "AppID", borrow)]
-    app_id: Raw<'a>,
-    #[serde(rename = "ServiceID", borrow)]
-    tdr_service_id: Raw<'a>,
-    #[serde(rename = "TransactionID", borrow)]
-    transaction_id: Raw<'a>,
-    #[serde(rename = "RecipientNumber", borrow)]
+    tdr_type: Tx<'a>,
+    app_id: Tx<'a>,
+    tdr_service_id: Tx<'a>,
+    transaction_id: Tx<'a>,
     tdr_recipient_number: Raw<'a>,
-    #[serde(rename = "RecipientCountry", borrow)]
-    recipient_country: Raw<'a>,
-    #[serde(rename = "ResponseCode", borrow)]
+    recipient_country: Tx<'a>,
     response_code: Raw<'a>,
-    #[serde(rename = "Status", borrow)]
-    tdr_status: Raw<'a>,
-    #[serde(rename = "Exception", borrow)]
-    exception: Raw<'a>,
+    tdr_status: Tx<'a>,
+    exception: Tx<'a>,
 }
 
-#[derive(serde::Deserialize)]
+/// The fields of a call event, in the `message` envelope or at the top level.
+#[derive(Default)]
 struct Msg<'a> {
-    #[serde(borrow)]
-    id: Raw<'a>,
-    #[serde(borrow)]
-    status: Raw<'a>,
-    #[serde(rename = "serviceId", borrow)]
-    service_id: Raw<'a>,
-    #[serde(borrow)]
-    caller: Option<Obj<WireParty<'a>>>,
-    #[serde(borrow)]
-    callees: Option<Callees<'a>>,
+    id: Tx<'a>,
+    status: Tx<'a>,
+    service_id: Tx<'a>,
+    /// `caller` or `callees` was present, in whatever form.
+    has_parties: bool,
+    caller: Option<WireParty<'a>>,
+    callees: Callees<'a>,
 }
 
-#[derive(serde::Deserialize)]
+impl<'a> Msg<'a> {
+    /// Read the value of `key` if it is a call field; `false` when it is not one.
+    fn field<'de: 'a, A: MapAccess<'de>>(
+        &mut self,
+        key: Key,
+        map: &mut A,
+    ) -> std::result::Result<bool, A::Error> {
+        match key {
+            Key::Id => self.id = map.next_value()?,
+            Key::Status => self.status = map.next_value()?,
+            Key::ServiceId => self.service_id = map.next_value()?,
+            Key::Caller => {
+                self.has_parties = true;
+                self.caller = match map.next_value::<Obj<WireParty<'a>>>()? {
+                    Obj::Obj(p) => Some(p),
+                    Obj::Not => None,
+                };
+            }
+            Key::Callees => {
+                self.has_parties = true;
+                self.callees = map.next_value()?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// Fills a [`Wire`] in place (it is large; moving it would cost more than parsing).
+struct WireSeed<'w, 'a>(&'w mut Wire<'a>);
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for WireSeed<'_, 'a> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for WireSeed<'_, 'a> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a notification object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let w = self.0;
+        while let Some(key) = map.next_key::<Key>()? {
+            if w.flat.field(key, &mut map)? {
+                w.event_fields = true;
+                continue;
+            }
+            match key {
+                Key::Challenge => w.challenge = map.next_value()?,
+                Key::Type => w.type_ = map.next_value()?,
+                Key::Message => {
+                    let mut msg = Msg::default();
+                    w.message = map.next_value_seed(MsgSeed(&mut msg))?.then_some(msg);
+                }
+                Key::EventDescription => w.event_description = map.next_value()?,
+                Key::SenderNumber => w.sender_number = map.next_value()?,
+                Key::RecipientNumber => w.recipient_number = map.next_value()?,
+                Key::ReceiveTime => w.receive_time = map.next_value()?,
+                Key::ContentType => w.content_type = map.next_value()?,
+                Key::Content => w.content = map.next_value()?,
+                Key::TdrType => w.tdr_type = map.next_value()?,
+                Key::AppId => w.app_id = map.next_value()?,
+                Key::TdrServiceId => w.tdr_service_id = map.next_value()?,
+                Key::TransactionId => w.transaction_id = map.next_value()?,
+                Key::TdrRecipientNumber => w.tdr_recipient_number = map.next_value()?,
+                Key::RecipientCountry => w.recipient_country = map.next_value()?,
+                Key::ResponseCode => w.response_code = map.next_value()?,
+                Key::TdrStatus => w.tdr_status = map.next_value()?,
+                Key::Exception => w.exception = map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            }
+            if key != Key::Challenge {
+                w.event_fields = true;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fills a [`Msg`] in place from `message`; `true` when it was an object.
+struct MsgSeed<'m, 'a>(&'m mut Msg<'a>);
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for MsgSeed<'_, 'a> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+macro_rules! ignore_scalars {
+    ($value:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok($value)
+        }
+    };
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for MsgSeed<'_, 'a> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<bool, A::Error> {
+        while let Some(key) = map.next_key::<Key>()? {
+            if !self.0.field(key, &mut map)? {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(true)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<bool, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(false)
+    }
+    ignore_scalars!(false);
+}
+
+/// A party of a call on the wire.
 struct WireParty<'a> {
-    #[serde(borrow)]
-    eid: Raw<'a>,
-    #[serde(borrow)]
+    eid: Tx<'a>,
     number: Raw<'a>,
+}
+
+struct PartyVisitor<'a>(PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for PartyVisitor<'a> {
+    type Value = WireParty<'a>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a party object")
+    }
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut p = WireParty {
+            eid: None,
+            number: None,
+        };
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Eid => p.eid = map.next_value()?,
+                Key::Number => p.number = map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for WireParty<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_map(PartyVisitor(PhantomData))
+    }
 }
 
 /// The fields the fallback reading looks for when the typed reading failed on a valid
@@ -525,19 +765,98 @@ struct LooseMsg<'a> {
     id: Raw<'a>,
 }
 
+/// A text field as sent: a string (borrowed unless it had escapes), a number's text, or
+/// something the typed view cannot show (`true`, `false`, an object, an array).
+enum Text<'a> {
+    Str(Cow<'a, str>),
+    Num(String),
+    Not,
+}
+
+impl<'a> Text<'a> {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Text::Str(s) => Some(s),
+            Text::Num(s) => Some(s),
+            Text::Not => None,
+        }
+    }
+    fn into_owned(self) -> Option<String> {
+        match self {
+            Text::Str(s) => Some(s.into_owned()),
+            Text::Num(s) => Some(s),
+            Text::Not => None,
+        }
+    }
+}
+
+/// The text of a text field, borrowed.
+fn text<'x>(t: &'x Tx<'_>) -> Option<&'x str> {
+    t.as_ref().and_then(Text::as_str)
+}
+
+/// The text of a text field, owned (taken out of the wire struct).
+fn owned(t: &mut Tx<'_>) -> Option<String> {
+    t.take().and_then(Text::into_owned)
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Text<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
+        Ok(Text::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+        Ok(Text::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Self::Value, E> {
+        Ok(Text::Str(Cow::Owned(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Self::Value, E> {
+        Ok(Text::Num(v.to_string()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Self::Value, E> {
+        Ok(Text::Num(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Self::Value, E> {
+        Ok(Text::Num(v.to_string()))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
+        Ok(Text::Not)
+    }
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(Text::Not)
+    }
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Text::Not)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Text::Not)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(TextVisitor)
+    }
+}
+
 /// A value expected to be an object; anything else is read past and remembered as `Not`.
 enum Obj<T> {
     Obj(T),
     Not,
-}
-
-impl<T> Obj<T> {
-    fn get(&self) -> Option<&T> {
-        match self {
-            Obj::Obj(t) => Some(t),
-            Obj::Not => None,
-        }
-    }
 }
 
 struct ObjVisitor<T>(PhantomData<T>);
@@ -578,9 +897,11 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
 }
 
 /// `callees`: one object, or an array of objects (other elements skipped), or neither.
+#[derive(Default)]
 enum Callees<'a> {
     One(WireParty<'a>),
     Many(Vec<WireParty<'a>>),
+    #[default]
     Not,
 }
 
@@ -633,7 +954,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Callees<'a> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Reading field values.
+// Reading phone numbers.
 
 /// The body being parsed, for positions in error messages.
 struct Body<'a> {
@@ -641,32 +962,13 @@ struct Body<'a> {
 }
 
 impl<'a> Body<'a> {
-    /// Line and column (1-based, bytes) of the byte at `offset`.
-    fn position(&self, offset: usize) -> (usize, usize) {
+    fn where_is(&self, raw: &RawValue) -> (usize, usize) {
+        let offset = (raw.get().as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
         position(self.text.as_bytes(), offset)
     }
 
-    fn where_is(&self, raw: &RawValue) -> (usize, usize) {
-        let offset = (raw.get().as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
-        self.position(offset)
-    }
-
-    /// A text field: a string decoded, a number as its text, `None` for anything else.
-    fn text(&self, raw: Raw<'a>, field: &str) -> Result<Option<Cow<'a, str>>> {
-        let Some(raw) = raw else { return Ok(None) };
-        let s = raw.get();
-        match s.as_bytes().first() {
-            Some(b'"') => self.string(raw, field).map(Some),
-            Some(b'-' | b'0'..=b'9') => Ok(Some(Cow::Borrowed(s))),
-            _ => Ok(None),
-        }
-    }
-
-    fn owned(&self, raw: Raw<'a>, field: &str) -> Result<Option<String>> {
-        Ok(self.text(raw, field)?.map(Cow::into_owned))
-    }
-
-    /// A phone number or code: a string decoded, a number as exact integer digits.
+    /// A phone number or code: a string decoded, a number as exact integer digits, `None`
+    /// for anything else.
     fn number(&self, raw: Raw<'a>, field: &str) -> Result<Option<String>> {
         let Some(raw) = raw else { return Ok(None) };
         let s = raw.get();
@@ -687,6 +989,7 @@ impl<'a> Body<'a> {
         }
     }
 
+    /// A JSON string value given as its raw text, decoded.
     fn string(&self, raw: &'a RawValue, field: &str) -> Result<Cow<'a, str>> {
         let s = raw.get();
         let inner = s.get(1..s.len().saturating_sub(1)).unwrap_or("");
@@ -702,6 +1005,17 @@ impl<'a> Body<'a> {
                     strip_position(&e)
                 ))
             })
+    }
+
+    /// Any scalar given as its raw text, as text (for the loose reading).
+    fn lossy(&self, raw: Raw<'a>) -> Option<String> {
+        let raw = raw?;
+        let s = raw.get();
+        match s.as_bytes().first() {
+            Some(b'"') => self.string(raw, "").ok().map(Cow::into_owned),
+            Some(b'-' | b'0'..=b'9') => Some(s.to_owned()),
+            _ => None,
+        }
     }
 }
 
@@ -860,11 +1174,15 @@ pub fn parse(body: &[u8]) -> Result<Incoming> {
     }
     check_depth(body)?;
     let b = Body { text };
-    let wire = match serde_json::from_str::<Wire<'_>>(text) {
-        Ok(w) => w,
-        Err(typed_err) => return loose(body, &b, typed_err),
-    };
-    classify(body, &b, &wire)
+    let mut wire = Wire::default();
+    let mut de = serde_json::Deserializer::from_str(text);
+    if let Err(typed_err) = WireSeed(&mut wire)
+        .deserialize(&mut de)
+        .and_then(|()| de.end())
+    {
+        return loose(body, &b, typed_err);
+    }
+    classify(body, &b, &mut wire)
 }
 
 fn json_error(e: &serde_json::Error) -> Error {
@@ -884,24 +1202,24 @@ fn loose(body: &[u8], b: &Body<'_>, typed_err: serde_json::Error) -> Result<Inco
     }
     let mut other = OtherEvent::default();
     if let Ok(l) = serde_json::from_str::<Loose<'_>>(b.text) {
-        let lossy = |r: Raw<'_>| b.owned(r, "").ok().flatten();
         let msg = l
             .message
             .filter(|m| m.get().starts_with('{'))
             .and_then(|m| serde_json::from_str::<LooseMsg<'_>>(m.get()).ok());
-        other.family = lossy(l.type_)
-            .or_else(|| lossy(l.tdr_type))
-            .or_else(|| lossy(l.event_description));
+        other.family = b
+            .lossy(l.type_)
+            .or_else(|| b.lossy(l.tdr_type))
+            .or_else(|| b.lossy(l.event_description));
         other.status = msg
             .as_ref()
-            .and_then(|m| lossy(m.status))
-            .or_else(|| lossy(l.status))
-            .or_else(|| lossy(l.tdr_status));
+            .and_then(|m| b.lossy(m.status))
+            .or_else(|| b.lossy(l.status))
+            .or_else(|| b.lossy(l.tdr_status));
         other.id = msg
             .as_ref()
-            .and_then(|m| lossy(m.id))
-            .or_else(|| lossy(l.id))
-            .or_else(|| lossy(l.transaction_id));
+            .and_then(|m| b.lossy(m.id))
+            .or_else(|| b.lossy(l.id))
+            .or_else(|| b.lossy(l.transaction_id));
     }
     Ok(Incoming::Event(Event::new(
         body,
@@ -912,8 +1230,19 @@ fn loose(body: &[u8], b: &Body<'_>, typed_err: serde_json::Error) -> Result<Inco
 
 /// Refuse nesting deeper than [`MAX_DEPTH`] anywhere in the body.
 fn check_depth(body: &[u8]) -> Result<()> {
-    // Fast path: not enough brackets in the whole body to get that deep.
-    if body.iter().filter(|&&b| b == b'[' || b == b'{').count() <= MAX_DEPTH {
+    // Fast path: not enough brackets in the whole body to get that deep. `b | 0x20` maps
+    // `[` (0x5b) to `{` (0x7b) and nothing else to `{`; the sum vectorises.
+    // Counted in chunks of 255 so that the counter can be a byte.
+    let openers: usize = body
+        .chunks(255)
+        .map(|chunk| {
+            let n = chunk
+                .iter()
+                .fold(0u8, |n, &b| n.wrapping_add(u8::from((b | 0x20) == b'{')));
+            usize::from(n)
+        })
+        .sum();
+    if openers <= MAX_DEPTH {
         return Ok(());
     }
     let mut depth = 0usize;
@@ -959,66 +1288,38 @@ impl Event {
     }
 }
 
-fn party(b: &Body<'_>, p: &WireParty<'_>, field: &str) -> Result<Party> {
+fn party(b: &Body<'_>, p: &mut WireParty<'_>, field: &str) -> Result<Party> {
     Ok(Party {
-        eid: b.owned(p.eid, field)?,
+        eid: owned(&mut p.eid),
         number: b.number(p.number, field)?,
     })
 }
 
-fn call(
-    b: &Body<'_>,
-    id: Raw<'_>,
-    service_id: Raw<'_>,
-    caller: Option<&Obj<WireParty<'_>>>,
-    callees: Option<&Callees<'_>>,
-) -> Result<Call> {
-    let caller = match caller.and_then(Obj::get) {
+fn call(b: &Body<'_>, m: &mut Msg<'_>) -> Result<Call> {
+    let caller = match m.caller.as_mut() {
         Some(p) => Some(party(b, p, "caller.number")?),
         None => None,
     };
-    let callees = match callees {
-        Some(Callees::One(p)) => vec![party(b, p, "callees.number")?],
-        Some(Callees::Many(ps)) => ps
-            .iter()
+    let callees = match &mut m.callees {
+        Callees::One(p) => vec![party(b, p, "callees.number")?],
+        Callees::Many(ps) => ps
+            .iter_mut()
             .map(|p| party(b, p, "callees[].number"))
             .collect::<Result<Vec<_>>>()?,
-        Some(Callees::Not) | None => Vec::new(),
+        Callees::Not => Vec::new(),
     };
     Ok(Call {
-        id: b.owned(id, "id")?,
-        service_id: b.owned(service_id, "serviceId")?,
+        id: owned(&mut m.id),
+        service_id: owned(&mut m.service_id),
         caller,
         callees,
     })
 }
 
-fn classify(body: &[u8], b: &Body<'_>, w: &Wire<'_>) -> Result<Incoming> {
-    let flat_call = w.id.is_some()
-        || w.status.is_some()
-        || w.service_id.is_some()
-        || w.caller.is_some()
-        || w.callees.is_some();
-    let inbound = w.event_description.is_some()
-        || w.sender_number.is_some()
-        || w.recipient_number.is_some()
-        || w.receive_time.is_some()
-        || w.content_type.is_some()
-        || w.content.is_some();
-    let tdr = w.tdr_type.is_some()
-        || w.app_id.is_some()
-        || w.tdr_service_id.is_some()
-        || w.transaction_id.is_some()
-        || w.tdr_recipient_number.is_some()
-        || w.recipient_country.is_some()
-        || w.response_code.is_some()
-        || w.tdr_status.is_some()
-        || w.exception.is_some();
-    let event_fields = w.type_.is_some() || w.message.is_some() || flat_call || inbound || tdr;
-
-    if !event_fields {
-        if let Some(c) = w.challenge.filter(|c| c.get().starts_with('"')) {
-            return Ok(Incoming::Challenge(b.string(c, "challenge")?.into_owned()));
+fn classify(body: &[u8], b: &Body<'_>, w: &mut Wire<'_>) -> Result<Incoming> {
+    if !w.event_fields {
+        if let Some(Text::Str(c)) = w.challenge.take() {
+            return Ok(Incoming::Challenge(c.into_owned()));
         }
     }
 
@@ -1027,104 +1328,72 @@ fn classify(body: &[u8], b: &Body<'_>, w: &Wire<'_>) -> Result<Incoming> {
     };
 
     // Call events, in the envelope or flat.
-    let msg = w.message.as_ref().and_then(Obj::get);
-    let (status, id, service_id, caller, callees) = match msg {
-        Some(m) => (
-            m.status,
-            m.id,
-            m.service_id,
-            m.caller.as_ref(),
-            m.callees.as_ref(),
-        ),
-        None => (
-            w.status,
-            w.id,
-            w.service_id,
-            w.caller.as_ref(),
-            w.callees.as_ref(),
-        ),
+    let in_envelope = w.message.is_some();
+    let m = match w.message.as_mut() {
+        Some(m) => m,
+        None => &mut w.flat,
     };
-    let status_text = b.text(status, "status")?;
-    match status_text.as_deref() {
+    match text(&m.status) {
         Some("CallStart") => {
-            return event(
-                Payload::CallStart(call(b, id, service_id, caller, callees)?),
-                Some(EventKind::Call),
-            )
+            return event(Payload::CallStart(call(b, m)?), Some(EventKind::Call));
         }
         Some("CallEnd") => {
-            return event(
-                Payload::CallEnd(call(b, id, service_id, caller, callees)?),
-                Some(EventKind::Call),
-            )
+            return event(Payload::CallEnd(call(b, m)?), Some(EventKind::Call));
         }
         _ => {}
     }
+    let call_like = m.has_parties;
+    let mut status = owned(&mut m.status);
+    let mut id = owned(&mut m.id);
 
-    if msg.is_none() {
-        let description = b.text(w.event_description, "eventDescription")?;
-        let is_inbound = matches!(description.as_deref(), Some("Inbound SMS"))
+    if !in_envelope {
+        let is_inbound = text(&w.event_description) == Some("Inbound SMS")
             || w.sender_number.is_some()
             || w.recipient_number.is_some();
         if is_inbound {
             let sms = InboundSms {
-                id: b.owned(w.id, "id")?,
-                event_description: description.map(EventDescription::from_text),
+                id,
+                event_description: text(&w.event_description).map(EventDescription::from_text),
                 sender_number: b.number(w.sender_number, "senderNumber")?,
                 recipient_number: b.number(w.recipient_number, "recipientNumber")?,
-                receive_time: b.owned(w.receive_time, "receiveTime")?,
-                content_type: b
-                    .text(w.content_type, "contentType")?
-                    .map(ContentType::from_text),
-                content: b.owned(w.content, "content")?,
+                receive_time: owned(&mut w.receive_time),
+                content_type: text(&w.content_type).map(ContentType::from_text),
+                content: owned(&mut w.content),
             };
             return event(Payload::InboundSms(sms), Some(EventKind::InboundSms));
         }
 
-        let tdr_type = b.text(w.tdr_type, "Type")?;
-        let is_tdr = match tdr_type.as_deref() {
+        let is_tdr = match text(&w.tdr_type) {
             Some(t) => t.eq_ignore_ascii_case("tdr"),
             None => w.transaction_id.is_some() || w.tdr_recipient_number.is_some(),
         };
         if is_tdr {
             let report = DeliveryReport {
-                report_type: tdr_type.map(Cow::into_owned),
-                app_id: b.owned(w.app_id, "AppID")?,
-                service_id: b.owned(w.tdr_service_id, "ServiceID")?,
-                transaction_id: b.owned(w.transaction_id, "TransactionID")?,
+                report_type: owned(&mut w.tdr_type),
+                app_id: owned(&mut w.app_id),
+                service_id: owned(&mut w.tdr_service_id),
+                transaction_id: owned(&mut w.transaction_id),
                 recipient_number: b.number(w.tdr_recipient_number, "RecipientNumber")?,
-                recipient_country: b.owned(w.recipient_country, "RecipientCountry")?,
+                recipient_country: owned(&mut w.recipient_country),
                 response_code: b.number(w.response_code, "ResponseCode")?,
-                status: b
-                    .text(w.tdr_status, "Status")?
-                    .map(DeliveryStatus::from_text),
-                exception: b.owned(w.exception, "Exception")?,
+                status: text(&w.tdr_status).map(DeliveryStatus::from_text),
+                exception: owned(&mut w.exception),
             };
             return event(Payload::OutboundSms(report), Some(EventKind::OutboundSms));
+        }
+        if status.is_none() {
+            status = owned(&mut w.tdr_status);
+        }
+        if id.is_none() {
+            id = owned(&mut w.transaction_id);
         }
     }
 
     // Everything else: what can be recognised of it.
-    let family = match b.owned(w.type_, "type")? {
-        Some(t) => Some(t),
-        None => match b.owned(w.tdr_type, "Type")? {
-            Some(t) => Some(t),
-            None => b.owned(w.event_description, "eventDescription")?,
-        },
-    };
-    let status = match status_text {
-        Some(s) => Some(s.into_owned()),
-        None if msg.is_none() => b.owned(w.tdr_status, "Status")?,
-        None => None,
-    };
-    let id = match b.owned(id, "id")? {
-        Some(id) => Some(id),
-        None if msg.is_none() => b.owned(w.transaction_id, "TransactionID")?,
-        None => None,
-    };
-    let call_like = caller.is_some()
-        || callees.is_some()
-        || status.as_deref().is_some_and(|s| s.starts_with("Call"));
+    let family = owned(&mut w.type_)
+        .or_else(|| owned(&mut w.tdr_type))
+        .or_else(|| owned(&mut w.event_description));
+    let call_like = call_like || status.as_deref().is_some_and(|s| s.starts_with("Call"));
     let kind = call_like.then_some(EventKind::Call);
     event(Payload::Other(OtherEvent { family, status, id }), kind)
 }

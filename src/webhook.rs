@@ -407,6 +407,8 @@ impl Memory {
 /// The verifier. `Send + Sync`; share it between server threads.
 pub struct Webhook {
     config: WebhookConfig,
+    allow: Vec<Net>,
+    proxies: Vec<Net>,
     counters: Counters,
     memory: Mutex<Memory>,
 }
@@ -433,6 +435,8 @@ impl Webhook {
     /// A verifier with this policy.
     pub fn new(config: WebhookConfig) -> Webhook {
         Webhook {
+            allow: config.allow.iter().map(Net::of).collect(),
+            proxies: config.proxies.iter().map(Net::of).collect(),
             config,
             counters: Counters::default(),
             memory: Mutex::new(Memory::new()),
@@ -463,46 +467,55 @@ impl Webhook {
     }
 
     fn head(&self, req: &Request<'_>) -> Result<(), Refusal> {
+        // One pass over the headers, without allocating.
+        let mut content_type = None;
+        let mut length: Option<u64> = None;
+        let mut bad_length = false;
+        let mut forwarded = false;
+        for (name, value) in req.headers {
+            if is_name(name, "content-type") {
+                content_type.get_or_insert(*value);
+            } else if is_name(name, "content-length") {
+                match content_length(value) {
+                    Some(n) if length.is_none_or(|l| l == n) => length = Some(n),
+                    _ => bad_length = true,
+                }
+            } else if is_name(name, "x-forwarded-for") {
+                forwarded = true;
+            }
+        }
+
         if !self.config.allow.is_empty() {
             let allowed = self
-                .client_address(req)
-                .is_some_and(|ip| self.config.allow.iter().any(|n| n.contains(&ip)));
+                .client_address(req, forwarded)
+                .is_some_and(|ip| self.allow.iter().any(|n| n.contains(ip)));
             if !allowed {
                 return Err(Refusal::Forbidden);
             }
         }
-        let path = match req.path.find('?') {
-            Some(i) => &req.path[..i],
-            None => req.path,
+        let target = req.path.as_bytes();
+        let path = match target.iter().position(|&b| b == b'?') {
+            Some(i) => &target[..i],
+            None => target,
         };
-        if !bool::from(path.as_bytes().ct_eq(self.config.path.as_bytes())) {
+        if !same_secret(path, self.config.path.as_bytes()) {
             return Err(Refusal::NotFound);
         }
         if req.method != "POST" {
             return Err(Refusal::Method);
         }
-        if let Some(ct) = req.header("content-type") {
-            let media = ct.split(';').next().unwrap_or("").trim();
-            if !media.is_empty() && !media.eq_ignore_ascii_case("application/json") {
+        if let Some(ct) = content_type {
+            let media = match ct.as_bytes().iter().position(|&b| b == b';') {
+                Some(i) => &ct[..i],
+                None => ct,
+            };
+            let media = trim_ows(media);
+            if !media.is_empty() && !is_name(media, "application/json") {
                 return Err(Refusal::MediaType);
             }
         }
-        let mut length: Option<u64> = None;
-        for (_, v) in req
-            .headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        {
-            let v = v.trim();
-            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(Refusal::BadLength);
-            }
-            // All digits: only overflow can fail, and that is too large.
-            let n = v.parse::<u64>().unwrap_or(u64::MAX);
-            if length.is_some_and(|l| l != n) {
-                return Err(Refusal::BadLength);
-            }
-            length = Some(n);
+        if bad_length {
+            return Err(Refusal::BadLength);
         }
         if length.is_some_and(|n| n > self.config.max_body as u64) {
             return Err(Refusal::TooLarge);
@@ -512,9 +525,9 @@ impl Webhook {
 
     /// The client address for the allowlist: the peer, or from `X-Forwarded-For` when the
     /// peer is a trusted proxy.
-    fn client_address(&self, req: &Request<'_>) -> Option<IpAddr> {
+    fn client_address(&self, req: &Request<'_>, forwarded: bool) -> Option<IpAddr> {
         let peer = req.peer?.to_canonical();
-        if !self.is_proxy(peer) {
+        if !forwarded || !self.is_proxy(peer) {
             return Some(peer);
         }
         let mut leftmost = None;
@@ -523,10 +536,10 @@ impl Webhook {
             .headers
             .iter()
             .rev()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("x-forwarded-for"))
+            .filter(|(n, _)| is_name(n, "x-forwarded-for"))
         {
             for entry in value.rsplit(',') {
-                let entry = entry.trim();
+                let entry = trim_ows(entry);
                 if entry.is_empty() {
                     continue;
                 }
@@ -546,7 +559,7 @@ impl Webhook {
     }
 
     fn is_proxy(&self, ip: IpAddr) -> bool {
-        self.config.proxies.iter().any(|n| n.contains(&ip))
+        self.proxies.iter().any(|n| n.contains(ip))
     }
 
     fn refuse(&self, r: Refusal) -> Reply {
@@ -682,6 +695,80 @@ impl Webhook {
             refused_bad_request: get(&c.bad_request),
         }
     }
+}
+
+/// `s` without leading and trailing blanks (space, tab: HTTP's optional whitespace).
+fn trim_ows(s: &str) -> &str {
+    s.trim_matches(|c| c == ' ' || c == '\t')
+}
+
+/// A network of an allowlist, as masks ready to compare with an address.
+#[derive(Clone, Copy)]
+struct Net {
+    v6: bool,
+    network: u128,
+    mask: u128,
+}
+
+impl Net {
+    fn of(net: &IpNet) -> Net {
+        match net {
+            IpNet::V4(n) => Net {
+                v6: false,
+                network: u128::from(u32::from(n.network())),
+                mask: u128::from(u32::from(n.netmask())),
+            },
+            IpNet::V6(n) => Net {
+                v6: true,
+                network: u128::from(n.network()),
+                mask: u128::from(n.netmask()),
+            },
+        }
+    }
+
+    /// `ip` must be canonical (an IPv4-mapped IPv6 address given as IPv4).
+    fn contains(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(a) => !self.v6 && u128::from(u32::from(a)) & self.mask == self.network,
+            IpAddr::V6(a) => self.v6 && u128::from(a) & self.mask == self.network,
+        }
+    }
+}
+
+/// Whether `name` is `lower` ignoring ASCII case; `lower` is lower-case ASCII.
+#[inline]
+fn is_name(name: &str, lower: &str) -> bool {
+    name.len() == lower.len()
+        && name
+            .bytes()
+            .zip(lower.bytes())
+            .all(|(a, l)| a == l || (l.is_ascii_lowercase() && a == l - 32))
+}
+
+/// Whether the request path equals the configured one, in time that depends only on the
+/// lengths: every byte is compared, and the verdict goes through `subtle` so the compiler
+/// cannot turn the comparison into an early exit.
+fn same_secret(given: &[u8], secret: &[u8]) -> bool {
+    if given.len() != secret.len() {
+        return false;
+    }
+    let diff = given
+        .iter()
+        .zip(secret)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    bool::from(diff.ct_eq(&0u8))
+}
+
+/// A `Content-Length` value: decimal digits only (surrounding blanks allowed). A value too
+/// large for `u64` is `u64::MAX` (too large for any cap).
+fn content_length(value: &str) -> Option<u64> {
+    let digits = trim_ows(value);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.bytes().fold(0u64, |n, d| {
+        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
 }
 
 /// An `X-Forwarded-For` entry: an address, optionally with a port (`1.2.3.4:80`,

@@ -285,12 +285,16 @@ fn unknown_statuses_and_families_are_kept_as_other() {
             None,
             "other:note|n1|",
         ),
-        // duplicate known field: valid JSON but ambiguous, so nothing is recognised
+        // a repeated field keeps its last value, as in serde_json::Value
         (
             r#"{"type":"message","message":{"id":"d1","status":"CallStart"},"message":{"id":"d2"}}"#,
-            OtherEvent::default(),
+            OtherEvent {
+                family: s("message"),
+                status: None,
+                id: s("d2"),
+            },
             None,
-            "",
+            "other:message|d2|",
         ),
         // a number beyond f64 where an object was expected: valid JSON, read loosely
         (
@@ -494,7 +498,11 @@ fn unreadable_bodies_are_bad_requests_naming_what_and_where() {
         (b"{\"x\":\"\xc3\"}", "invalid UTF-8 at line 1 column 7"),
         (
             b"{\"id\":\"\\ud800\"}",
-            "field `id` at line 1 column 7: invalid string: unexpected end of hex escape",
+            "invalid JSON: unexpected end of hex escape at line 1 column 14",
+        ),
+        (
+            b"{\"senderNumber\":\"\\ud800x\"}",
+            "field `senderNumber` at line 1 column 17: invalid string: unexpected end of hex escape",
         ),
         (b"{\"content\":\"a\\qb\"}", "invalid escape"),
         (b"{\"id\":\"a\nb\"}", "control character"),
