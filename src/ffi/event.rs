@@ -413,7 +413,7 @@ impl cinnox_event {
     /// Build the handle of what `parse` gave (`body` is the body it came from, kept for a
     /// challenge) in place on the heap, and return the pointer: free it with
     /// [`cinnox_event::destroy`] (C's `cinnox_event_free` does that).
-    pub fn build(incoming: Incoming, body: &[u8]) -> *mut cinnox_event {
+    pub(crate) fn build(incoming: Incoming, body: &[u8]) -> *mut cinnox_event {
         let (event, challenge) = match incoming {
             Incoming::Challenge(c) => (None, Some(c)),
             Incoming::Event(e) => (Some(e), None),
@@ -479,7 +479,7 @@ impl cinnox_event {
     }
 
     /// The handle of a notification (see [`cinnox_event::build`]).
-    pub fn from_event(event: Event) -> *mut cinnox_event {
+    pub(crate) fn from_event(event: Event) -> *mut cinnox_event {
         cinnox_event::build(Incoming::Event(event), &[])
     }
 
@@ -487,14 +487,9 @@ impl cinnox_event {
     ///
     /// # Safety
     /// `p` is NULL or came from [`cinnox_event::build`] and is freed once.
-    pub unsafe fn destroy(p: *mut cinnox_event) {
+    pub(crate) unsafe fn destroy(p: *mut cinnox_event) {
         // SAFETY: the caller's promise; `build` made it with Box::into_raw.
         unsafe { super::free_handle(p) }
-    }
-
-    /// The Rust event (`None` for a challenge).
-    pub fn event(&self) -> Option<&Event> {
-        self.event.as_ref()
     }
 }
 

@@ -77,7 +77,7 @@ impl cinnox_result {
 
 /// A failure on its way to C: the result code and what the last-error functions report.
 #[derive(Debug)]
-pub struct Failure {
+pub(crate) struct Failure {
     code: cinnox_result,
     message: String,
     http_status: u16,
@@ -86,7 +86,7 @@ pub struct Failure {
 
 impl Failure {
     /// A failure with a code and a message and no HTTP detail.
-    pub fn new(code: cinnox_result, message: impl Into<String>) -> Failure {
+    pub(crate) fn new(code: cinnox_result, message: impl Into<String>) -> Failure {
         Failure {
             code,
             message: message.into(),
@@ -96,7 +96,7 @@ impl Failure {
     }
 
     /// `CINNOX_ERR_NULL_ARGUMENT` naming the argument.
-    pub fn null(arg: &str) -> Failure {
+    pub(crate) fn null(arg: &str) -> Failure {
         Failure::new(
             cinnox_result::CINNOX_ERR_NULL_ARGUMENT,
             format!("argument `{arg}` is NULL"),
@@ -104,13 +104,8 @@ impl Failure {
     }
 
     /// `CINNOX_ERR_INVALID_ARGUMENT` with a message.
-    pub fn invalid(message: impl Into<String>) -> Failure {
+    pub(crate) fn invalid(message: impl Into<String>) -> Failure {
         Failure::new(cinnox_result::CINNOX_ERR_INVALID_ARGUMENT, message)
-    }
-
-    /// The result code.
-    pub fn code(&self) -> cinnox_result {
-        self.code
     }
 }
 
@@ -126,7 +121,7 @@ impl From<Error> for Failure {
 }
 
 /// The result type of the bodies run by [`call`].
-pub type FfiResult = Result<(), Failure>;
+pub(crate) type FfiResult = Result<(), Failure>;
 
 struct LastError {
     message: CString,
@@ -176,7 +171,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// The guard around every fallible export: clears the calling thread's last error, runs
 /// `body` under `catch_unwind`, records a failure as the last error, and returns its code.
-pub fn call(body: impl FnOnce() -> FfiResult) -> cinnox_result {
+pub(crate) fn call(body: impl FnOnce() -> FfiResult) -> cinnox_result {
     clear_last_error();
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => cinnox_result::CINNOX_OK,
@@ -194,7 +189,7 @@ pub fn call(body: impl FnOnce() -> FfiResult) -> cinnox_result {
 
 /// The guard around getters that cannot fail: `fallback` on a panic. The last error is
 /// left alone.
-pub fn get<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+pub(crate) fn get<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
 }
 
@@ -202,7 +197,7 @@ pub fn get<T>(fallback: T, body: impl FnOnce() -> T) -> T {
 ///
 /// # Safety
 /// `p` is NULL or points to a live `T` for `'a`.
-pub unsafe fn arg_ref<'a, T>(p: *const T, arg: &str) -> Result<&'a T, Failure> {
+pub(crate) unsafe fn arg_ref<'a, T>(p: *const T, arg: &str) -> Result<&'a T, Failure> {
     // SAFETY: the caller promises p is NULL or valid for 'a.
     unsafe { p.as_ref() }.ok_or_else(|| Failure::null(arg))
 }
@@ -211,7 +206,7 @@ pub unsafe fn arg_ref<'a, T>(p: *const T, arg: &str) -> Result<&'a T, Failure> {
 ///
 /// # Safety
 /// `p` is NULL or points to a live `T` for `'a`, not aliased.
-pub unsafe fn arg_mut<'a, T>(p: *mut T, arg: &str) -> Result<&'a mut T, Failure> {
+pub(crate) unsafe fn arg_mut<'a, T>(p: *mut T, arg: &str) -> Result<&'a mut T, Failure> {
     // SAFETY: the caller promises p is NULL or valid and unaliased for 'a.
     unsafe { p.as_mut() }.ok_or_else(|| Failure::null(arg))
 }
@@ -221,7 +216,7 @@ pub unsafe fn arg_mut<'a, T>(p: *mut T, arg: &str) -> Result<&'a mut T, Failure>
 ///
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string live for `'a`.
-pub unsafe fn arg_str<'a>(p: *const c_char, arg: &str) -> Result<&'a str, Failure> {
+pub(crate) unsafe fn arg_str<'a>(p: *const c_char, arg: &str) -> Result<&'a str, Failure> {
     if p.is_null() {
         return Err(Failure::null(arg));
     }
@@ -232,7 +227,7 @@ pub unsafe fn arg_str<'a>(p: *const c_char, arg: &str) -> Result<&'a str, Failur
 }
 
 /// Check an out-pointer: NULL gives `CINNOX_ERR_NULL_ARGUMENT`.
-pub fn arg_out<T>(out: *mut T, arg: &str) -> Result<*mut T, Failure> {
+pub(crate) fn arg_out<T>(out: *mut T, arg: &str) -> Result<*mut T, Failure> {
     if out.is_null() {
         Err(Failure::null(arg))
     } else {
@@ -244,7 +239,7 @@ pub fn arg_out<T>(out: *mut T, arg: &str) -> Result<*mut T, Failure> {
 ///
 /// # Safety
 /// `out` is non-NULL and writable.
-pub unsafe fn put_handle<T>(out: *mut *mut T, value: T) {
+pub(crate) unsafe fn put_handle<T>(out: *mut *mut T, value: T) {
     // SAFETY: the caller checked `out` with `arg_out`.
     unsafe { out.write(Box::into_raw(Box::new(value))) };
 }
@@ -253,7 +248,7 @@ pub unsafe fn put_handle<T>(out: *mut *mut T, value: T) {
 ///
 /// # Safety
 /// `p` is NULL or a handle from [`put_handle`] not freed before.
-pub unsafe fn free_handle<T>(p: *mut T) {
+pub(crate) unsafe fn free_handle<T>(p: *mut T) {
     if !p.is_null() {
         // SAFETY: the caller promises p came from Box::into_raw and is freed once.
         drop(unsafe { Box::from_raw(p) });
@@ -261,13 +256,13 @@ pub unsafe fn free_handle<T>(p: *mut T) {
 }
 
 /// A pointer to the text of `s`, or NULL.
-pub fn opt_ptr(s: &Option<CString>) -> *const c_char {
+pub(crate) fn opt_ptr(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
 }
 
 /// `text` as a C string, with any NUL byte rejected as `CINNOX_ERR_UNEXPECTED_RESPONSE`
 /// (used for strings that came from a server and must be handed out NUL-terminated).
-pub fn to_cstring(text: &str, what: &str) -> Result<CString, Failure> {
+pub(crate) fn to_cstring(text: &str, what: &str) -> Result<CString, Failure> {
     CString::new(text).map_err(|_| {
         Failure::new(
             cinnox_result::CINNOX_ERR_UNEXPECTED_RESPONSE,
@@ -379,7 +374,7 @@ pub const CINNOX_EVENT_KIND_LABEL: cinnox_event_kind = 8;
 pub const CINNOX_EVENT_KIND_INQUIRY_LABEL: cinnox_event_kind = 9;
 
 /// The Rust family of a `cinnox_event_kind` number.
-pub fn event_kind(kind: cinnox_event_kind) -> Result<crate::EventKind, Failure> {
+pub(crate) fn event_kind(kind: cinnox_event_kind) -> Result<crate::EventKind, Failure> {
     let index = (kind as usize).wrapping_sub(1);
     crate::EventKind::KNOWN
         .get(index)
