@@ -381,3 +381,100 @@ pub(crate) fn event_kind(kind: cinnox_event_kind) -> Result<crate::EventKind, Fa
         .cloned()
         .ok_or_else(|| Failure::invalid(format!("unknown cinnox_event_kind {kind}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_message() -> String {
+        // SAFETY: never NULL, NUL-terminated, valid until the next fallible call.
+        unsafe { CStr::from_ptr(cinnox_last_error_message()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_a_result_code_with_its_message() {
+        let r = call(|| panic!("boom in the body"));
+        assert_eq!(r, cinnox_result::CINNOX_ERR_PANIC);
+        assert_eq!(last_message(), "panic inside cinnox: boom in the body");
+        assert_eq!(get(7u16, || panic!("getter")), 7);
+    }
+
+    #[test]
+    fn an_api_error_keeps_status_and_code_until_the_next_call() {
+        let r = call(|| Err(Error::api(400, 6_452_000, "invalid token").into()));
+        assert_eq!(r, cinnox_result::CINNOX_ERR_API);
+        assert_eq!(cinnox_last_error_http_status(), 400);
+        assert_eq!(cinnox_last_error_api_code(), 6_452_000);
+        assert_eq!(
+            last_message(),
+            "CINNOX API error: HTTP 400, code 6452000: invalid token"
+        );
+        assert_eq!(call(|| Ok(())), cinnox_result::CINNOX_OK);
+        assert_eq!(last_message(), "");
+        assert_eq!(cinnox_last_error_http_status(), 0);
+        assert_eq!(cinnox_last_error_api_code(), 0);
+    }
+
+    #[test]
+    fn a_message_with_a_nul_is_cut_there() {
+        call(|| Err(Failure::invalid("before\0after")));
+        assert_eq!(last_message(), "before");
+    }
+
+    #[test]
+    fn every_kind_has_its_code_and_every_code_its_name() {
+        let kinds = [
+            (ErrorKind::InvalidArgument, 2),
+            (ErrorKind::Transport, 3),
+            (ErrorKind::Timeout, 4),
+            (ErrorKind::Api, 5),
+            (ErrorKind::UnexpectedResponse, 6),
+            (ErrorKind::BadRequest, 7),
+            (ErrorKind::Io, 8),
+            (ErrorKind::Closed, 9),
+        ];
+        for (kind, n) in kinds {
+            assert_eq!(cinnox_result::from_kind(kind) as u32, n);
+        }
+        let codes = [
+            cinnox_result::CINNOX_OK,
+            cinnox_result::CINNOX_ERR_NULL_ARGUMENT,
+            cinnox_result::CINNOX_ERR_INVALID_ARGUMENT,
+            cinnox_result::CINNOX_ERR_TRANSPORT,
+            cinnox_result::CINNOX_ERR_TIMEOUT,
+            cinnox_result::CINNOX_ERR_API,
+            cinnox_result::CINNOX_ERR_UNEXPECTED_RESPONSE,
+            cinnox_result::CINNOX_ERR_BAD_REQUEST,
+            cinnox_result::CINNOX_ERR_IO,
+            cinnox_result::CINNOX_ERR_CLOSED,
+            cinnox_result::CINNOX_ERR_PANIC,
+            cinnox_result::CINNOX_ERR_WRONG_TYPE,
+            cinnox_result::CINNOX_ERR_OTHER,
+        ];
+        for code in codes {
+            // SAFETY: static NUL-terminated text.
+            let name = unsafe { CStr::from_ptr(cinnox_result_name(code as u32)) };
+            assert_eq!(name.to_str().unwrap(), format!("{code:?}"));
+        }
+    }
+
+    #[test]
+    fn event_kinds_map_to_the_documented_families() {
+        assert_eq!(
+            event_kind(CINNOX_EVENT_KIND_CALL).unwrap(),
+            crate::EventKind::Call
+        );
+        assert_eq!(
+            event_kind(CINNOX_EVENT_KIND_INQUIRY_LABEL).unwrap(),
+            crate::EventKind::InquiryLabel
+        );
+        for bad in [0, 10, u32::MAX] {
+            assert_eq!(
+                event_kind(bad).unwrap_err().code,
+                cinnox_result::CINNOX_ERR_INVALID_ARGUMENT
+            );
+        }
+    }
+}
