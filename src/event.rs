@@ -356,12 +356,14 @@ impl Event {
         }
     }
 
-    fn compute_key(&self) -> DedupKey {
-        let (family, id, status): (Cow<'_, str>, Option<&str>, &str) = match &self.payload {
-            Payload::CallStart(c) => ("call".into(), c.id.as_deref(), "CallStart"),
-            Payload::CallEnd(c) => ("call".into(), c.id.as_deref(), "CallEnd"),
+    /// The parts of the dedup key: a family prefix and text, the id, the status.
+    fn key_parts(&self) -> (&'static str, &str, Option<&str>, &str) {
+        match &self.payload {
+            Payload::CallStart(c) => ("call", "", c.id.as_deref(), "CallStart"),
+            Payload::CallEnd(c) => ("call", "", c.id.as_deref(), "CallEnd"),
             Payload::InboundSms(s) => (
-                "inbound-sms".into(),
+                "inbound-sms",
+                "",
                 s.id.as_deref(),
                 s.event_description
                     .as_ref()
@@ -369,18 +371,25 @@ impl Event {
                     .unwrap_or(""),
             ),
             Payload::OutboundSms(r) => (
-                "outbound-sms".into(),
+                "outbound-sms",
+                "",
                 r.transaction_id.as_deref(),
                 r.status.as_ref().map(DeliveryStatus::as_str).unwrap_or(""),
             ),
             Payload::Other(o) => (
-                format!("other:{}", o.family.as_deref().unwrap_or("")).into(),
+                "other:",
+                o.family.as_deref().unwrap_or(""),
                 o.id.as_deref(),
                 o.status.as_deref().unwrap_or(""),
             ),
-        };
-        let mut key = String::with_capacity(family.len() + status.len() + 40);
-        push_escaped(&mut key, &family);
+        }
+    }
+
+    fn compute_key(&self) -> DedupKey {
+        let (prefix, family, id, status) = self.key_parts();
+        let mut key = String::with_capacity(prefix.len() + family.len() + status.len() + 40);
+        key.push_str(prefix);
+        push_escaped(&mut key, family);
         key.push('|');
         match id {
             Some(id) => push_escaped(&mut key, id),
@@ -392,6 +401,52 @@ impl Event {
         key.push('|');
         push_escaped(&mut key, status);
         DedupKey(key)
+    }
+
+    /// Feed the identity of this notification (the same as [`Event::dedup_key`], without
+    /// building the text) to `hasher`: two events have equal keys exactly when they feed
+    /// the same bytes.
+    pub fn hash_dedup_key<H: std::hash::Hasher>(&self, hasher: &mut H) {
+        self.with_dedup_key_bytes(|bytes| hasher.write(bytes));
+    }
+
+    /// Call `f` with a byte string that identifies this notification exactly as
+    /// [`Event::dedup_key`] does: the parts separated by `0xff`, a byte UTF-8 never contains
+    /// (so no escaping is needed). Built on the stack when it fits.
+    pub(crate) fn with_dedup_key_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        let (prefix, family, id, status) = self.key_parts();
+        let raw_hash;
+        // A marker tells a sent id from the hash of a body without one.
+        let (marker, id): (&[u8], &[u8]) = match id {
+            Some(id) => (&[0xff], id.as_bytes()),
+            None => {
+                raw_hash = fnv1a(&self.raw).to_le_bytes();
+                (&[0xfe], &raw_hash)
+            }
+        };
+        let parts: [&[u8]; 6] = [
+            prefix.as_bytes(),
+            family.as_bytes(),
+            marker,
+            id,
+            &[0xff],
+            status.as_bytes(),
+        ];
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let mut stack = [0u8; 192];
+        let mut heap = Vec::new();
+        let buf: &mut [u8] = if len <= stack.len() {
+            &mut stack[..len]
+        } else {
+            heap.resize(len, 0);
+            &mut heap
+        };
+        let mut at = 0;
+        for p in parts {
+            buf[at..at + p.len()].copy_from_slice(p);
+            at += p.len();
+        }
+        f(buf)
     }
 }
 
