@@ -737,6 +737,14 @@ const struct cinnox_outbound_sms *cinnox_event_outbound_sms(const struct cinnox_
 const struct cinnox_other_event *cinnox_event_other(const struct cinnox_event *ev);
 
 /**
+ * The identity of a notification (`family|id|status`), NUL-terminated, for recognising a
+ * redelivery of an event already handled (the receiver does this itself; this is for
+ * programs that parse bodies from their own HTTP server). NULL for a challenge or a NULL
+ * `ev`. Made on the first call; borrowed from the event, valid as long as it. Thread-safe.
+ */
+const char *cinnox_event_dedup_key(const struct cinnox_event *ev);
+
+/**
  * The challenge string of a `CINNOX_EVENT_TYPE_CHALLENGE` event, NUL-terminated; NULL for
  * any other type or a NULL `ev`. Borrowed from the event, valid as long as it.
  */

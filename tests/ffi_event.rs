@@ -49,6 +49,7 @@ const EXPECTED_TAIL: &str = "error CINNOX_ERR_BAD_REQUEST: message set
 error CINNOX_ERR_BAD_REQUEST: message set
 error CINNOX_ERR_BAD_REQUEST: message set
 long sms ok=1
+dedup keys ok=1
 ";
 
 fn check(stdout: &str) {

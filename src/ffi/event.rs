@@ -3,9 +3,10 @@
 //! A `cinnox_event` owns the parsed Rust [`Event`] and, built once when the handle is made,
 //! the C view of it: plain structs whose strings point into one buffer owned by the handle.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, CString};
 use std::mem::MaybeUninit;
 use std::ptr;
+use std::sync::OnceLock;
 
 use super::{arg_out, arg_ref, call, get, Failure};
 use crate::event::{ContentType, DeliveryStatus, Event, EventDescription, Incoming, Payload};
@@ -169,6 +170,8 @@ pub struct cinnox_event {
     event: Option<Event>,
     /// The callee array of a call view.
     callees: Callees,
+    /// The dedup key as C text, made on first request.
+    dedup: OnceLock<CString>,
     /// The NUL-terminated strings the view points into, when longer than [`INLINE`].
     heap: Vec<u8>,
     /// The NUL-terminated strings the view points into, when they fit. An event is built in
@@ -425,6 +428,7 @@ impl cinnox_event {
         // nothing moves or writes them afterwards.
         unsafe {
             ptr::addr_of_mut!((*p).event).write(event);
+            ptr::addr_of_mut!((*p).dedup).write(OnceLock::new());
             ptr::addr_of_mut!((*p).heap).write(Vec::new());
             let strings = |total: usize| {
                 if total <= INLINE {
@@ -619,6 +623,30 @@ pub unsafe extern "C" fn cinnox_event_other(ev: *const cinnox_event) -> *const c
             Some(View::Other(o)) => o as *const cinnox_other_event,
             _ => ptr::null(),
         }
+    })
+}
+
+/// The identity of a notification (`family|id|status`), NUL-terminated, for recognising a
+/// redelivery of an event already handled (the receiver does this itself; this is for
+/// programs that parse bodies from their own HTTP server). NULL for a challenge or a NULL
+/// `ev`. Made on the first call; borrowed from the event, valid as long as it. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_event_dedup_key(ev: *const cinnox_event) -> *const c_char {
+    get(ptr::null(), || {
+        // SAFETY: the caller passes NULL or a live event.
+        let Some(ev) = (unsafe { ev.as_ref() }) else {
+            return ptr::null();
+        };
+        let Some(event) = ev.event.as_ref() else {
+            return ptr::null();
+        };
+        ev.dedup
+            .get_or_init(|| {
+                let key = event.dedup_key_ref().as_str().as_bytes();
+                let end = key.iter().position(|&b| b == 0).unwrap_or(key.len());
+                CString::new(&key[..end]).unwrap_or_default()
+            })
+            .as_ptr()
     })
 }
 

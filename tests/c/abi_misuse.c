@@ -115,6 +115,7 @@ static void event_misuse(void) {
     CHECK(cinnox_event_outbound_sms(NULL) == NULL);
     CHECK(cinnox_event_other(NULL) == NULL);
     CHECK(cinnox_event_challenge(NULL) == NULL);
+    CHECK(cinnox_event_dedup_key(NULL) == NULL);
 
     EXPECT(cinnox_parse((const uint8_t *)body, sizeof body - 1, &ev), CINNOX_OK);
     CHECK(cinnox_event_raw(ev, NULL) != NULL);

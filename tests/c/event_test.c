@@ -88,6 +88,32 @@ static int show(const char *body, size_t len) {
 
 #define SHOW(lit) show(lit, sizeof(lit) - 1)
 
+/* The same notification twice has the same dedup key; another one a different key. */
+static int dedup_keys(void) {
+    static const char start[] =
+        "{\"message\":{\"id\":\"call-7\",\"status\":\"CallStart\"}}";
+    static const char end[] = "{\"message\":{\"id\":\"call-7\",\"status\":\"CallEnd\"}}";
+    static const char challenge[] = "{\"challenge\":\"x\"}";
+    cinnox_event *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+    int ok;
+    if (cinnox_parse((const uint8_t *)start, sizeof start - 1, &a) != CINNOX_OK ||
+        cinnox_parse((const uint8_t *)start, sizeof start - 1, &b) != CINNOX_OK ||
+        cinnox_parse((const uint8_t *)end, sizeof end - 1, &c) != CINNOX_OK ||
+        cinnox_parse((const uint8_t *)challenge, sizeof challenge - 1, &d) != CINNOX_OK)
+        return 1;
+    ok = cinnox_event_dedup_key(a) != NULL && cinnox_event_dedup_key(a)[0] != '\0' &&
+         strcmp(cinnox_event_dedup_key(a), cinnox_event_dedup_key(b)) == 0 &&
+         strcmp(cinnox_event_dedup_key(a), cinnox_event_dedup_key(c)) != 0 &&
+         cinnox_event_dedup_key(a) == cinnox_event_dedup_key(a) && /* made once, kept */
+         cinnox_event_dedup_key(d) == NULL && cinnox_event_dedup_key(NULL) == NULL;
+    printf("dedup keys ok=%d\n", ok);
+    cinnox_event_free(a);
+    cinnox_event_free(b);
+    cinnox_event_free(c);
+    cinnox_event_free(d);
+    return !ok;
+}
+
 /* An SMS whose strings do not fit the event's inline buffer. */
 static int long_sms(void) {
     static char body[2200];
@@ -135,5 +161,6 @@ int main(void) {
     bad |= SHOW("[1,2]");
     bad |= show("{\"id\":\"\xff\"}", 10);
     bad |= long_sms();
+    bad |= dedup_keys();
     return bad;
 }
