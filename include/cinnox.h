@@ -231,8 +231,9 @@ typedef struct cinnox_client cinnox_client;
 typedef struct cinnox_delivery cinnox_delivery;
 
 /**
- * A parsed notification or challenge. Made by `cinnox_parse` (free it with
- * `cinnox_event_free`) or lent by a delivery or a handler call (never free those).
+ * A parsed notification or challenge. Made by `cinnox_parse` or `cinnox_webhook_handle`
+ * (free it with `cinnox_event_free`), or lent by a delivery or a handler call (never free
+ * those).
  * Immutable: any number of threads may read one event at once.
  */
 typedef struct cinnox_event cinnox_event;
@@ -258,6 +259,12 @@ typedef struct cinnox_receiver cinnox_receiver;
 typedef struct cinnox_receiver_config cinnox_receiver_config;
 
 /**
+ * An HTTP reply to send: status, headers and body. Made by `cinnox_webhook_handle` or
+ * `cinnox_webhook_finish`, freed by `cinnox_reply_free`. Immutable; thread-safe to read.
+ */
+typedef struct cinnox_reply cinnox_reply;
+
+/**
  * A local stand-in for CINNOX on 127.0.0.1: it serves the subscription API (verifying each
  * webhook URL with the real handshake) and delivers notifications to the subscribed URLs,
  * redelivering on failure. For developing and testing without a CINNOX account.
@@ -278,6 +285,17 @@ typedef struct cinnox_subscription cinnox_subscription;
  * `cinnox_sandbox_trigger_…` functions, freed by `cinnox_trigger_result_free`. Immutable.
  */
 typedef struct cinnox_trigger_result cinnox_trigger_result;
+
+/**
+ * The verifier a `cinnox_receiver` uses, without the server: for programs that run their
+ * own HTTP server (nginx + FastCGI, Boost.Beast, …). It checks the source, the path (the
+ * secret), the method, the media type and the size, answers challenges, spots redeliveries,
+ * parses events, and turns the application's answer into the reply to send.
+ *
+ * Made by `cinnox_webhook_new`, freed by `cinnox_webhook_free`. Thread-safe: any number of
+ * threads may call `cinnox_webhook_handle` and `cinnox_webhook_finish` on one verifier.
+ */
+typedef struct cinnox_webhook cinnox_webhook;
 
 /**
  * An event family, as passed to `cinnox_client_set_subscription` and the sandbox. One of
@@ -507,6 +525,20 @@ typedef struct cinnox_receiver_counters {
 } cinnox_receiver_counters;
 
 /**
+ * One HTTP header: NUL-terminated UTF-8 name and value.
+ */
+typedef struct cinnox_header {
+  /**
+   * The header name (any case).
+   */
+  const char *name;
+  /**
+   * The header value.
+   */
+  const char *value;
+} cinnox_header;
+
+/**
  * Call start and call end (`call-event-sub`).
  */
 #define CINNOX_EVENT_KIND_CALL 1
@@ -695,7 +727,7 @@ void cinnox_subscription_free(struct cinnox_subscription *sub);
 cinnox_result cinnox_parse(const uint8_t *body, size_t len, struct cinnox_event **out);
 
 /**
- * Free an event made by `cinnox_parse`. NULL does nothing. Never pass an event lent by a
+ * Free an event made by `cinnox_parse` or `cinnox_webhook_handle`. NULL does nothing. Never pass an event lent by a
  * delivery or a handler call. Every pointer obtained from the event becomes invalid.
  */
 void cinnox_event_free(struct cinnox_event *ev);
@@ -1046,6 +1078,79 @@ uint64_t cinnox_trigger_result_latency_us(const struct cinnox_trigger_result *r,
  * Free a trigger result. NULL does nothing.
  */
 void cinnox_trigger_result_free(struct cinnox_trigger_result *r);
+
+/**
+ * Make a verifier with the webhook settings of `config` (path, body cap, sources, proxies,
+ * duplicate window; the server settings are not used). `config` is copied. On success
+ * `*out` is a new verifier the caller owns and frees with `cinnox_webhook_free`.
+ * `CINNOX_ERR_NULL_ARGUMENT` when a pointer is NULL.
+ */
+cinnox_result cinnox_webhook_new(const struct cinnox_receiver_config *config, struct cinnox_webhook **out);
+
+/**
+ * Free a verifier. NULL does nothing. Events and replies it made stay valid.
+ */
+void cinnox_webhook_free(struct cinnox_webhook *wh);
+
+/**
+ * Verify one HTTP request and say what to do with it.
+ *
+ * `method` (e.g. `"POST"`), `target` (the request target: path and query) and the
+ * `header_count` entries of `headers` are as received (`headers` may be NULL when the count
+ * is 0); `peer` is the TCP peer's IP address as text (`"203.0.113.7"`, `"::1"`) or NULL
+ * when unknown; `body` is `body_len` bytes (NULL allowed when the length is 0). All are
+ * read during the call only.
+ *
+ * On success exactly one of the outputs is written, the other set to NULL: `*reply` when
+ * the request is answered at once (a challenge, a refusal, a redelivery already handled);
+ * send it and free it with `cinnox_reply_free`. Or `*event` when the application must
+ * handle an event: handle it, then call `cinnox_webhook_finish` for the reply to send, then
+ * free the event with `cinnox_event_free`.
+ *
+ * `CINNOX_ERR_NULL_ARGUMENT` for a NULL required pointer, `CINNOX_ERR_INVALID_ARGUMENT`
+ * for text that is not UTF-8 or a `peer` that is not an IP address. A bad request is not
+ * an error: it gets a refusal reply. Thread-safe.
+ */
+cinnox_result cinnox_webhook_handle(const struct cinnox_webhook *wh, const char *method, const char *target, const struct cinnox_header *headers, size_t header_count, const char *peer, const uint8_t *body, size_t body_len, struct cinnox_reply **reply, struct cinnox_event **event);
+
+/**
+ * The reply to send for an event `cinnox_webhook_handle` gave: `handled` true gives 200
+ * (and remembers the event, so that a redelivery is answered without reaching the
+ * application again), false gives 500 (so that CINNOX may deliver it again). On success
+ * `*out` is a new reply the caller frees with `cinnox_reply_free`; the event is not
+ * consumed. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer, `CINNOX_ERR_WRONG_TYPE` for a
+ * challenge. Thread-safe.
+ */
+cinnox_result cinnox_webhook_finish(const struct cinnox_webhook *wh, const struct cinnox_event *ev, bool handled, struct cinnox_reply **out);
+
+/**
+ * The HTTP status to send; 0 when `r` is NULL.
+ */
+uint16_t cinnox_reply_status(const struct cinnox_reply *r);
+
+/**
+ * The body to send, `*len` bytes, borrowed from the reply and valid as long as it. NULL
+ * (and `*len` set to 0 when `len` is not NULL) when `r` is NULL; `len` may be NULL.
+ */
+const uint8_t *cinnox_reply_body(const struct cinnox_reply *r, size_t *len);
+
+/**
+ * How many headers to send with the reply; 0 when `r` is NULL.
+ */
+size_t cinnox_reply_header_count(const struct cinnox_reply *r);
+
+/**
+ * Header `i` of the reply: `*name` and `*value`, NUL-terminated, borrowed from the reply
+ * and valid as long as it. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
+ * `CINNOX_ERR_INVALID_ARGUMENT` when `i` is out of range; the outputs are written only on
+ * success.
+ */
+cinnox_result cinnox_reply_header(const struct cinnox_reply *r, size_t i, const char **name, const char **value);
+
+/**
+ * Free a reply. NULL does nothing.
+ */
+void cinnox_reply_free(struct cinnox_reply *r);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -160,8 +160,9 @@ enum View {
 /// own allocation; longer ones in a buffer of their own.
 const INLINE: usize = 320;
 
-/// A parsed notification or challenge. Made by `cinnox_parse` (free it with
-/// `cinnox_event_free`) or lent by a delivery or a handler call (never free those).
+/// A parsed notification or challenge. Made by `cinnox_parse` or `cinnox_webhook_handle`
+/// (free it with `cinnox_event_free`), or lent by a delivery or a handler call (never free
+/// those).
 /// Immutable: any number of threads may read one event at once.
 pub struct cinnox_event {
     ty: cinnox_event_type,
@@ -487,6 +488,11 @@ impl cinnox_event {
         cinnox_event::build(Incoming::Event(event), &[])
     }
 
+    /// The Rust event (`None` for a challenge).
+    pub(crate) fn rust_event(&self) -> Option<&Event> {
+        self.event.as_ref()
+    }
+
     /// Free a handle made by [`cinnox_event::build`]; NULL does nothing.
     ///
     /// # Safety
@@ -526,7 +532,7 @@ pub unsafe extern "C" fn cinnox_parse(
     })
 }
 
-/// Free an event made by `cinnox_parse`. NULL does nothing. Never pass an event lent by a
+/// Free an event made by `cinnox_parse` or `cinnox_webhook_handle`. NULL does nothing. Never pass an event lent by a
 /// delivery or a handler call. Every pointer obtained from the event becomes invalid.
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_event_free(ev: *mut cinnox_event) {

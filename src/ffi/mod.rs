@@ -18,6 +18,7 @@ pub mod client;
 pub mod event;
 pub mod receiver;
 pub mod sandbox;
+pub mod webhook;
 
 /// The result of every fallible function. `CINNOX_OK` (0) is success; the other numbers
 /// are stable and are never reused for another meaning. Call

@@ -24,6 +24,13 @@ pub struct cinnox_receiver_config {
     server: ReceiverConfig,
 }
 
+impl cinnox_receiver_config {
+    /// The webhook policy part.
+    pub(crate) fn webhook_config(&self) -> &WebhookConfig {
+        &self.webhook
+    }
+}
+
 /// An embedded webhook server (HTTP/1.1 on a socket of its own) that verifies requests,
 /// answers CINNOX's challenges itself and hands events to the application, by
 /// `cinnox_receiver_recv` or by `cinnox_receiver_serve`.

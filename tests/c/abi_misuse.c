@@ -247,6 +247,56 @@ static void sandbox_misuse(void) {
     cinnox_sandbox_free(sb);
 }
 
+static void webhook_misuse(void) {
+    cinnox_receiver_config *cfg = NULL;
+    cinnox_webhook *wh = NULL;
+    cinnox_reply *reply = NULL;
+    cinnox_event *ev = NULL;
+    const char *name = NULL, *value = NULL;
+    static const uint8_t body[] = "{}";
+    cinnox_header bad_headers[1];
+    bad_headers[0].name = NULL;
+    bad_headers[0].value = "v";
+
+    EXPECT(cinnox_receiver_config_new("/p", &cfg), CINNOX_OK);
+    EXPECT(cinnox_webhook_new(NULL, &wh), NUL);
+    EXPECT(cinnox_webhook_new(cfg, NULL), NUL);
+    EXPECT(cinnox_webhook_new(cfg, &wh), CINNOX_OK);
+    cinnox_receiver_config_free(cfg);
+
+    EXPECT(cinnox_webhook_handle(NULL, "POST", "/p", NULL, 0, NULL, body, 2, &reply, &ev), NUL);
+    EXPECT(cinnox_webhook_handle(wh, NULL, "/p", NULL, 0, NULL, body, 2, &reply, &ev), NUL);
+    EXPECT(cinnox_webhook_handle(wh, "POST", NULL, NULL, 0, NULL, body, 2, &reply, &ev), NUL);
+    EXPECT(cinnox_webhook_handle(wh, "POST", "/p", NULL, 1, NULL, body, 2, &reply, &ev), NUL);
+    EXPECT(cinnox_webhook_handle(wh, "POST", "/p", bad_headers, 1, NULL, body, 2, &reply, &ev), NUL);
+    EXPECT(cinnox_webhook_handle(wh, "POST", "/p", NULL, 0, NULL, NULL, 2, &reply, &ev), NUL);
+    EXPECT(cinnox_webhook_handle(wh, "POST", "/p", NULL, 0, NULL, body, 2, NULL, &ev), NUL);
+    EXPECT(cinnox_webhook_handle(wh, "POST", "/p", NULL, 0, NULL, body, 2, &reply, NULL), NUL);
+    EXPECT(cinnox_webhook_handle(wh, BAD_UTF8, "/p", NULL, 0, NULL, body, 2, &reply, &ev), INV);
+    EXPECT(cinnox_webhook_handle(wh, "POST", BAD_UTF8, NULL, 0, NULL, body, 2, &reply, &ev), INV);
+    EXPECT(cinnox_webhook_handle(wh, "POST", "/p", NULL, 0, BAD_UTF8, body, 2, &reply, &ev), INV);
+    bad_headers[0].name = "X";
+    bad_headers[0].value = BAD_UTF8;
+    EXPECT(cinnox_webhook_handle(wh, "POST", "/p", bad_headers, 1, NULL, body, 2, &reply, &ev), INV);
+    CHECK(reply == NULL && ev == NULL);
+    /* A body of length 0 may be NULL: an empty body is refused with a reply. */
+    EXPECT(cinnox_webhook_handle(wh, "POST", "/p", NULL, 0, NULL, NULL, 0, &reply, &ev), CINNOX_OK);
+    CHECK(reply != NULL && ev == NULL && cinnox_reply_status(reply) == 400);
+
+    EXPECT(cinnox_webhook_finish(NULL, ev, true, &reply), NUL);
+    EXPECT(cinnox_webhook_finish(wh, NULL, true, &reply), NUL);
+    CHECK(cinnox_reply_status(NULL) == 0);
+    CHECK(cinnox_reply_body(NULL, NULL) == NULL);
+    CHECK(cinnox_reply_header_count(NULL) == 0);
+    EXPECT(cinnox_reply_header(NULL, 0, &name, &value), NUL);
+    EXPECT(cinnox_reply_header(reply, 0, NULL, &value), NUL);
+    EXPECT(cinnox_reply_header(reply, 0, &name, NULL), NUL);
+    EXPECT(cinnox_reply_header(reply, 99, &name, &value), INV);
+    CHECK(name == NULL && value == NULL);
+    cinnox_reply_free(reply);
+    cinnox_webhook_free(wh);
+}
+
 static void free_null(void) {
     cinnox_client_free(NULL);
     cinnox_subscription_free(NULL);
@@ -256,6 +306,8 @@ static void free_null(void) {
     cinnox_delivery_free(NULL);
     cinnox_sandbox_free(NULL);
     cinnox_trigger_result_free(NULL);
+    cinnox_webhook_free(NULL);
+    cinnox_reply_free(NULL);
 }
 
 int main(void) {
@@ -267,6 +319,7 @@ int main(void) {
     event_misuse();
     receiver_misuse();
     sandbox_misuse();
+    webhook_misuse();
     free_null();
     /* A success clears the last error. */
     {
