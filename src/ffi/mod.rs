@@ -1,7 +1,7 @@
 //! The C ABI. See `include/cinnox.h` for the contract each function keeps.
 //!
 //! This layer holds no logic: each `extern "C"` function checks its pointers, converts its
-//! arguments, calls the Rust API inside a panic guard ([`call`] or [`get`]), and converts the
+//! arguments, calls the Rust API inside a panic guard (`call` or `get`), and converts the
 //! result. The names are the C names (`cinnox_…`, `CINNOX_…`), written in Rust directly so
 //! that cbindgen copies them unchanged.
 
