@@ -160,22 +160,48 @@ pub fn run_valgrind(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Option<R
     })
 }
 
-/// A program started with piped stdout, read line by line.
+/// How long a test waits for the next line of a program (valgrind is slow, but no wait in
+/// these tests should come near this).
+const LINE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A program started with piped stdout, read line by line (by a thread, so that a program
+/// that goes silent fails the test instead of hanging it). Killed when dropped.
 pub struct Spawned {
     pub child: std::process::Child,
-    pub lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+    pub lines: std::sync::mpsc::Receiver<String>,
     pub seen: Vec<String>,
 }
 
 impl Spawned {
-    /// The next line of stdout (panics at EOF, with what was seen).
+    fn new(mut child: std::process::Child) -> Spawned {
+        use std::io::BufRead;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Spawned {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The next line of stdout (panics at EOF or after a minute of silence).
     pub fn line(&mut self) -> String {
-        match self.lines.next() {
-            Some(Ok(l)) => {
+        match self.lines.recv_timeout(LINE_DEADLINE) {
+            Ok(l) => {
                 self.seen.push(l.clone());
                 l
             }
-            other => panic!("no more output ({other:?}); seen: {:#?}", self.seen),
+            Err(e) => panic!("no more output ({e}); seen: {:#?}", self.seen),
         }
     }
 
@@ -200,7 +226,14 @@ impl Spawned {
 
     /// Wait for the exit and return the remaining stdout; assert exit status 0.
     pub fn finish(mut self) -> String {
-        let rest: Vec<String> = self.lines.by_ref().map_while(Result::ok).collect();
+        let mut rest = Vec::new();
+        loop {
+            match self.lines.recv_timeout(LINE_DEADLINE) {
+                Ok(l) => rest.push(l),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(e) => panic!("the program did not end ({e}); seen: {:#?}", self.seen),
+            }
+        }
         let mut stderr = String::new();
         if let Some(mut e) = self.child.stderr.take() {
             use std::io::Read;
@@ -213,6 +246,14 @@ impl Spawned {
             self.seen
         );
         rest.join("\n")
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        // A test that failed half-way leaves no program behind.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -232,7 +273,7 @@ pub fn spawn(exe: &Path, args: &[&str], valgrind: bool) -> Spawned {
     } else {
         Command::new(exe)
     };
-    let mut child = cmd
+    let child = cmd
         .args(args)
         .env("LD_LIBRARY_PATH", lib_dir())
         .stdin(Stdio::null())
@@ -240,31 +281,19 @@ pub fn spawn(exe: &Path, args: &[&str], valgrind: bool) -> Spawned {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the program");
-    let stdout = child.stdout.take().expect("piped stdout");
-    use std::io::BufRead;
-    Spawned {
-        child,
-        lines: std::io::BufReader::new(stdout).lines(),
-        seen: Vec::new(),
-    }
+    Spawned::new(child)
 }
 
 /// Start a prepared command with piped stdout and stderr; `None` when it cannot be started
 /// (the interpreter is not installed).
 pub fn spawn_command(mut cmd: Command) -> Option<Spawned> {
-    let mut child = cmd
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .ok()?;
-    let stdout = child.stdout.take().expect("piped stdout");
-    use std::io::BufRead;
-    Some(Spawned {
-        child,
-        lines: std::io::BufReader::new(stdout).lines(),
-        seen: Vec::new(),
-    })
+    Some(Spawned::new(child))
 }
 
 /// POST `body` to `http://127.0.0.1:{port}{path}` over a fresh connection; return the
