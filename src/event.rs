@@ -17,13 +17,14 @@
 //! - Phone numbers (`number`, `senderNumber`, `recipientNumber`, `RecipientNumber`) and
 //!   `ResponseCode` may be JSON strings or JSON numbers. They are kept as text exactly as
 //!   sent: a string keeps its `+` and leading zeros; a number is written as its integer
-//!   digits without fraction or exponent (`8.5298765432e10` gives `"85298765432"`). A number
-//!   that is not an exact integer (`1.5`, `1e-3`) is an [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest) error,
+//!   digits without fraction or exponent (`8.5298765432e10` gives `"85298765432"`, computed
+//!   on the decimal text, never through a float). A number that is not an exact integer
+//!   (`1.5`, `1e-3`) is an [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest) error,
 //!   never a rounded value; so is one that would need more than 64 digits.
 //! - Other text fields (`id`, `serviceId`, …) sent as JSON numbers are kept as text: an
 //!   integer exactly, any other number in its shortest form that reads back as the same
-//!   double (`1.50` gives `"1.5"`). A text field holding `true`, `false`, an object or an array is `None` in
-//!   the typed view (the raw body still has it); `null` is `None`.
+//!   double (`1.50` gives `"1.5"`). A text field holding `true`, `false`, an object or an
+//!   array is `None` in the typed view (the raw body still has it); `null` is `None`.
 //! - Status-like fields are enums whose `Other(String)` keeps unknown text, so an unknown
 //!   status never fails: an unknown `message.status` makes the whole event
 //!   [`Payload::Other`], an unknown `Status` of a delivery report is
@@ -31,8 +32,8 @@
 //! - Unknown fields are ignored in the typed view and kept in [`Event::raw`]. A repeated
 //!   field keeps its last value (as `serde_json::Value` does).
 //! - A valid JSON object the typed reading cannot take (a number beyond the range of a
-//!   double where `message`, `caller` or `callees` should be) is a [`Payload::Other`] with
-//!   what a looser reading finds.
+//!   double, like `1e400`, in a typed field other than a phone number) is a
+//!   [`Payload::Other`] with what a looser reading finds.
 //!
 //! # Challenge or event
 //!
@@ -47,15 +48,24 @@
 //!
 //! # Refusals
 //!
-//! Every refusal is an [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest) error whose message says what and where
-//! (line and column, 1-based, columns counted in bytes):
+//! Every refusal is an [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest) error whose
+//! message says what and where (line and column, 1-based, columns counted in bytes):
 //!
 //! - an empty body, a body that is not valid UTF-8, invalid JSON, trailing characters;
 //! - a JSON value that is not an object;
 //! - objects and arrays nested deeper than [`MAX_DEPTH`] levels, anywhere in the body,
 //!   including fields this module ignores;
-//! - a typed string field with an invalid escape (a lone surrogate);
+//! - a string in a typed field with an escape that is no character (a lone surrogate);
 //! - a phone number or `ResponseCode` that is a non-integral JSON number.
+//!
+//! # Speed
+//!
+//! One pass of `serde_json` over the body fills a struct of every known field in place;
+//! strings without escapes are borrowed from the body until the typed view copies them
+//! out, unknown fields are skipped without being built. Before it, the body is checked to be
+//! UTF-8 and its brackets counted (a vectorised loop; the exact depth scan runs only when
+//! there are more than [`MAX_DEPTH`] brackets). `benches/parse.rs` measures it against
+//! `serde_json::Value`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -71,8 +81,9 @@ use serde_json::value::RawValue;
 use crate::{Error, EventKind, Result};
 
 /// The deepest nesting of JSON objects and arrays [`parse`] accepts; the top-level object
-/// counts as level 1. Deeper bodies are refused with [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest), also when
-/// the deep part is in a field the typed view ignores.
+/// counts as level 1. Deeper bodies are refused with
+/// [`ErrorKind::BadRequest`](crate::ErrorKind::BadRequest), also when the deep part is in a
+/// field the typed view ignores.
 pub const MAX_DEPTH: usize = 64;
 
 /// The longest integer text a JSON-number phone number or `ResponseCode` may expand to.
@@ -90,7 +101,9 @@ pub enum Incoming {
 }
 
 /// A notification: the exact raw body and the typed view of it.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the typed view and the raw body as text (invalid UTF-8 replaced).
+#[derive(Clone)]
 pub struct Event {
     raw: Box<[u8]>,
     payload: Payload,
@@ -307,6 +320,16 @@ impl DedupKey {
 impl fmt::Display for DedupKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("payload", &self.payload)
+            .field("kind", &self.kind)
+            .field("raw", &String::from_utf8_lossy(&self.raw))
+            .finish()
     }
 }
 

@@ -15,7 +15,7 @@
 //! | `Content-Type` missing or `application/json` (any parameters) | 415 |
 //! | `Content-Length` at most the body cap; readable | 413; 400 |
 //! | body at most the body cap (again, on the bytes themselves) | 413 |
-//! | body readable by [`parse`](crate::event::parse) | 400 |
+//! | body readable by [`parse`] | 400 |
 //!
 //! [`Webhook::check_head`] runs the checks that need no body, so that a server can refuse
 //! before reading it.
@@ -24,8 +24,9 @@
 //!
 //! The path part of the request target (before any `?`) must equal the configured path byte
 //! for byte (no percent-decoding, no trailing-slash folding); the comparison takes the same
-//! time wherever the first difference is. A query string is allowed and ignored. A wrong path
-//! gets the same 404 reply whatever the path was, revealing nothing.
+//! time wherever the first difference is (only a different length can be told apart, and
+//! the length is no secret). A query string is allowed and ignored. A wrong path gets the
+//! same 404 reply whatever the path was, revealing nothing.
 //!
 //! # Source
 //!
@@ -45,7 +46,14 @@
 //! minutes, counted from the acknowledgement), at most [`WebhookConfig::dedup_capacity`] keys
 //! (default 10 000; the oldest is forgotten first). A redelivery inside the window is answered
 //! 200 without reaching the application. Two deliveries of one event that arrive before
-//! either is acknowledged both reach the application.
+//! either is acknowledged both reach the application. [`Verdict::Failed`] is not
+//! remembered: the redelivery reaches the application again. The clock is
+//! [`Instant::now`] unless [`WebhookConfig::clock`] injects another (tests).
+//!
+//! # Counters
+//!
+//! [`Webhook::stats`] reads atomic counters: challenges, events handed out, acks, fails,
+//! duplicates, and every refusal by reason.
 //!
 //! # Replies
 //!
@@ -56,7 +64,7 @@
 //! |---|---|
 //! | 200 challenge | `{"code":0,"result":{"challenge":"…"}}` |
 //! | 200 handled / duplicate | `{"code":0}` |
-//! | 400 | `{"code":400,"message":"<what was wrong and where>"}` |
+//! | 400 | `{"code":400,"message":"<what was wrong and where>"}` (or `"invalid Content-Length"`) |
 //! | 403 | `{"code":403,"message":"forbidden"}` |
 //! | 404 | `{"code":404,"message":"not found"}` |
 //! | 405 | `{"code":405,"message":"method not allowed"}` |

@@ -553,3 +553,72 @@ fn nesting_is_bounded_everywhere() {
         Ok(Incoming::Event(_))
     ));
 }
+
+#[test]
+fn numbers_in_text_fields_are_kept_as_text() {
+    let e = event(br#"{"Type":"tdr","TransactionID":12345678901234567890,"AppID":-7,"ServiceID":1.50,"Status":"Delivered","Exception":true}"#);
+    let Payload::OutboundSms(r) = e.payload() else {
+        panic!()
+    };
+    assert_eq!(r.transaction_id.as_deref(), Some("12345678901234567890"));
+    assert_eq!(r.app_id.as_deref(), Some("-7"));
+    assert_eq!(r.service_id.as_deref(), Some("1.5"));
+    // Not text: absent from the typed view, present in the raw body.
+    assert_eq!(r.exception, None);
+    assert_eq!(e.id(), Some("12345678901234567890"));
+    assert_eq!(e.status(), Some("Delivered"));
+    // null is absent.
+    let e = event(
+        br#"{"type":"message","message":{"id":null,"status":"CallEnd","serviceId":{"x":1}}}"#,
+    );
+    assert_eq!(e.payload(), &Payload::CallEnd(Call::default()));
+    assert_eq!(e.id(), None);
+}
+
+#[test]
+fn hashed_dedup_keys_agree_with_the_text_keys() {
+    use std::hash::{DefaultHasher, Hasher};
+    let bodies: &[&[u8]] = &[
+        event::CALL_START,
+        event::CALL_END,
+        event::INBOUND_SMS,
+        event::DELIVERY_REPORT,
+        br#"{"Type":"tdr","TransactionID":"a|b","Status":"c"}"#,
+        br#"{"Type":"tdr","TransactionID":"a","Status":"b|c"}"#,
+        br#"{"Status":"c","TransactionID":"a|b","Type":"tdr"}"#,
+        br#"{"type":"x"}"#,
+        br#"{"type":"x" }"#,
+        br#"{"type":"message","message":{"id":"c9","status":"CallRinging"}}"#,
+        br#"{"type":"message","message":{"id":"c9","status":"CallRinging"},"extra":1}"#,
+        br#"{"type":"message","message":{"status":"CallEnd"}}"#,
+        br#"{"id":"1","senderNumber":"2"}"#,
+        br#"{"id":"1","senderNumber":"2","eventDescription":"Inbound SMS"}"#,
+    ];
+    let events: Vec<_> = bodies.iter().map(|b| event(b)).collect();
+    let hash = |e: &cinnox::Event| {
+        let mut h = DefaultHasher::new();
+        e.hash_dedup_key(&mut h);
+        h.finish()
+    };
+    for a in &events {
+        for b in &events {
+            assert_eq!(
+                a.dedup_key() == b.dedup_key(),
+                hash(a) == hash(b),
+                "{} vs {}",
+                a.dedup_key(),
+                b.dedup_key()
+            );
+        }
+    }
+}
+
+#[test]
+fn debug_shows_the_typed_view_and_the_raw_text() {
+    let text = format!("{:?}", event(event::CALL_END));
+    assert!(
+        text.starts_with("Event { payload: CallEnd(Call { id: Some(\"c0a8012e"),
+        "{text}"
+    );
+    assert!(text.contains(r#"raw: "{\"type\":\"message\""#), "{text}");
+}

@@ -464,9 +464,26 @@ fn accepted_content_types_and_query_strings() {
         assert!(matches!(e.payload(), Payload::CallEnd(_)));
         assert!(wh.check_head(&post(path, headers, b"")).is_ok());
     }
-    // A path given without the leading slash gets one.
+    // A path given without the leading slash gets one; a query in it is dropped.
     let wh = Webhook::new(WebhookConfig::new("hook/abc"));
     deliver(wh.handle(&post("/hook/abc", JSON, event::CALL_END)));
+    let wh = Webhook::new(WebhookConfig::new("/hook/abc?token=1").dedup_window(None));
+    assert_eq!(wh.config().path(), "/hook/abc");
+    deliver(wh.handle(&post("/hook/abc", JSON, event::CALL_END)));
+    deliver(wh.handle(&post("/hook/abc?token=2", JSON, event::CALL_END)));
+    for wrong in [
+        "/hook/ab?c",
+        "/hook/abc/?",
+        "/hook/abcd",
+        "/hook/ab",
+        "?/hook/abc",
+    ] {
+        assert_eq!(
+            respond(wh.handle(&post(wrong, JSON, event::CALL_END))).status,
+            404,
+            "{wrong}"
+        );
+    }
 }
 
 #[test]
