@@ -1,0 +1,594 @@
+//! The webhook receiver in C: `cinnox_receiver_*`, `cinnox_receiver_config_*` and
+//! `cinnox_delivery_*`.
+
+use std::ffi::{c_char, c_int, c_void};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use super::event::cinnox_event;
+use super::{arg_mut, arg_out, arg_ref, arg_str, call, get, put_handle, Failure};
+use crate::ffi::cinnox_result;
+use crate::receiver::{Delivery, Receiver, ReceiverConfig};
+use crate::webhook::WebhookConfig;
+
+/// `timeout_ms` for `cinnox_receiver_recv` that waits without a deadline.
+pub const CINNOX_WAIT_FOREVER: u32 = u32::MAX;
+
+/// The settings of a receiver: the webhook policy (path, body cap, allowed sources, trusted
+/// proxies, duplicate window) and the server settings (timeouts, connection cap, shutdown
+/// grace). Made by `cinnox_receiver_config_new`, used (copied) by
+/// `cinnox_receiver_new_with_config`, freed by `cinnox_receiver_config_free`. Not
+/// thread-safe: do not change one config from two threads at once.
+pub struct cinnox_receiver_config {
+    webhook: WebhookConfig,
+    server: ReceiverConfig,
+}
+
+impl cinnox_receiver_config {
+    /// The webhook policy part.
+    pub(crate) fn webhook_config(&self) -> &WebhookConfig {
+        &self.webhook
+    }
+}
+
+/// An embedded webhook server (HTTP/1.1 on a socket of its own) that verifies requests,
+/// answers CINNOX's challenges itself and hands events to the application, by
+/// `cinnox_receiver_recv` or by `cinnox_receiver_serve`.
+///
+/// Made by `cinnox_receiver_new` or `cinnox_receiver_new_with_config`, freed by
+/// `cinnox_receiver_free`. Thread-safe: `recv`, `serve`, `shutdown`, `port` and `stats` may
+/// be called from any threads at once.
+pub struct cinnox_receiver {
+    rx: Receiver,
+    /// Calls of `recv` and `serve` in progress, so that `_free` can wait for them. In an
+    /// `Arc` so that the last one to leave may still touch it while `_free` proceeds.
+    active: Arc<(Mutex<usize>, Condvar)>,
+}
+
+/// One event waiting for the application's answer: call `cinnox_delivery_ack` (HTTP 200)
+/// or `cinnox_delivery_fail` (HTTP 500, so that CINNOX may deliver it again); each consumes
+/// the delivery. `cinnox_delivery_free` on an unanswered delivery fails it. A delivery may
+/// be answered from any thread, and may outlive its receiver (the answer is then lost if
+/// the connection is gone).
+pub struct cinnox_delivery {
+    delivery: Delivery,
+    event: Owned,
+}
+
+/// An event made by `cinnox_event::build` for one delivery or one handler call, freed when
+/// that ends (panic or not).
+struct Owned(*mut cinnox_event);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        // SAFETY: made by cinnox_event::build for this owner only, freed once here.
+        unsafe { cinnox_event::destroy(self.0) };
+    }
+}
+
+/// Counters of what a receiver did, filled by `cinnox_receiver_stats`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct cinnox_receiver_counters {
+    /// Requests handled.
+    pub requests: u64,
+    /// Challenges answered.
+    pub challenges: u64,
+    /// Events handed to the application.
+    pub events: u64,
+    /// Events answered 200 by the application.
+    pub acks: u64,
+    /// Events answered 500.
+    pub fails: u64,
+    /// Redeliveries answered 200 without reaching the application.
+    pub duplicates: u64,
+    /// Requests answered 404: wrong path.
+    pub refused_not_found: u64,
+    /// Requests answered 405: not POST.
+    pub refused_method: u64,
+    /// Requests answered 413: body too large.
+    pub refused_too_large: u64,
+    /// Requests answered 415: not JSON.
+    pub refused_media_type: u64,
+    /// Requests answered 403: source not allowed.
+    pub refused_forbidden: u64,
+    /// Requests answered 400: unreadable body.
+    pub refused_bad_request: u64,
+    /// Handler calls that failed by panicking (only Rust handlers can).
+    pub handler_panics: u64,
+    /// Connections refused because of the connection cap.
+    pub refused_connections: u64,
+    /// Connections cut off by the read deadline.
+    pub read_timeouts: u64,
+}
+
+/// The handler of `cinnox_receiver_serve`: return 0 when the event was handled (the
+/// receiver answers 200), anything else when it failed (500, so CINNOX may deliver it
+/// again). `event` is lent for the duration of the call only: copy what you keep, never
+/// free it.
+pub type cinnox_handler =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, event: *const cinnox_event) -> c_int>;
+
+/// Marks a call of `recv` or `serve` in progress for `_free`.
+struct Active(Arc<(Mutex<usize>, Condvar)>);
+
+impl Active {
+    fn enter(state: &Arc<(Mutex<usize>, Condvar)>) -> Active {
+        let mut n = state.0.lock().unwrap_or_else(|p| p.into_inner());
+        *n += 1;
+        Active(Arc::clone(state))
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        let mut n = self.0 .0.lock().unwrap_or_else(|p| p.into_inner());
+        *n = n.saturating_sub(1);
+        self.0 .1.notify_all();
+    }
+}
+
+fn ms(ms: u32) -> Duration {
+    Duration::from_millis(ms.into())
+}
+
+/// Make a receiver config answering only on `path` (e.g. `"/cinnox/<secret>"`), with the
+/// defaults: body cap 64 KiB, every source allowed, no trusted proxy, duplicate window
+/// 10 minutes, read timeout 10 s, idle timeout 30 s, 256 connections, shutdown grace 5 s.
+///
+/// `path` is copied. On success `*out` is a new config the caller owns and frees with
+/// `cinnox_receiver_config_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
+/// `CINNOX_ERR_INVALID_ARGUMENT` when `path` is not UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_config_new(
+    path: *const c_char,
+    out: *mut *mut cinnox_receiver_config,
+) -> cinnox_result {
+    call(|| {
+        let out = arg_out(out, "out")?;
+        // SAFETY: the caller passes NULL or a NUL-terminated string.
+        let path = unsafe { arg_str(path, "path") }?;
+        let config = cinnox_receiver_config {
+            webhook: WebhookConfig::new(path),
+            server: ReceiverConfig::default(),
+        };
+        // SAFETY: `out` was checked non-NULL.
+        unsafe { put_handle(out, config) };
+        Ok(())
+    })
+}
+
+/// Free a receiver config. NULL does nothing. Receivers made from it are not affected.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_config_free(config: *mut cinnox_receiver_config) {
+    // SAFETY: the caller passes NULL or a handle from this library, freed once.
+    get((), || unsafe { super::free_handle(config) })
+}
+
+unsafe fn with_config(
+    config: *mut cinnox_receiver_config,
+    change: impl FnOnce(&mut cinnox_receiver_config) -> Result<(), Failure>,
+) -> cinnox_result {
+    call(|| {
+        // SAFETY: the caller passes NULL or a live config used by no other thread.
+        let config = unsafe { arg_mut(config, "config") }?;
+        change(config)
+    })
+}
+
+/// The largest body accepted, in bytes (default 65536); a larger one gets 413.
+/// `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_config_set_max_body(
+    config: *mut cinnox_receiver_config,
+    bytes: usize,
+) -> cinnox_result {
+    // SAFETY: forwarded caller promise.
+    unsafe {
+        with_config(config, |c| {
+            c.webhook = c.webhook.clone().max_body(bytes);
+            Ok(())
+        })
+    }
+}
+
+/// Accept requests only from the network `cidr` (text such as `"10.0.0.0/8"` or
+/// `"::1/128"`, copied); may be called several times. Until it is called, every source is
+/// allowed. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer, `CINNOX_ERR_INVALID_ARGUMENT`
+/// for text that is not UTF-8 or not a CIDR (the config is then unchanged).
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_config_allow_source(
+    config: *mut cinnox_receiver_config,
+    cidr: *const c_char,
+) -> cinnox_result {
+    // SAFETY: forwarded caller promises.
+    unsafe {
+        with_config(config, |c| {
+            let cidr = arg_str(cidr, "cidr")?;
+            c.webhook = c.webhook.clone().allow_source(cidr)?;
+            Ok(())
+        })
+    }
+}
+
+/// Trust `X-Forwarded-For` from peers in the network `cidr` (copied); may be called several
+/// times. Errors as for `cinnox_receiver_config_allow_source`.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_config_trust_proxy(
+    config: *mut cinnox_receiver_config,
+    cidr: *const c_char,
+) -> cinnox_result {
+    // SAFETY: forwarded caller promises.
+    unsafe {
+        with_config(config, |c| {
+            let cidr = arg_str(cidr, "cidr")?;
+            c.webhook = c.webhook.clone().trust_proxy(cidr)?;
+            Ok(())
+        })
+    }
+}
+
+/// How long a delivered event is remembered so that a redelivery is answered 200 without
+/// reaching the application again, in milliseconds (default 600000); 0 turns duplicate
+/// detection off. `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_config_set_dedup_window(
+    config: *mut cinnox_receiver_config,
+    window_ms: u32,
+) -> cinnox_result {
+    // SAFETY: forwarded caller promise.
+    unsafe {
+        with_config(config, |c| {
+            let window = (window_ms > 0).then(|| ms(window_ms));
+            c.webhook = c.webhook.clone().dedup_window(window);
+            Ok(())
+        })
+    }
+}
+
+/// How many events are remembered for duplicate detection at most (default 10000).
+/// `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_config_set_dedup_capacity(
+    config: *mut cinnox_receiver_config,
+    entries: usize,
+) -> cinnox_result {
+    // SAFETY: forwarded caller promise.
+    unsafe {
+        with_config(config, |c| {
+            c.webhook = c.webhook.clone().dedup_capacity(entries);
+            Ok(())
+        })
+    }
+}
+
+/// The server settings, in milliseconds: the longest wait for any read of a request
+/// (default 10000), how long an idle keep-alive connection is kept (default 30000), and how
+/// long `shutdown` lets deliveries in flight finish (default 5000). 0 keeps the current
+/// value. `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_config_set_timeouts(
+    config: *mut cinnox_receiver_config,
+    read_timeout_ms: u32,
+    idle_timeout_ms: u32,
+    shutdown_grace_ms: u32,
+) -> cinnox_result {
+    // SAFETY: forwarded caller promise.
+    unsafe {
+        with_config(config, |c| {
+            if read_timeout_ms > 0 {
+                c.server.read_timeout = ms(read_timeout_ms);
+            }
+            if idle_timeout_ms > 0 {
+                c.server.idle_timeout = ms(idle_timeout_ms);
+            }
+            if shutdown_grace_ms > 0 {
+                c.server.shutdown_grace = ms(shutdown_grace_ms);
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Open connections at most (default 256); beyond it new ones are refused at once. 0 is
+/// invalid. `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_config_set_max_connections(
+    config: *mut cinnox_receiver_config,
+    connections: usize,
+) -> cinnox_result {
+    // SAFETY: forwarded caller promise.
+    unsafe {
+        with_config(config, |c| {
+            if connections == 0 {
+                return Err(Failure::invalid("max_connections must be at least 1"));
+            }
+            c.server.max_connections = connections;
+            Ok(())
+        })
+    }
+}
+
+fn bind(
+    addr: &str,
+    webhook: WebhookConfig,
+    server: ReceiverConfig,
+) -> Result<cinnox_receiver, Failure> {
+    let rx = Receiver::bind_with(addr, webhook, server)?;
+    Ok(cinnox_receiver {
+        rx,
+        active: Arc::new((Mutex::new(0), Condvar::new())),
+    })
+}
+
+/// Start a receiver listening on `bind_addr` (e.g. `"127.0.0.1:8080"`, or port 0 for any
+/// free port; see `cinnox_receiver_port`) that answers only on `path`, with the default
+/// settings of `cinnox_receiver_config_new`. It starts accepting at once: challenges are
+/// answered from then on, events wait for `recv` or `serve`.
+///
+/// Both strings are copied. On success `*out` is a new receiver the caller owns and frees
+/// with `cinnox_receiver_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
+/// `CINNOX_ERR_INVALID_ARGUMENT` for non-UTF-8 text or an address that does not parse,
+/// `CINNOX_ERR_IO` when the address cannot be bound.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_new(
+    bind_addr: *const c_char,
+    path: *const c_char,
+    out: *mut *mut cinnox_receiver,
+) -> cinnox_result {
+    call(|| {
+        let out = arg_out(out, "out")?;
+        // SAFETY: the caller passes NULL or NUL-terminated strings.
+        let addr = unsafe { arg_str(bind_addr, "bind_addr") }?;
+        // SAFETY: as above.
+        let path = unsafe { arg_str(path, "path") }?;
+        let rx = bind(addr, WebhookConfig::new(path), ReceiverConfig::default())?;
+        // SAFETY: `out` was checked non-NULL.
+        unsafe { put_handle(out, rx) };
+        Ok(())
+    })
+}
+
+/// `cinnox_receiver_new` with the settings of `config`, which is copied (it may be freed or
+/// reused once this returns). Errors as for `cinnox_receiver_new`.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_new_with_config(
+    bind_addr: *const c_char,
+    config: *const cinnox_receiver_config,
+    out: *mut *mut cinnox_receiver,
+) -> cinnox_result {
+    call(|| {
+        let out = arg_out(out, "out")?;
+        // SAFETY: the caller passes NULL or a NUL-terminated string.
+        let addr = unsafe { arg_str(bind_addr, "bind_addr") }?;
+        // SAFETY: the caller passes NULL or a live config.
+        let config = unsafe { arg_ref(config, "config") }?;
+        let rx = bind(addr, config.webhook.clone(), config.server.clone())?;
+        // SAFETY: `out` was checked non-NULL.
+        unsafe { put_handle(out, rx) };
+        Ok(())
+    })
+}
+
+/// The port the receiver listens on (useful after binding port 0); 0 when `rx` is NULL.
+/// Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_port(rx: *const cinnox_receiver) -> u16 {
+    // SAFETY: the caller passes NULL or a live receiver.
+    get(0, || {
+        unsafe { rx.as_ref() }.map_or(0, |r| r.rx.local_addr().port())
+    })
+}
+
+/// Wait for the next event, at most `timeout_ms` milliseconds (`CINNOX_WAIT_FOREVER` for
+/// no deadline). On success `*out` is a new delivery the caller owns: answer it with
+/// `cinnox_delivery_ack` or `cinnox_delivery_fail`. `CINNOX_ERR_TIMEOUT` when no event came
+/// in time, `CINNOX_ERR_CLOSED` once the receiver is shut down, `CINNOX_ERR_NULL_ARGUMENT`
+/// for a NULL pointer; `*out` is written only on success. Thread-safe: several threads may
+/// wait at once, each event goes to one of them.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_recv(
+    rx: *const cinnox_receiver,
+    timeout_ms: u32,
+    out: *mut *mut cinnox_delivery,
+) -> cinnox_result {
+    call(|| {
+        // SAFETY: the caller passes NULL or a live receiver.
+        let rx = unsafe { arg_ref(rx, "rx") }?;
+        let out = arg_out(out, "out")?;
+        let _active = Active::enter(&rx.active);
+        let delivery = if timeout_ms == CINNOX_WAIT_FOREVER {
+            rx.rx.recv()?
+        } else {
+            rx.rx.recv_timeout(ms(timeout_ms))?
+        };
+        let event = Owned(cinnox_event::from_event(delivery.event().clone()));
+        // SAFETY: `out` was checked non-NULL.
+        unsafe { put_handle(out, cinnox_delivery { delivery, event }) };
+        Ok(())
+    })
+}
+
+struct UserData(*mut c_void);
+// SAFETY: the caller of cinnox_receiver_serve promises that its handler may be called with
+// this userdata from the worker threads (the header says so).
+unsafe impl Send for UserData {}
+// SAFETY: as above; the handler is called concurrently when workers > 1.
+unsafe impl Sync for UserData {}
+
+/// A handler's non-zero answer.
+#[derive(Debug)]
+struct HandlerFailed(c_int);
+
+impl std::fmt::Display for HandlerFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the handler returned {}", self.0)
+    }
+}
+
+impl std::error::Error for HandlerFailed {}
+
+/// Run `handler(userdata, event)` for every event on `workers` threads of the library's own
+/// (at least 1), until the receiver is shut down; then return `CINNOX_OK`. Blocks the
+/// calling thread meanwhile.
+///
+/// Threads: the handler runs on the worker threads, never on the calling thread; with
+/// `workers` > 1 it is called concurrently, so `userdata` must be safe to use from several
+/// threads at once. The `event` is lent for the call only. Return 0 to acknowledge (HTTP
+/// 200), anything else to fail the delivery (HTTP 500, so CINNOX may deliver it again).
+/// Stop it with `cinnox_receiver_shutdown` from another thread (or from the handler), or
+/// with `cinnox_receiver_free`; no handler call runs after `serve` returns.
+///
+/// Returns `CINNOX_OK` once the receiver is shut down (at once when it already is).
+/// `CINNOX_ERR_NULL_ARGUMENT` when `rx` or `handler` is NULL (`userdata` may be NULL),
+/// `CINNOX_ERR_IO` when no worker thread could be started.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_serve(
+    rx: *const cinnox_receiver,
+    workers: usize,
+    handler: cinnox_handler,
+    userdata: *mut c_void,
+) -> cinnox_result {
+    call(|| {
+        // SAFETY: the caller passes NULL or a live receiver.
+        let rx = unsafe { arg_ref(rx, "rx") }?;
+        let handler = handler.ok_or_else(|| Failure::null("handler"))?;
+        let userdata = UserData(userdata);
+        let _active = Active::enter(&rx.active);
+        rx.rx.serve(workers.max(1), |event| {
+            let userdata = &userdata;
+            let event = Owned(cinnox_event::from_event(event.clone()));
+            // SAFETY: the caller promises the handler may be called with userdata and a
+            // pointer to an event valid for the call.
+            match unsafe { handler(userdata.0, event.0) } {
+                0 => Ok(()),
+                n => Err(HandlerFailed(n)),
+            }
+        })?;
+        Ok(())
+    })
+}
+
+/// Shut the receiver down: stop accepting, let deliveries in flight finish (up to the
+/// shutdown grace), wake every `recv` (which then gives `CINNOX_ERR_CLOSED`) and make
+/// `serve` return. Returns at once; idempotent. Thread-safe: callable from any thread,
+/// including a handler, but not from a signal handler. `CINNOX_ERR_NULL_ARGUMENT` when `rx`
+/// is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_shutdown(rx: *const cinnox_receiver) -> cinnox_result {
+    call(|| {
+        // SAFETY: the caller passes NULL or a live receiver.
+        let rx = unsafe { arg_ref(rx, "rx") }?;
+        // The handle's shutdown only starts it and returns, so a handler may call this.
+        rx.rx.shutdown_handle().shutdown();
+        Ok(())
+    })
+}
+
+/// Fill `*out` with a snapshot of the receiver's counters. `CINNOX_ERR_NULL_ARGUMENT` when
+/// a pointer is NULL. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_stats(
+    rx: *const cinnox_receiver,
+    out: *mut cinnox_receiver_counters,
+) -> cinnox_result {
+    call(|| {
+        // SAFETY: the caller passes NULL or a live receiver.
+        let rx = unsafe { arg_ref(rx, "rx") }?;
+        let out = arg_out(out, "out")?;
+        let s = rx.rx.stats();
+        let w = &s.webhook;
+        let stats = cinnox_receiver_counters {
+            requests: w.requests,
+            challenges: w.challenges,
+            events: w.events,
+            acks: w.acks,
+            fails: w.fails,
+            duplicates: w.duplicates,
+            refused_not_found: w.refused_not_found,
+            refused_method: w.refused_method,
+            refused_too_large: w.refused_too_large,
+            refused_media_type: w.refused_media_type,
+            refused_forbidden: w.refused_forbidden,
+            refused_bad_request: w.refused_bad_request,
+            handler_panics: s.handler_panics,
+            refused_connections: s.refused_connections,
+            read_timeouts: s.read_timeouts,
+        };
+        // SAFETY: `out` was checked non-NULL; the caller promises it is writable.
+        unsafe { out.write(stats) };
+        Ok(())
+    })
+}
+
+/// Shut the receiver down, wait until every `recv` and `serve` on it has returned (so no
+/// handler runs after this returns), and free it. NULL does nothing. Deliveries already
+/// taken stay valid and must still be answered or freed. No other call may start on `rx`
+/// once this is called. Never call it from a handler (it would wait for that handler):
+/// call `cinnox_receiver_shutdown` there and free the receiver after `serve` returned.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_free(rx: *mut cinnox_receiver) {
+    get((), || {
+        if rx.is_null() {
+            return;
+        }
+        // SAFETY: non-NULL; the caller passes a live receiver, freed once.
+        let r = unsafe { &*rx };
+        r.rx.shutdown();
+        let active = Arc::clone(&r.active);
+        let mut n = active.0.lock().unwrap_or_else(|p| p.into_inner());
+        while *n > 0 {
+            n = active.1.wait(n).unwrap_or_else(|p| p.into_inner());
+        }
+        drop(n);
+        // SAFETY: no call is using it any more; it came from Box::into_raw.
+        unsafe { super::free_handle(rx) };
+    })
+}
+
+/// The event of a delivery, lent by it: valid until the delivery is answered or freed;
+/// never free it. NULL when `d` is NULL. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_delivery_event(d: *const cinnox_delivery) -> *const cinnox_event {
+    // SAFETY: the caller passes NULL or a live delivery.
+    get(std::ptr::null(), || {
+        unsafe { d.as_ref() }.map_or(std::ptr::null(), |d| d.event.0.cast_const())
+    })
+}
+
+/// Answer the delivery 200 (handled) and free it: `d` and its event are invalid afterwards.
+/// `CINNOX_ERR_NULL_ARGUMENT` when `d` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_delivery_ack(d: *mut cinnox_delivery) -> cinnox_result {
+    call(|| {
+        if d.is_null() {
+            return Err(Failure::null("d"));
+        }
+        // SAFETY: non-NULL; a live delivery from cinnox_receiver_recv, consumed once.
+        let d = unsafe { Box::from_raw(d) };
+        d.delivery.ack();
+        Ok(())
+    })
+}
+
+/// Answer the delivery 500 (failed, so CINNOX may deliver it again) and free it: `d` and
+/// its event are invalid afterwards. `CINNOX_ERR_NULL_ARGUMENT` when `d` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_delivery_fail(d: *mut cinnox_delivery) -> cinnox_result {
+    call(|| {
+        if d.is_null() {
+            return Err(Failure::null("d"));
+        }
+        // SAFETY: non-NULL; a live delivery from cinnox_receiver_recv, consumed once.
+        let d = unsafe { Box::from_raw(d) };
+        d.delivery.fail();
+        Ok(())
+    })
+}
+
+/// Free a delivery without answering it: it is failed (HTTP 500). NULL does nothing.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_delivery_free(d: *mut cinnox_delivery) {
+    // SAFETY: the caller passes NULL or a live delivery, freed once.
+    get((), || unsafe { super::free_handle(d) })
+}

@@ -1,0 +1,161 @@
+//! The receiver C API and the C receiver examples, with real HTTP deliveries on 127.0.0.1.
+
+#[path = "common/ffi.rs"]
+mod ffi;
+
+use ffi::{post, CALL_END, CALL_START, INBOUND_SMS, OUTBOUND_SMS};
+
+const CHALLENGE: &str = r#"{"challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}"#;
+const CHALLENGE_REPLY: &str =
+    r#"{"code":0,"result":{"challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}}"#;
+
+/// Deliver the four seed notifications (and a challenge, answered by the library) and
+/// return the lines the example printed for them.
+fn deliver_four(p: &mut ffi::Spawned) -> Vec<String> {
+    let port = p.port();
+    let (status, body) = post(port, "/cinnox/hook", CHALLENGE.as_bytes());
+    assert_eq!(
+        (status, String::from_utf8_lossy(&body).as_ref()),
+        (200, CHALLENGE_REPLY)
+    );
+    assert_eq!(post(port, "/elsewhere", CALL_START.as_bytes()).0, 404);
+    let mut lines = Vec::new();
+    for body in [CALL_START, CALL_END, INBOUND_SMS, OUTBOUND_SMS] {
+        assert_eq!(post(port, "/cinnox/hook", body.as_bytes()).0, 200, "{body}");
+        lines.push(p.line());
+    }
+    lines
+}
+
+fn c_receiver(valgrind: bool) {
+    let dir = ffi::build_dir(if valgrind {
+        "ex_receiver_vg"
+    } else {
+        "ex_receiver"
+    });
+    let exe = ffi::compile_c(
+        &[ffi::root().join("examples/c/receiver.c").as_path()],
+        &dir.join("receiver"),
+    );
+    let mut p = ffi::spawn(&exe, &["127.0.0.1:0", "/cinnox/hook", "4"], valgrind);
+    let lines = deliver_four(&mut p);
+    assert_eq!(
+        lines,
+        [
+            "call start id=call-1 service=svc-1 caller=eid-a/+85298765432 callee=eid-b/85212345678",
+            "call end id=call-1 service=svc-1 caller=-/-",
+            "inbound sms id=sms-1 from=85298765432 to=85212345678 at=2022-11-07T00:00:00.000Z text=hello",
+            "outbound sms transaction=tx-1 to=85298765432 (HK) status=Delivered exception=",
+        ]
+    );
+    assert_eq!(p.finish(), "handled 4 events");
+}
+
+#[test]
+fn c_receiver_example_prints_each_event() {
+    c_receiver(false);
+}
+
+#[test]
+fn c_receiver_example_under_valgrind() {
+    if ffi::have_valgrind() {
+        c_receiver(true);
+    }
+}
+
+fn c_receiver_poll(valgrind: bool) {
+    let dir = ffi::build_dir(if valgrind { "ex_poll_vg" } else { "ex_poll" });
+    let exe = ffi::compile_c(
+        &[ffi::root().join("examples/c/receiver_poll.c").as_path()],
+        &dir.join("receiver_poll"),
+    );
+    let mut p = ffi::spawn(&exe, &["127.0.0.1:0", "/cinnox/hook", "4"], valgrind);
+    let lines = deliver_four(&mut p);
+    assert_eq!(
+        lines,
+        [
+            format!("call-start {CALL_START}"),
+            format!("call-end {CALL_END}"),
+            format!("inbound-sms {INBOUND_SMS}"),
+            format!("outbound-sms {OUTBOUND_SMS}"),
+        ]
+    );
+    assert_eq!(p.finish(), "handled 4 events");
+}
+
+#[test]
+fn c_receiver_poll_example_prints_each_event() {
+    c_receiver_poll(false);
+}
+
+#[test]
+fn c_receiver_poll_example_under_valgrind() {
+    if ffi::have_valgrind() {
+        c_receiver_poll(true);
+    }
+}
+
+fn receiver_test_exe(name: &str) -> std::path::PathBuf {
+    let dir = ffi::build_dir(name);
+    ffi::compile_c(
+        &[ffi::root().join("tests/c/receiver_test.c").as_path()],
+        &dir.join("receiver_test"),
+    )
+}
+
+fn poll(valgrind: bool) {
+    let exe = receiver_test_exe(if valgrind { "rx_poll_vg" } else { "rx_poll" });
+    let mut p = ffi::spawn(&exe, &["poll"], valgrind);
+    assert_eq!(p.line(), "bad cidr: CINNOX_ERR_INVALID_ARGUMENT");
+    assert_eq!(p.line(), "empty recv: CINNOX_ERR_TIMEOUT out=NULL");
+    let port = p.port();
+    assert_eq!(post(port, "/hook", CHALLENGE.as_bytes()).0, 200);
+    assert_eq!(post(port, "/hook", &[b' '; 2000]).0, 413);
+    // Failed by the program: 500, so CINNOX delivers it again; then acknowledged.
+    assert_eq!(post(port, "/hook", CALL_START.as_bytes()).0, 500);
+    assert_eq!(p.line(), "got call-1");
+    assert_eq!(post(port, "/hook", CALL_START.as_bytes()).0, 200);
+    assert_eq!(p.line(), "got call-1");
+    // Freed unanswered: 500.
+    assert_eq!(post(port, "/hook", CALL_END.as_bytes()).0, 500);
+    assert_eq!(p.line(), "got one to drop");
+    assert_eq!(
+        p.line(),
+        "stats: requests=5 challenges=1 events=3 acks=1 fails=2 too_large=1 not_found=0"
+    );
+    assert_eq!(p.line(), "after shutdown: CINNOX_ERR_CLOSED out=NULL");
+    assert_eq!(p.finish(), "done");
+}
+
+#[test]
+fn c_polls_fails_acks_counts_and_sees_closed() {
+    poll(false);
+}
+
+#[test]
+fn c_polls_under_valgrind() {
+    if ffi::have_valgrind() {
+        poll(true);
+    }
+}
+
+fn serve_free(valgrind: bool) {
+    let exe = receiver_test_exe(if valgrind { "rx_free_vg" } else { "rx_free" });
+    let mut p = ffi::spawn(&exe, &["serve-free"], valgrind);
+    let port = p.port();
+    assert_eq!(post(port, "/hook", INBOUND_SMS.as_bytes()).0, 200);
+    assert_eq!(p.line(), "handler saw type 4");
+    assert_eq!(p.finish(), "serve returned CINNOX_OK; calls after free: 0");
+}
+
+#[test]
+fn c_frees_a_serving_receiver_from_another_thread() {
+    serve_free(false);
+}
+
+#[test]
+fn c_frees_a_serving_receiver_under_valgrind() {
+    if ffi::have_valgrind() {
+        serve_free(true);
+    }
+}
