@@ -170,7 +170,7 @@ impl EventDescription {
     fn from_text(s: &str) -> EventDescription {
         match s {
             "Inbound SMS" => EventDescription::InboundSms,
-            _ => EventDescription::Other(s.to_owned()),
+            _ => EventDescription::Other(text_string(s)),
         }
     }
 }
@@ -196,7 +196,7 @@ impl ContentType {
     fn from_text(s: &str) -> ContentType {
         match s {
             "Text" => ContentType::Text,
-            _ => ContentType::Other(s.to_owned()),
+            _ => ContentType::Other(text_string(s)),
         }
     }
 }
@@ -257,7 +257,7 @@ impl DeliveryStatus {
             "Delivered" => DeliveryStatus::Delivered,
             "Undelivered" => DeliveryStatus::Undelivered,
             "Rejected" => DeliveryStatus::Rejected,
-            _ => DeliveryStatus::Other(s.to_owned()),
+            _ => DeliveryStatus::Other(text_string(s)),
         }
     }
 }
@@ -341,6 +341,12 @@ impl Event {
     /// The typed view.
     pub fn payload(&self) -> &Payload {
         &self.payload
+    }
+    /// The typed view, for the C layer to make its strings NUL-terminated in their spare
+    /// capacity. Callers may change the capacity of a `String` and write past its length;
+    /// never its text (the dedup key may already have been computed from it).
+    pub(crate) fn payload_mut(&mut self) -> &mut Payload {
+        &mut self.payload
     }
     /// The family this notification belongs to, when it can be told.
     ///
@@ -861,7 +867,7 @@ impl<'a> Text<'a> {
     }
     fn into_owned(self) -> Option<String> {
         match self {
-            Text::Str(s) => Some(s.into_owned()),
+            Text::Str(s) => Some(cow_string(s)),
             Text::Num(s) => Some(s),
             Text::Not => None,
         }
@@ -871,6 +877,23 @@ impl<'a> Text<'a> {
 /// The text of a text field, borrowed.
 fn text<'x>(t: &'x Tx<'_>) -> Option<&'x str> {
     t.as_ref().and_then(Text::as_str)
+}
+
+/// `s` as an owned `String` with room for one more byte, so that the C view can put a NUL
+/// after the text without copying it (see `ffi::event`). Costs the same allocation as
+/// `to_owned`: allocators round sizes up well beyond one byte.
+fn text_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 1);
+    out.push_str(s);
+    out
+}
+
+/// A borrowed text copied out with [`text_string`]; an owned one kept as it is.
+fn cow_string(s: Cow<'_, str>) -> String {
+    match s {
+        Cow::Borrowed(s) => text_string(s),
+        Cow::Owned(s) => s,
+    }
 }
 
 /// The text of a text field, owned (taken out of the wire struct).
@@ -889,7 +912,7 @@ impl<'de> Visitor<'de> for TextVisitor {
         Ok(Text::Str(Cow::Borrowed(v)))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-        Ok(Text::Str(Cow::Owned(v.to_owned())))
+        Ok(Text::Str(Cow::Owned(text_string(v))))
     }
     fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Self::Value, E> {
         Ok(Text::Str(Cow::Owned(v)))
@@ -1051,9 +1074,9 @@ impl<'a> Body<'a> {
         let Some(raw) = raw else { return Ok(None) };
         let s = raw.get();
         match s.as_bytes().first() {
-            Some(b'"') => self.string(raw, field).map(|c| Some(c.into_owned())),
+            Some(b'"') => self.string(raw, field).map(|c| Some(cow_string(c))),
             Some(b'-' | b'0'..=b'9') => match integer_text(s) {
-                Some(digits) => Ok(Some(digits.into_owned())),
+                Some(digits) => Ok(Some(cow_string(digits))),
                 None => {
                     let (line, col) = self.where_is(raw);
                     Err(Error::bad_request(format!(
@@ -1397,7 +1420,7 @@ fn call(b: &Body<'_>, m: &mut Msg<'_>) -> Result<Call> {
 fn classify(body: &[u8], b: &Body<'_>, w: &mut Wire<'_>) -> Result<Incoming> {
     if !w.event_fields {
         if let Some(Text::Str(c)) = w.challenge.take() {
-            return Ok(Incoming::Challenge(c.into_owned()));
+            return Ok(Incoming::Challenge(cow_string(c)));
         }
     }
 
