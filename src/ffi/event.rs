@@ -147,7 +147,7 @@ pub struct cinnox_other_event {
 
 enum View {
     Challenge {
-        /// The challenge text, NUL-terminated (in its spare capacity or in the spill).
+        /// The challenge text, NUL-terminated in its spare capacity.
         challenge: *const c_char,
         reply: Vec<u8>,
         raw: Box<[u8]>,
@@ -173,10 +173,6 @@ pub struct cinnox_event {
     callees: Callees,
     /// The dedup key as C text, made on first request.
     dedup: OnceLock<CString>,
-    /// NUL-terminated copies of the strings that had no spare byte for their NUL (such as
-    /// those of an event cloned for a delivery). Its capacity is set once and its length
-    /// stays 0: the copies are written through a raw pointer, so the buffer never moves.
-    spill: Vec<u8>,
 }
 
 // SAFETY: the raw pointers point into buffers owned by the same value and never mutated
@@ -213,64 +209,24 @@ impl Callees {
     }
 }
 
-/// The bytes `s` needs in the spill buffer: none when it has a spare byte for its NUL.
-fn spill_need(s: Option<&String>) -> usize {
-    match s {
-        Some(s) if s.capacity() == s.len() => s.len() + 1,
-        _ => 0,
+/// The NUL-terminated text of `s` for C; NULL when absent. The NUL goes into the spare
+/// capacity after the text, where the parser leaves a byte; a string without one (a clone,
+/// as a delivery's event lent to C) first gets it, which reallocates only that string. The
+/// text and its length, all that Rust sees, are unchanged.
+fn c_text(s: Option<&mut String>) -> *const c_char {
+    let Some(s) = s else {
+        return ptr::null();
+    };
+    if s.capacity() == s.len() {
+        s.reserve_exact(1);
     }
-}
-
-/// Makes the strings of one event NUL-terminated for C: in place when a string has a spare
-/// byte after its text (the parser leaves one), else as a copy in the spill buffer.
-struct Terminate {
-    base: *mut u8,
-    cap: usize,
-    len: usize,
-}
-
-impl Terminate {
-    /// Give `spill` (empty) room for `need` bytes of copies.
-    fn new(spill: &mut Vec<u8>, need: usize) -> Terminate {
-        if need > 0 {
-            spill.reserve_exact(need);
-        }
-        Terminate {
-            base: spill.as_mut_ptr(),
-            cap: spill.capacity(),
-            len: 0,
-        }
+    // SAFETY: only the spare capacity, past the text, is written: the text and its length
+    // are unchanged, so the `String` stays valid UTF-8.
+    let v = unsafe { s.as_mut_vec() };
+    if let Some(nul) = v.spare_capacity_mut().first_mut() {
+        nul.write(0);
     }
-
-    /// The NUL-terminated text of `s`; NULL when absent. `s`'s text is never changed.
-    fn text(&mut self, s: Option<&mut String>) -> *const c_char {
-        let Some(s) = s else {
-            return ptr::null();
-        };
-        if s.capacity() == s.len() {
-            let end = self.len + s.len() + 1;
-            if end <= self.cap {
-                // SAFETY: `base` points to `cap` writable bytes of the spill buffer, which
-                // is not touched otherwise until the event is dropped; `len..end` is inside.
-                unsafe {
-                    let dst = self.base.add(self.len);
-                    ptr::copy_nonoverlapping(s.as_ptr(), dst, s.len());
-                    dst.add(s.len()).write(0);
-                    self.len = end;
-                    return dst.cast_const().cast::<c_char>();
-                }
-            }
-            // Not counted in the spill (cannot happen): make the room in the string.
-            s.reserve_exact(1);
-        }
-        // SAFETY: only the spare capacity, past the text, is written: the text and its
-        // length are unchanged, so the `String` stays valid UTF-8.
-        let v = unsafe { s.as_mut_vec() };
-        if let Some(nul) = v.spare_capacity_mut().first_mut() {
-            nul.write(0);
-        }
-        v.as_ptr().cast::<c_char>()
-    }
+    v.as_ptr().cast::<c_char>()
 }
 
 /// A text the view points to that is not in the event (a known enum value).
@@ -278,40 +234,23 @@ fn fixed(s: &'static CStr) -> *const c_char {
     s.as_ptr()
 }
 
-fn description_text(d: Option<&mut EventDescription>, t: &mut Terminate) -> *const c_char {
+fn description_text(d: Option<&mut EventDescription>) -> *const c_char {
     match d {
         None => ptr::null(),
         Some(EventDescription::InboundSms) => fixed(c"Inbound SMS"),
-        Some(EventDescription::Other(s)) => t.text(Some(s)),
+        Some(EventDescription::Other(s)) => c_text(Some(s)),
     }
 }
 
-fn description_string(d: Option<&EventDescription>) -> Option<&String> {
-    match d {
-        Some(EventDescription::Other(s)) => Some(s),
-        _ => None,
-    }
-}
-
-fn content_type_text(c: Option<&mut ContentType>, t: &mut Terminate) -> *const c_char {
+fn content_type_text(c: Option<&mut ContentType>) -> *const c_char {
     match c {
         None => ptr::null(),
         Some(ContentType::Text) => fixed(c"Text"),
-        Some(ContentType::Other(s)) => t.text(Some(s)),
+        Some(ContentType::Other(s)) => c_text(Some(s)),
     }
 }
 
-fn content_type_string(c: Option<&ContentType>) -> Option<&String> {
-    match c {
-        Some(ContentType::Other(s)) => Some(s),
-        _ => None,
-    }
-}
-
-fn status_of(
-    s: Option<&mut DeliveryStatus>,
-    t: &mut Terminate,
-) -> (cinnox_delivery_status, *const c_char) {
+fn status_of(s: Option<&mut DeliveryStatus>) -> (cinnox_delivery_status, *const c_char) {
     use cinnox_delivery_status as C;
     match s {
         None => (C::None, ptr::null()),
@@ -320,14 +259,7 @@ fn status_of(
         Some(DeliveryStatus::Delivered) => (C::Delivered, fixed(c"Delivered")),
         Some(DeliveryStatus::Undelivered) => (C::Undelivered, fixed(c"Undelivered")),
         Some(DeliveryStatus::Rejected) => (C::Rejected, fixed(c"Rejected")),
-        Some(DeliveryStatus::Other(text)) => (C::Other, t.text(Some(text))),
-    }
-}
-
-fn status_string(s: Option<&DeliveryStatus>) -> Option<&String> {
-    match s {
-        Some(DeliveryStatus::Other(s)) => Some(s),
-        _ => None,
+        Some(DeliveryStatus::Other(text)) => (C::Other, c_text(Some(text))),
     }
 }
 
@@ -337,8 +269,8 @@ const NO_PARTY: cinnox_party = cinnox_party {
 };
 
 /// The type, the view and the callees of a notification, its strings made NUL-terminated
-/// in place (or copied into `spill`). The call view's `callees` is left NULL.
-fn view_of(payload: &mut Payload, spill: &mut Vec<u8>) -> (cinnox_event_type, View, Callees) {
+/// in place. The call view's `callees` is left NULL.
+fn view_of(payload: &mut Payload) -> (cinnox_event_type, View, Callees) {
     let ty = match payload {
         Payload::CallStart(_) => cinnox_event_type::CallStart,
         Payload::CallEnd(_) => cinnox_event_type::CallEnd,
@@ -348,19 +280,11 @@ fn view_of(payload: &mut Payload, spill: &mut Vec<u8>) -> (cinnox_event_type, Vi
     };
     match payload {
         Payload::CallStart(c) | Payload::CallEnd(c) => {
-            let need = spill_need(c.id.as_ref())
-                + spill_need(c.service_id.as_ref())
-                + c.caller
-                    .iter()
-                    .chain(&c.callees)
-                    .map(|p| spill_need(p.eid.as_ref()) + spill_need(p.number.as_ref()))
-                    .sum::<usize>();
-            let mut t = Terminate::new(spill, need);
-            let id = t.text(c.id.as_mut());
-            let service_id = t.text(c.service_id.as_mut());
+            let id = c_text(c.id.as_mut());
+            let service_id = c_text(c.service_id.as_mut());
             let mut party = |p: &mut crate::event::Party| cinnox_party {
-                eid: t.text(p.eid.as_mut()),
-                number: t.text(p.number.as_mut()),
+                eid: c_text(p.eid.as_mut()),
+                number: c_text(p.number.as_mut()),
             };
             let caller = c.caller.as_mut().map_or(NO_PARTY, &mut party);
             let callees = match c.callees.as_mut_slice() {
@@ -377,55 +301,27 @@ fn view_of(payload: &mut Payload, spill: &mut Vec<u8>) -> (cinnox_event_type, Vi
             (ty, view, callees)
         }
         Payload::InboundSms(m) => {
-            let need = [
-                m.id.as_ref(),
-                description_string(m.event_description.as_ref()),
-                m.sender_number.as_ref(),
-                m.recipient_number.as_ref(),
-                m.receive_time.as_ref(),
-                content_type_string(m.content_type.as_ref()),
-                m.content.as_ref(),
-            ]
-            .map(spill_need)
-            .iter()
-            .sum();
-            let mut t = Terminate::new(spill, need);
             let view = View::InboundSms(cinnox_inbound_sms {
-                id: t.text(m.id.as_mut()),
-                event_description: description_text(m.event_description.as_mut(), &mut t),
-                sender_number: t.text(m.sender_number.as_mut()),
-                recipient_number: t.text(m.recipient_number.as_mut()),
-                receive_time: t.text(m.receive_time.as_mut()),
-                content_type: content_type_text(m.content_type.as_mut(), &mut t),
-                content: t.text(m.content.as_mut()),
+                id: c_text(m.id.as_mut()),
+                event_description: description_text(m.event_description.as_mut()),
+                sender_number: c_text(m.sender_number.as_mut()),
+                recipient_number: c_text(m.recipient_number.as_mut()),
+                receive_time: c_text(m.receive_time.as_mut()),
+                content_type: content_type_text(m.content_type.as_mut()),
+                content: c_text(m.content.as_mut()),
                 content_len: m.content.as_ref().map_or(0, String::len),
             });
             (ty, view, Callees::none())
         }
         Payload::OutboundSms(r) => {
-            let need = [
-                r.report_type.as_ref(),
-                r.app_id.as_ref(),
-                r.service_id.as_ref(),
-                r.transaction_id.as_ref(),
-                r.recipient_number.as_ref(),
-                r.recipient_country.as_ref(),
-                r.response_code.as_ref(),
-                status_string(r.status.as_ref()),
-                r.exception.as_ref(),
-            ]
-            .map(spill_need)
-            .iter()
-            .sum();
-            let mut t = Terminate::new(spill, need);
-            let report_type = t.text(r.report_type.as_mut());
-            let app_id = t.text(r.app_id.as_mut());
-            let service_id = t.text(r.service_id.as_mut());
-            let transaction_id = t.text(r.transaction_id.as_mut());
-            let recipient_number = t.text(r.recipient_number.as_mut());
-            let recipient_country = t.text(r.recipient_country.as_mut());
-            let response_code = t.text(r.response_code.as_mut());
-            let (status, status_text) = status_of(r.status.as_mut(), &mut t);
+            let report_type = c_text(r.report_type.as_mut());
+            let app_id = c_text(r.app_id.as_mut());
+            let service_id = c_text(r.service_id.as_mut());
+            let transaction_id = c_text(r.transaction_id.as_mut());
+            let recipient_number = c_text(r.recipient_number.as_mut());
+            let recipient_country = c_text(r.recipient_country.as_mut());
+            let response_code = c_text(r.response_code.as_mut());
+            let (status, status_text) = status_of(r.status.as_mut());
             let view = View::OutboundSms(cinnox_outbound_sms {
                 report_type,
                 app_id,
@@ -436,20 +332,15 @@ fn view_of(payload: &mut Payload, spill: &mut Vec<u8>) -> (cinnox_event_type, Vi
                 response_code,
                 status,
                 status_text,
-                exception: t.text(r.exception.as_mut()),
+                exception: c_text(r.exception.as_mut()),
             });
             (ty, view, Callees::none())
         }
         Payload::Other(o) => {
-            let need = [o.family.as_ref(), o.status.as_ref(), o.id.as_ref()]
-                .map(spill_need)
-                .iter()
-                .sum();
-            let mut t = Terminate::new(spill, need);
             let view = View::Other(cinnox_other_event {
-                family: t.text(o.family.as_mut()),
-                status: t.text(o.status.as_mut()),
-                id: t.text(o.id.as_mut()),
+                family: c_text(o.family.as_mut()),
+                status: c_text(o.status.as_mut()),
+                id: c_text(o.id.as_mut()),
             });
             (ty, view, Callees::none())
         }
@@ -481,19 +372,16 @@ impl cinnox_event {
         unsafe {
             ptr::addr_of_mut!((*p).incoming).write(incoming);
             ptr::addr_of_mut!((*p).dedup).write(OnceLock::new());
-            ptr::addr_of_mut!((*p).spill).write(Vec::new());
-            let spill = &mut *ptr::addr_of_mut!((*p).spill);
             let (ty, mut view, callees) = match &mut *ptr::addr_of_mut!((*p).incoming) {
                 Incoming::Challenge(text) => {
-                    let mut t = Terminate::new(spill, spill_need(Some(text)));
                     let view = View::Challenge {
-                        challenge: t.text(Some(text)),
+                        challenge: c_text(Some(text)),
                         reply: crate::event::challenge_reply(text),
                         raw: body.into(),
                     };
                     (cinnox_event_type::Challenge, view, Callees::none())
                 }
-                Incoming::Event(e) => view_of(e.payload_mut(), spill),
+                Incoming::Event(e) => view_of(e.payload_mut()),
             };
             // The callees go to their final place first, so that the view can point there.
             ptr::addr_of_mut!((*p).callees).write(callees);
@@ -799,26 +687,79 @@ mod tests {
         unsafe { cinnox_event::destroy(ev) };
     }
 
+    /// Every `String` of a payload.
+    fn strings(p: &Payload) -> Vec<&String> {
+        fn o(s: &Option<String>) -> Option<&String> {
+            s.as_ref()
+        }
+        let v: Vec<Option<&String>> = match p {
+            Payload::CallStart(c) | Payload::CallEnd(c) => {
+                let mut v = vec![o(&c.id), o(&c.service_id)];
+                for party in c.caller.iter().chain(&c.callees) {
+                    v.extend([o(&party.eid), o(&party.number)]);
+                }
+                v
+            }
+            Payload::InboundSms(m) => vec![
+                o(&m.id),
+                o(&m.sender_number),
+                o(&m.recipient_number),
+                o(&m.receive_time),
+                o(&m.content),
+            ],
+            Payload::OutboundSms(r) => vec![
+                o(&r.report_type),
+                o(&r.app_id),
+                o(&r.service_id),
+                o(&r.transaction_id),
+                o(&r.recipient_number),
+                o(&r.recipient_country),
+                o(&r.response_code),
+                match &r.status {
+                    Some(DeliveryStatus::Other(s)) => Some(s),
+                    _ => None,
+                },
+                o(&r.exception),
+            ],
+            Payload::Other(x) => vec![o(&x.family), o(&x.status), o(&x.id)],
+        };
+        v.into_iter().flatten().collect()
+    }
+
     #[test]
     fn parsed_strings_are_terminated_in_place_without_copies() {
         for body in [SMS, CALL, TDR] {
-            let ev = parsed(body);
+            let incoming = crate::event::parse(body).expect("parses");
+            let Incoming::Event(e) = &incoming else {
+                panic!("an event")
+            };
+            let before: Vec<*const u8> = strings(e.payload())
+                .into_iter()
+                .map(|s| {
+                    assert!(
+                        s.capacity() > s.len(),
+                        "the parser leaves a byte after {s:?}"
+                    );
+                    s.as_ptr()
+                })
+                .collect();
+            let ev = cinnox_event::build(incoming, body);
             // SAFETY: a live handle.
-            assert_eq!(unsafe { &*ev }.spill.capacity(), 0, "no copies");
+            let e = unsafe { &*ev }.rust_event().expect("an event");
+            let after: Vec<*const u8> = strings(e.payload()).iter().map(|s| s.as_ptr()).collect();
+            assert_eq!(before, after, "the strings were neither moved nor copied");
             check(ev, body);
         }
     }
 
     #[test]
-    fn strings_without_a_spare_byte_are_copied_and_the_rust_text_is_unchanged() {
+    fn strings_without_a_spare_byte_get_one_and_the_rust_text_is_unchanged() {
         for body in [SMS, CALL, TDR] {
             let Ok(Incoming::Event(e)) = crate::event::parse(body) else {
                 panic!("an event")
             };
             // A clone has no spare capacity (as a delivery's event lent to C).
             let ev = cinnox_event::from_event(e.clone());
-            // SAFETY: a live handle.
-            assert!(unsafe { &*ev }.spill.capacity() > 0, "copies");
             check(ev, body);
         }
     }
