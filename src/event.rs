@@ -105,7 +105,7 @@ pub enum Incoming {
 /// `Debug` shows the typed view and the raw body as text (invalid UTF-8 replaced).
 #[derive(Clone)]
 pub struct Event {
-    raw: Box<[u8]>,
+    raw: RawBody,
     payload: Payload,
     kind: Option<EventKind>,
     key: OnceLock<DedupKey>,
@@ -323,12 +323,47 @@ impl fmt::Display for DedupKey {
     }
 }
 
+/// The exact body of an event: its own copy, or bytes lent by the C event handle that holds
+/// the event in the same allocation (see [`parse_lent`]).
+enum RawBody {
+    Owned(Box<[u8]>),
+    /// `len` bytes at `ptr`, immutable and alive as long as the event (the promise made to
+    /// [`parse_lent`]).
+    Lent {
+        ptr: std::ptr::NonNull<u8>,
+        len: usize,
+    },
+}
+
+// SAFETY: lent bytes are immutable and outlive the event (the promise made to `parse_lent`),
+// so they are as shareable as the `Box<[u8]>` of an owned body.
+unsafe impl Send for RawBody {}
+// SAFETY: as above.
+unsafe impl Sync for RawBody {}
+
+impl RawBody {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            RawBody::Owned(b) => b,
+            // SAFETY: `len` readable bytes at `ptr`, alive as long as `self` (see above).
+            RawBody::Lent { ptr, len } => unsafe { std::slice::from_raw_parts(ptr.as_ptr(), *len) },
+        }
+    }
+}
+
+impl Clone for RawBody {
+    /// A clone owns its copy: it may outlive the holder of lent bytes.
+    fn clone(&self) -> RawBody {
+        RawBody::Owned(self.bytes().into())
+    }
+}
+
 impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Event")
             .field("payload", &self.payload)
             .field("kind", &self.kind)
-            .field("raw", &String::from_utf8_lossy(&self.raw))
+            .field("raw", &String::from_utf8_lossy(self.raw()))
             .finish()
     }
 }
@@ -336,7 +371,7 @@ impl fmt::Debug for Event {
 impl Event {
     /// The exact body as received.
     pub fn raw(&self) -> &[u8] {
-        &self.raw
+        self.raw.bytes()
     }
     /// The typed view.
     pub fn payload(&self) -> &Payload {
@@ -424,7 +459,7 @@ impl Event {
             Some(id) => push_escaped(&mut key, id),
             None => {
                 use std::fmt::Write;
-                let _ = write!(key, "#{:016x}", fnv1a(&self.raw));
+                let _ = write!(key, "#{:016x}", fnv1a(self.raw()));
             }
         }
         key.push('|');
@@ -449,7 +484,7 @@ impl Event {
         let (marker, id): (&[u8], &[u8]) = match id {
             Some(id) => (&[0xff], id.as_bytes()),
             None => {
-                raw_hash = fnv1a(&self.raw).to_le_bytes();
+                raw_hash = fnv1a(self.raw()).to_le_bytes();
                 (&[0xfe], &raw_hash)
             }
         };
@@ -1242,6 +1277,21 @@ fn integer_text(num: &str) -> Option<Cow<'_, str>> {
 /// assert_eq!(event.raw(), body);
 /// ```
 pub fn parse(body: &[u8]) -> Result<Incoming> {
+    parse_with::<false>(body)
+}
+
+/// [`parse`], but the event points to `body` instead of keeping a copy of it: for the C
+/// event handle, which keeps the body in its own allocation, next to the event.
+///
+/// # Safety
+/// `body` stays alive and unchanged as long as the returned event and every event taken
+/// from it by moving (a clone owns a copy), that is, until it is dropped.
+pub(crate) unsafe fn parse_lent(body: &[u8]) -> Result<Incoming> {
+    parse_with::<true>(body)
+}
+
+/// [`parse`] keeping a copy of the body, or ([`parse_lent`]) a pointer to it when `LEND`.
+fn parse_with<const LEND: bool>(body: &[u8]) -> Result<Incoming> {
     let text = match std::str::from_utf8(body) {
         Ok(t) => t,
         Err(e) => {
@@ -1281,9 +1331,9 @@ pub fn parse(body: &[u8]) -> Result<Incoming> {
         .deserialize(&mut de)
         .and_then(|()| de.end())
     {
-        return loose(body, &b, typed_err);
+        return loose::<LEND>(body, &b, typed_err);
     }
-    classify(body, &b, &mut wire)
+    classify::<LEND>(body, &b, &mut wire)
 }
 
 fn json_error(e: &serde_json::Error) -> Error {
@@ -1292,7 +1342,11 @@ fn json_error(e: &serde_json::Error) -> Error {
 
 /// The typed reading failed: if the body is valid JSON all the same, it is an
 /// [`Payload::Other`] with what the loose reading finds; otherwise the error.
-fn loose(body: &[u8], b: &Body<'_>, typed_err: serde_json::Error) -> Result<Incoming> {
+fn loose<const LEND: bool>(
+    body: &[u8],
+    b: &Body<'_>,
+    typed_err: serde_json::Error,
+) -> Result<Incoming> {
     if let Err(e) = serde_json::from_str::<IgnoredAny>(b.text) {
         return Err(json_error(&e));
     }
@@ -1322,7 +1376,7 @@ fn loose(body: &[u8], b: &Body<'_>, typed_err: serde_json::Error) -> Result<Inco
             .or_else(|| b.lossy(l.id))
             .or_else(|| b.lossy(l.transaction_id));
     }
-    Ok(Incoming::Event(Event::new(
+    Ok(Incoming::Event(Event::new::<LEND>(
         body,
         Payload::Other(other),
         None,
@@ -1379,9 +1433,18 @@ fn check_depth(body: &[u8]) -> Result<()> {
 }
 
 impl Event {
-    fn new(body: &[u8], payload: Payload, kind: Option<EventKind>) -> Event {
+    /// The event of `body`: with a copy of it, or (`LEND`, see [`parse_lent`]) a pointer.
+    fn new<const LEND: bool>(body: &[u8], payload: Payload, kind: Option<EventKind>) -> Event {
+        let raw = if LEND {
+            RawBody::Lent {
+                ptr: std::ptr::NonNull::from(body).cast::<u8>(),
+                len: body.len(),
+            }
+        } else {
+            RawBody::Owned(body.into())
+        };
         Event {
-            raw: body.into(),
+            raw,
             payload,
             kind,
             key: OnceLock::new(),
@@ -1417,7 +1480,7 @@ fn call(b: &Body<'_>, m: &mut Msg<'_>) -> Result<Call> {
     })
 }
 
-fn classify(body: &[u8], b: &Body<'_>, w: &mut Wire<'_>) -> Result<Incoming> {
+fn classify<const LEND: bool>(body: &[u8], b: &Body<'_>, w: &mut Wire<'_>) -> Result<Incoming> {
     if !w.event_fields {
         if let Some(Text::Str(c)) = w.challenge.take() {
             return Ok(Incoming::Challenge(cow_string(c)));
@@ -1425,7 +1488,7 @@ fn classify(body: &[u8], b: &Body<'_>, w: &mut Wire<'_>) -> Result<Incoming> {
     }
 
     let event = |payload: Payload, kind: Option<EventKind>| {
-        Ok(Incoming::Event(Event::new(body, payload, kind)))
+        Ok(Incoming::Event(Event::new::<LEND>(body, payload, kind)))
     };
 
     // Call events, in the envelope or flat.

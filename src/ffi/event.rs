@@ -5,6 +5,7 @@
 //! parser leaves a spare byte after each text, so a NUL goes there without copying the text
 //! or changing what Rust sees; a string without one is copied to a buffer of the handle.
 
+use std::alloc::{self, Layout};
 use std::ffi::{c_char, CStr, CString};
 use std::ptr;
 use std::sync::OnceLock;
@@ -150,7 +151,6 @@ enum View {
         /// The challenge text, NUL-terminated in its spare capacity.
         challenge: *const c_char,
         reply: Vec<u8>,
-        raw: Box<[u8]>,
     },
     Call(cinnox_call),
     InboundSms(cinnox_inbound_sms),
@@ -173,6 +173,9 @@ pub struct cinnox_event {
     callees: Callees,
     /// The dedup key as C text, made on first request.
     dedup: OnceLock<CString>,
+    /// The length of the body kept right after this struct, in the same allocation (see
+    /// [`cinnox_event::parse`]); 0 when the event keeps its own copy.
+    body_len: usize,
 }
 
 // SAFETY: the raw pointers point into buffers owned by the same value and never mutated
@@ -357,14 +360,77 @@ fn view_of(payload: &mut Payload) -> (cinnox_event_type, View, Callees) {
     }
 }
 
+fn too_large() -> Failure {
+    Failure::new(
+        cinnox_result::CINNOX_ERR_BAD_REQUEST,
+        "the body is too large to keep",
+    )
+}
+
 impl cinnox_event {
-    /// Build the handle of what `parse` gave (`body` is the body it came from, kept for a
-    /// challenge) in place on the heap, and return the pointer: free it with
-    /// [`cinnox_event::destroy`] (C's `cinnox_event_free` does that).
+    /// The layout of a handle with `body_len` bytes of body after it, and where they start.
+    fn layout(body_len: usize) -> Result<(Layout, usize), Failure> {
+        Layout::new::<cinnox_event>()
+            .extend(Layout::array::<u8>(body_len).map_err(|_| too_large())?)
+            .map(|(layout, offset)| (layout.pad_to_align(), offset))
+            .map_err(|_| too_large())
+    }
+
+    /// A fresh, uninitialised handle with room for `body_len` bytes of body after it.
+    fn allocate(body_len: usize) -> Result<(*mut cinnox_event, *mut u8), Failure> {
+        let (layout, offset) = cinnox_event::layout(body_len)?;
+        // SAFETY: the layout has a non-zero size (a cinnox_event is not zero-sized).
+        let p = unsafe { alloc::alloc(layout) };
+        if p.is_null() {
+            alloc::handle_alloc_error(layout);
+        }
+        // SAFETY: `offset` is inside the allocation of `layout.size()` bytes.
+        Ok((p.cast(), unsafe { p.add(offset) }))
+    }
+
+    /// Parse `body` into a new handle: one allocation holds the handle and a copy of the
+    /// body, which the Rust event points to instead of keeping a copy of its own. Free it
+    /// with [`cinnox_event::destroy`].
+    pub(crate) fn parse(body: &[u8]) -> Result<*mut cinnox_event, Failure> {
+        let (p, tail) = cinnox_event::allocate(body.len())?;
+        // SAFETY: `tail` has room for `body.len()` bytes, in an allocation nothing else
+        // knows of. Once written they are never changed, and live until `destroy`, which
+        // drops the event before it frees them: the promise `parse_lent` asks for.
+        let parsed = unsafe {
+            ptr::copy_nonoverlapping(body.as_ptr(), tail, body.len());
+            crate::event::parse_lent(std::slice::from_raw_parts(tail, body.len()))
+        };
+        match parsed {
+            // SAFETY: `p` is fresh and uninitialised with `body.len()` bytes of body after it.
+            Ok(incoming) => Ok(unsafe { cinnox_event::init(p, incoming, body.len()) }),
+            Err(e) => {
+                if let Ok((layout, _)) = cinnox_event::layout(body.len()) {
+                    // SAFETY: allocated above with this layout; nothing was written to the
+                    // handle itself, so there is nothing to drop.
+                    unsafe { alloc::dealloc(p.cast(), layout) };
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The handle of a notification (its body in the event's own copy).
+    pub(crate) fn from_event(event: Event) -> *mut cinnox_event {
+        match cinnox_event::allocate(0) {
+            // SAFETY: `p` is fresh and uninitialised, with no body after it.
+            Ok((p, _)) => unsafe { cinnox_event::init(p, Incoming::Event(event), 0) },
+            // Cannot happen: the layout of the struct alone is valid.
+            Err(_) => alloc::handle_alloc_error(Layout::new::<cinnox_event>()),
+        }
+    }
+
+    /// Fill the fresh handle `p` in place with what `parse` gave, and return it.
     ///
     /// The event is moved in, not copied: the view points into its strings.
-    pub(crate) fn build(incoming: Incoming, body: &[u8]) -> *mut cinnox_event {
-        let p: *mut cinnox_event = Box::into_raw(Box::<cinnox_event>::new_uninit()).cast();
+    ///
+    /// # Safety
+    /// `p` came from [`cinnox_event::allocate`] with `body_len`, and is not initialised.
+    unsafe fn init(p: *mut cinnox_event, incoming: Incoming, body_len: usize) -> *mut cinnox_event {
         // SAFETY: `p` is a fresh, exclusive allocation for a cinnox_event. Every field is
         // written exactly once below before the pointer is handed out. The view points into
         // heap buffers owned by the event's fields (which do not move with the event) and
@@ -372,12 +438,12 @@ impl cinnox_event {
         unsafe {
             ptr::addr_of_mut!((*p).incoming).write(incoming);
             ptr::addr_of_mut!((*p).dedup).write(OnceLock::new());
+            ptr::addr_of_mut!((*p).body_len).write(body_len);
             let (ty, mut view, callees) = match &mut *ptr::addr_of_mut!((*p).incoming) {
                 Incoming::Challenge(text) => {
                     let view = View::Challenge {
                         challenge: c_text(Some(text)),
                         reply: crate::event::challenge_reply(text),
-                        raw: body.into(),
                     };
                     (cinnox_event_type::Challenge, view, Callees::none())
                 }
@@ -394,8 +460,17 @@ impl cinnox_event {
         p
     }
 
-    pub(crate) fn from_event(event: Event) -> *mut cinnox_event {
-        cinnox_event::build(Incoming::Event(event), &[])
+    /// The body kept after the handle (the whole body of a parsed challenge or event).
+    fn body(&self) -> &[u8] {
+        let Ok((_, offset)) = cinnox_event::layout(self.body_len) else {
+            return &[];
+        };
+        // SAFETY: the handle was allocated with `body_len` bytes of body at `offset`,
+        // written before the handle was handed out and never changed.
+        unsafe {
+            let start = (self as *const cinnox_event).cast::<u8>().add(offset);
+            std::slice::from_raw_parts(start, self.body_len)
+        }
     }
 
     /// The Rust event (`None` for a challenge).
@@ -406,13 +481,25 @@ impl cinnox_event {
         }
     }
 
-    /// Free a handle made by [`cinnox_event::build`]; NULL does nothing.
+    /// Free a handle made by [`cinnox_event::parse`] or [`cinnox_event::from_event`]; NULL
+    /// does nothing.
     ///
     /// # Safety
-    /// `p` is NULL or came from [`cinnox_event::build`] and is freed once.
+    /// `p` is NULL or came from one of those and is freed once.
     pub(crate) unsafe fn destroy(p: *mut cinnox_event) {
-        // SAFETY: the caller's promise; `build` made it with Box::into_raw.
-        unsafe { super::free_handle(p) }
+        if p.is_null() {
+            return;
+        }
+        // SAFETY: the caller's promise: `p` is a live, initialised handle allocated with
+        // the layout of its `body_len`. The event (which may point into the body) is
+        // dropped before the memory is freed.
+        unsafe {
+            let body_len = (*p).body_len;
+            ptr::drop_in_place(p);
+            if let Ok((layout, _)) = cinnox_event::layout(body_len) {
+                alloc::dealloc(p.cast(), layout);
+            }
+        }
     }
 }
 
@@ -438,7 +525,7 @@ pub unsafe extern "C" fn cinnox_parse(
         }
         // SAFETY: the caller promises `len` readable bytes at `body`.
         let bytes = unsafe { std::slice::from_raw_parts(body, len) };
-        let ev = cinnox_event::build(crate::event::parse(bytes)?, bytes);
+        let ev = cinnox_event::parse(bytes)?;
         // SAFETY: `out` was checked non-NULL.
         unsafe { out.write(ev) };
         Ok(())
@@ -472,7 +559,7 @@ pub unsafe extern "C" fn cinnox_event_raw(ev: *const cinnox_event, len: *mut usi
         let raw: &[u8] = match unsafe { ev.as_ref() } {
             None => &[],
             Some(e) => match (&e.view, &e.incoming) {
-                (View::Challenge { raw, .. }, _) => raw,
+                (View::Challenge { .. }, _) => e.body(),
                 (_, Incoming::Event(event)) => event.raw(),
                 (_, Incoming::Challenge(_)) => &[],
             },
@@ -633,8 +720,7 @@ mod tests {
     }
 
     fn parsed(body: &[u8]) -> *mut cinnox_event {
-        let incoming = crate::event::parse(body).expect("parses");
-        cinnox_event::build(incoming, body)
+        cinnox_event::parse(body).expect("parses")
     }
 
     /// The views of `ev` as text, and the Rust event's strings, which must not have changed.
@@ -726,28 +812,68 @@ mod tests {
         v.into_iter().flatten().collect()
     }
 
+    /// Every string pointer of a view.
+    fn view_ptrs(v: &View) -> Vec<*const u8> {
+        let ptrs: Vec<*const c_char> = match v {
+            View::Call(c) => {
+                // SAFETY: `callee_count` parties (none when NULL).
+                let callees = match c.callees.is_null() {
+                    true => &[][..],
+                    false => unsafe { std::slice::from_raw_parts(c.callees, c.callee_count) },
+                };
+                let mut v = vec![c.id, c.service_id, c.caller.eid, c.caller.number];
+                v.extend(callees.iter().flat_map(|p| [p.eid, p.number]));
+                v
+            }
+            View::InboundSms(m) => vec![
+                m.id,
+                m.sender_number,
+                m.recipient_number,
+                m.receive_time,
+                m.content,
+            ],
+            View::OutboundSms(r) => vec![
+                r.report_type,
+                r.app_id,
+                r.service_id,
+                r.transaction_id,
+                r.recipient_number,
+                r.recipient_country,
+                r.response_code,
+                r.status_text,
+                r.exception,
+            ],
+            View::Other(o) => vec![o.family, o.status, o.id],
+            View::Challenge { challenge, .. } => vec![*challenge],
+        };
+        ptrs.into_iter().map(|p| p.cast::<u8>()).collect()
+    }
+
     #[test]
     fn parsed_strings_are_terminated_in_place_without_copies() {
         for body in [SMS, CALL, TDR] {
-            let incoming = crate::event::parse(body).expect("parses");
-            let Incoming::Event(e) = &incoming else {
+            let Ok(Incoming::Event(e)) = crate::event::parse(body) else {
                 panic!("an event")
             };
-            let before: Vec<*const u8> = strings(e.payload())
-                .into_iter()
-                .map(|s| {
-                    assert!(
-                        s.capacity() > s.len(),
-                        "the parser leaves a byte after {s:?}"
-                    );
-                    s.as_ptr()
-                })
-                .collect();
-            let ev = cinnox_event::build(incoming, body);
+            for s in strings(e.payload()) {
+                assert!(
+                    s.capacity() > s.len(),
+                    "the parser leaves a byte after {s:?}"
+                );
+            }
+            let ev = parsed(body);
             // SAFETY: a live handle.
-            let e = unsafe { &*ev }.rust_event().expect("an event");
-            let after: Vec<*const u8> = strings(e.payload()).iter().map(|s| s.as_ptr()).collect();
-            assert_eq!(before, after, "the strings were neither moved nor copied");
+            let handle = unsafe { &*ev };
+            let e = handle.rust_event().expect("an event");
+            assert_eq!(
+                e.raw().as_ptr(),
+                handle.body().as_ptr(),
+                "one copy of the body"
+            );
+            let c = view_ptrs(&handle.view);
+            for s in strings(e.payload()) {
+                assert!(c.contains(&s.as_ptr()), "{s:?} is shown in place");
+            }
             check(ev, body);
         }
     }
@@ -771,7 +897,18 @@ mod tests {
         // SAFETY: a live handle, freed below.
         unsafe {
             assert_eq!(text(cinnox_event_challenge(ev)).as_deref(), Some("ch-é"));
+            let mut len = 0;
+            let raw = cinnox_event_raw(ev, &mut len);
+            assert_eq!(std::slice::from_raw_parts(raw, len), body);
             cinnox_event::destroy(ev);
+        }
+    }
+
+    #[test]
+    fn a_refused_body_frees_its_handle_and_says_why() {
+        for body in [&b"[1]"[..], b"", b"{\"a\":", b"\xff"] {
+            let e = cinnox_event::parse(body).expect_err("refused");
+            assert_eq!(e.code, cinnox_result::CINNOX_ERR_BAD_REQUEST);
         }
     }
 }
