@@ -70,6 +70,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
+use std::ptr;
 use std::sync::OnceLock;
 
 use serde::de::value::MapAccessDeserializer;
@@ -916,11 +917,22 @@ fn text<'x>(t: &'x Tx<'_>) -> Option<&'x str> {
 
 /// `s` as an owned `String` with room for one more byte, so that the C view can put a NUL
 /// after the text without copying it (see `ffi::event`). Costs the same allocation as
-/// `to_owned`: allocators round sizes up well beyond one byte.
+/// `to_owned`: allocators round sizes up well beyond one byte. An empty text allocates
+/// nothing, as with `to_owned` (the C view shows a static empty string).
+#[inline]
 fn text_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 1);
-    out.push_str(s);
-    out
+    if s.is_empty() {
+        return String::new();
+    }
+    let mut bytes = Vec::<u8>::with_capacity(s.len() + 1);
+    // SAFETY: `bytes` has room for `s.len()` bytes, which are then initialised and are the
+    // UTF-8 of `s`. (Not `push_str`: its growth path makes the compiler build the `String`
+    // through memory in a way that stalls the store-to-load forwarding.)
+    unsafe {
+        ptr::copy_nonoverlapping(s.as_ptr(), bytes.as_mut_ptr(), s.len());
+        bytes.set_len(s.len());
+        String::from_utf8_unchecked(bytes)
+    }
 }
 
 /// A borrowed text copied out with [`text_string`]; an owned one kept as it is.
