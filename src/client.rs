@@ -862,7 +862,9 @@ fn parse_imf_fixdate(s: &str) -> Option<u64> {
     if parts.next()? != "GMT" || parts.next().is_some() || hms.next().is_some() {
         return None;
     }
-    if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 || year < 1970 {
+    // IMF-fixdate has a four-digit year; a larger one (sent by anyone) would overflow the
+    // arithmetic below.
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 || !(1970..=9999).contains(&year) {
         return None;
     }
     // Days from civil (proleptic Gregorian), H. Hinnant's algorithm.
@@ -985,6 +987,23 @@ mod tests {
         assert_eq!(
             parse_imf_fixdate("Tue, 29 Feb 2000 12:00:00 GMT"),
             Some(951_825_600)
+        );
+    }
+
+    #[test]
+    fn retry_after_with_a_year_out_of_range_is_ignored_not_a_panic() {
+        // The header comes from the server: a date no arithmetic can hold is no date.
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_770);
+        for far in [
+            "Sun, 06 Nov 9223372036854775807 08:49:37 GMT",
+            "Sun, 06 Nov 1000000000000000 08:49:37 GMT",
+            "Sun, 06 Nov 10000 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_retry_after(far, now), None, "{far:?}");
+        }
+        assert_eq!(
+            parse_imf_fixdate("Fri, 31 Dec 9999 23:59:59 GMT"),
+            Some(253_402_300_799)
         );
     }
 
