@@ -231,3 +231,29 @@ fn malformed_heads_get_400_or_431_and_are_closed() {
     assert_eq!(c.response().status, 400);
     assert_eq!(rx.stats().malformed_requests, 3);
 }
+
+#[test]
+fn a_declared_length_is_not_allocated_before_the_bytes_arrive() {
+    // Without a practical body cap, a peer's Content-Length must not size an allocation:
+    // the body is buffered as it arrives, so a huge declaration that is never sent costs
+    // nothing and ends at the read deadline like any stalled body.
+    let rx = start(
+        WebhookConfig::new(PATH).max_body(usize::MAX),
+        quick_config(),
+    );
+    let mut c = Client::new(rx.local_addr());
+    c.send(
+        format!(
+            "POST {PATH} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{{\"id\":",
+            usize::MAX
+        )
+        .as_bytes(),
+    );
+    let r = c.response();
+    assert_eq!(r.status, 408);
+    assert!(c.at_eof());
+    assert_eq!(rx.stats().read_timeouts, 1);
+    // The receiver lives on.
+    let r = Client::new(rx.local_addr()).post(PATH, br#"{"challenge":"after"}"#);
+    assert_eq!(r.status, 200);
+}

@@ -36,6 +36,8 @@ pub(crate) const MAX_HEAD: usize = 16 * 1024;
 const MAX_HEADERS: usize = 64;
 /// The longest chunk-size or trailer line accepted in a chunked body.
 const MAX_LINE: usize = 4 * 1024;
+/// A body buffer grows by at most this much ahead of the bytes received.
+const READ_STEP: usize = 64 * 1024;
 /// After refusing a request whose body was not read, discard at most this much of it, so
 /// that the peer reads the refusal instead of a reset.
 const LINGER_BYTES: usize = 256 * 1024;
@@ -187,7 +189,8 @@ impl Conn {
                 if n > max {
                     return Err(ReadError::Bad(413));
                 }
-                let mut body = Vec::with_capacity(n);
+                // Sized by what arrives, not by what the peer declared.
+                let mut body = Vec::with_capacity(n.min(READ_STEP));
                 self.read_exact_into(&mut body, n, deadline)?;
                 Ok(body)
             }
@@ -256,16 +259,25 @@ impl Conn {
         let buffered = (self.end - self.pos).min(n);
         out.extend_from_slice(&self.buf[self.pos..self.pos + buffered]);
         self.pos += buffered;
-        let start = out.len();
-        let mut filled = 0;
-        let missing = n - buffered;
-        out.resize(start + missing, 0);
-        while filled < missing {
-            let got = self.read_deadline(deadline, |s| s.read(&mut out[start + filled..]))?;
+        let mut missing = n - buffered;
+        // `out` grows by at most READ_STEP ahead of the bytes received: a declared length
+        // that never arrives costs no memory (the cap may be large, or unlimited).
+        while missing > 0 {
+            let start = out.len();
+            out.resize(start + missing.min(READ_STEP), 0);
+            let got = self.read_deadline(deadline, |s| s.read(&mut out[start..]));
+            let got = match got {
+                Ok(got) => got,
+                Err(e) => {
+                    out.truncate(start);
+                    return Err(e);
+                }
+            };
+            out.truncate(start + got);
             if got == 0 {
                 return Err(ReadError::Broken);
             }
-            filled += got;
+            missing -= got;
         }
         Ok(())
     }
