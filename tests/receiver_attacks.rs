@@ -257,3 +257,28 @@ fn a_declared_length_is_not_allocated_before_the_bytes_arrive() {
     let r = Client::new(rx.local_addr()).post(PATH, br#"{"challenge":"after"}"#);
     assert_eq!(r.status, 200);
 }
+
+#[test]
+fn a_chunk_size_that_is_not_plain_hex_digits_is_refused() {
+    // `+14` or ` 14` is no chunk-size (RFC 9112: 1*HEXDIG); a front proxy that reads it
+    // another way would frame the stream differently from us.
+    let rx = start_default(quick_config());
+    let event = call_event("chunk-size");
+    for size in [
+        format!("+{:x}", event.len()),
+        format!(" {:x}", event.len()),
+        format!("0x{:x}", event.len()),
+    ] {
+        let mut c = Client::new(rx.local_addr());
+        c.send(
+            format!(
+                "POST {PATH} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{size}\r\n{event}\r\n0\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        assert_eq!(c.response().status, 400, "chunk size {size:?}");
+        assert!(c.at_eof());
+    }
+    assert_eq!(rx.stats().webhook.events, 0);
+    assert_eq!(rx.stats().malformed_requests, 3);
+}

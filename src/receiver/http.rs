@@ -202,14 +202,7 @@ impl Conn {
         let mut body = Vec::new();
         loop {
             let line = self.read_line(deadline)?;
-            let size_text = line.split(|&b| b == b';').next().unwrap_or(&[]);
-            let size_text = std::str::from_utf8(size_text)
-                .map_err(|_| ReadError::Bad(400))?
-                .trim();
-            if size_text.is_empty() || size_text.len() > 16 {
-                return Err(ReadError::Bad(400));
-            }
-            let size = usize::from_str_radix(size_text, 16).map_err(|_| ReadError::Bad(400))?;
+            let size = chunk_size(&line).ok_or(ReadError::Bad(400))?;
             if size == 0 {
                 break;
             }
@@ -382,6 +375,23 @@ impl Conn {
     }
 }
 
+/// The size of a chunk-size line (`1*HEXDIG`, then optional blanks and extensions), or
+/// `None` when it is anything else: no sign, no leading blank, no `0x`, at most 16 digits.
+fn chunk_size(line: &[u8]) -> Option<usize> {
+    let end = line.iter().position(|&b| b == b';').unwrap_or(line.len());
+    let mut digits = &line[..end];
+    while let [rest @ .., b' ' | b'\t'] = digits {
+        digits = rest;
+    }
+    if digits.is_empty() || digits.len() > 16 || !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    digits.iter().try_fold(0usize, |n, &d| {
+        let v = char::from(d).to_digit(16)?;
+        n.checked_mul(16)?.checked_add(v as usize)
+    })
+}
+
 /// Turn the parsed head into owned form and decide its framing and persistence.
 fn build_head(req: &httparse::Request<'_, '_>) -> Result<Head, ReadError> {
     let method = req.method.ok_or(ReadError::Bad(400))?.to_owned();
@@ -549,6 +559,27 @@ mod tests {
         let mut req = httparse::Request::new(&mut fields);
         assert!(req.parse(raw).unwrap().is_complete());
         build_head(&req)
+    }
+
+    #[test]
+    fn chunk_sizes_are_hex_digits_only() {
+        assert_eq!(chunk_size(b"1a"), Some(26));
+        assert_eq!(chunk_size(b"1A;ext=1"), Some(26));
+        assert_eq!(chunk_size(b"1a \t;ext"), Some(26));
+        assert_eq!(chunk_size(b"0"), Some(0));
+        assert_eq!(chunk_size(b"7fffffff"), Some(0x7fff_ffff));
+        for bad in [
+            &b""[..],
+            b";ext",
+            b"+1a",
+            b"-1",
+            b" 1a",
+            b"0x1a",
+            b"1g",
+            b"10000000000000000",
+        ] {
+            assert_eq!(chunk_size(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]
