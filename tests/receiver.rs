@@ -279,11 +279,7 @@ fn keep_alive_chunked_and_expect_continue_bodies_are_delivered() {
 
 #[test]
 fn shutdown_lets_the_delivery_in_flight_finish_and_wakes_waiters() {
-    let rx = start_default(ReceiverConfig {
-        read_timeout: Duration::from_secs(5),
-        idle_timeout: Duration::from_secs(5),
-        ..quick_config()
-    });
+    let rx = start_default(quick_config());
     let addr = rx.local_addr();
     let client = thread::spawn(move || {
         let mut c = Client::new(addr);

@@ -14,11 +14,7 @@ use receiver::*;
 
 #[test]
 fn sixty_four_keep_alive_connections_at_once_are_all_served() {
-    let rx = start_default(ReceiverConfig {
-        read_timeout: Duration::from_secs(5),
-        idle_timeout: Duration::from_secs(5),
-        ..quick_config()
-    });
+    let rx = start_default(quick_config());
     let addr = rx.local_addr();
     let handle = rx.shutdown_handle();
     let barrier = std::sync::Barrier::new(64);
@@ -93,9 +89,12 @@ fn stalled_requests_are_cut_at_the_read_deadline_while_others_are_served() {
             let r = Client::new(addr).post(PATH, call_event(&format!("normal-{i}")).as_bytes());
             assert_eq!(r.status, 200);
         }
-        for (c, _) in &attackers {
+        for (c, started) in &attackers {
+            // Looked at first, timed after: a loaded machine may have taken longer than the
+            // deadline to get here, and then a cut is no fault.
+            let silent = c.is_open_and_silent();
             assert!(
-                c.is_open_and_silent(),
+                silent || started.elapsed() >= deadline,
                 "an attacker was cut before its deadline"
             );
         }
@@ -118,17 +117,20 @@ fn stalled_requests_are_cut_at_the_read_deadline_while_others_are_served() {
 
 #[test]
 fn a_connection_that_never_sends_is_closed_at_the_read_deadline() {
-    let rx = start_default(quick_config());
+    let rx = start_default(ReceiverConfig {
+        read_timeout: SHORT,
+        ..quick_config()
+    });
     let (mut c, started) = hang(rx.local_addr(), b"");
     let r = c.response();
     assert_eq!(r.status, 408);
     assert!(c.at_eof());
-    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(started.elapsed() >= SHORT);
 }
 
 #[test]
 fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
-    let idle = Duration::from_millis(300);
+    let idle = SHORT;
     let rx = start_default(ReceiverConfig {
         idle_timeout: idle,
         ..quick_config()
@@ -146,7 +148,6 @@ fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
 #[test]
 fn beyond_the_connection_cap_new_connections_are_refused_at_once() {
     let rx = start_default(ReceiverConfig {
-        read_timeout: Duration::from_secs(5),
         max_connections: 4,
         ..quick_config()
     });
@@ -239,7 +240,10 @@ fn a_declared_length_is_not_allocated_before_the_bytes_arrive() {
     // nothing and ends at the read deadline like any stalled body.
     let rx = start(
         WebhookConfig::new(PATH).max_body(usize::MAX),
-        quick_config(),
+        ReceiverConfig {
+            read_timeout: SHORT,
+            ..quick_config()
+        },
     );
     let mut c = Client::new(rx.local_addr());
     c.send(
