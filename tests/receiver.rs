@@ -203,6 +203,47 @@ fn a_bad_configuration_is_refused_at_bind() {
 }
 
 #[test]
+fn a_timeout_too_large_for_the_clock_is_refused_at_bind() {
+    // `Duration::MAX` reads as "never", but no deadline can be computed from it: every
+    // connection thread (and the shutdown in Drop) would panic on the addition.
+    let huge = [
+        ReceiverConfig {
+            read_timeout: Duration::MAX,
+            ..ReceiverConfig::default()
+        },
+        ReceiverConfig {
+            idle_timeout: Duration::MAX,
+            ..ReceiverConfig::default()
+        },
+        ReceiverConfig {
+            shutdown_grace: Duration::MAX,
+            ..ReceiverConfig::default()
+        },
+    ];
+    for config in huge {
+        let e = Receiver::bind_with("127.0.0.1:0", WebhookConfig::new(PATH), config.clone())
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{config:?}");
+        assert!(e.to_string().contains("at most"), "{e}");
+    }
+    // A year is still a timeout.
+    let year = Duration::from_secs(365 * 24 * 3600);
+    let rx = Receiver::bind_with(
+        "127.0.0.1:0",
+        WebhookConfig::new(PATH),
+        ReceiverConfig {
+            read_timeout: year,
+            idle_timeout: year,
+            shutdown_grace: Duration::ZERO,
+            ..ReceiverConfig::default()
+        },
+    )
+    .unwrap();
+    let r = Client::new(rx.local_addr()).post(PATH, br#"{"challenge":"long"}"#);
+    assert_eq!(r.status, 200);
+}
+
+#[test]
 fn recv_from_several_threads_gets_each_delivery_once() {
     let rx = start_default(quick_config());
     let addr = rx.local_addr();
