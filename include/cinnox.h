@@ -894,8 +894,8 @@ cinnox_result cinnox_receiver_recv(const struct cinnox_receiver *rx, uint32_t ti
 
 /**
  * Run `handler(userdata, event)` for every event on `workers` threads of the library's own
- * (at least 1), until the receiver is shut down; then return `CINNOX_OK`. Blocks the
- * calling thread meanwhile.
+ * (at least 1, at most the receiver's connection cap), until the receiver is shut down;
+ * then return `CINNOX_OK`. Blocks the calling thread meanwhile.
  *
  * Threads: the handler runs on the worker threads, never on the calling thread; with
  * `workers` > 1 it is called concurrently, so `userdata` must be safe to use from several

@@ -342,6 +342,10 @@ impl Receiver {
     /// Returns `Ok(())` once the receiver is shut down (at once if it already is). A panic
     /// in the handler is caught, counted in [`ReceiverStats::handler_panics`], and answered
     /// 500; the worker goes on. `workers == 0` is `ErrorKind::InvalidArgument`.
+    ///
+    /// At most [`ReceiverConfig::max_connections`] workers are started (each delivery
+    /// holds a connection, so more could never be busy); when the system refuses a thread,
+    /// serving goes on with those started.
     pub fn serve<F, E>(&self, workers: usize, handler: F) -> Result<()>
     where
         F: Fn(&Event) -> std::result::Result<(), E> + Send + Sync,
@@ -349,6 +353,7 @@ impl Receiver {
         if workers == 0 {
             return Err(Error::invalid_argument("serve needs at least one worker"));
         }
+        let workers = workers.min(self.shared.config.max_connections);
         let handler = &handler;
         std::thread::scope(|scope| {
             let mut started = 0;
@@ -359,7 +364,10 @@ impl Receiver {
                     .spawn_scoped(scope, move || self.work(handler));
                 match spawned {
                     Ok(_) => started += 1,
-                    Err(e) => last_error = Some(e),
+                    Err(e) => {
+                        last_error = Some(e);
+                        break;
+                    }
                 }
             }
             match (started, last_error) {

@@ -193,6 +193,27 @@ fn serve_with_no_worker_is_an_invalid_argument() {
 }
 
 #[test]
+fn serve_starts_no_more_workers_than_connections_can_keep_busy() {
+    // A C caller's (size_t)-1 must not make serve try to start 2^64 threads.
+    let rx = start_default(ReceiverConfig {
+        max_connections: 4,
+        ..quick_config()
+    });
+    rx.shutdown();
+    let rx = std::sync::Arc::new(rx);
+    let (tx, done) = mpsc::channel();
+    let serving = std::sync::Arc::clone(&rx);
+    // Not scoped: a serve that never returns must fail this test, not hang it.
+    thread::spawn(move || {
+        let _ = tx.send(serving.serve(usize::MAX, |_| Ok::<(), ()>(())).is_ok());
+    });
+    let served = done
+        .recv_timeout(Duration::from_secs(20))
+        .expect("serve(usize::MAX) returned");
+    assert!(served);
+}
+
+#[test]
 fn a_bad_configuration_is_refused_at_bind() {
     let config = ReceiverConfig {
         max_connections: 0,

@@ -429,8 +429,8 @@ impl std::fmt::Display for HandlerFailed {
 impl std::error::Error for HandlerFailed {}
 
 /// Run `handler(userdata, event)` for every event on `workers` threads of the library's own
-/// (at least 1), until the receiver is shut down; then return `CINNOX_OK`. Blocks the
-/// calling thread meanwhile.
+/// (at least 1, at most the receiver's connection cap), until the receiver is shut down;
+/// then return `CINNOX_OK`. Blocks the calling thread meanwhile.
 ///
 /// Threads: the handler runs on the worker threads, never on the calling thread; with
 /// `workers` > 1 it is called concurrently, so `userdata` must be safe to use from several
