@@ -454,7 +454,8 @@ typedef struct cinnox_other_event {
  * The handler of `cinnox_receiver_serve`: return 0 when the event was handled (the
  * receiver answers 200), anything else when it failed (500, so CINNOX may deliver it
  * again). `event` is lent for the duration of the call only: copy what you keep, never
- * free it.
+ * free it. The handler must return: a C++ exception or a `longjmp` out of it is undefined
+ * behaviour (catch everything inside it and return non-zero instead).
  */
 typedef int (*cinnox_handler)(void *userdata, const struct cinnox_event *event);
 

@@ -105,7 +105,8 @@ pub struct cinnox_receiver_counters {
 /// The handler of `cinnox_receiver_serve`: return 0 when the event was handled (the
 /// receiver answers 200), anything else when it failed (500, so CINNOX may deliver it
 /// again). `event` is lent for the duration of the call only: copy what you keep, never
-/// free it.
+/// free it. The handler must return: a C++ exception or a `longjmp` out of it is undefined
+/// behaviour (catch everything inside it and return non-zero instead).
 pub type cinnox_handler =
     Option<unsafe extern "C" fn(userdata: *mut c_void, event: *const cinnox_event) -> c_int>;
 
