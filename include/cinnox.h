@@ -523,6 +523,12 @@ typedef struct cinnox_receiver_counters {
    * Connections cut off by the read deadline.
    */
   uint64_t read_timeouts;
+  /**
+   * Requests refused by the HTTP layer before the verifier saw them: malformed request
+   * heads or framing (400, 417, 501), heads over 16 KiB (431), chunked bodies over the
+   * body cap (413). Not counted in `requests`.
+   */
+  uint64_t malformed_requests;
 } cinnox_receiver_counters;
 
 /**

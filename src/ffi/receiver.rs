@@ -100,6 +100,10 @@ pub struct cinnox_receiver_counters {
     pub refused_connections: u64,
     /// Connections cut off by the read deadline.
     pub read_timeouts: u64,
+    /// Requests refused by the HTTP layer before the verifier saw them: malformed request
+    /// heads or framing (400, 417, 501), heads over 16 KiB (431), chunked bodies over the
+    /// body cap (413). Not counted in `requests`.
+    pub malformed_requests: u64,
 }
 
 /// The handler of `cinnox_receiver_serve`: return 0 when the event was handled (the
@@ -515,6 +519,7 @@ pub unsafe extern "C" fn cinnox_receiver_stats(
             handler_panics: s.handler_panics,
             refused_connections: s.refused_connections,
             read_timeouts: s.read_timeouts,
+            malformed_requests: s.malformed_requests,
         };
         // SAFETY: `out` was checked non-NULL; the caller promises it is writable.
         unsafe { out.write(stats) };
