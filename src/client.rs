@@ -749,13 +749,22 @@ fn truncate_chars(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
-/// `text` with every occurrence of the token replaced.
+/// `text` with every occurrence of the token replaced: as it is, and as a JSON string
+/// would carry it (`"` and `\` escaped, `/` optionally escaped as `\/`), so that a body
+/// echoing the token inside JSON does not leak it either.
 fn scrub(text: &str, token: &str) -> String {
     if token.is_empty() {
-        text.to_owned()
-    } else {
-        text.replace(token, REDACTED)
+        return text.to_owned();
     }
+    let json = token.replace('\\', "\\\\").replace('"', "\\\"");
+    let json_slash = json.replace('/', "\\/");
+    let mut out = text.replace(token, REDACTED);
+    for form in [json, json_slash] {
+        if form != token {
+            out = out.replace(&form, REDACTED);
+        }
+    }
+    out
 }
 
 fn io_description(io: &std::io::Error) -> String {
@@ -1067,6 +1076,15 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad:?}");
             assert!(!e.to_string().contains("u:p"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_token_echoed_json_escaped_is_scrubbed_too() {
+        let token = r#"ab/c"d\e"#;
+        let body = br#"{"message":"bad token ab\/c\"d\\e and ab/c\"d\\e"}"#;
+        let q = quote(body, token);
+        assert!(!q.contains("ab\\\\/c") && !q.contains("ab/c"), "{q}");
+        assert_eq!(q.matches(REDACTED).count(), 2, "{q}");
     }
 
     #[test]
