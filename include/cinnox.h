@@ -454,7 +454,8 @@ typedef struct cinnox_other_event {
  * The handler of `cinnox_receiver_serve`: return 0 when the event was handled (the
  * receiver answers 200), anything else when it failed (500, so CINNOX may deliver it
  * again). `event` is lent for the duration of the call only: copy what you keep, never
- * free it.
+ * free it. The handler must return: a C++ exception or a `longjmp` out of it is undefined
+ * behaviour (catch everything inside it and return non-zero instead).
  */
 typedef int (*cinnox_handler)(void *userdata, const struct cinnox_event *event);
 
@@ -522,6 +523,12 @@ typedef struct cinnox_receiver_counters {
    * Connections cut off by the read deadline.
    */
   uint64_t read_timeouts;
+  /**
+   * Requests refused by the HTTP layer before the verifier saw them: malformed request
+   * heads or framing (400, 417, 501), heads over 16 KiB (431), chunked bodies over the
+   * body cap (413). Not counted in `requests`.
+   */
+  uint64_t malformed_requests;
 } cinnox_receiver_counters;
 
 /**
@@ -894,8 +901,8 @@ cinnox_result cinnox_receiver_recv(const struct cinnox_receiver *rx, uint32_t ti
 
 /**
  * Run `handler(userdata, event)` for every event on `workers` threads of the library's own
- * (at least 1), until the receiver is shut down; then return `CINNOX_OK`. Blocks the
- * calling thread meanwhile.
+ * (at least 1, at most the receiver's connection cap), until the receiver is shut down;
+ * then return `CINNOX_OK`. Blocks the calling thread meanwhile.
  *
  * Threads: the handler runs on the worker threads, never on the calling thread; with
  * `workers` > 1 it is called concurrently, so `userdata` must be safe to use from several

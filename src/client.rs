@@ -143,7 +143,9 @@ fn nanos_to_duration(nanos: u128) -> Duration {
 }
 
 /// A subscription as CINNOX reports it after a PATCH.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the URL without its path and query, where the webhook's secret lives.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Subscription {
     /// Whether the subscription is active.
     pub enabled: bool,
@@ -151,6 +153,36 @@ pub struct Subscription {
     pub url: String,
     /// When it was last changed, RFC 3339 text as sent; `None` when the family omits it.
     pub updated_at: Option<String>,
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("enabled", &self.enabled)
+            .field("url", &redact_url(&self.url))
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+/// A URL for messages and `Debug`: scheme and host kept, userinfo, path, query and
+/// fragment hidden (`https://…@host/…`), since a webhook URL's path holds its secret.
+pub(crate) fn redact_url(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[after_scheme..];
+    let (authority, more) = match rest.find(['/', '?', '#']) {
+        Some(i) => (&rest[..i], true),
+        None => (rest, false),
+    };
+    let host = match authority.rfind('@') {
+        Some(i) => format!("…@{}", &authority[i + 1..]),
+        None => authority.to_owned(),
+    };
+    format!(
+        "{}{host}{}",
+        &url[..after_scheme],
+        if more { "/…" } else { "" }
+    )
 }
 
 /// Configures a [`Client`]. Made by [`Client::builder`]; nothing is checked until
@@ -717,13 +749,22 @@ fn truncate_chars(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
-/// `text` with every occurrence of the token replaced.
+/// `text` with every occurrence of the token replaced: as it is, and as a JSON string
+/// would carry it (`"` and `\` escaped, `/` optionally escaped as `\/`), so that a body
+/// echoing the token inside JSON does not leak it either.
 fn scrub(text: &str, token: &str) -> String {
     if token.is_empty() {
-        text.to_owned()
-    } else {
-        text.replace(token, REDACTED)
+        return text.to_owned();
     }
+    let json = token.replace('\\', "\\\\").replace('"', "\\\"");
+    let json_slash = json.replace('/', "\\/");
+    let mut out = text.replace(token, REDACTED);
+    for form in [json, json_slash] {
+        if form != token {
+            out = out.replace(&form, REDACTED);
+        }
+    }
+    out
 }
 
 fn io_description(io: &std::io::Error) -> String {
@@ -803,7 +844,7 @@ fn validate_webhook_url(url: &str) -> Result<()> {
     let bad = |why: &str| {
         Error::invalid_argument(format!(
             "the webhook URL {:?} {why}",
-            truncate_chars(url, 100)
+            truncate_chars(&redact_url(url), 100)
         ))
     };
     if url.is_empty() {
@@ -862,7 +903,9 @@ fn parse_imf_fixdate(s: &str) -> Option<u64> {
     if parts.next()? != "GMT" || parts.next().is_some() || hms.next().is_some() {
         return None;
     }
-    if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 || year < 1970 {
+    // IMF-fixdate has a four-digit year; a larger one (sent by anyone) would overflow the
+    // arithmetic below.
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 || !(1970..=9999).contains(&year) {
         return None;
     }
     // Days from civil (proleptic Gregorian), H. Hinnant's algorithm.
@@ -989,6 +1032,23 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_with_a_year_out_of_range_is_ignored_not_a_panic() {
+        // The header comes from the server: a date no arithmetic can hold is no date.
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_770);
+        for far in [
+            "Sun, 06 Nov 9223372036854775807 08:49:37 GMT",
+            "Sun, 06 Nov 1000000000000000 08:49:37 GMT",
+            "Sun, 06 Nov 10000 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_retry_after(far, now), None, "{far:?}");
+        }
+        assert_eq!(
+            parse_imf_fixdate("Fri, 31 Dec 9999 23:59:59 GMT"),
+            Some(253_402_300_799)
+        );
+    }
+
+    #[test]
     fn base_urls_normalize() {
         for (given, want) in [
             ("https://h.example", "https://h.example"),
@@ -1016,6 +1076,15 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad:?}");
             assert!(!e.to_string().contains("u:p"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_token_echoed_json_escaped_is_scrubbed_too() {
+        let token = r#"ab/c"d\e"#;
+        let body = br#"{"message":"bad token ab\/c\"d\\e and ab/c\"d\\e"}"#;
+        let q = quote(body, token);
+        assert!(!q.contains("ab\\\\/c") && !q.contains("ab/c"), "{q}");
+        assert_eq!(q.matches(REDACTED).count(), 2, "{q}");
     }
 
     #[test]

@@ -30,3 +30,8 @@ pub use kind::EventKind;
 pub use receiver::{Delivery, Receiver, ReceiverConfig, ReceiverStats, ShutdownHandle};
 pub use sandbox::{Sandbox, SandboxConfig};
 pub use webhook::{Outcome, Reply, Request, Verdict, Webhook, WebhookConfig};
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -69,7 +69,8 @@ use link::{Done, Link};
 /// Server settings beyond the [`WebhookConfig`] policy.
 #[derive(Debug, Clone)]
 pub struct ReceiverConfig {
-    /// Longest wait for any read of a request (headers or body); default 10 s.
+    /// Longest wait for any read of a request (headers or body); default 10 s. Like the
+    /// other durations here, at most [`MAX_TIMEOUT`].
     ///
     /// A whole request (head and body) must arrive within this time of its first byte; the
     /// first request of a connection within this time of the connection being accepted.
@@ -100,6 +101,10 @@ impl Default for ReceiverConfig {
     }
 }
 
+/// The longest timeout or grace accepted: deadlines are computed by adding them to the
+/// current time, which must not overflow.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 impl ReceiverConfig {
     fn validate(&self) -> Result<()> {
         if self.read_timeout.is_zero() {
@@ -107,6 +112,18 @@ impl ReceiverConfig {
         }
         if self.idle_timeout.is_zero() {
             return Err(Error::invalid_argument("idle_timeout must be above zero"));
+        }
+        for (name, d) in [
+            ("read_timeout", self.read_timeout),
+            ("idle_timeout", self.idle_timeout),
+            ("shutdown_grace", self.shutdown_grace),
+        ] {
+            if d > MAX_TIMEOUT {
+                return Err(Error::invalid_argument(format!(
+                    "{name} must be at most {} days",
+                    MAX_TIMEOUT.as_secs() / 86_400
+                )));
+            }
         }
         if self.max_connections == 0 {
             return Err(Error::invalid_argument(
@@ -325,6 +342,10 @@ impl Receiver {
     /// Returns `Ok(())` once the receiver is shut down (at once if it already is). A panic
     /// in the handler is caught, counted in [`ReceiverStats::handler_panics`], and answered
     /// 500; the worker goes on. `workers == 0` is `ErrorKind::InvalidArgument`.
+    ///
+    /// At most [`ReceiverConfig::max_connections`] workers are started (each delivery
+    /// holds a connection, so more could never be busy); when the system refuses a thread,
+    /// serving goes on with those started.
     pub fn serve<F, E>(&self, workers: usize, handler: F) -> Result<()>
     where
         F: Fn(&Event) -> std::result::Result<(), E> + Send + Sync,
@@ -332,6 +353,7 @@ impl Receiver {
         if workers == 0 {
             return Err(Error::invalid_argument("serve needs at least one worker"));
         }
+        let workers = workers.min(self.shared.config.max_connections);
         let handler = &handler;
         std::thread::scope(|scope| {
             let mut started = 0;
@@ -342,7 +364,10 @@ impl Receiver {
                     .spawn_scoped(scope, move || self.work(handler));
                 match spawned {
                     Ok(_) => started += 1,
-                    Err(e) => last_error = Some(e),
+                    Err(e) => {
+                        last_error = Some(e);
+                        break;
+                    }
                 }
             }
             match (started, last_error) {

@@ -44,7 +44,8 @@
 //! When the application answers [`Verdict::Handled`], the event's
 //! [`DedupKey`](crate::event::DedupKey) is remembered for the dedup window (default 10
 //! minutes, counted from the acknowledgement), at most [`WebhookConfig::dedup_capacity`] keys
-//! (default 10 000; the oldest is forgotten first). A redelivery inside the window is answered
+//! (default 10 000; the oldest is forgotten first; a key over 256 bytes is kept as a keyed
+//! 128-bit fingerprint, so each costs little). A redelivery inside the window is answered
 //! 200 without reaching the application. Two deliveries of one event that arrive before
 //! either is acknowledged both reach the application. [`Verdict::Failed`] is not
 //! remembered: the redelivery reaches the application again. The clock is
@@ -353,16 +354,27 @@ fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
+/// Dedup keys up to this long are remembered as they are; a longer one (an id may be as
+/// long as the body) as a keyed 128-bit fingerprint, so that the memory stays bounded by
+/// `dedup_capacity` times a small size, whatever the senders put in their ids.
+const MAX_EXACT_KEY: usize = 256;
+
+/// The length of a fingerprint: a marker and two 64-bit hashes.
+const FINGERPRINT_LEN: usize = 18;
+
 /// The remembered keys of acknowledged events.
 ///
-/// Keys are the byte strings of [`Event::with_dedup_key_bytes`]: compared exactly, hashed
-/// with std's randomly keyed SipHash.
+/// Keys are the byte strings of [`Event::with_dedup_key_bytes`]: compared exactly (those
+/// over [`MAX_EXACT_KEY`] bytes through their fingerprint), hashed with std's randomly
+/// keyed SipHash.
 struct Memory {
     /// key → (acknowledged at, sequence number of its newest entry in `order`)
     seen: HashMap<Arc<[u8]>, (Instant, u64)>,
     /// Keys in acknowledgement order; stale entries (re-acknowledged keys) are skipped.
     order: VecDeque<(Arc<[u8]>, u64)>,
     next_seq: u64,
+    /// The random keys of the fingerprints of long keys.
+    fingerprint_keys: [std::collections::hash_map::RandomState; 2],
 }
 
 impl Memory {
@@ -371,11 +383,31 @@ impl Memory {
             seen: HashMap::new(),
             order: VecDeque::new(),
             next_seq: 0,
+            fingerprint_keys: [Default::default(), Default::default()],
         }
+    }
+
+    /// What is stored for `key`: the key itself, or its fingerprint (in `buf`) when long.
+    /// A fingerprint starts with `0xff`, which no exact key does (a key starts with its
+    /// text prefix, and UTF-8 never holds `0xff`).
+    fn stored<'k>(&self, key: &'k [u8], buf: &'k mut [u8; FINGERPRINT_LEN]) -> &'k [u8] {
+        use std::hash::{BuildHasher, Hasher};
+        if key.len() <= MAX_EXACT_KEY {
+            return key;
+        }
+        buf[..2].copy_from_slice(&[0xff, 0xfd]);
+        for (i, state) in self.fingerprint_keys.iter().enumerate() {
+            let mut h = state.build_hasher();
+            h.write(key);
+            buf[2 + 8 * i..10 + 8 * i].copy_from_slice(&h.finish().to_le_bytes());
+        }
+        buf
     }
 
     /// When `key` was acknowledged, if it is remembered.
     fn acknowledged_at(&self, key: &[u8]) -> Option<Instant> {
+        let mut buf = [0; FINGERPRINT_LEN];
+        let key = self.stored(key, &mut buf);
         self.seen.get(key).map(|(at, _)| *at)
     }
 
@@ -394,6 +426,8 @@ impl Memory {
     }
 
     fn record(&mut self, key: &[u8], now: Instant, window: Duration, capacity: usize) {
+        let mut buf = [0; FINGERPRINT_LEN];
+        let key = self.stored(key, &mut buf);
         // Forget what has left the window.
         while let Some((front, seq)) = self.order.front() {
             let current_and_fresh = self
@@ -910,6 +944,28 @@ mod tests {
         assert_eq!(forwarded_ip("[2001:db8::1]"), "2001:db8::1".parse().ok());
         assert_eq!(forwarded_ip("::ffff:1.2.3.4"), "1.2.3.4".parse().ok());
         assert_eq!(forwarded_ip("unknown"), None);
+    }
+
+    #[test]
+    fn memory_keeps_long_keys_in_bounded_space() {
+        // An id may be as long as the body (64 KiB by default): 10 000 remembered keys must
+        // not cost 10 000 bodies.
+        let t0 = Instant::now();
+        let w = Duration::from_secs(60);
+        let mut m = Memory::new();
+        let long = |fill: u8| {
+            let mut k = vec![fill; 64 * 1024];
+            k[0] = b'x';
+            k
+        };
+        m.record(&long(b'a'), t0, w, 10);
+        m.record(b"short|id|status", t0, w, 10);
+        let stored: usize = m.seen.keys().map(|k| k.len()).sum();
+        assert!(stored < 1024, "{stored} bytes for two keys");
+        assert!(m.contains(&long(b'a'), t0, w));
+        assert!(!m.contains(&long(b'b'), t0, w));
+        assert!(m.contains(b"short|id|status", t0, w));
+        assert!(!m.contains(b"short|id|other", t0, w));
     }
 
     #[test]

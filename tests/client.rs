@@ -581,6 +581,33 @@ fn a_refused_connection_is_a_transport_error() {
 // ---- secrets ----
 
 #[test]
+fn the_webhook_path_secret_never_shows_in_debug_or_errors() {
+    // The path (and a query, and userinfo) of a webhook URL is where its secret lives.
+    let mock = MockCinnox::start();
+    let secret_hook = "https://me.example/cinnox/P4th-S3cret?k=Qu3ry-S3cret";
+    let c = client(&mock.url());
+    let sub = c.subscribe("app", EventKind::Call, secret_hook).unwrap();
+    assert_eq!(sub.url, secret_hook);
+    for shown in [format!("{sub:?}"), format!("{sub:#?}")] {
+        assert!(shown.contains("https://me.example/…"), "{shown}");
+        assert!(!shown.contains("S3cret"), "{shown}");
+    }
+    // A URL refused before sending is named without its path either.
+    for bad in [
+        "htps://me.example/cinnox/P4th-S3cret",
+        "https://me example/cinnox/P4th-S3cret",
+        "https://us3r:Pa55-S3cret@/cinnox/P4th-S3cret",
+    ] {
+        let e = c.subscribe("app", EventKind::Call, bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        for shown in [e.to_string(), format!("{e:?}")] {
+            assert!(shown.contains("the webhook URL"), "{shown}");
+            assert!(!shown.contains("S3cret"), "{shown}");
+        }
+    }
+}
+
+#[test]
 fn the_token_never_shows_in_debug_or_errors() {
     let mock = MockCinnox::start();
     let c = builder(&mock.url())

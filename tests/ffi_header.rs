@@ -79,12 +79,12 @@ fn header_declares_only_prefixed_names() {
     }
 }
 
-/// README-C.md lists every function of the header.
+/// README.md lists every function of the header.
 #[test]
 fn readme_lists_every_function() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let header = std::fs::read_to_string(root.join("include/cinnox.h")).unwrap();
-    let readme = std::fs::read_to_string(root.join("README-C.md")).unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let mut n = 0;
     for line in header.lines() {
         if line.starts_with(' ') || line.starts_with('#') || !line.contains("cinnox_") {
@@ -98,18 +98,18 @@ fn readme_lists_every_function() {
             n += 1;
             assert!(
                 readme.contains(&format!("`{name}`")),
-                "README-C.md misses {name}"
+                "README.md misses {name}"
             );
         }
     }
     assert!(n > 60, "found only {n} functions");
 }
 
-/// The C snippet of README-C.md compiles cleanly as C99.
+/// The C snippet of README.md compiles cleanly as C99.
 #[test]
 fn readme_snippet_compiles() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README-C.md")).unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let start = readme.find("```c\n").expect("a C block") + 5;
     let len = readme[start..].find("```").expect("its end");
     let dir = ffi::build_dir("readme");

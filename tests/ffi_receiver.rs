@@ -159,3 +159,34 @@ fn c_frees_a_serving_receiver_under_valgrind() {
         serve_free(true);
     }
 }
+
+/// The C counters carry every counter of the Rust receiver, the HTTP layer's refusals too.
+#[test]
+fn c_counters_count_malformed_requests() {
+    use cinnox::ffi::cinnox_result;
+    use cinnox::ffi::receiver::*;
+    use std::io::{Read, Write};
+    let mut rx = std::ptr::null_mut();
+    // SAFETY: NUL-terminated strings and a valid out-pointer; freed below.
+    let r = unsafe { cinnox_receiver_new(c"127.0.0.1:0".as_ptr(), c"/hook".as_ptr(), &mut rx) };
+    assert_eq!(r, cinnox_result::CINNOX_OK);
+    // SAFETY: a live receiver.
+    let port = unsafe { cinnox_receiver_port(rx) };
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    s.write_all(b"NOT HTTP AT ALL\r\n\r\n").unwrap();
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply).unwrap();
+    assert!(reply.starts_with(b"HTTP/1.1 400 "), "{reply:?}");
+    let mut st = cinnox_receiver_counters::default();
+    // SAFETY: a live receiver and a writable struct.
+    assert_eq!(
+        unsafe { cinnox_receiver_stats(rx, &mut st) },
+        cinnox_result::CINNOX_OK
+    );
+    assert_eq!(st.malformed_requests, 1);
+    assert_eq!(st.requests, 0);
+    // SAFETY: freed once.
+    unsafe { cinnox_receiver_free(rx) };
+}

@@ -193,6 +193,27 @@ fn serve_with_no_worker_is_an_invalid_argument() {
 }
 
 #[test]
+fn serve_starts_no_more_workers_than_connections_can_keep_busy() {
+    // A C caller's (size_t)-1 must not make serve try to start 2^64 threads.
+    let rx = start_default(ReceiverConfig {
+        max_connections: 4,
+        ..quick_config()
+    });
+    rx.shutdown();
+    let rx = std::sync::Arc::new(rx);
+    let (tx, done) = mpsc::channel();
+    let serving = std::sync::Arc::clone(&rx);
+    // Not scoped: a serve that never returns must fail this test, not hang it.
+    thread::spawn(move || {
+        let _ = tx.send(serving.serve(usize::MAX, |_| Ok::<(), ()>(())).is_ok());
+    });
+    let served = done
+        .recv_timeout(Duration::from_secs(20))
+        .expect("serve(usize::MAX) returned");
+    assert!(served);
+}
+
+#[test]
 fn a_bad_configuration_is_refused_at_bind() {
     let config = ReceiverConfig {
         max_connections: 0,
@@ -200,6 +221,47 @@ fn a_bad_configuration_is_refused_at_bind() {
     };
     let e = Receiver::bind_with("127.0.0.1:0", WebhookConfig::new(PATH), config).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+}
+
+#[test]
+fn a_timeout_too_large_for_the_clock_is_refused_at_bind() {
+    // `Duration::MAX` reads as "never", but no deadline can be computed from it: every
+    // connection thread (and the shutdown in Drop) would panic on the addition.
+    let huge = [
+        ReceiverConfig {
+            read_timeout: Duration::MAX,
+            ..ReceiverConfig::default()
+        },
+        ReceiverConfig {
+            idle_timeout: Duration::MAX,
+            ..ReceiverConfig::default()
+        },
+        ReceiverConfig {
+            shutdown_grace: Duration::MAX,
+            ..ReceiverConfig::default()
+        },
+    ];
+    for config in huge {
+        let e = Receiver::bind_with("127.0.0.1:0", WebhookConfig::new(PATH), config.clone())
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{config:?}");
+        assert!(e.to_string().contains("at most"), "{e}");
+    }
+    // A year is still a timeout.
+    let year = Duration::from_secs(365 * 24 * 3600);
+    let rx = Receiver::bind_with(
+        "127.0.0.1:0",
+        WebhookConfig::new(PATH),
+        ReceiverConfig {
+            read_timeout: year,
+            idle_timeout: year,
+            shutdown_grace: Duration::ZERO,
+            ..ReceiverConfig::default()
+        },
+    )
+    .unwrap();
+    let r = Client::new(rx.local_addr()).post(PATH, br#"{"challenge":"long"}"#);
+    assert_eq!(r.status, 200);
 }
 
 #[test]
@@ -279,11 +341,7 @@ fn keep_alive_chunked_and_expect_continue_bodies_are_delivered() {
 
 #[test]
 fn shutdown_lets_the_delivery_in_flight_finish_and_wakes_waiters() {
-    let rx = start_default(ReceiverConfig {
-        read_timeout: Duration::from_secs(5),
-        idle_timeout: Duration::from_secs(5),
-        ..quick_config()
-    });
+    let rx = start_default(quick_config());
     let addr = rx.local_addr();
     let client = thread::spawn(move || {
         let mut c = Client::new(addr);

@@ -17,7 +17,8 @@ fn start(config: SandboxConfig) -> Sandbox {
         config
             .app("app-1", "token-1")
             .app("app-2", "token-2")
-            .verify_timeout(Duration::from_millis(500)),
+            // Never reached by a stand-in that answers, even on a loaded machine.
+            .verify_timeout(Duration::from_secs(5)),
     )
     .unwrap()
 }
@@ -139,7 +140,9 @@ fn gives_up_after_the_schedule() {
 fn timeouts_and_transport_errors_are_redelivered() {
     let sb = start(
         SandboxConfig::new()
-            .delivery_timeout(Duration::from_millis(200))
+            // Waited out once (the hang), and long enough that the answering second
+            // attempt never hits it on a loaded machine.
+            .delivery_timeout(Duration::from_secs(1))
             .redelivery(vec![Duration::from_millis(1)]),
     );
     let hook = StandIn::answering(|n| match n {
@@ -151,9 +154,9 @@ fn timeouts_and_transport_errors_are_redelivered() {
     assert_eq!(r.statuses(), vec![None, Some(204)]);
     assert_eq!(
         r.attempts[0].error.as_deref(),
-        Some("timed out after 200 ms")
+        Some("timed out after 1000 ms")
     );
-    assert!(r.attempts[0].latency >= Duration::from_millis(200));
+    assert!(r.attempts[0].latency >= Duration::from_secs(1));
     assert!(r.delivered());
 
     let closing = StandIn::answering(|_| Reply::Close);

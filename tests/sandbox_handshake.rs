@@ -10,11 +10,18 @@ use cinnox::sandbox::SandboxConfig;
 use cinnox::Sandbox;
 use sandbox::*;
 
+/// A verify timeout no answering stand-in reaches, even on a loaded machine.
+const PATIENT: Duration = Duration::from_secs(5);
+
 fn start() -> Sandbox {
+    start_with(PATIENT)
+}
+
+fn start_with(verify_timeout: Duration) -> Sandbox {
     Sandbox::start(
         SandboxConfig::new()
             .app("app-1", "token-1")
-            .verify_timeout(Duration::from_millis(300)),
+            .verify_timeout(verify_timeout),
     )
     .unwrap()
 }
@@ -22,7 +29,11 @@ fn start() -> Sandbox {
 /// Subscribe a stand-in answering challenges with `reply(challenge)` and return the
 /// PATCH's answer.
 fn subscribe_with(reply: impl Fn(&str) -> Reply + Send + 'static) -> (Sandbox, Answer) {
-    let sb = start();
+    subscribe_on(start(), reply)
+}
+
+/// [`subscribe_with`] on a given sandbox.
+fn subscribe_on(sb: Sandbox, reply: impl Fn(&str) -> Reply + Send + 'static) -> (Sandbox, Answer) {
     let hook = StandIn::start(move |g| reply(&g.challenge().expect("a challenge")));
     let a = patch(
         sb.base_url(),
@@ -165,7 +176,7 @@ fn non_200_statuses() {
 
 #[test]
 fn timeout() {
-    let (sb, a) = subscribe_with(|_| Reply::Hang);
+    let (sb, a) = subscribe_on(start_with(Duration::from_millis(300)), |_| Reply::Hang);
     assert_refused(&sb, &a, "the receiver did not answer within 300 ms");
 }
 

@@ -100,12 +100,17 @@ pub struct cinnox_receiver_counters {
     pub refused_connections: u64,
     /// Connections cut off by the read deadline.
     pub read_timeouts: u64,
+    /// Requests refused by the HTTP layer before the verifier saw them: malformed request
+    /// heads or framing (400, 417, 501), heads over 16 KiB (431), chunked bodies over the
+    /// body cap (413). Not counted in `requests`.
+    pub malformed_requests: u64,
 }
 
 /// The handler of `cinnox_receiver_serve`: return 0 when the event was handled (the
 /// receiver answers 200), anything else when it failed (500, so CINNOX may deliver it
 /// again). `event` is lent for the duration of the call only: copy what you keep, never
-/// free it.
+/// free it. The handler must return: a C++ exception or a `longjmp` out of it is undefined
+/// behaviour (catch everything inside it and return non-zero instead).
 pub type cinnox_handler =
     Option<unsafe extern "C" fn(userdata: *mut c_void, event: *const cinnox_event) -> c_int>;
 
@@ -429,8 +434,8 @@ impl std::fmt::Display for HandlerFailed {
 impl std::error::Error for HandlerFailed {}
 
 /// Run `handler(userdata, event)` for every event on `workers` threads of the library's own
-/// (at least 1), until the receiver is shut down; then return `CINNOX_OK`. Blocks the
-/// calling thread meanwhile.
+/// (at least 1, at most the receiver's connection cap), until the receiver is shut down;
+/// then return `CINNOX_OK`. Blocks the calling thread meanwhile.
 ///
 /// Threads: the handler runs on the worker threads, never on the calling thread; with
 /// `workers` > 1 it is called concurrently, so `userdata` must be safe to use from several
@@ -514,6 +519,7 @@ pub unsafe extern "C" fn cinnox_receiver_stats(
             handler_panics: s.handler_panics,
             refused_connections: s.refused_connections,
             read_timeouts: s.read_timeouts,
+            malformed_requests: s.malformed_requests,
         };
         // SAFETY: `out` was checked non-NULL; the caller promises it is writable.
         unsafe { out.write(stats) };

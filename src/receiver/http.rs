@@ -36,6 +36,8 @@ pub(crate) const MAX_HEAD: usize = 16 * 1024;
 const MAX_HEADERS: usize = 64;
 /// The longest chunk-size or trailer line accepted in a chunked body.
 const MAX_LINE: usize = 4 * 1024;
+/// A body buffer grows by at most this much ahead of the bytes received.
+const READ_STEP: usize = 64 * 1024;
 /// After refusing a request whose body was not read, discard at most this much of it, so
 /// that the peer reads the refusal instead of a reset.
 const LINGER_BYTES: usize = 256 * 1024;
@@ -187,7 +189,8 @@ impl Conn {
                 if n > max {
                     return Err(ReadError::Bad(413));
                 }
-                let mut body = Vec::with_capacity(n);
+                // Sized by what arrives, not by what the peer declared.
+                let mut body = Vec::with_capacity(n.min(READ_STEP));
                 self.read_exact_into(&mut body, n, deadline)?;
                 Ok(body)
             }
@@ -199,14 +202,7 @@ impl Conn {
         let mut body = Vec::new();
         loop {
             let line = self.read_line(deadline)?;
-            let size_text = line.split(|&b| b == b';').next().unwrap_or(&[]);
-            let size_text = std::str::from_utf8(size_text)
-                .map_err(|_| ReadError::Bad(400))?
-                .trim();
-            if size_text.is_empty() || size_text.len() > 16 {
-                return Err(ReadError::Bad(400));
-            }
-            let size = usize::from_str_radix(size_text, 16).map_err(|_| ReadError::Bad(400))?;
+            let size = chunk_size(&line).ok_or(ReadError::Bad(400))?;
             if size == 0 {
                 break;
             }
@@ -256,16 +252,25 @@ impl Conn {
         let buffered = (self.end - self.pos).min(n);
         out.extend_from_slice(&self.buf[self.pos..self.pos + buffered]);
         self.pos += buffered;
-        let start = out.len();
-        let mut filled = 0;
-        let missing = n - buffered;
-        out.resize(start + missing, 0);
-        while filled < missing {
-            let got = self.read_deadline(deadline, |s| s.read(&mut out[start + filled..]))?;
+        let mut missing = n - buffered;
+        // `out` grows by at most READ_STEP ahead of the bytes received: a declared length
+        // that never arrives costs no memory (the cap may be large, or unlimited).
+        while missing > 0 {
+            let start = out.len();
+            out.resize(start + missing.min(READ_STEP), 0);
+            let got = self.read_deadline(deadline, |s| s.read(&mut out[start..]));
+            let got = match got {
+                Ok(got) => got,
+                Err(e) => {
+                    out.truncate(start);
+                    return Err(e);
+                }
+            };
+            out.truncate(start + got);
             if got == 0 {
                 return Err(ReadError::Broken);
             }
-            filled += got;
+            missing -= got;
         }
         Ok(())
     }
@@ -368,6 +373,23 @@ impl Conn {
     pub(crate) fn close(self) {
         self.link.with_stream(|s| s.close_write());
     }
+}
+
+/// The size of a chunk-size line (`1*HEXDIG`, then optional blanks and extensions), or
+/// `None` when it is anything else: no sign, no leading blank, no `0x`, at most 16 digits.
+fn chunk_size(line: &[u8]) -> Option<usize> {
+    let end = line.iter().position(|&b| b == b';').unwrap_or(line.len());
+    let mut digits = &line[..end];
+    while let [rest @ .., b' ' | b'\t'] = digits {
+        digits = rest;
+    }
+    if digits.is_empty() || digits.len() > 16 || !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    digits.iter().try_fold(0usize, |n, &d| {
+        let v = char::from(d).to_digit(16)?;
+        n.checked_mul(16)?.checked_add(v as usize)
+    })
 }
 
 /// Turn the parsed head into owned form and decide its framing and persistence.
@@ -537,6 +559,27 @@ mod tests {
         let mut req = httparse::Request::new(&mut fields);
         assert!(req.parse(raw).unwrap().is_complete());
         build_head(&req)
+    }
+
+    #[test]
+    fn chunk_sizes_are_hex_digits_only() {
+        assert_eq!(chunk_size(b"1a"), Some(26));
+        assert_eq!(chunk_size(b"1A;ext=1"), Some(26));
+        assert_eq!(chunk_size(b"1a \t;ext"), Some(26));
+        assert_eq!(chunk_size(b"0"), Some(0));
+        assert_eq!(chunk_size(b"7fffffff"), Some(0x7fff_ffff));
+        for bad in [
+            &b""[..],
+            b";ext",
+            b"+1a",
+            b"-1",
+            b" 1a",
+            b"0x1a",
+            b"1g",
+            b"10000000000000000",
+        ] {
+            assert_eq!(chunk_size(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

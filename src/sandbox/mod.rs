@@ -68,6 +68,8 @@ pub use notification::{
     WireVariant, DEFAULT_APP_ID, DEFAULT_SERVICE_ID,
 };
 
+// A URL with its path hidden (`http://127.0.0.1:8080/…`): webhook paths carry secrets.
+use crate::client::redact_url;
 use crate::{Error, ErrorKind, EventKind, Result};
 
 /// A rate limit: at most `requests` in any window of `per`.
@@ -254,15 +256,6 @@ impl fmt::Debug for DeliveryRecord {
             .field("attempts", &self.attempts)
             .field("latency", &self.latency)
             .finish()
-    }
-}
-
-/// A URL with its path hidden (`http://127.0.0.1:8080/…`): webhook paths carry secrets.
-fn redact_url(url: &str) -> String {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    match url[after_scheme..].find(['/', '?', '#']) {
-        Some(i) => format!("{}/…", &url[..after_scheme + i]),
-        None => url.to_owned(),
     }
 }
 
@@ -609,6 +602,7 @@ mod tests {
         );
         assert_eq!(redact_url("https://h?x=s3cr3t"), "https://h/…");
         assert_eq!(redact_url("https://h"), "https://h");
+        assert_eq!(redact_url("https://u:pw@h:1/x"), "https://…@h:1/…");
     }
 
     #[test]

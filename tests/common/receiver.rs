@@ -11,15 +11,21 @@ use cinnox::{Receiver, WebhookConfig};
 /// The webhook path every test receiver answers on.
 pub const PATH: &str = "/hook/s3cret";
 
-/// Short timeouts so that attack tests finish fast.
+/// The settings of tests that are not about timeouts: deadlines far beyond what a loaded
+/// machine can delay a client between its requests (a shut-down receiver closes idle
+/// connections at once, so they cost no test time). Tests of a deadline set a short one
+/// themselves, with [`SHORT`].
 pub fn quick_config() -> ReceiverConfig {
     ReceiverConfig {
-        read_timeout: Duration::from_millis(300),
-        idle_timeout: Duration::from_millis(300),
+        read_timeout: Duration::from_secs(5),
+        idle_timeout: Duration::from_secs(5),
         max_connections: 256,
         shutdown_grace: Duration::from_secs(2),
     }
 }
+
+/// The read or idle deadline of the tests that wait for one.
+pub const SHORT: Duration = Duration::from_millis(300);
 
 /// A receiver on 127.0.0.1, any port.
 pub fn start(webhook: WebhookConfig, config: ReceiverConfig) -> Receiver {
