@@ -173,8 +173,10 @@ pub struct cinnox_event {
     callees: Callees,
     /// The dedup key as C text, made on first request.
     dedup: OnceLock<CString>,
-    /// The length of the body kept right after this struct, in the same allocation (see
-    /// [`cinnox_event::parse`]); 0 when the event keeps its own copy.
+    /// The body kept right after this struct, in the same allocation (see
+    /// [`cinnox_event::parse`]): a pointer made from the allocation's own, and the length
+    /// (0 when the event keeps its own copy), which also gives the allocation's layout.
+    body: *const u8,
     body_len: usize,
 }
 
@@ -406,7 +408,7 @@ impl cinnox_event {
         };
         match parsed {
             // SAFETY: `p` is fresh and uninitialised with `body.len()` bytes of body after it.
-            Ok(incoming) => Ok(unsafe { cinnox_event::init(p, incoming, body.len()) }),
+            Ok(incoming) => Ok(unsafe { cinnox_event::init(p, incoming, tail, body.len()) }),
             Err(e) => {
                 if let Ok((layout, _)) = cinnox_event::layout(body.len()) {
                     // SAFETY: allocated above with this layout; nothing was written to the
@@ -422,7 +424,7 @@ impl cinnox_event {
     pub(crate) fn from_event(event: Event) -> *mut cinnox_event {
         match cinnox_event::allocate(0) {
             // SAFETY: `p` is fresh and uninitialised, with no body after it.
-            Ok((p, _)) => unsafe { cinnox_event::init(p, Incoming::Event(event), 0) },
+            Ok((p, tail)) => unsafe { cinnox_event::init(p, Incoming::Event(event), tail, 0) },
             // Cannot happen: the layout of the struct alone is valid.
             Err(_) => alloc::handle_alloc_error(Layout::new::<cinnox_event>()),
         }
@@ -433,8 +435,14 @@ impl cinnox_event {
     /// The event is moved in, not copied: the view points into its strings.
     ///
     /// # Safety
-    /// `p` came from [`cinnox_event::allocate`] with `body_len`, and is not initialised.
-    unsafe fn init(p: *mut cinnox_event, incoming: Incoming, body_len: usize) -> *mut cinnox_event {
+    /// `p` and `body` came from [`cinnox_event::allocate`] with `body_len`, `p` is not
+    /// initialised, and the `body_len` bytes at `body` are.
+    unsafe fn init(
+        p: *mut cinnox_event,
+        incoming: Incoming,
+        body: *const u8,
+        body_len: usize,
+    ) -> *mut cinnox_event {
         // SAFETY: `p` is a fresh, exclusive allocation for a cinnox_event. Every field is
         // written exactly once below before the pointer is handed out. The view points into
         // heap buffers owned by the event's fields (which do not move with the event) and
@@ -442,6 +450,7 @@ impl cinnox_event {
         unsafe {
             ptr::addr_of_mut!((*p).incoming).write(incoming);
             ptr::addr_of_mut!((*p).dedup).write(OnceLock::new());
+            ptr::addr_of_mut!((*p).body).write(body);
             ptr::addr_of_mut!((*p).body_len).write(body_len);
             let (ty, mut view, callees) = match &mut *ptr::addr_of_mut!((*p).incoming) {
                 Incoming::Challenge(text) => {
@@ -466,15 +475,9 @@ impl cinnox_event {
 
     /// The body kept after the handle (the whole body of a parsed challenge or event).
     fn body(&self) -> &[u8] {
-        let Ok((_, offset)) = cinnox_event::layout(self.body_len) else {
-            return &[];
-        };
-        // SAFETY: the handle was allocated with `body_len` bytes of body at `offset`,
-        // written before the handle was handed out and never changed.
-        unsafe {
-            let start = (self as *const cinnox_event).cast::<u8>().add(offset);
-            std::slice::from_raw_parts(start, self.body_len)
-        }
+        // SAFETY: `body` points to `body_len` bytes of the handle's allocation, written
+        // before the handle was handed out and never changed, freed with the handle.
+        unsafe { std::slice::from_raw_parts(self.body, self.body_len) }
     }
 
     /// The Rust event (`None` for a challenge).
