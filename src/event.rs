@@ -1289,7 +1289,7 @@ fn integer_text(num: &str) -> Option<Cow<'_, str>> {
 /// assert_eq!(event.raw(), body);
 /// ```
 pub fn parse(body: &[u8]) -> Result<Incoming> {
-    parse_with(body, Keep::Copy)
+    parse_with::<false>(body)
 }
 
 /// [`parse`], but the event points to `body` instead of keeping a copy of it: for the C
@@ -1299,20 +1299,11 @@ pub fn parse(body: &[u8]) -> Result<Incoming> {
 /// `body` stays alive and unchanged as long as the returned event and every event taken
 /// from it by moving (a clone owns a copy), that is, until it is dropped.
 pub(crate) unsafe fn parse_lent(body: &[u8]) -> Result<Incoming> {
-    parse_with(body, Keep::Lend)
+    parse_with::<true>(body)
 }
 
-/// What an event keeps of its body: a copy ([`parse`]) or a pointer ([`parse_lent`]).
-#[derive(Clone, Copy)]
-enum Keep {
-    Copy,
-    Lend,
-}
-
-/// [`parse`] or [`parse_lent`]: one function for both (a flag rather than a generic), so
-/// that Rust and C callers run the same machine code.
-#[inline(never)]
-fn parse_with(body: &[u8], keep: Keep) -> Result<Incoming> {
+/// [`parse`] keeping a copy of the body, or ([`parse_lent`]) a pointer to it when `LEND`.
+fn parse_with<const LEND: bool>(body: &[u8]) -> Result<Incoming> {
     let text = match std::str::from_utf8(body) {
         Ok(t) => t,
         Err(e) => {
@@ -1352,9 +1343,9 @@ fn parse_with(body: &[u8], keep: Keep) -> Result<Incoming> {
         .deserialize(&mut de)
         .and_then(|()| de.end())
     {
-        return loose(body, &b, typed_err, keep);
+        return loose::<LEND>(body, &b, typed_err);
     }
-    classify(body, &b, &mut wire, keep)
+    classify::<LEND>(body, &b, &mut wire)
 }
 
 fn json_error(e: &serde_json::Error) -> Error {
@@ -1363,7 +1354,11 @@ fn json_error(e: &serde_json::Error) -> Error {
 
 /// The typed reading failed: if the body is valid JSON all the same, it is an
 /// [`Payload::Other`] with what the loose reading finds; otherwise the error.
-fn loose(body: &[u8], b: &Body<'_>, typed_err: serde_json::Error, keep: Keep) -> Result<Incoming> {
+fn loose<const LEND: bool>(
+    body: &[u8],
+    b: &Body<'_>,
+    typed_err: serde_json::Error,
+) -> Result<Incoming> {
     if let Err(e) = serde_json::from_str::<IgnoredAny>(b.text) {
         return Err(json_error(&e));
     }
@@ -1393,8 +1388,7 @@ fn loose(body: &[u8], b: &Body<'_>, typed_err: serde_json::Error, keep: Keep) ->
             .or_else(|| b.lossy(l.id))
             .or_else(|| b.lossy(l.transaction_id));
     }
-    Ok(Incoming::Event(Event::new(
-        keep,
+    Ok(Incoming::Event(Event::new::<LEND>(
         body,
         Payload::Other(other),
         None,
@@ -1451,14 +1445,15 @@ fn check_depth(body: &[u8]) -> Result<()> {
 }
 
 impl Event {
-    /// The event of `body`: with a copy of it, or (see [`parse_lent`]) a pointer.
-    fn new(keep: Keep, body: &[u8], payload: Payload, kind: Option<EventKind>) -> Event {
-        let raw = match keep {
-            Keep::Copy => RawBody::Owned(body.into()),
-            Keep::Lend => RawBody::Lent {
+    /// The event of `body`: with a copy of it, or (`LEND`, see [`parse_lent`]) a pointer.
+    fn new<const LEND: bool>(body: &[u8], payload: Payload, kind: Option<EventKind>) -> Event {
+        let raw = if LEND {
+            RawBody::Lent {
                 ptr: std::ptr::NonNull::from(body).cast::<u8>(),
                 len: body.len(),
-            },
+            }
+        } else {
+            RawBody::Owned(body.into())
         };
         Event {
             raw,
@@ -1497,7 +1492,7 @@ fn call(b: &Body<'_>, m: &mut Msg<'_>) -> Result<Call> {
     })
 }
 
-fn classify(body: &[u8], b: &Body<'_>, w: &mut Wire<'_>, keep: Keep) -> Result<Incoming> {
+fn classify<const LEND: bool>(body: &[u8], b: &Body<'_>, w: &mut Wire<'_>) -> Result<Incoming> {
     if !w.event_fields {
         if let Some(Text::Str(c)) = w.challenge.take() {
             return Ok(Incoming::Challenge(cow_string(c)));
@@ -1505,7 +1500,7 @@ fn classify(body: &[u8], b: &Body<'_>, w: &mut Wire<'_>, keep: Keep) -> Result<I
     }
 
     let event = |payload: Payload, kind: Option<EventKind>| {
-        Ok(Incoming::Event(Event::new(keep, body, payload, kind)))
+        Ok(Incoming::Event(Event::new::<LEND>(body, payload, kind)))
     };
 
     // Call events, in the envelope or flat.
