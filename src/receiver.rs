@@ -49,6 +49,8 @@
 mod conn;
 mod http;
 mod link;
+#[cfg(test)]
+mod tests;
 #[cfg(feature = "https")]
 mod tls;
 
@@ -193,6 +195,9 @@ pub(crate) struct Shared {
     refused_connections: AtomicU64,
     read_timeouts: AtomicU64,
     malformed_requests: AtomicU64,
+    /// Unit tests wrap each connection's stream (to hold a write, say).
+    #[cfg(test)]
+    wrap_transport: Mutex<Option<tests::Wrap>>,
 }
 
 /// Deliveries waiting for `recv`.
@@ -303,6 +308,8 @@ impl Receiver {
             refused_connections: AtomicU64::new(0),
             read_timeouts: AtomicU64::new(0),
             malformed_requests: AtomicU64::new(0),
+            #[cfg(test)]
+            wrap_transport: Mutex::new(None),
         });
         let for_thread = Arc::clone(&shared);
         let acceptor = std::thread::Builder::new()
@@ -648,13 +655,25 @@ impl Shared {
         self.queue_ready.notify_all();
         // Never seen by the application: failed, so that CINNOX delivers them again.
         drop(unclaimed);
-        let mut conns = lock(&self.conns);
-        conns.grace_deadline = Some(grace_deadline);
-        for entry in conns.open.values() {
-            // Idle and half-read connections see EOF and end; those waiting on an answer
-            // write it, then end.
-            let _ = entry.stream.shutdown(Shutdown::Read);
-            entry.link.set_deadline(grace_deadline);
+        let links: Vec<Arc<Link>> = {
+            let mut conns = lock(&self.conns);
+            conns.grace_deadline = Some(grace_deadline);
+            conns
+                .open
+                .values()
+                .map(|entry| {
+                    // Idle and half-read connections see EOF and end; those waiting on an
+                    // answer write it, then end.
+                    let _ = entry.stream.shutdown(Shutdown::Read);
+                    Arc::clone(&entry.link)
+                })
+                .collect()
+        };
+        // Outside the connections lock, so that connections that end meanwhile can leave
+        // the open set. A link's state lock is never held across a write, so this does
+        // not wait for a peer that stopped reading.
+        for link in links {
+            link.set_deadline(grace_deadline);
         }
     }
 }

@@ -44,6 +44,11 @@ pub(super) fn accept_loop(shared: Arc<Shared>) {
         let Some(transport) = transport(&shared, &stream) else {
             continue;
         };
+        #[cfg(test)]
+        let transport = match super::lock(&shared.wrap_transport).as_ref() {
+            Some(wrap) => wrap(transport),
+            None => transport,
+        };
         let link = Arc::new(Link::new(transport, Arc::clone(&shared.shutting_down)));
         let Some(id) = shared.register(&stream, &link) else {
             refuse(&shared, stream);

@@ -5,6 +5,11 @@
 //! thread to wake; the connection thread then goes on with the next request. The link also
 //! carries the shutdown grace: past it, the connection thread answers 503 instead, and an
 //! answer that comes later only counts.
+//!
+//! The state lock is never held across a socket write: a peer that stopped reading can hold
+//! a write for up to the write timeout, and shutdown (which sets the grace on every link)
+//! must not wait for that. Whoever claims the pending delivery (the answering thread, or the
+//! connection thread at the end of the grace) writes its reply after releasing the lock.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -27,7 +32,9 @@ pub(crate) struct Link {
 struct State {
     /// Which delivery of this connection is current.
     generation: u64,
-    /// The pending delivery wants the connection kept open (unless shutting down).
+    /// The pending delivery wants the connection kept open (unless shutting down). Taken
+    /// by whoever writes its reply; `None` with `done` still `None` means it is being
+    /// written.
     pending: Option<bool>,
     /// How the answer went, once written.
     done: Option<Done>,
@@ -81,16 +88,29 @@ impl Link {
     /// The application answered delivery `generation`: write `reply` unless it is too
     /// late (the grace ended and 503 went out instead).
     pub(crate) fn answer(&self, generation: u64, reply: &Reply) {
-        let mut st = lock(&self.state);
-        if st.generation != generation {
-            return;
-        }
-        let Some(keep_alive) = st.pending.take() else {
-            return;
+        let keep_alive = {
+            let mut st = lock(&self.state);
+            if st.generation != generation {
+                return;
+            }
+            match st.pending.take() {
+                Some(keep_alive) => keep_alive,
+                None => return,
+            }
         };
         let close = !keep_alive || self.shutting_down.load(Ordering::Acquire);
+        // Outside the state lock: this write may wait for a peer that does not read.
         let written = self.write(&encode_reply(reply, false, close));
-        st.done = Some(Done { written, close });
+        self.finished(generation, Done { written, close });
+    }
+
+    /// The reply to delivery `generation` went out (or failed): wake the connection thread.
+    fn finished(&self, generation: u64, done: Done) {
+        let mut st = lock(&self.state);
+        if st.generation == generation {
+            st.done = Some(done);
+        }
+        drop(st);
         self.ready.notify_one();
     }
 
@@ -104,11 +124,18 @@ impl Link {
                 }
             }
             st = match st.deadline {
+                // Not shutting down, or the answer is being written (a write ends by the
+                // write timeout at the latest): wait for it.
                 None => self.ready.wait(st).unwrap_or_else(|e| e.into_inner()),
+                Some(_) if st.pending.is_none() => {
+                    self.ready.wait(st).unwrap_or_else(|e| e.into_inner())
+                }
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
+                        // Claimed here: a later answer finds nothing pending.
                         st.pending = None;
+                        drop(st);
                         let written = self.write(&encode_reply(&local_reply(503), false, true));
                         return Done {
                             written,
