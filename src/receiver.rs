@@ -87,8 +87,10 @@ pub struct ReceiverConfig {
     pub max_connections: usize,
     /// How long `shutdown` lets in-flight deliveries finish; default 5 s.
     ///
-    /// A delivery still unanswered when it ends is answered `503` on the wire (the
-    /// application may still answer it; the answer then only counts and remembers it).
+    /// A delivery still unanswered when it ends is answered `503` on the wire and counted in
+    /// [`ReceiverStats::expired_deliveries`]. The application may still answer it, but that
+    /// answer changes nothing: it is counted neither as an ack nor as a fail, and an ack
+    /// then remembers no dedup key (CINNOX was told 503 and will deliver the event again).
     pub shutdown_grace: Duration,
 }
 
@@ -175,6 +177,11 @@ pub struct ReceiverStats {
     /// Requests refused by the HTTP layer before the verifier saw them: malformed heads or
     /// framing (400, 417, 501), heads over 16 KiB (431), chunked bodies over the cap (413).
     pub malformed_requests: u64,
+    /// Deliveries still unanswered when the shutdown grace ended: answered `503` on the
+    /// wire, and not counted in `webhook.acks` or `webhook.fails` whatever the application
+    /// answers later. Once every delivery is settled, `webhook.events` is `acks + fails +
+    /// expired_deliveries`.
+    pub expired_deliveries: u64,
 }
 
 /// What the accept thread, the connection threads and the API share.
@@ -195,6 +202,7 @@ pub(crate) struct Shared {
     refused_connections: AtomicU64,
     read_timeouts: AtomicU64,
     malformed_requests: AtomicU64,
+    expired_deliveries: AtomicU64,
     /// Unit tests wrap each connection's stream (to hold a write, say).
     #[cfg(test)]
     wrap_transport: Mutex<Option<tests::Wrap>>,
@@ -308,6 +316,7 @@ impl Receiver {
             refused_connections: AtomicU64::new(0),
             read_timeouts: AtomicU64::new(0),
             malformed_requests: AtomicU64::new(0),
+            expired_deliveries: AtomicU64::new(0),
             #[cfg(test)]
             wrap_transport: Mutex::new(None),
         });
@@ -453,6 +462,7 @@ impl Receiver {
             refused_connections: s.refused_connections.load(Ordering::Relaxed),
             read_timeouts: s.read_timeouts.load(Ordering::Relaxed),
             malformed_requests: s.malformed_requests.load(Ordering::Relaxed),
+            expired_deliveries: s.expired_deliveries.load(Ordering::Relaxed),
         }
     }
 }
@@ -519,6 +529,9 @@ impl Delivery {
         self.answer(Verdict::Handled);
     }
     /// Answer 500, so that CINNOX may deliver it again.
+    ///
+    /// After the shutdown grace ended, `ack` and `fail` change nothing: the connection was
+    /// already answered 503 (see [`ReceiverConfig::shutdown_grace`]).
     pub fn fail(mut self) {
         self.answer(Verdict::Failed);
     }
@@ -528,8 +541,11 @@ impl Delivery {
             return;
         }
         self.answered = true;
-        let reply = self.webhook.finish(&self.event, verdict);
-        self.link.answer(self.generation, &reply);
+        let (webhook, event) = (&self.webhook, &self.event);
+        // `finish` counts the answer and, for an ack, remembers the dedup key: only when the
+        // answer still reaches the wire.
+        self.link
+            .answer(self.generation, || webhook.finish(event, verdict));
     }
 }
 
@@ -610,7 +626,11 @@ impl Shared {
             Some(delivery) => drop(delivery),
             None => self.queue_ready.notify_one(),
         }
-        link.wait(generation)
+        let done = link.wait(generation);
+        if done.expired {
+            self.expired_deliveries.fetch_add(1, Ordering::Relaxed);
+        }
+        done
     }
 
     /// Take a place for a new connection; `None` when at the cap or shutting down.

@@ -4,7 +4,9 @@
 //! the socket itself, so that the peer has its answer without waiting for the connection
 //! thread to wake; the connection thread then goes on with the next request. The link also
 //! carries the shutdown grace: past it, the connection thread answers 503 instead, and an
-//! answer that comes later only counts.
+//! answer that comes later is dropped: its reply is never made, so it is counted neither as
+//! an ack nor as a fail, and an ack then remembers no dedup key (CINNOX was told 503 and
+//! will deliver the event again).
 //!
 //! The state lock is never held across a socket write: a peer that stopped reading can hold
 //! a write for up to the write timeout, and shutdown (which sets the grace on every link)
@@ -49,6 +51,8 @@ pub(crate) struct Done {
     pub written: bool,
     /// The reply said `Connection: close`.
     pub close: bool,
+    /// The grace ended first: the reply was the connection's own 503.
+    pub expired: bool,
 }
 
 impl Link {
@@ -85,23 +89,32 @@ impl Link {
         st.generation
     }
 
-    /// The application answered delivery `generation`: write `reply` unless it is too
-    /// late (the grace ended and 503 went out instead).
-    pub(crate) fn answer(&self, generation: u64, reply: &Reply) {
+    /// The application answered delivery `generation`: make the reply with `reply` and
+    /// write it, unless it is too late (the grace ended and 503 went out instead); then
+    /// `reply` is not called and this returns `false`.
+    pub(crate) fn answer(&self, generation: u64, reply: impl FnOnce() -> Reply) -> bool {
         let keep_alive = {
             let mut st = lock(&self.state);
             if st.generation != generation {
-                return;
+                return false;
             }
             match st.pending.take() {
                 Some(keep_alive) => keep_alive,
-                None => return,
+                None => return false,
             }
         };
         let close = !keep_alive || self.shutting_down.load(Ordering::Acquire);
         // Outside the state lock: this write may wait for a peer that does not read.
-        let written = self.write(&encode_reply(reply, false, close));
-        self.finished(generation, Done { written, close });
+        let written = self.write(&encode_reply(&reply(), false, close));
+        self.finished(
+            generation,
+            Done {
+                written,
+                close,
+                expired: false,
+            },
+        );
+        true
     }
 
     /// The reply to delivery `generation` went out (or failed): wake the connection thread.
@@ -140,6 +153,7 @@ impl Link {
                         return Done {
                             written,
                             close: true,
+                            expired: true,
                         };
                     }
                     self.ready

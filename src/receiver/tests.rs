@@ -137,3 +137,45 @@ fn shutdown_returns_while_an_answer_is_stuck_writing_to_its_peer() {
     assert_eq!(client.join().unwrap(), "HTTP/1.1 200 OK\r\n");
     assert_eq!(rx.stats().webhook.acks, 1);
 }
+
+#[test]
+fn an_answer_after_the_grace_is_neither_counted_nor_remembered() {
+    let rx = Receiver::bind_with(
+        "127.0.0.1:0",
+        WebhookConfig::new(PATH),
+        ReceiverConfig {
+            shutdown_grace: Duration::from_millis(100),
+            ..ReceiverConfig::default()
+        },
+    )
+    .unwrap();
+    let addr = rx.local_addr();
+    let client = thread::spawn(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(BOUND)).unwrap();
+        s.write_all(&event("late")).unwrap();
+        let mut line = String::new();
+        BufReader::new(s).read_line(&mut line).unwrap();
+        line
+    });
+    let late = rx.recv().unwrap();
+    rx.shutdown_handle().shutdown();
+    // The grace ends with the delivery still in the application's hands.
+    assert_eq!(
+        client.join().unwrap(),
+        "HTTP/1.1 503 Service Unavailable\r\n"
+    );
+    late.ack();
+    rx.shutdown();
+    let stats = rx.stats();
+    assert_eq!(
+        (
+            stats.webhook.events,
+            stats.webhook.acks,
+            stats.webhook.fails,
+            stats.expired_deliveries
+        ),
+        (1, 0, 0, 1)
+    );
+    assert_eq!(rx.shared.webhook.dedup_len(), 0);
+}
