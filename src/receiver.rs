@@ -24,7 +24,8 @@
 //!
 //! - one accept thread; each accepted connection gets its own thread at once (no pool that
 //!   can queue), up to [`ReceiverConfig::max_connections`]; beyond that a connection is
-//!   answered `503` with `Retry-After` and closed at once;
+//!   answered `503` with `Retry-After` at once and closed after a short bounded drain of
+//!   what the peer sent (so that it reads the 503 rather than a reset);
 //! - the connection thread reads every request itself, heads and bodies, under deadlines:
 //!   the whole request must arrive within [`ReceiverConfig::read_timeout`] of its first
 //!   byte (of the accept, for the first request), and a keep-alive connection silent for
@@ -43,8 +44,10 @@
 //! # Threads
 //!
 //! One accept thread, one thread per open connection (at most `max_connections`, each
-//! ending at the read or idle deadline at the latest), and the application's own: the
-//! threads calling `recv`, or the `workers` of `serve`.
+//! ending at the read or idle deadline at the latest), at most 32 short-lived threads that
+//! drain refused connections (each ending within 2 s; they may outlive the receiver by
+//! that much, holding only the refused socket), and the application's own: the threads
+//! calling `recv`, or the `workers` of `serve`.
 
 mod conn;
 mod http;
@@ -58,7 +61,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -82,8 +85,12 @@ pub struct ReceiverConfig {
     pub idle_timeout: Duration,
     /// Open connections at most; beyond it new ones are refused at once. Default 256.
     ///
-    /// A refused connection is answered `503 Service Unavailable` with `Retry-After: 1` and
-    /// closed, without reading from it.
+    /// A refused connection is answered `503 Service Unavailable` with `Retry-After: 1` at
+    /// once and never served. Before it is closed, what the peer sends is read and
+    /// discarded (until it closes, at most 256 KiB and at most 2 s or the read timeout), so
+    /// that closing with its request unread does not reset the connection before the peer
+    /// read the 503. At most 32 refused connections are drained at once, each by a small
+    /// thread outside the cap; beyond, they are closed at once.
     pub max_connections: usize,
     /// How long `shutdown` lets in-flight deliveries finish; default 5 s.
     ///
@@ -203,6 +210,8 @@ pub(crate) struct Shared {
     read_timeouts: AtomicU64,
     malformed_requests: AtomicU64,
     expired_deliveries: AtomicU64,
+    /// Refused connections being drained now.
+    draining: Arc<AtomicUsize>,
     /// Unit tests wrap each connection's stream (to hold a write, say).
     #[cfg(test)]
     wrap_transport: Mutex<Option<tests::Wrap>>,
@@ -317,6 +326,7 @@ impl Receiver {
             read_timeouts: AtomicU64::new(0),
             malformed_requests: AtomicU64::new(0),
             expired_deliveries: AtomicU64::new(0),
+            draining: Arc::new(AtomicUsize::new(0)),
             #[cfg(test)]
             wrap_transport: Mutex::new(None),
         });
