@@ -546,6 +546,14 @@ impl Delivery {
         self.answer(Verdict::Failed);
     }
 
+    /// Fail it, with the reply written by its connection thread (shutdown).
+    fn abandon(mut self) {
+        self.answered = true;
+        let (webhook, event) = (&self.webhook, &self.event);
+        self.link
+            .hand_over(self.generation, || webhook.finish(event, Verdict::Failed));
+    }
+
     fn answer(&mut self, verdict: Verdict) {
         if self.answered {
             return;
@@ -683,8 +691,11 @@ impl Shared {
             queue.items.drain(..).collect()
         };
         self.queue_ready.notify_all();
-        // Never seen by the application: failed, so that CINNOX delivers them again.
-        drop(unclaimed);
+        // Never seen by the application: failed, so that CINNOX delivers them again. Their
+        // connection threads write the 500: this thread never waits on a socket.
+        for delivery in unclaimed {
+            delivery.abandon();
+        }
         let links: Vec<Arc<Link>> = {
             let mut conns = lock(&self.conns);
             conns.grace_deadline = Some(grace_deadline);

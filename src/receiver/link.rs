@@ -40,6 +40,9 @@ struct State {
     pending: Option<bool>,
     /// How the answer went, once written.
     done: Option<Done>,
+    /// A reply for the connection thread to write itself: the failure of a delivery that
+    /// shutdown took back before the application saw it.
+    handed_over: Option<Vec<u8>>,
     /// End of the shutdown grace, once shutting down.
     deadline: Option<Instant>,
 }
@@ -63,6 +66,7 @@ impl Link {
                 generation: 0,
                 pending: None,
                 done: None,
+                handed_over: None,
                 deadline: None,
             }),
             ready: Condvar::new(),
@@ -117,6 +121,26 @@ impl Link {
         true
     }
 
+    /// Answer delivery `generation` with `reply` and `Connection: close` (used while
+    /// shutting down), written by the connection thread, so that the caller never waits on
+    /// the socket. `false` (and `reply` not called) when it was answered already.
+    pub(crate) fn hand_over(&self, generation: u64, reply: impl FnOnce() -> Reply) -> bool {
+        {
+            let mut st = lock(&self.state);
+            if st.generation != generation || st.pending.take().is_none() {
+                return false;
+            }
+        }
+        let bytes = encode_reply(&reply(), false, true);
+        let mut st = lock(&self.state);
+        if st.generation == generation {
+            st.handed_over = Some(bytes);
+        }
+        drop(st);
+        self.ready.notify_one();
+        true
+    }
+
     /// The reply to delivery `generation` went out (or failed): wake the connection thread.
     fn finished(&self, generation: u64, done: Done) {
         let mut st = lock(&self.state);
@@ -135,9 +159,18 @@ impl Link {
                 if let Some(done) = st.done.take() {
                     return done;
                 }
+                if let Some(bytes) = st.handed_over.take() {
+                    drop(st);
+                    let written = self.write(&bytes);
+                    return Done {
+                        written,
+                        close: true,
+                        expired: false,
+                    };
+                }
             }
             st = match st.deadline {
-                // Not shutting down, or the answer is being written (a write ends by the
+                // Not shutting down, or the answer is being written (or handed over) (a write ends by the
                 // write timeout at the latest): wait for it.
                 None => self.ready.wait(st).unwrap_or_else(|e| e.into_inner()),
                 Some(_) if st.pending.is_none() => {

@@ -179,3 +179,70 @@ fn an_answer_after_the_grace_is_neither_counted_nor_remembered() {
     );
     assert_eq!(rx.shared.webhook.dedup_len(), 0);
 }
+
+#[test]
+fn shutdown_does_not_write_the_failure_of_a_delivery_nobody_took() {
+    let rx = Receiver::bind_with(
+        "127.0.0.1:0",
+        WebhookConfig::new(PATH),
+        ReceiverConfig {
+            read_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(5),
+            max_connections: 8,
+            shutdown_grace: Duration::from_secs(2),
+        },
+    )
+    .unwrap();
+    let (entered_tx, entered) = channel();
+    let (release, release_rx) = channel();
+    // Armed from the start: the connection's first write is the reply to its event.
+    let gate = Arc::new(Gate {
+        armed: AtomicBool::new(true),
+        entered: Mutex::new(entered_tx),
+        release: Mutex::new(release_rx),
+    });
+    let for_wrap = Arc::clone(&gate);
+    *lock(&rx.shared.wrap_transport) = Some(Arc::new(move |inner| {
+        Box::new(Gated {
+            inner,
+            gate: Arc::clone(&for_wrap),
+        })
+    }));
+    let addr = rx.local_addr();
+    let client = thread::spawn(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(BOUND * 2)).unwrap();
+        s.write_all(&event("unclaimed")).unwrap();
+        let mut line = String::new();
+        BufReader::new(s).read_line(&mut line).unwrap();
+        line
+    });
+    // The event is queued; nobody takes it.
+    let started = std::time::Instant::now();
+    while lock(&rx.shared.queue).items.is_empty() {
+        assert!(
+            started.elapsed() < BOUND,
+            "the event never reached the queue"
+        );
+        thread::yield_now();
+    }
+    let handle = rx.shutdown_handle();
+    let (returned_tx, returned) = channel();
+    let shutter = thread::spawn(move || {
+        handle.shutdown();
+        let _ = returned_tx.send(());
+    });
+    let prompt = returned.recv_timeout(BOUND).is_ok();
+    // The failure is being written (by the connection thread), and held.
+    let writing = entered.recv_timeout(BOUND).is_ok();
+    release.send(()).unwrap();
+    assert!(prompt, "ShutdownHandle::shutdown waited for a socket write");
+    assert!(writing, "the failure was never written");
+    shutter.join().unwrap();
+    assert_eq!(
+        client.join().unwrap(),
+        "HTTP/1.1 500 Internal Server Error\r\n"
+    );
+    rx.shutdown();
+    assert_eq!(rx.stats().webhook.fails, 1);
+}
