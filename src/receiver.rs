@@ -644,11 +644,9 @@ impl Shared {
             Some(delivery) => drop(delivery),
             None => self.queue_ready.notify_one(),
         }
-        let done = link.wait(generation);
-        if done.expired {
+        link.wait(generation, || {
             self.expired_deliveries.fetch_add(1, Ordering::Relaxed);
-        }
-        done
+        })
     }
 
     /// Take a place for a new connection; `None` when at the cap or shutting down.

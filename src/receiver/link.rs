@@ -54,8 +54,6 @@ pub(crate) struct Done {
     pub written: bool,
     /// The reply said `Connection: close`.
     pub close: bool,
-    /// The grace ended first: the reply was the connection's own 503.
-    pub expired: bool,
 }
 
 impl Link {
@@ -110,14 +108,7 @@ impl Link {
         let close = !keep_alive || self.shutting_down.load(Ordering::Acquire);
         // Outside the state lock: this write may wait for a peer that does not read.
         let written = self.write(&encode_reply(&reply(), false, close));
-        self.finished(
-            generation,
-            Done {
-                written,
-                close,
-                expired: false,
-            },
-        );
+        self.finished(generation, Done { written, close });
         true
     }
 
@@ -151,8 +142,9 @@ impl Link {
         self.ready.notify_one();
     }
 
-    /// Wait until delivery `generation` is answered, or the grace ends (then answer 503).
-    pub(crate) fn wait(&self, generation: u64) -> Done {
+    /// Wait until delivery `generation` is answered, or the grace ends (then answer 503,
+    /// calling `on_expire` first, so the expiry is counted before the peer can see it).
+    pub(crate) fn wait(&self, generation: u64, on_expire: impl FnOnce()) -> Done {
         let mut st = lock(&self.state);
         loop {
             if st.generation == generation {
@@ -165,7 +157,6 @@ impl Link {
                     return Done {
                         written,
                         close: true,
-                        expired: false,
                     };
                 }
             }
@@ -182,11 +173,11 @@ impl Link {
                         // Claimed here: a later answer finds nothing pending.
                         st.pending = None;
                         drop(st);
+                        on_expire();
                         let written = self.write(&encode_reply(&local_reply(503), false, true));
                         return Done {
                             written,
                             close: true,
-                            expired: true,
                         };
                     }
                     self.ready
