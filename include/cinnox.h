@@ -529,6 +529,12 @@ typedef struct cinnox_receiver_counters {
    * body cap (413). Not counted in `requests`.
    */
   uint64_t malformed_requests;
+  /**
+   * Deliveries still unanswered when the shutdown grace ended: answered 503, and a later
+   * ack or fail of them changes nothing. Once every delivery is settled,
+   * `events == acks + fails + expired_deliveries`.
+   */
+  uint64_t expired_deliveries;
 } cinnox_receiver_counters;
 
 /**

@@ -24,7 +24,8 @@
 //!
 //! - one accept thread; each accepted connection gets its own thread at once (no pool that
 //!   can queue), up to [`ReceiverConfig::max_connections`]; beyond that a connection is
-//!   answered `503` with `Retry-After` and closed at once;
+//!   answered `503` with `Retry-After` at once and closed after a short bounded drain of
+//!   what the peer sent (so that it reads the 503 rather than a reset);
 //! - the connection thread reads every request itself, heads and bodies, under deadlines:
 //!   the whole request must arrive within [`ReceiverConfig::read_timeout`] of its first
 //!   byte (of the accept, for the first request), and a keep-alive connection silent for
@@ -43,12 +44,16 @@
 //! # Threads
 //!
 //! One accept thread, one thread per open connection (at most `max_connections`, each
-//! ending at the read or idle deadline at the latest), and the application's own: the
-//! threads calling `recv`, or the `workers` of `serve`.
+//! ending at the read or idle deadline at the latest), at most 32 short-lived threads that
+//! drain refused connections (each ending within 2 s; they may outlive the receiver by
+//! that much, holding only the refused socket), and the application's own: the threads
+//! calling `recv`, or the `workers` of `serve`.
 
 mod conn;
 mod http;
 mod link;
+#[cfg(test)]
+mod tests;
 #[cfg(feature = "https")]
 mod tls;
 
@@ -56,7 +61,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -80,13 +85,19 @@ pub struct ReceiverConfig {
     pub idle_timeout: Duration,
     /// Open connections at most; beyond it new ones are refused at once. Default 256.
     ///
-    /// A refused connection is answered `503 Service Unavailable` with `Retry-After: 1` and
-    /// closed, without reading from it.
+    /// A refused connection is answered `503 Service Unavailable` with `Retry-After: 1` at
+    /// once and never served. Before it is closed, what the peer sends is read and
+    /// discarded (until it closes, at most 256 KiB and at most 2 s or the read timeout), so
+    /// that closing with its request unread does not reset the connection before the peer
+    /// read the 503. At most 32 refused connections are drained at once, each by a small
+    /// thread outside the cap; beyond, they are closed at once.
     pub max_connections: usize,
     /// How long `shutdown` lets in-flight deliveries finish; default 5 s.
     ///
-    /// A delivery still unanswered when it ends is answered `503` on the wire (the
-    /// application may still answer it; the answer then only counts and remembers it).
+    /// A delivery still unanswered when it ends is answered `503` on the wire and counted in
+    /// [`ReceiverStats::expired_deliveries`]. The application may still answer it, but that
+    /// answer changes nothing: it is counted neither as an ack nor as a fail, and an ack
+    /// then remembers no dedup key (CINNOX was told 503 and will deliver the event again).
     pub shutdown_grace: Duration,
 }
 
@@ -173,6 +184,11 @@ pub struct ReceiverStats {
     /// Requests refused by the HTTP layer before the verifier saw them: malformed heads or
     /// framing (400, 417, 501), heads over 16 KiB (431), chunked bodies over the cap (413).
     pub malformed_requests: u64,
+    /// Deliveries still unanswered when the shutdown grace ended: answered `503` on the
+    /// wire, and not counted in `webhook.acks` or `webhook.fails` whatever the application
+    /// answers later. Once every delivery is settled, `webhook.events` is `acks + fails +
+    /// expired_deliveries`.
+    pub expired_deliveries: u64,
 }
 
 /// What the accept thread, the connection threads and the API share.
@@ -193,6 +209,12 @@ pub(crate) struct Shared {
     refused_connections: AtomicU64,
     read_timeouts: AtomicU64,
     malformed_requests: AtomicU64,
+    expired_deliveries: AtomicU64,
+    /// Refused connections being drained now.
+    draining: Arc<AtomicUsize>,
+    /// Unit tests wrap each connection's stream (to hold a write, say).
+    #[cfg(test)]
+    wrap_transport: Mutex<Option<tests::Wrap>>,
 }
 
 /// Deliveries waiting for `recv`.
@@ -303,6 +325,10 @@ impl Receiver {
             refused_connections: AtomicU64::new(0),
             read_timeouts: AtomicU64::new(0),
             malformed_requests: AtomicU64::new(0),
+            expired_deliveries: AtomicU64::new(0),
+            draining: Arc::new(AtomicUsize::new(0)),
+            #[cfg(test)]
+            wrap_transport: Mutex::new(None),
         });
         let for_thread = Arc::clone(&shared);
         let acceptor = std::thread::Builder::new()
@@ -446,6 +472,7 @@ impl Receiver {
             refused_connections: s.refused_connections.load(Ordering::Relaxed),
             read_timeouts: s.read_timeouts.load(Ordering::Relaxed),
             malformed_requests: s.malformed_requests.load(Ordering::Relaxed),
+            expired_deliveries: s.expired_deliveries.load(Ordering::Relaxed),
         }
     }
 }
@@ -512,8 +539,19 @@ impl Delivery {
         self.answer(Verdict::Handled);
     }
     /// Answer 500, so that CINNOX may deliver it again.
+    ///
+    /// After the shutdown grace ended, `ack` and `fail` change nothing: the connection was
+    /// already answered 503 (see [`ReceiverConfig::shutdown_grace`]).
     pub fn fail(mut self) {
         self.answer(Verdict::Failed);
+    }
+
+    /// Fail it, with the reply written by its connection thread (shutdown).
+    fn abandon(mut self) {
+        self.answered = true;
+        let (webhook, event) = (&self.webhook, &self.event);
+        self.link
+            .hand_over(self.generation, || webhook.finish(event, Verdict::Failed));
     }
 
     fn answer(&mut self, verdict: Verdict) {
@@ -521,8 +559,11 @@ impl Delivery {
             return;
         }
         self.answered = true;
-        let reply = self.webhook.finish(&self.event, verdict);
-        self.link.answer(self.generation, &reply);
+        let (webhook, event) = (&self.webhook, &self.event);
+        // `finish` counts the answer and, for an ack, remembers the dedup key: only when the
+        // answer still reaches the wire.
+        self.link
+            .answer(self.generation, || webhook.finish(event, verdict));
     }
 }
 
@@ -603,7 +644,9 @@ impl Shared {
             Some(delivery) => drop(delivery),
             None => self.queue_ready.notify_one(),
         }
-        link.wait(generation)
+        link.wait(generation, || {
+            self.expired_deliveries.fetch_add(1, Ordering::Relaxed);
+        })
     }
 
     /// Take a place for a new connection; `None` when at the cap or shutting down.
@@ -646,15 +689,30 @@ impl Shared {
             queue.items.drain(..).collect()
         };
         self.queue_ready.notify_all();
-        // Never seen by the application: failed, so that CINNOX delivers them again.
-        drop(unclaimed);
-        let mut conns = lock(&self.conns);
-        conns.grace_deadline = Some(grace_deadline);
-        for entry in conns.open.values() {
-            // Idle and half-read connections see EOF and end; those waiting on an answer
-            // write it, then end.
-            let _ = entry.stream.shutdown(Shutdown::Read);
-            entry.link.set_deadline(grace_deadline);
+        // Never seen by the application: failed, so that CINNOX delivers them again. Their
+        // connection threads write the 500: this thread never waits on a socket.
+        for delivery in unclaimed {
+            delivery.abandon();
+        }
+        let links: Vec<Arc<Link>> = {
+            let mut conns = lock(&self.conns);
+            conns.grace_deadline = Some(grace_deadline);
+            conns
+                .open
+                .values()
+                .map(|entry| {
+                    // Idle and half-read connections see EOF and end; those waiting on an
+                    // answer write it, then end.
+                    let _ = entry.stream.shutdown(Shutdown::Read);
+                    Arc::clone(&entry.link)
+                })
+                .collect()
+        };
+        // Outside the connections lock, so that connections that end meanwhile can leave
+        // the open set. A link's state lock is never held across a write, so this does
+        // not wait for a peer that stopped reading.
+        for link in links {
+            link.set_deadline(grace_deadline);
         }
     }
 }

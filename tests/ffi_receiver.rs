@@ -190,3 +190,57 @@ fn c_counters_count_malformed_requests() {
     // SAFETY: freed once.
     unsafe { cinnox_receiver_free(rx) };
 }
+
+/// A delivery still unanswered when the shutdown grace ends is answered 503 and counted in
+/// the C counters' `expired_deliveries`; a late ack changes nothing.
+#[test]
+fn c_counters_count_deliveries_expired_at_shutdown() {
+    use cinnox::ffi::cinnox_result;
+    use cinnox::ffi::receiver::*;
+    let mut cfg = std::ptr::null_mut();
+    let mut rx = std::ptr::null_mut();
+    // SAFETY: NUL-terminated strings and valid out-pointers; everything is freed below.
+    unsafe {
+        assert_eq!(
+            cinnox_receiver_config_new(c"/hook".as_ptr(), &mut cfg),
+            cinnox_result::CINNOX_OK
+        );
+        // Keep the read and idle timeouts, give in-flight deliveries 1 ms at shutdown.
+        assert_eq!(
+            cinnox_receiver_config_set_timeouts(cfg, 0, 0, 1),
+            cinnox_result::CINNOX_OK
+        );
+        assert_eq!(
+            cinnox_receiver_new_with_config(c"127.0.0.1:0".as_ptr(), cfg, &mut rx),
+            cinnox_result::CINNOX_OK
+        );
+        cinnox_receiver_config_free(cfg);
+    }
+    // SAFETY: a live receiver.
+    let port = unsafe { cinnox_receiver_port(rx) };
+    let peer = std::thread::spawn(move || post(port, "/hook", CALL_START.as_bytes()).0);
+    let mut d = std::ptr::null_mut();
+    // SAFETY: a live receiver and a valid out-pointer.
+    let r = unsafe { cinnox_receiver_recv(rx, CINNOX_WAIT_FOREVER, &mut d) };
+    assert_eq!(r, cinnox_result::CINNOX_OK);
+    // SAFETY: a live receiver; the delivery is held, unanswered, across the shutdown.
+    assert_eq!(
+        unsafe { cinnox_receiver_shutdown(rx) },
+        cinnox_result::CINNOX_OK
+    );
+    assert_eq!(peer.join().unwrap(), 503);
+    // SAFETY: the delivery from recv, consumed once.
+    assert_eq!(unsafe { cinnox_delivery_ack(d) }, cinnox_result::CINNOX_OK);
+    let mut st = cinnox_receiver_counters::default();
+    // SAFETY: a live receiver and a writable struct.
+    assert_eq!(
+        unsafe { cinnox_receiver_stats(rx, &mut st) },
+        cinnox_result::CINNOX_OK
+    );
+    assert_eq!(
+        (st.events, st.acks, st.fails, st.expired_deliveries),
+        (1, 0, 0, 1)
+    );
+    // SAFETY: freed once.
+    unsafe { cinnox_receiver_free(rx) };
+}

@@ -401,5 +401,15 @@ fn shutdown_answers_503_when_the_grace_runs_out() {
     let held = rx.recv().unwrap();
     rx.shutdown();
     assert_eq!(client.join().unwrap(), 503);
-    drop(held);
+    // Too late: the wire said 503, so this is neither an ack nor a fail.
+    held.ack();
+    let stats = rx.stats();
+    assert_eq!(
+        (
+            stats.webhook.acks,
+            stats.webhook.fails,
+            stats.expired_deliveries
+        ),
+        (0, 0, 1)
+    );
 }

@@ -4,7 +4,7 @@
 #[path = "common/receiver.rs"]
 mod receiver;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -311,4 +311,89 @@ fn a_chunk_size_that_is_not_plain_hex_digits_is_refused() {
     }
     assert_eq!(rx.stats().webhook.events, 0);
     assert_eq!(rx.stats().malformed_requests, 3);
+}
+
+#[test]
+fn a_refused_client_that_sends_its_whole_request_first_reads_the_whole_503() {
+    let rx = start_default(ReceiverConfig {
+        max_connections: 1,
+        ..quick_config()
+    });
+    let addr = rx.local_addr();
+    let mut held = Client::new(addr);
+    assert_eq!(held.post(PATH, br#"{"challenge":"c"}"#).status, 200);
+    // A client that writes its whole request before reading, as HTTP clients do. With a
+    // small send buffer, a request of 240 KiB cannot all be buffered by the kernels
+    // (about 160 KiB on Linux): its write only completes if the server reads. A refusal
+    // that closed with the request unread would reset the connection and fail the write.
+    let mut refused = Client::new(addr);
+    small_send_buffer(refused.stream());
+    let body = vec![b' '; 240 * 1024];
+    refused.send(&post_bytes(PATH, &body));
+    let mut raw = Vec::new();
+    refused.reader.read_to_end(&mut raw).unwrap();
+    assert_eq!(
+        raw,
+        b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    assert_eq!(rx.stats().refused_connections, 1);
+    // The drain does not take the held connection's place.
+    assert_eq!(held.post(PATH, br#"{"challenge":"d"}"#).status, 200);
+}
+
+/// Give a client socket a small send buffer, so that what it writes beyond the kernels'
+/// buffers waits for the server to read.
+fn small_send_buffer(stream: &std::net::TcpStream) {
+    use std::os::fd::AsRawFd;
+    let size: libc::c_int = 4096;
+    // SAFETY: a live socket and a pointer to an int of the size given.
+    let r = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(r, 0);
+}
+
+#[test]
+fn a_refused_client_that_never_stops_sending_is_cut_off_by_the_byte_bound() {
+    let rx = start_default(ReceiverConfig {
+        max_connections: 1,
+        ..quick_config()
+    });
+    let addr = rx.local_addr();
+    let mut held = Client::new(addr);
+    assert_eq!(held.post(PATH, br#"{"challenge":"c"}"#).status, 200);
+    let refused = Client::new(addr);
+    small_send_buffer(refused.stream());
+    let mut stream = refused.stream();
+    let chunk = [b'x'; 8 * 1024];
+    let mut sent = 0usize;
+    // The drain stops after 256 KiB and closes with bytes unread: the connection is reset
+    // and the writes fail, long before the 2 s time bound (the write timeout below).
+    stream
+        .set_write_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let err = loop {
+        match stream.write(&chunk) {
+            Ok(n) => sent += n,
+            Err(e) => break e,
+        }
+        assert!(sent < 4 * 1024 * 1024, "the drain never stopped reading");
+    };
+    assert!(
+        matches!(
+            err.kind(),
+            std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+        ),
+        "{err:?} after {sent} bytes"
+    );
+    // 256 KiB drained, plus what the kernels buffered (about 160 KiB here).
+    assert!(sent >= 256 * 1024, "{sent}");
+    assert!(sent < 1024 * 1024, "{sent}");
+    assert_eq!(held.post(PATH, br#"{"challenge":"d"}"#).status, 200);
 }

@@ -104,6 +104,10 @@ pub struct cinnox_receiver_counters {
     /// heads or framing (400, 417, 501), heads over 16 KiB (431), chunked bodies over the
     /// body cap (413). Not counted in `requests`.
     pub malformed_requests: u64,
+    /// Deliveries still unanswered when the shutdown grace ended: answered 503, and a later
+    /// ack or fail of them changes nothing. Once every delivery is settled,
+    /// `events == acks + fails + expired_deliveries`.
+    pub expired_deliveries: u64,
 }
 
 /// The handler of `cinnox_receiver_serve`: return 0 when the event was handled (the
@@ -520,6 +524,7 @@ pub unsafe extern "C" fn cinnox_receiver_stats(
             refused_connections: s.refused_connections,
             read_timeouts: s.read_timeouts,
             malformed_requests: s.malformed_requests,
+            expired_deliveries: s.expired_deliveries,
         };
         // SAFETY: `out` was checked non-NULL; the caller promises it is writable.
         unsafe { out.write(stats) };

@@ -1,12 +1,14 @@
 //! The accept thread and the life of one connection.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::http::{local_reply, Conn, Framing, ReadError, Timeouts, Transport};
+use super::http::{
+    local_reply, Conn, Framing, ReadError, Timeouts, Transport, LINGER_BYTES, LINGER_TIME,
+};
 use super::link::Link;
 use super::Shared;
 use crate::webhook::{Outcome, Request};
@@ -16,6 +18,13 @@ const CONN_STACK: usize = 512 * 1024;
 
 /// What a connection beyond the cap reads before it is closed.
 const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+/// Refused connections drained at once, at most; beyond, a refused connection is closed
+/// without draining (its peer may then see a reset instead of the 503).
+pub(super) const MAX_DRAINING: usize = 32;
+
+/// Stack of a draining thread: it only reads into a small buffer.
+const DRAIN_STACK: usize = 64 * 1024;
 
 /// Accept until shutdown: each connection gets its own thread at once, or is refused.
 pub(super) fn accept_loop(shared: Arc<Shared>) {
@@ -43,6 +52,11 @@ pub(super) fn accept_loop(shared: Arc<Shared>) {
         let _ = stream.set_nodelay(true);
         let Some(transport) = transport(&shared, &stream) else {
             continue;
+        };
+        #[cfg(test)]
+        let transport = match super::lock(&shared.wrap_transport).as_ref() {
+            Some(wrap) => wrap(transport),
+            None => transport,
         };
         let link = Arc::new(Link::new(transport, Arc::clone(&shared.shutting_down)));
         let Some(id) = shared.register(&stream, &link) else {
@@ -81,13 +95,82 @@ impl Drop for Registered<'_> {
     }
 }
 
-/// Answer 503 without reading, and close.
+/// Answer 503, send FIN, then discard what the peer sends for a short bounded while, on a
+/// thread of its own, and close.
+///
+/// Closing a socket with received bytes unread makes the kernel reset the connection, and
+/// a reset can reach the peer before it read the 503 (or fail the write of the rest of its
+/// request), so the peer would see an error instead of "retry later". Draining costs a
+/// thread that does not count against the cap and holds nothing of the receiver: at most
+/// [`MAX_DRAINING`] at once, each ending at EOF, after [`LINGER_BYTES`] or after
+/// [`LINGER_TIME`] (or the read timeout, when shorter), whichever comes first.
 fn refuse(shared: &Shared, mut stream: TcpStream) {
     shared.refused_connections.fetch_add(1, Ordering::Relaxed);
     // A fresh socket's send buffer is empty: this never blocks the accept thread.
     let _ = stream.set_nonblocking(true);
     let _ = stream.write_all(REFUSAL);
     let _ = stream.shutdown(Shutdown::Write);
+    let Some(slot) = DrainSlot::take(&shared.draining) else {
+        return;
+    };
+    let limit = LINGER_TIME.min(shared.config.read_timeout);
+    // When no thread can be had, the closure (and the stream) is dropped: closed at once.
+    let _ = std::thread::Builder::new()
+        .name("cinnox-refused".into())
+        .stack_size(DRAIN_STACK)
+        .spawn(move || {
+            let _slot = slot;
+            drain(stream, limit);
+        });
+}
+
+/// One of the [`MAX_DRAINING`] places, given back when dropped.
+struct DrainSlot(Arc<AtomicUsize>);
+
+impl DrainSlot {
+    fn take(count: &Arc<AtomicUsize>) -> Option<DrainSlot> {
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_DRAINING).then_some(n + 1)
+            })
+            .ok()?;
+        Some(DrainSlot(Arc::clone(count)))
+    }
+}
+
+impl Drop for DrainSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Read and discard until EOF, [`LINGER_BYTES`], an error or `limit` from now; then the
+/// stream is closed (with nothing unread in the common case: no reset).
+fn drain(mut stream: TcpStream, limit: Duration) {
+    if stream.set_nonblocking(false).is_err() {
+        return;
+    }
+    let deadline = Instant::now() + limit;
+    let mut sink = [0u8; 8 * 1024];
+    let mut discarded = 0;
+    while discarded < LINGER_BYTES {
+        let now = Instant::now();
+        if now >= deadline || stream.set_read_timeout(Some(deadline - now)).is_err() {
+            return;
+        }
+        match stream.read(&mut sink) {
+            Ok(0) => return,
+            Ok(n) => discarded += n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::Interrupted
+                ) => {}
+            Err(_) => return,
+        }
+    }
 }
 
 /// Stop the accept thread: shut the listening socket (Linux wakes a blocked `accept`),

@@ -40,9 +40,9 @@ const MAX_LINE: usize = 4 * 1024;
 const READ_STEP: usize = 64 * 1024;
 /// After refusing a request whose body was not read, discard at most this much of it, so
 /// that the peer reads the refusal instead of a reset.
-const LINGER_BYTES: usize = 256 * 1024;
+pub(crate) const LINGER_BYTES: usize = 256 * 1024;
 /// ... and for at most this long.
-const LINGER_TIME: Duration = Duration::from_secs(2);
+pub(crate) const LINGER_TIME: Duration = Duration::from_secs(2);
 
 /// Why no (complete) request could be read.
 #[derive(Debug, PartialEq, Eq)]

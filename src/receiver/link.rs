@@ -4,7 +4,14 @@
 //! the socket itself, so that the peer has its answer without waiting for the connection
 //! thread to wake; the connection thread then goes on with the next request. The link also
 //! carries the shutdown grace: past it, the connection thread answers 503 instead, and an
-//! answer that comes later only counts.
+//! answer that comes later is dropped: its reply is never made, so it is counted neither as
+//! an ack nor as a fail, and an ack then remembers no dedup key (CINNOX was told 503 and
+//! will deliver the event again).
+//!
+//! The state lock is never held across a socket write: a peer that stopped reading can hold
+//! a write for up to the write timeout, and shutdown (which sets the grace on every link)
+//! must not wait for that. Whoever claims the pending delivery (the answering thread, or the
+//! connection thread at the end of the grace) writes its reply after releasing the lock.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -27,10 +34,15 @@ pub(crate) struct Link {
 struct State {
     /// Which delivery of this connection is current.
     generation: u64,
-    /// The pending delivery wants the connection kept open (unless shutting down).
+    /// The pending delivery wants the connection kept open (unless shutting down). Taken
+    /// by whoever writes its reply; `None` with `done` still `None` means it is being
+    /// written.
     pending: Option<bool>,
     /// How the answer went, once written.
     done: Option<Done>,
+    /// A reply for the connection thread to write itself: the failure of a delivery that
+    /// shutdown took back before the application saw it.
+    handed_over: Option<Vec<u8>>,
     /// End of the shutdown grace, once shutting down.
     deadline: Option<Instant>,
 }
@@ -52,6 +64,7 @@ impl Link {
                 generation: 0,
                 pending: None,
                 done: None,
+                handed_over: None,
                 deadline: None,
             }),
             ready: Condvar::new(),
@@ -78,37 +91,89 @@ impl Link {
         st.generation
     }
 
-    /// The application answered delivery `generation`: write `reply` unless it is too
-    /// late (the grace ended and 503 went out instead).
-    pub(crate) fn answer(&self, generation: u64, reply: &Reply) {
-        let mut st = lock(&self.state);
-        if st.generation != generation {
-            return;
-        }
-        let Some(keep_alive) = st.pending.take() else {
-            return;
+    /// The application answered delivery `generation`: make the reply with `reply` and
+    /// write it, unless it is too late (the grace ended and 503 went out instead); then
+    /// `reply` is not called and this returns `false`.
+    pub(crate) fn answer(&self, generation: u64, reply: impl FnOnce() -> Reply) -> bool {
+        let keep_alive = {
+            let mut st = lock(&self.state);
+            if st.generation != generation {
+                return false;
+            }
+            match st.pending.take() {
+                Some(keep_alive) => keep_alive,
+                None => return false,
+            }
         };
         let close = !keep_alive || self.shutting_down.load(Ordering::Acquire);
-        let written = self.write(&encode_reply(reply, false, close));
-        st.done = Some(Done { written, close });
+        // Outside the state lock: this write may wait for a peer that does not read.
+        let written = self.write(&encode_reply(&reply(), false, close));
+        self.finished(generation, Done { written, close });
+        true
+    }
+
+    /// Answer delivery `generation` with `reply` and `Connection: close` (used while
+    /// shutting down), written by the connection thread, so that the caller never waits on
+    /// the socket. `false` (and `reply` not called) when it was answered already.
+    pub(crate) fn hand_over(&self, generation: u64, reply: impl FnOnce() -> Reply) -> bool {
+        {
+            let mut st = lock(&self.state);
+            if st.generation != generation || st.pending.take().is_none() {
+                return false;
+            }
+        }
+        let bytes = encode_reply(&reply(), false, true);
+        let mut st = lock(&self.state);
+        if st.generation == generation {
+            st.handed_over = Some(bytes);
+        }
+        drop(st);
+        self.ready.notify_one();
+        true
+    }
+
+    /// The reply to delivery `generation` went out (or failed): wake the connection thread.
+    fn finished(&self, generation: u64, done: Done) {
+        let mut st = lock(&self.state);
+        if st.generation == generation {
+            st.done = Some(done);
+        }
+        drop(st);
         self.ready.notify_one();
     }
 
-    /// Wait until delivery `generation` is answered, or the grace ends (then answer 503).
-    pub(crate) fn wait(&self, generation: u64) -> Done {
+    /// Wait until delivery `generation` is answered, or the grace ends (then answer 503,
+    /// calling `on_expire` first, so the expiry is counted before the peer can see it).
+    pub(crate) fn wait(&self, generation: u64, on_expire: impl FnOnce()) -> Done {
         let mut st = lock(&self.state);
         loop {
             if st.generation == generation {
                 if let Some(done) = st.done.take() {
                     return done;
                 }
+                if let Some(bytes) = st.handed_over.take() {
+                    drop(st);
+                    let written = self.write(&bytes);
+                    return Done {
+                        written,
+                        close: true,
+                    };
+                }
             }
             st = match st.deadline {
+                // Not shutting down, or the answer is being written (or handed over) (a write ends by the
+                // write timeout at the latest): wait for it.
                 None => self.ready.wait(st).unwrap_or_else(|e| e.into_inner()),
+                Some(_) if st.pending.is_none() => {
+                    self.ready.wait(st).unwrap_or_else(|e| e.into_inner())
+                }
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
+                        // Claimed here: a later answer finds nothing pending.
                         st.pending = None;
+                        drop(st);
+                        on_expire();
                         let written = self.write(&encode_reply(&local_reply(503), false, true));
                         return Done {
                             written,
