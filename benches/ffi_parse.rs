@@ -1,10 +1,25 @@
-//! The cost of the C boundary: `cinnox_parse` + the typed view + `cinnox_event_free`,
-//! called through the `extern "C"` functions, against the Rust `cinnox::parse` of the same
-//! bytes (with the same fields read), in one run. Target: C / Rust <= 1.1.
+//! The cost of the C boundary: `cinnox_parse` + the typed view + `cinnox_event_free`
+//! against the Rust `cinnox::parse` of the same bytes (with the same fields read), in one
+//! run. Target: C / Rust <= 1.1.
 //!
-//! `cargo bench --bench ffi_parse`; the ratios are printed at the end.
+//! Two C paths are measured:
+//!
+//! - `c_abi`: the `extern "C"` functions called from Rust, linked into this executable;
+//! - `c`: a C loop (`benches/c/ffi_parse.c`) compiled by the system C compiler (`$CC`, else
+//!   `cc`) at `-O2` into a shared object linked to the freshly built `libcinnox.so`, so the
+//!   calls cross a real shared-library boundary as in a C program. Skipped, with a note,
+//!   when no C compiler is found.
+//!
+//! `cargo bench --bench ffi_parse`; the criterion groups run first, then the ratios,
+//! measured interleaved in rounds (the order of the three paths turning each round) and
+//! reported as the median of the rounds. Times are the CPU time of the benchmarking thread
+//! (`CLOCK_THREAD_CPUTIME_ID`), so that time spent preempted by other processes on a shared
+//! machine does not land on one path; `CINNOX_BENCH_WALL=1` measures wall time instead.
 
+use std::ffi::{c_void, CString};
 use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use cinnox::event::Payload;
@@ -51,8 +66,8 @@ fn rust_parse(body: &[u8]) -> usize {
     }
 }
 
-/// The same through the C ABI: parse, type, view, fields, free.
-fn c_parse(body: &[u8]) -> usize {
+/// The same through the C ABI from Rust: parse, type, view, fields, free.
+fn c_abi_parse(body: &[u8]) -> usize {
     let mut ev: *mut cinnox_event = std::ptr::null_mut();
     // SAFETY: a valid buffer and out-pointer; the event is freed below.
     unsafe {
@@ -66,11 +81,15 @@ fn c_parse(body: &[u8]) -> usize {
                 black_box(c.caller.number);
                 c.callee_count
             }
-            4 => black_box((*cinnox_event_inbound_sms(ev)).content_len),
+            4 => {
+                let s = &*cinnox_event_inbound_sms(ev);
+                black_box(s.content);
+                s.content_len
+            }
             5 => {
                 let o = &*cinnox_event_outbound_sms(ev);
                 black_box(o.transaction_id);
-                black_box(o.status) as usize
+                (o.status as u32 != 0) as usize
             }
             _ => 0,
         };
@@ -79,43 +98,187 @@ fn c_parse(body: &[u8]) -> usize {
     }
 }
 
+/// `cinnox_bench_c_loop(body, len, iterations)` of `benches/c/ffi_parse.c`.
+type CLoop = unsafe extern "C" fn(*const u8, usize, usize) -> usize;
+
+/// Compile `benches/c/ffi_parse.c` against the fresh `libcinnox.so` and load it; `None`
+/// (with the reason printed) when that is not possible here.
+fn load_c_loop() -> Option<CLoop> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let exe = std::env::current_exe().ok()?;
+    // `cargo bench` builds every crate type of the library next to the bench executable.
+    let lib_dir = exe.parent()?.to_path_buf();
+    if !lib_dir.join("libcinnox.so").exists() {
+        println!(
+            "(no libcinnox.so in {}: the C loop is skipped)",
+            lib_dir.display()
+        );
+        return None;
+    }
+    let out_dir = lib_dir.join("..").join("ffi-bench");
+    std::fs::create_dir_all(&out_dir).ok()?;
+    let out = out_dir.join("libffi_parse_c.so");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let status = Command::new(&cc)
+        .args([
+            "-std=c99",
+            "-Wall",
+            "-Wextra",
+            "-Wpedantic",
+            "-Werror",
+            "-O2",
+        ])
+        .args(["-fPIC", "-shared", "-I"])
+        .arg(root.join("include"))
+        .arg(root.join("benches/c/ffi_parse.c"))
+        .arg("-o")
+        .arg(&out)
+        .arg(format!("-L{}", lib_dir.display()))
+        .arg("-Wl,--disable-new-dtags")
+        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
+        .arg("-lcinnox")
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        other => {
+            println!(
+                "({cc} could not build benches/c/ffi_parse.c: {other:?}; the C loop is skipped)"
+            );
+            return None;
+        }
+    }
+    dlsym_loop(&out)
+}
+
+fn dlsym_loop(path: &Path) -> Option<CLoop> {
+    let path = CString::new(path.to_str()?).ok()?;
+    // SAFETY: a NUL-terminated path; the library stays loaded for the life of the process.
+    let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+    if handle.is_null() {
+        println!("(dlopen failed: the C loop is skipped)");
+        return None;
+    }
+    // SAFETY: a live handle and a NUL-terminated name.
+    let sym: *mut c_void = unsafe { libc::dlsym(handle, c"cinnox_bench_c_loop".as_ptr()) };
+    if sym.is_null() {
+        return None;
+    }
+    // SAFETY: the symbol is the function of that signature in benches/c/ffi_parse.c.
+    Some(unsafe { std::mem::transmute::<*mut c_void, CLoop>(sym) })
+}
+
+/// The CPU time of the calling thread, or wall time when `CINNOX_BENCH_WALL` is set.
+fn now() -> Duration {
+    if std::env::var_os("CINNOX_BENCH_WALL").is_some() {
+        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        return START.get_or_init(Instant::now).elapsed();
+    }
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant of the platform.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
 fn bench(c: &mut Criterion) {
+    let c_loop = load_c_loop();
     for (name, body) in BODIES {
         let body = body.as_bytes();
-        assert!(rust_parse(body) > 0 && c_parse(body) > 0, "{name} parses");
+        assert!(
+            rust_parse(body) > 0 && c_abi_parse(body) > 0,
+            "{name} parses"
+        );
         let mut g = c.benchmark_group(format!("parse/{name}"));
         g.bench_function("rust", |b| b.iter(|| rust_parse(black_box(body))));
-        g.bench_function("c_abi", |b| b.iter(|| c_parse(black_box(body))));
+        g.bench_function("c_abi", |b| b.iter(|| c_abi_parse(black_box(body))));
+        if let Some(f) = c_loop {
+            // SAFETY: a valid buffer of `len` bytes.
+            g.bench_function("c", |b| {
+                b.iter(|| unsafe { f(black_box(body).as_ptr(), body.len(), 1) })
+            });
+        }
         g.finish();
     }
 }
 
-/// The ratio C / Rust per body, measured interleaved in rounds (so that frequency changes
-/// and other load hit both alike), the median of the rounds.
+/// The ratios C / Rust per body, measured interleaved in rounds (so that frequency changes
+/// and other load hit every path alike), the median of the rounds.
 fn ratios() {
-    println!("\nC ABI / Rust parse (median of 15 rounds, interleaved):");
+    const ROUNDS: usize = 21;
+    let c_loop = load_c_loop();
+    println!(
+        "\nC / Rust parse, median of {ROUNDS} interleaved rounds ({} time):",
+        if std::env::var_os("CINNOX_BENCH_WALL").is_some() {
+            "wall"
+        } else {
+            "thread CPU"
+        }
+    );
     for (name, body) in BODIES {
         let body = body.as_bytes();
-        let mut rounds = Vec::new();
-        for _ in 0..15 {
-            let time = |f: &dyn Fn(&[u8]) -> usize| {
-                let start = Instant::now();
-                let mut n = 0;
-                while start.elapsed() < Duration::from_millis(40) {
-                    for _ in 0..200 {
-                        black_box(f(black_box(body)));
-                    }
-                    n += 200;
-                }
-                start.elapsed().as_nanos() as f64 / n as f64
-            };
-            let r = time(&rust_parse);
-            let c = time(&c_parse);
-            rounds.push((c / r, r, c));
+        if let Some(f) = c_loop {
+            // SAFETY: a valid buffer of `len` bytes.
+            let n = unsafe { f(body.as_ptr(), body.len(), 1) };
+            assert_eq!(n, rust_parse(body), "{name}: the C loop reads the same");
         }
-        rounds.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let (ratio, r, c) = rounds[rounds.len() / 2];
-        println!("  {name:<13} rust {r:>7.0} ns   c_abi {c:>7.0} ns   ratio {ratio:.3}");
+        // Iterations per measurement: about 30 ms of the Rust parse.
+        let per = {
+            let start = now();
+            let mut n = 0usize;
+            while now() - start < Duration::from_millis(30) {
+                for _ in 0..100 {
+                    black_box(rust_parse(black_box(body)));
+                }
+                n += 100;
+            }
+            n
+        };
+        let rust = || {
+            for _ in 0..per {
+                black_box(rust_parse(black_box(body)));
+            }
+        };
+        let c_abi = || {
+            for _ in 0..per {
+                black_box(c_abi_parse(black_box(body)));
+            }
+        };
+        let c = || {
+            if let Some(f) = c_loop {
+                // SAFETY: a valid buffer of `len` bytes.
+                black_box(unsafe { f(black_box(body).as_ptr(), body.len(), per) });
+            }
+        };
+        let paths: [&dyn Fn(); 3] = [&rust, &c_abi, &c];
+        let mut rounds: Vec<[f64; 3]> = Vec::new();
+        for round in 0..ROUNDS {
+            let mut ns = [0f64; 3];
+            for k in 0..3 {
+                let i = (round + k) % 3;
+                let start = now();
+                paths[i]();
+                ns[i] = (now() - start).as_nanos() as f64 / per as f64;
+            }
+            rounds.push(ns);
+        }
+        let median = |f: &dyn Fn(&[f64; 3]) -> f64| {
+            let mut v: Vec<f64> = rounds.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let r = median(&|x| x[0]);
+        let abi = median(&|x| x[1]);
+        let abi_ratio = median(&|x| x[1] / x[0]);
+        print!("  {name:<13} rust {r:>5.0} ns   c_abi {abi:>5.0} ns ({abi_ratio:.3})");
+        if c_loop.is_some() {
+            let c = median(&|x| x[2]);
+            let c_ratio = median(&|x| x[2] / x[0]);
+            print!("   c {c:>5.0} ns ({c_ratio:.3})");
+        }
+        println!();
     }
 }
 

@@ -70,6 +70,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
+use std::ptr;
 use std::sync::OnceLock;
 
 use serde::de::value::MapAccessDeserializer;
@@ -105,7 +106,7 @@ pub enum Incoming {
 /// `Debug` shows the typed view and the raw body as text (invalid UTF-8 replaced).
 #[derive(Clone)]
 pub struct Event {
-    raw: Box<[u8]>,
+    raw: RawBody,
     payload: Payload,
     kind: Option<EventKind>,
     key: OnceLock<DedupKey>,
@@ -170,7 +171,7 @@ impl EventDescription {
     fn from_text(s: &str) -> EventDescription {
         match s {
             "Inbound SMS" => EventDescription::InboundSms,
-            _ => EventDescription::Other(s.to_owned()),
+            _ => EventDescription::Other(text_string(s)),
         }
     }
 }
@@ -196,7 +197,7 @@ impl ContentType {
     fn from_text(s: &str) -> ContentType {
         match s {
             "Text" => ContentType::Text,
-            _ => ContentType::Other(s.to_owned()),
+            _ => ContentType::Other(text_string(s)),
         }
     }
 }
@@ -257,7 +258,7 @@ impl DeliveryStatus {
             "Delivered" => DeliveryStatus::Delivered,
             "Undelivered" => DeliveryStatus::Undelivered,
             "Rejected" => DeliveryStatus::Rejected,
-            _ => DeliveryStatus::Other(s.to_owned()),
+            _ => DeliveryStatus::Other(text_string(s)),
         }
     }
 }
@@ -323,12 +324,47 @@ impl fmt::Display for DedupKey {
     }
 }
 
+/// The exact body of an event: its own copy, or bytes lent by the C event handle that holds
+/// the event in the same allocation (see [`parse_lent`]).
+enum RawBody {
+    Owned(Box<[u8]>),
+    /// `len` bytes at `ptr`, immutable and alive as long as the event (the promise made to
+    /// [`parse_lent`]).
+    Lent {
+        ptr: std::ptr::NonNull<u8>,
+        len: usize,
+    },
+}
+
+// SAFETY: lent bytes are immutable and outlive the event (the promise made to `parse_lent`),
+// so they are as shareable as the `Box<[u8]>` of an owned body.
+unsafe impl Send for RawBody {}
+// SAFETY: as above.
+unsafe impl Sync for RawBody {}
+
+impl RawBody {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            RawBody::Owned(b) => b,
+            // SAFETY: `len` readable bytes at `ptr`, alive as long as `self` (see above).
+            RawBody::Lent { ptr, len } => unsafe { std::slice::from_raw_parts(ptr.as_ptr(), *len) },
+        }
+    }
+}
+
+impl Clone for RawBody {
+    /// A clone owns its copy: it may outlive the holder of lent bytes.
+    fn clone(&self) -> RawBody {
+        RawBody::Owned(self.bytes().into())
+    }
+}
+
 impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Event")
             .field("payload", &self.payload)
             .field("kind", &self.kind)
-            .field("raw", &String::from_utf8_lossy(&self.raw))
+            .field("raw", &String::from_utf8_lossy(self.raw()))
             .finish()
     }
 }
@@ -336,11 +372,17 @@ impl fmt::Debug for Event {
 impl Event {
     /// The exact body as received.
     pub fn raw(&self) -> &[u8] {
-        &self.raw
+        self.raw.bytes()
     }
     /// The typed view.
     pub fn payload(&self) -> &Payload {
         &self.payload
+    }
+    /// The typed view, for the C layer to make its strings NUL-terminated in their spare
+    /// capacity. Callers may change the capacity of a `String` and write past its length;
+    /// never its text (the dedup key may already have been computed from it).
+    pub(crate) fn payload_mut(&mut self) -> &mut Payload {
+        &mut self.payload
     }
     /// The family this notification belongs to, when it can be told.
     ///
@@ -418,7 +460,7 @@ impl Event {
             Some(id) => push_escaped(&mut key, id),
             None => {
                 use std::fmt::Write;
-                let _ = write!(key, "#{:016x}", fnv1a(&self.raw));
+                let _ = write!(key, "#{:016x}", fnv1a(self.raw()));
             }
         }
         key.push('|');
@@ -443,7 +485,7 @@ impl Event {
         let (marker, id): (&[u8], &[u8]) = match id {
             Some(id) => (&[0xff], id.as_bytes()),
             None => {
-                raw_hash = fnv1a(&self.raw).to_le_bytes();
+                raw_hash = fnv1a(self.raw()).to_le_bytes();
                 (&[0xfe], &raw_hash)
             }
         };
@@ -861,7 +903,7 @@ impl<'a> Text<'a> {
     }
     fn into_owned(self) -> Option<String> {
         match self {
-            Text::Str(s) => Some(s.into_owned()),
+            Text::Str(s) => Some(cow_string(s)),
             Text::Num(s) => Some(s),
             Text::Not => None,
         }
@@ -871,6 +913,34 @@ impl<'a> Text<'a> {
 /// The text of a text field, borrowed.
 fn text<'x>(t: &'x Tx<'_>) -> Option<&'x str> {
     t.as_ref().and_then(Text::as_str)
+}
+
+/// `s` as an owned `String` with room for one more byte, so that the C view can put a NUL
+/// after the text without copying it (see `ffi::event`). Costs the same allocation as
+/// `to_owned`: allocators round sizes up well beyond one byte. An empty text allocates
+/// nothing, as with `to_owned` (the C view shows a static empty string).
+#[inline]
+fn text_string(s: &str) -> String {
+    if s.is_empty() {
+        return String::new();
+    }
+    let mut bytes = Vec::<u8>::with_capacity(s.len() + 1);
+    // SAFETY: `bytes` has room for `s.len()` bytes, which are then initialised and are the
+    // UTF-8 of `s`. (Not `push_str`: its growth path makes the compiler build the `String`
+    // through memory in a way that stalls the store-to-load forwarding.)
+    unsafe {
+        ptr::copy_nonoverlapping(s.as_ptr(), bytes.as_mut_ptr(), s.len());
+        bytes.set_len(s.len());
+        String::from_utf8_unchecked(bytes)
+    }
+}
+
+/// A borrowed text copied out with [`text_string`]; an owned one kept as it is.
+fn cow_string(s: Cow<'_, str>) -> String {
+    match s {
+        Cow::Borrowed(s) => text_string(s),
+        Cow::Owned(s) => s,
+    }
 }
 
 /// The text of a text field, owned (taken out of the wire struct).
@@ -889,7 +959,7 @@ impl<'de> Visitor<'de> for TextVisitor {
         Ok(Text::Str(Cow::Borrowed(v)))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-        Ok(Text::Str(Cow::Owned(v.to_owned())))
+        Ok(Text::Str(Cow::Owned(text_string(v))))
     }
     fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Self::Value, E> {
         Ok(Text::Str(Cow::Owned(v)))
@@ -1051,9 +1121,9 @@ impl<'a> Body<'a> {
         let Some(raw) = raw else { return Ok(None) };
         let s = raw.get();
         match s.as_bytes().first() {
-            Some(b'"') => self.string(raw, field).map(|c| Some(c.into_owned())),
+            Some(b'"') => self.string(raw, field).map(|c| Some(cow_string(c))),
             Some(b'-' | b'0'..=b'9') => match integer_text(s) {
-                Some(digits) => Ok(Some(digits.into_owned())),
+                Some(digits) => Ok(Some(cow_string(digits))),
                 None => {
                     let (line, col) = self.where_is(raw);
                     Err(Error::bad_request(format!(
@@ -1219,6 +1289,21 @@ fn integer_text(num: &str) -> Option<Cow<'_, str>> {
 /// assert_eq!(event.raw(), body);
 /// ```
 pub fn parse(body: &[u8]) -> Result<Incoming> {
+    parse_with::<false>(body)
+}
+
+/// [`parse`], but the event points to `body` instead of keeping a copy of it: for the C
+/// event handle, which keeps the body in its own allocation, next to the event.
+///
+/// # Safety
+/// `body` stays alive and unchanged as long as the returned event and every event taken
+/// from it by moving (a clone owns a copy), that is, until it is dropped.
+pub(crate) unsafe fn parse_lent(body: &[u8]) -> Result<Incoming> {
+    parse_with::<true>(body)
+}
+
+/// [`parse`] keeping a copy of the body, or ([`parse_lent`]) a pointer to it when `LEND`.
+fn parse_with<const LEND: bool>(body: &[u8]) -> Result<Incoming> {
     let text = match std::str::from_utf8(body) {
         Ok(t) => t,
         Err(e) => {
@@ -1258,9 +1343,9 @@ pub fn parse(body: &[u8]) -> Result<Incoming> {
         .deserialize(&mut de)
         .and_then(|()| de.end())
     {
-        return loose(body, &b, typed_err);
+        return loose::<LEND>(body, &b, typed_err);
     }
-    classify(body, &b, &mut wire)
+    classify::<LEND>(body, &b, &mut wire)
 }
 
 fn json_error(e: &serde_json::Error) -> Error {
@@ -1269,7 +1354,11 @@ fn json_error(e: &serde_json::Error) -> Error {
 
 /// The typed reading failed: if the body is valid JSON all the same, it is an
 /// [`Payload::Other`] with what the loose reading finds; otherwise the error.
-fn loose(body: &[u8], b: &Body<'_>, typed_err: serde_json::Error) -> Result<Incoming> {
+fn loose<const LEND: bool>(
+    body: &[u8],
+    b: &Body<'_>,
+    typed_err: serde_json::Error,
+) -> Result<Incoming> {
     if let Err(e) = serde_json::from_str::<IgnoredAny>(b.text) {
         return Err(json_error(&e));
     }
@@ -1299,7 +1388,7 @@ fn loose(body: &[u8], b: &Body<'_>, typed_err: serde_json::Error) -> Result<Inco
             .or_else(|| b.lossy(l.id))
             .or_else(|| b.lossy(l.transaction_id));
     }
-    Ok(Incoming::Event(Event::new(
+    Ok(Incoming::Event(Event::new::<LEND>(
         body,
         Payload::Other(other),
         None,
@@ -1356,9 +1445,18 @@ fn check_depth(body: &[u8]) -> Result<()> {
 }
 
 impl Event {
-    fn new(body: &[u8], payload: Payload, kind: Option<EventKind>) -> Event {
+    /// The event of `body`: with a copy of it, or (`LEND`, see [`parse_lent`]) a pointer.
+    fn new<const LEND: bool>(body: &[u8], payload: Payload, kind: Option<EventKind>) -> Event {
+        let raw = if LEND {
+            RawBody::Lent {
+                ptr: std::ptr::NonNull::from(body).cast::<u8>(),
+                len: body.len(),
+            }
+        } else {
+            RawBody::Owned(body.into())
+        };
         Event {
-            raw: body.into(),
+            raw,
             payload,
             kind,
             key: OnceLock::new(),
@@ -1394,15 +1492,15 @@ fn call(b: &Body<'_>, m: &mut Msg<'_>) -> Result<Call> {
     })
 }
 
-fn classify(body: &[u8], b: &Body<'_>, w: &mut Wire<'_>) -> Result<Incoming> {
+fn classify<const LEND: bool>(body: &[u8], b: &Body<'_>, w: &mut Wire<'_>) -> Result<Incoming> {
     if !w.event_fields {
         if let Some(Text::Str(c)) = w.challenge.take() {
-            return Ok(Incoming::Challenge(c.into_owned()));
+            return Ok(Incoming::Challenge(cow_string(c)));
         }
     }
 
     let event = |payload: Payload, kind: Option<EventKind>| {
-        Ok(Incoming::Event(Event::new(body, payload, kind)))
+        Ok(Incoming::Event(Event::new::<LEND>(body, payload, kind)))
     };
 
     // Call events, in the envelope or flat.

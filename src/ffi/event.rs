@@ -1,10 +1,12 @@
 //! Events in C: `cinnox_parse`, the event handle and its typed views.
 //!
 //! A `cinnox_event` owns the parsed Rust [`Event`] and, built once when the handle is made,
-//! the C view of it: plain structs whose strings point into one buffer owned by the handle.
+//! the C view of it: plain structs whose strings point into the event's own `String`s. The
+//! parser leaves a spare byte after each text, so a NUL goes there without copying the text
+//! or changing what Rust sees; a string without one is copied to a buffer of the handle.
 
-use std::ffi::{c_char, CString};
-use std::mem::MaybeUninit;
+use std::alloc::{self, Layout};
+use std::ffi::{c_char, CStr, CString};
 use std::ptr;
 use std::sync::OnceLock;
 
@@ -146,19 +148,15 @@ pub struct cinnox_other_event {
 
 enum View {
     Challenge {
+        /// The challenge text, NUL-terminated in its spare capacity.
         challenge: *const c_char,
         reply: Vec<u8>,
-        raw: Box<[u8]>,
     },
     Call(cinnox_call),
     InboundSms(cinnox_inbound_sms),
     OutboundSms(cinnox_outbound_sms),
     Other(cinnox_other_event),
 }
-
-/// Strings up to this many bytes in all (terminators included) live inside the event's
-/// own allocation; longer ones in a buffer of their own.
-const INLINE: usize = 320;
 
 /// A parsed notification or challenge. Made by `cinnox_parse` or `cinnox_webhook_handle`
 /// (free it with `cinnox_event_free`), or lent by a delivery or a handler call (never free
@@ -167,18 +165,19 @@ const INLINE: usize = 320;
 pub struct cinnox_event {
     ty: cinnox_event_type,
     view: View,
-    /// The Rust event (absent for a challenge).
-    event: Option<Event>,
+    /// What `parse` gave, moved in once. The view's strings are the text of its `String`s,
+    /// each followed by a NUL written into its spare capacity: the Rust text (its length) is
+    /// unchanged, and nothing writes it after construction.
+    incoming: Incoming,
     /// The callee array of a call view.
     callees: Callees,
     /// The dedup key as C text, made on first request.
     dedup: OnceLock<CString>,
-    /// The NUL-terminated strings the view points into, when longer than [`INLINE`].
-    heap: Vec<u8>,
-    /// The NUL-terminated strings the view points into, when they fit. An event is built in
-    /// place on the heap and never moves (it only exists behind the pointer
-    /// [`cinnox_event::build`] gives), so pointers into this stay valid.
-    inline: MaybeUninit<[u8; INLINE]>,
+    /// The body kept right after this struct, in the same allocation (see
+    /// [`cinnox_event::parse`]): a pointer made from the allocation's own, and the length
+    /// (0 when the event keeps its own copy), which also gives the allocation's layout.
+    body: *const u8,
+    body_len: usize,
 }
 
 // SAFETY: the raw pointers point into buffers owned by the same value and never mutated
@@ -194,6 +193,10 @@ enum Callees {
 }
 
 impl Callees {
+    fn none() -> Callees {
+        Callees::Many(Vec::new())
+    }
+
     fn len(&self) -> usize {
         match self {
             Callees::One(_) => 1,
@@ -211,266 +214,253 @@ impl Callees {
     }
 }
 
-/// Writes the strings of one event, each followed by a NUL, into its final buffer.
-struct Strings {
-    base: *mut u8,
-    cap: usize,
-    len: usize,
-}
-
-impl Strings {
-    /// Copy `s` and a NUL in; the pointer to the copy, NULL when absent.
-    fn put(&mut self, s: Option<&[u8]>) -> *const c_char {
-        let Some(s) = s else {
-            return ptr::null();
-        };
-        let end = self.len + s.len() + 1;
-        if end > self.cap {
-            // Cannot happen: the buffer was sized for these very fields.
-            return ptr::null();
-        }
-        // SAFETY: `base` points to `cap` writable bytes owned by the event being built,
-        // and `len..end` is inside them.
-        unsafe {
-            let dst = self.base.add(self.len);
-            ptr::copy_nonoverlapping(s.as_ptr(), dst, s.len());
-            dst.add(s.len()).write(0);
-            self.len = end;
-            dst.cast_const().cast::<c_char>()
-        }
+/// The NUL-terminated text of `s` for C; NULL when absent. The NUL goes into the spare
+/// capacity after the text, where the parser leaves a byte; a string without one (a clone,
+/// as a delivery's event lent to C) first gets it, which reallocates only that string. The
+/// text and its length, all that Rust sees, are unchanged. An empty text is shown as a
+/// static empty string (the parser allocates nothing for it).
+fn c_text(s: Option<&mut String>) -> *const c_char {
+    let Some(s) = s else {
+        return ptr::null();
+    };
+    if s.is_empty() {
+        return c"".as_ptr();
     }
+    if s.capacity() == s.len() {
+        s.reserve_exact(1);
+    }
+    // SAFETY: only the spare capacity, past the text, is written: the text and its length
+    // are unchanged, so the `String` stays valid UTF-8.
+    let v = unsafe { s.as_mut_vec() };
+    if let Some(nul) = v.spare_capacity_mut().first_mut() {
+        nul.write(0);
+    }
+    v.as_ptr().cast::<c_char>()
 }
 
-/// The bytes `fields` take with their terminators.
-fn size(fields: &[Option<&[u8]>]) -> usize {
-    fields.iter().map(|f| f.map_or(0, |b| b.len() + 1)).sum()
+/// A text the view points to that is not in the event (a known enum value).
+fn fixed(s: &'static CStr) -> *const c_char {
+    s.as_ptr()
 }
 
-fn b(s: &Option<String>) -> Option<&[u8]> {
-    s.as_deref().map(str::as_bytes)
-}
-
-fn description_text(d: &EventDescription) -> &str {
+fn description_text(d: Option<&mut EventDescription>) -> *const c_char {
     match d {
-        EventDescription::InboundSms => "Inbound SMS",
-        EventDescription::Other(s) => s,
+        None => ptr::null(),
+        Some(EventDescription::InboundSms) => fixed(c"Inbound SMS"),
+        Some(EventDescription::Other(s)) => c_text(Some(s)),
     }
 }
 
-fn content_type_text(c: &ContentType) -> &str {
+fn content_type_text(c: Option<&mut ContentType>) -> *const c_char {
     match c {
-        ContentType::Text => "Text",
-        ContentType::Other(s) => s,
+        None => ptr::null(),
+        Some(ContentType::Text) => fixed(c"Text"),
+        Some(ContentType::Other(s)) => c_text(Some(s)),
     }
 }
 
-fn status_of(s: &DeliveryStatus) -> (cinnox_delivery_status, &str) {
+fn status_of(s: Option<&mut DeliveryStatus>) -> (cinnox_delivery_status, *const c_char) {
+    use cinnox_delivery_status as C;
     match s {
-        DeliveryStatus::Queued => (cinnox_delivery_status::Queued, "Queued"),
-        DeliveryStatus::Submitted => (cinnox_delivery_status::Submitted, "Submitted"),
-        DeliveryStatus::Delivered => (cinnox_delivery_status::Delivered, "Delivered"),
-        DeliveryStatus::Undelivered => (cinnox_delivery_status::Undelivered, "Undelivered"),
-        DeliveryStatus::Rejected => (cinnox_delivery_status::Rejected, "Rejected"),
-        DeliveryStatus::Other(t) => (cinnox_delivery_status::Other, t),
+        None => (C::None, ptr::null()),
+        Some(DeliveryStatus::Queued) => (C::Queued, fixed(c"Queued")),
+        Some(DeliveryStatus::Submitted) => (C::Submitted, fixed(c"Submitted")),
+        Some(DeliveryStatus::Delivered) => (C::Delivered, fixed(c"Delivered")),
+        Some(DeliveryStatus::Undelivered) => (C::Undelivered, fixed(c"Undelivered")),
+        Some(DeliveryStatus::Rejected) => (C::Rejected, fixed(c"Rejected")),
+        Some(DeliveryStatus::Other(text)) => (C::Other, c_text(Some(text))),
     }
 }
 
-/// The type, the view and the callees of a notification; `strings(total)` gives the buffer
-/// for its `total` bytes of strings. The call view's `callees` is left NULL.
-fn view_of(
-    event: &Event,
-    strings: impl FnOnce(usize) -> Strings,
-) -> (cinnox_event_type, View, Callees) {
-    match event.payload() {
+const NO_PARTY: cinnox_party = cinnox_party {
+    eid: ptr::null(),
+    number: ptr::null(),
+};
+
+/// The type, the view and the callees of a notification, its strings made NUL-terminated
+/// in place. The call view's `callees` is left NULL.
+fn view_of(payload: &mut Payload) -> (cinnox_event_type, View, Callees) {
+    let ty = match payload {
+        Payload::CallStart(_) => cinnox_event_type::CallStart,
+        Payload::CallEnd(_) => cinnox_event_type::CallEnd,
+        Payload::InboundSms(_) => cinnox_event_type::InboundSms,
+        Payload::OutboundSms(_) => cinnox_event_type::OutboundSms,
+        _ => cinnox_event_type::Other,
+    };
+    match payload {
         Payload::CallStart(c) | Payload::CallEnd(c) => {
-            let ty = if matches!(event.payload(), Payload::CallStart(_)) {
-                cinnox_event_type::CallStart
-            } else {
-                cinnox_event_type::CallEnd
+            let id = c_text(c.id.as_mut());
+            let service_id = c_text(c.service_id.as_mut());
+            let mut party = |p: &mut crate::event::Party| cinnox_party {
+                eid: c_text(p.eid.as_mut()),
+                number: c_text(p.number.as_mut()),
             };
-            let caller = c.caller.as_ref();
-            let fields = [
-                b(&c.id),
-                b(&c.service_id),
-                caller.and_then(|p| b(&p.eid)),
-                caller.and_then(|p| b(&p.number)),
-            ];
-            let callee_bytes: usize = c
-                .callees
-                .iter()
-                .map(|p| size(&[b(&p.eid), b(&p.number)]))
-                .sum();
-            let mut s = strings(size(&fields) + callee_bytes);
-            let [id, service_id, eid, number] = fields.map(|f| s.put(f));
-            let mut party = |p: &crate::event::Party| cinnox_party {
-                eid: s.put(b(&p.eid)),
-                number: s.put(b(&p.number)),
-            };
-            let callees = match c.callees.as_slice() {
+            let caller = c.caller.as_mut().map_or(NO_PARTY, &mut party);
+            let callees = match c.callees.as_mut_slice() {
                 [one] => Callees::One(party(one)),
-                many => Callees::Many(many.iter().map(party).collect()),
+                many => Callees::Many(many.iter_mut().map(party).collect()),
             };
             let view = View::Call(cinnox_call {
                 id,
                 service_id,
-                caller: cinnox_party { eid, number },
+                caller,
                 callees: ptr::null(),
                 callee_count: callees.len(),
             });
             (ty, view, callees)
         }
         Payload::InboundSms(m) => {
-            let fields = [
-                b(&m.id),
-                m.event_description
-                    .as_ref()
-                    .map(|d| description_text(d).as_bytes()),
-                b(&m.sender_number),
-                b(&m.recipient_number),
-                b(&m.receive_time),
-                m.content_type
-                    .as_ref()
-                    .map(|c| content_type_text(c).as_bytes()),
-                b(&m.content),
-            ];
-            let mut s = strings(size(&fields));
-            let [id, desc, sender, recipient, time, ctype, content] = fields.map(|f| s.put(f));
             let view = View::InboundSms(cinnox_inbound_sms {
-                id,
-                event_description: desc,
-                sender_number: sender,
-                recipient_number: recipient,
-                receive_time: time,
-                content_type: ctype,
-                content,
-                content_len: if content.is_null() {
-                    0
-                } else {
-                    m.content.as_ref().map_or(0, String::len)
-                },
+                id: c_text(m.id.as_mut()),
+                event_description: description_text(m.event_description.as_mut()),
+                sender_number: c_text(m.sender_number.as_mut()),
+                recipient_number: c_text(m.recipient_number.as_mut()),
+                receive_time: c_text(m.receive_time.as_mut()),
+                content_type: content_type_text(m.content_type.as_mut()),
+                content: c_text(m.content.as_mut()),
+                content_len: m.content.as_ref().map_or(0, String::len),
             });
-            (
-                cinnox_event_type::InboundSms,
-                view,
-                Callees::Many(Vec::new()),
-            )
+            (ty, view, Callees::none())
         }
         Payload::OutboundSms(r) => {
-            let (status, status_text) = match &r.status {
-                Some(st) => {
-                    let (st, text) = status_of(st);
-                    (st, Some(text.as_bytes()))
-                }
-                None => (cinnox_delivery_status::None, None),
-            };
-            let fields = [
-                b(&r.report_type),
-                b(&r.app_id),
-                b(&r.service_id),
-                b(&r.transaction_id),
-                b(&r.recipient_number),
-                b(&r.recipient_country),
-                b(&r.response_code),
-                status_text,
-                b(&r.exception),
-            ];
-            let mut s = strings(size(&fields));
-            let [ty, app, svc, tx, num, country, code, text, exc] = fields.map(|f| s.put(f));
+            let report_type = c_text(r.report_type.as_mut());
+            let app_id = c_text(r.app_id.as_mut());
+            let service_id = c_text(r.service_id.as_mut());
+            let transaction_id = c_text(r.transaction_id.as_mut());
+            let recipient_number = c_text(r.recipient_number.as_mut());
+            let recipient_country = c_text(r.recipient_country.as_mut());
+            let response_code = c_text(r.response_code.as_mut());
+            let (status, status_text) = status_of(r.status.as_mut());
             let view = View::OutboundSms(cinnox_outbound_sms {
-                report_type: ty,
-                app_id: app,
-                service_id: svc,
-                transaction_id: tx,
-                recipient_number: num,
-                recipient_country: country,
-                response_code: code,
+                report_type,
+                app_id,
+                service_id,
+                transaction_id,
+                recipient_number,
+                recipient_country,
+                response_code,
                 status,
-                status_text: text,
-                exception: exc,
+                status_text,
+                exception: c_text(r.exception.as_mut()),
             });
-            (
-                cinnox_event_type::OutboundSms,
-                view,
-                Callees::Many(Vec::new()),
-            )
+            (ty, view, Callees::none())
         }
         Payload::Other(o) => {
-            let fields = [b(&o.family), b(&o.status), b(&o.id)];
-            let mut s = strings(size(&fields));
-            let [family, status, id] = fields.map(|f| s.put(f));
-            let view = View::Other(cinnox_other_event { family, status, id });
-            (cinnox_event_type::Other, view, Callees::Many(Vec::new()))
+            let view = View::Other(cinnox_other_event {
+                family: c_text(o.family.as_mut()),
+                status: c_text(o.status.as_mut()),
+                id: c_text(o.id.as_mut()),
+            });
+            (ty, view, Callees::none())
         }
         #[allow(unreachable_patterns)]
-        _ => {
-            let view = View::Other(cinnox_other_event {
+        _ => (
+            ty,
+            View::Other(cinnox_other_event {
                 family: ptr::null(),
                 status: ptr::null(),
                 id: ptr::null(),
-            });
-            (cinnox_event_type::Other, view, Callees::Many(Vec::new()))
-        }
+            }),
+            Callees::none(),
+        ),
     }
 }
 
+fn too_large() -> Failure {
+    Failure::new(
+        cinnox_result::CINNOX_ERR_BAD_REQUEST,
+        "the body is too large to keep",
+    )
+}
+
 impl cinnox_event {
-    /// Build the handle of what `parse` gave (`body` is the body it came from, kept for a
-    /// challenge) in place on the heap, and return the pointer: free it with
-    /// [`cinnox_event::destroy`] (C's `cinnox_event_free` does that).
-    pub(crate) fn build(incoming: Incoming, body: &[u8]) -> *mut cinnox_event {
-        let (event, challenge) = match incoming {
-            Incoming::Challenge(c) => (None, Some(c)),
-            Incoming::Event(e) => (Some(e), None),
+    /// The layout of a handle with `body_len` bytes of body after it, and where they start.
+    fn layout(body_len: usize) -> Result<(Layout, usize), Failure> {
+        Layout::new::<cinnox_event>()
+            .extend(Layout::array::<u8>(body_len).map_err(|_| too_large())?)
+            .map(|(layout, offset)| (layout.pad_to_align(), offset))
+            .map_err(|_| too_large())
+    }
+
+    /// A fresh, uninitialised handle with room for `body_len` bytes of body after it.
+    fn allocate(body_len: usize) -> Result<(*mut cinnox_event, *mut u8), Failure> {
+        let (layout, offset) = cinnox_event::layout(body_len)?;
+        // SAFETY: the layout has a non-zero size (a cinnox_event is not zero-sized).
+        let p = unsafe { alloc::alloc(layout) };
+        if p.is_null() {
+            alloc::handle_alloc_error(layout);
+        }
+        // SAFETY: `offset` is inside the allocation of `layout.size()` bytes.
+        Ok((p.cast(), unsafe { p.add(offset) }))
+    }
+
+    /// Parse `body` into a new handle: one allocation holds the handle and a copy of the
+    /// body, which the Rust event points to instead of keeping a copy of its own. Free it
+    /// with [`cinnox_event::destroy`].
+    pub(crate) fn parse(body: &[u8]) -> Result<*mut cinnox_event, Failure> {
+        let (p, tail) = cinnox_event::allocate(body.len())?;
+        // SAFETY: `tail` has room for `body.len()` bytes, in an allocation nothing else
+        // knows of. Once written they are never changed, and live until `destroy`, which
+        // drops the event before it frees them: the promise `parse_lent` asks for.
+        let parsed = unsafe {
+            ptr::copy_nonoverlapping(body.as_ptr(), tail, body.len());
+            crate::event::parse_lent(std::slice::from_raw_parts(tail, body.len()))
         };
-        let p: *mut cinnox_event = Box::into_raw(Box::<cinnox_event>::new_uninit()).cast();
+        match parsed {
+            // SAFETY: `p` is fresh and uninitialised with `body.len()` bytes of body after it.
+            Ok(incoming) => Ok(unsafe { cinnox_event::init(p, incoming, tail, body.len()) }),
+            Err(e) => {
+                if let Ok((layout, _)) = cinnox_event::layout(body.len()) {
+                    // SAFETY: allocated above with this layout; nothing was written to the
+                    // handle itself, so there is nothing to drop.
+                    unsafe { alloc::dealloc(p.cast(), layout) };
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The handle of a notification (its body in the event's own copy).
+    pub(crate) fn from_event(event: Event) -> *mut cinnox_event {
+        match cinnox_event::allocate(0) {
+            // SAFETY: `p` is fresh and uninitialised, with no body after it.
+            Ok((p, tail)) => unsafe { cinnox_event::init(p, Incoming::Event(event), tail, 0) },
+            // Cannot happen: the layout of the struct alone is valid.
+            Err(_) => alloc::handle_alloc_error(Layout::new::<cinnox_event>()),
+        }
+    }
+
+    /// Fill the fresh handle `p` in place with what `parse` gave, and return it.
+    ///
+    /// The event is moved in, not copied: the view points into its strings.
+    ///
+    /// # Safety
+    /// `p` and `body` came from [`cinnox_event::allocate`] with `body_len`, `p` is not
+    /// initialised, and the `body_len` bytes at `body` are.
+    unsafe fn init(
+        p: *mut cinnox_event,
+        incoming: Incoming,
+        body: *const u8,
+        body_len: usize,
+    ) -> *mut cinnox_event {
         // SAFETY: `p` is a fresh, exclusive allocation for a cinnox_event. Every field is
-        // written exactly once below before the pointer is handed out; the strings are
-        // written into the event's own buffers through pointers derived from `p`, and
-        // nothing moves or writes them afterwards.
+        // written exactly once below before the pointer is handed out. The view points into
+        // heap buffers owned by the event's fields (which do not move with the event) and
+        // at `callees`, whose address is final because the event is built in place.
         unsafe {
-            ptr::addr_of_mut!((*p).event).write(event);
+            ptr::addr_of_mut!((*p).incoming).write(incoming);
             ptr::addr_of_mut!((*p).dedup).write(OnceLock::new());
-            ptr::addr_of_mut!((*p).heap).write(Vec::new());
-            let strings = |total: usize| {
-                if total <= INLINE {
-                    Strings {
-                        base: ptr::addr_of_mut!((*p).inline).cast::<u8>(),
-                        cap: INLINE,
-                        len: 0,
-                    }
-                } else {
-                    let heap = &mut *ptr::addr_of_mut!((*p).heap);
-                    heap.reserve_exact(total);
-                    Strings {
-                        base: heap.as_mut_ptr(),
-                        cap: total,
-                        len: 0,
-                    }
-                }
-            };
-            let (ty, mut view, callees) = match (&*ptr::addr_of!((*p).event), challenge) {
-                (_, Some(c)) => {
-                    let mut s = strings(c.len() + 1);
+            ptr::addr_of_mut!((*p).body).write(body);
+            ptr::addr_of_mut!((*p).body_len).write(body_len);
+            let (ty, mut view, callees) = match &mut *ptr::addr_of_mut!((*p).incoming) {
+                Incoming::Challenge(text) => {
                     let view = View::Challenge {
-                        challenge: s.put(Some(c.as_bytes())),
-                        reply: crate::event::challenge_reply(&c),
-                        raw: body.into(),
+                        challenge: c_text(Some(text)),
+                        reply: crate::event::challenge_reply(text),
                     };
-                    (
-                        cinnox_event_type::Challenge,
-                        view,
-                        Callees::Many(Vec::new()),
-                    )
+                    (cinnox_event_type::Challenge, view, Callees::none())
                 }
-                (Some(e), None) => view_of(e, strings),
-                (None, None) => {
-                    let view = View::Other(cinnox_other_event {
-                        family: ptr::null(),
-                        status: ptr::null(),
-                        id: ptr::null(),
-                    });
-                    (cinnox_event_type::Other, view, Callees::Many(Vec::new()))
-                }
+                Incoming::Event(e) => view_of(e.payload_mut()),
             };
             // The callees go to their final place first, so that the view can point there.
             ptr::addr_of_mut!((*p).callees).write(callees);
@@ -483,23 +473,40 @@ impl cinnox_event {
         p
     }
 
-    /// The handle of a notification (see [`cinnox_event::build`]).
-    pub(crate) fn from_event(event: Event) -> *mut cinnox_event {
-        cinnox_event::build(Incoming::Event(event), &[])
+    /// The body kept after the handle (the whole body of a parsed challenge or event).
+    fn body(&self) -> &[u8] {
+        // SAFETY: `body` points to `body_len` bytes of the handle's allocation, written
+        // before the handle was handed out and never changed, freed with the handle.
+        unsafe { std::slice::from_raw_parts(self.body, self.body_len) }
     }
 
     /// The Rust event (`None` for a challenge).
     pub(crate) fn rust_event(&self) -> Option<&Event> {
-        self.event.as_ref()
+        match &self.incoming {
+            Incoming::Event(e) => Some(e),
+            Incoming::Challenge(_) => None,
+        }
     }
 
-    /// Free a handle made by [`cinnox_event::build`]; NULL does nothing.
+    /// Free a handle made by [`cinnox_event::parse`] or [`cinnox_event::from_event`]; NULL
+    /// does nothing.
     ///
     /// # Safety
-    /// `p` is NULL or came from [`cinnox_event::build`] and is freed once.
+    /// `p` is NULL or came from one of those and is freed once.
     pub(crate) unsafe fn destroy(p: *mut cinnox_event) {
-        // SAFETY: the caller's promise; `build` made it with Box::into_raw.
-        unsafe { super::free_handle(p) }
+        if p.is_null() {
+            return;
+        }
+        // SAFETY: the caller's promise: `p` is a live, initialised handle allocated with
+        // the layout of its `body_len`. The event (which may point into the body) is
+        // dropped before the memory is freed.
+        unsafe {
+            let body_len = (*p).body_len;
+            ptr::drop_in_place(p);
+            if let Ok((layout, _)) = cinnox_event::layout(body_len) {
+                alloc::dealloc(p.cast(), layout);
+            }
+        }
     }
 }
 
@@ -525,7 +532,7 @@ pub unsafe extern "C" fn cinnox_parse(
         }
         // SAFETY: the caller promises `len` readable bytes at `body`.
         let bytes = unsafe { std::slice::from_raw_parts(body, len) };
-        let ev = cinnox_event::build(crate::event::parse(bytes)?, bytes);
+        let ev = cinnox_event::parse(bytes)?;
         // SAFETY: `out` was checked non-NULL.
         unsafe { out.write(ev) };
         Ok(())
@@ -558,10 +565,10 @@ pub unsafe extern "C" fn cinnox_event_raw(ev: *const cinnox_event, len: *mut usi
         // SAFETY: the caller passes NULL or a live event.
         let raw: &[u8] = match unsafe { ev.as_ref() } {
             None => &[],
-            Some(e) => match (&e.view, &e.event) {
-                (View::Challenge { raw, .. }, _) => raw,
-                (_, Some(event)) => event.raw(),
-                (_, None) => &[],
+            Some(e) => match (&e.view, &e.incoming) {
+                (View::Challenge { .. }, _) => e.body(),
+                (_, Incoming::Event(event)) => event.raw(),
+                (_, Incoming::Challenge(_)) => &[],
             },
         };
         if !len.is_null() {
@@ -643,7 +650,7 @@ pub unsafe extern "C" fn cinnox_event_dedup_key(ev: *const cinnox_event) -> *con
         let Some(ev) = (unsafe { ev.as_ref() }) else {
             return ptr::null();
         };
-        let Some(event) = ev.event.as_ref() else {
+        let Some(event) = ev.rust_event() else {
             return ptr::null();
         };
         ev.dedup
@@ -703,4 +710,213 @@ pub unsafe extern "C" fn cinnox_challenge_reply(
             )),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    const SMS: &[u8] = br#"{"id":"s-1","eventDescription":"Inbound SMS","senderNumber":85298765432,"recipientNumber":"+852 2345","receiveTime":"2022-11-07T08:15:30Z","contentType":"Text","content":"a\u0000b \"q\""}"#;
+    const CALL: &[u8] = br#"{"type":"message","message":{"id":"c-1","status":"CallStart","serviceId":"svc","caller":{"eid":"e1","number":"+1"},"callees":[{"eid":"e2"},{"number":2}]}}"#;
+    const TDR: &[u8] = br#"{"Type":"tdr","TransactionID":"tx","RecipientNumber":"85298765432","ResponseCode":400,"Status":"Later","Exception":""}"#;
+
+    fn text(p: *const c_char) -> Option<String> {
+        // SAFETY: the view's strings are NULL or NUL-terminated and live with the event.
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+    }
+
+    fn parsed(body: &[u8]) -> *mut cinnox_event {
+        cinnox_event::parse(body).expect("parses")
+    }
+
+    /// The views of `ev` as text, and the Rust event's strings, which must not have changed.
+    fn check(ev: *mut cinnox_event, body: &[u8]) {
+        // SAFETY: `ev` is a live handle made by `build`, freed at the end.
+        let e = unsafe { &*ev };
+        let rust = e.rust_event().expect("an event");
+        assert_eq!(rust.raw(), body);
+        match (&e.view, rust.payload()) {
+            (View::InboundSms(v), Payload::InboundSms(m)) => {
+                assert_eq!(text(v.id), m.id);
+                assert_eq!(text(v.event_description).as_deref(), Some("Inbound SMS"));
+                assert_eq!(text(v.sender_number).as_deref(), Some("85298765432"));
+                assert_eq!(text(v.recipient_number), m.recipient_number);
+                assert_eq!(text(v.receive_time), m.receive_time);
+                assert_eq!(text(v.content_type).as_deref(), Some("Text"));
+                assert_eq!(m.content.as_deref(), Some("a\0b \"q\""));
+                assert_eq!(v.content_len, 7);
+                // SAFETY: `content_len` bytes and a NUL after them.
+                let content = unsafe { std::slice::from_raw_parts(v.content.cast::<u8>(), 8) };
+                assert_eq!(content, b"a\0b \"q\"\0");
+            }
+            (View::Call(v), Payload::CallStart(c)) => {
+                assert_eq!(text(v.id), c.id);
+                assert_eq!(text(v.service_id), c.service_id);
+                assert_eq!(text(v.caller.eid).as_deref(), Some("e1"));
+                assert_eq!(text(v.caller.number).as_deref(), Some("+1"));
+                assert_eq!(v.callee_count, 2);
+                // SAFETY: `callee_count` parties.
+                let callees = unsafe { std::slice::from_raw_parts(v.callees, 2) };
+                assert_eq!(text(callees[0].eid).as_deref(), Some("e2"));
+                assert_eq!(text(callees[0].number), None);
+                assert_eq!(text(callees[1].eid), None);
+                assert_eq!(text(callees[1].number).as_deref(), Some("2"));
+                assert_eq!(c.callees[1].number.as_deref(), Some("2"));
+            }
+            (View::OutboundSms(v), Payload::OutboundSms(r)) => {
+                assert_eq!(text(v.report_type).as_deref(), Some("tdr"));
+                assert_eq!(text(v.app_id), None);
+                assert_eq!(text(v.transaction_id), r.transaction_id);
+                assert_eq!(text(v.response_code).as_deref(), Some("400"));
+                assert_eq!(v.status, cinnox_delivery_status::Other);
+                assert_eq!(text(v.status_text).as_deref(), Some("Later"));
+                assert_eq!(r.status, Some(DeliveryStatus::Other("Later".into())));
+                assert_eq!(text(v.exception).as_deref(), Some(""));
+            }
+            _ => panic!("unexpected view"),
+        }
+        // SAFETY: made by `build`, freed once.
+        unsafe { cinnox_event::destroy(ev) };
+    }
+
+    /// Every `String` of a payload.
+    fn strings(p: &Payload) -> Vec<&String> {
+        fn o(s: &Option<String>) -> Option<&String> {
+            s.as_ref()
+        }
+        let v: Vec<Option<&String>> = match p {
+            Payload::CallStart(c) | Payload::CallEnd(c) => {
+                let mut v = vec![o(&c.id), o(&c.service_id)];
+                for party in c.caller.iter().chain(&c.callees) {
+                    v.extend([o(&party.eid), o(&party.number)]);
+                }
+                v
+            }
+            Payload::InboundSms(m) => vec![
+                o(&m.id),
+                o(&m.sender_number),
+                o(&m.recipient_number),
+                o(&m.receive_time),
+                o(&m.content),
+            ],
+            Payload::OutboundSms(r) => vec![
+                o(&r.report_type),
+                o(&r.app_id),
+                o(&r.service_id),
+                o(&r.transaction_id),
+                o(&r.recipient_number),
+                o(&r.recipient_country),
+                o(&r.response_code),
+                match &r.status {
+                    Some(DeliveryStatus::Other(s)) => Some(s),
+                    _ => None,
+                },
+                o(&r.exception),
+            ],
+            Payload::Other(x) => vec![o(&x.family), o(&x.status), o(&x.id)],
+        };
+        v.into_iter().flatten().collect()
+    }
+
+    /// Every string pointer of a view.
+    fn view_ptrs(v: &View) -> Vec<*const u8> {
+        let ptrs: Vec<*const c_char> = match v {
+            View::Call(c) => {
+                // SAFETY: `callee_count` parties (none when NULL).
+                let callees = match c.callees.is_null() {
+                    true => &[][..],
+                    false => unsafe { std::slice::from_raw_parts(c.callees, c.callee_count) },
+                };
+                let mut v = vec![c.id, c.service_id, c.caller.eid, c.caller.number];
+                v.extend(callees.iter().flat_map(|p| [p.eid, p.number]));
+                v
+            }
+            View::InboundSms(m) => vec![
+                m.id,
+                m.sender_number,
+                m.recipient_number,
+                m.receive_time,
+                m.content,
+            ],
+            View::OutboundSms(r) => vec![
+                r.report_type,
+                r.app_id,
+                r.service_id,
+                r.transaction_id,
+                r.recipient_number,
+                r.recipient_country,
+                r.response_code,
+                r.status_text,
+                r.exception,
+            ],
+            View::Other(o) => vec![o.family, o.status, o.id],
+            View::Challenge { challenge, .. } => vec![*challenge],
+        };
+        ptrs.into_iter().map(|p| p.cast::<u8>()).collect()
+    }
+
+    #[test]
+    fn parsed_strings_are_terminated_in_place_without_copies() {
+        for body in [SMS, CALL, TDR] {
+            let Ok(Incoming::Event(e)) = crate::event::parse(body) else {
+                panic!("an event")
+            };
+            // Empty texts allocate nothing; C shows them as a static "".
+            for s in strings(e.payload()).into_iter().filter(|s| !s.is_empty()) {
+                assert!(
+                    s.capacity() > s.len(),
+                    "the parser leaves a byte after {s:?}"
+                );
+            }
+            let ev = parsed(body);
+            // SAFETY: a live handle.
+            let handle = unsafe { &*ev };
+            let e = handle.rust_event().expect("an event");
+            assert_eq!(
+                e.raw().as_ptr(),
+                handle.body().as_ptr(),
+                "one copy of the body"
+            );
+            let c = view_ptrs(&handle.view);
+            for s in strings(e.payload()).into_iter().filter(|s| !s.is_empty()) {
+                assert!(c.contains(&s.as_ptr()), "{s:?} is shown in place");
+            }
+            check(ev, body);
+        }
+    }
+
+    #[test]
+    fn strings_without_a_spare_byte_get_one_and_the_rust_text_is_unchanged() {
+        for body in [SMS, CALL, TDR] {
+            let Ok(Incoming::Event(e)) = crate::event::parse(body) else {
+                panic!("an event")
+            };
+            // A clone has no spare capacity (as a delivery's event lent to C).
+            let ev = cinnox_event::from_event(e.clone());
+            check(ev, body);
+        }
+    }
+
+    #[test]
+    fn a_challenge_is_terminated_too() {
+        let body = br#"{"challenge":"ch-\u00e9"}"#;
+        let ev = parsed(body);
+        // SAFETY: a live handle, freed below.
+        unsafe {
+            assert_eq!(text(cinnox_event_challenge(ev)).as_deref(), Some("ch-é"));
+            let mut len = 0;
+            let raw = cinnox_event_raw(ev, &mut len);
+            assert_eq!(std::slice::from_raw_parts(raw, len), body);
+            cinnox_event::destroy(ev);
+        }
+    }
+
+    #[test]
+    fn a_refused_body_frees_its_handle_and_says_why() {
+        for body in [&b"[1]"[..], b"", b"{\"a\":", b"\xff"] {
+            let e = cinnox_event::parse(body).expect_err("refused");
+            assert_eq!(e.code, cinnox_result::CINNOX_ERR_BAD_REQUEST);
+        }
+    }
 }
