@@ -306,6 +306,10 @@ typedef uint32_t cinnox_event_kind;
 /**
  * A party of a call. Each string is NUL-terminated, NULL when absent, and owned by the
  * event it came from.
+ *
+ * Identifiers, numbers and statuses cannot meaningfully hold a NUL byte; one that does
+ * (JSON `\u0000`) reads as cut at it here. The exact text of every field is in
+ * `cinnox_event_raw`; the SMS `content`, free text, has its own length.
  */
 typedef struct cinnox_party {
   /**
@@ -321,6 +325,10 @@ typedef struct cinnox_party {
 /**
  * The view of a call start or call end. Strings are NUL-terminated, NULL when absent,
  * valid as long as the event.
+ *
+ * Identifiers, numbers and statuses cannot meaningfully hold a NUL byte; one that does
+ * (JSON `\u0000`) reads as cut at it here. The exact text of every field is in
+ * `cinnox_event_raw`; the SMS `content`, free text, has its own length.
  */
 typedef struct cinnox_call {
   /**
@@ -348,6 +356,10 @@ typedef struct cinnox_call {
 /**
  * The view of an inbound SMS. Strings are NUL-terminated, NULL when absent, valid as long
  * as the event.
+ *
+ * Identifiers, numbers and statuses cannot meaningfully hold a NUL byte; one that does
+ * (JSON `\u0000`) reads as cut at it here. The exact text of every field is in
+ * `cinnox_event_raw`; the SMS `content`, free text, has its own length.
  */
 typedef struct cinnox_inbound_sms {
   /**
@@ -387,6 +399,10 @@ typedef struct cinnox_inbound_sms {
 /**
  * The view of an outbound SMS delivery report ("TDR"). Strings are NUL-terminated, NULL
  * when absent, valid as long as the event.
+ *
+ * Identifiers, numbers and statuses cannot meaningfully hold a NUL byte; one that does
+ * (JSON `\u0000`) reads as cut at it here. The exact text of every field is in
+ * `cinnox_event_raw`; the SMS `content`, free text, has its own length.
  */
 typedef struct cinnox_outbound_sms {
   /**
@@ -434,6 +450,10 @@ typedef struct cinnox_outbound_sms {
 /**
  * What could be recognised of a notification the typed views do not cover. Strings are
  * NUL-terminated, NULL when absent, valid as long as the event.
+ *
+ * Identifiers, numbers and statuses cannot meaningfully hold a NUL byte; one that does
+ * (JSON `\u0000`) reads as cut at it here. The exact text of every field is in
+ * `cinnox_event_raw`; the SMS `content`, free text, has its own length.
  */
 typedef struct cinnox_other_event {
   /**

@@ -57,6 +57,10 @@ pub enum cinnox_delivery_status {
 
 /// A party of a call. Each string is NUL-terminated, NULL when absent, and owned by the
 /// event it came from.
+///
+/// Identifiers, numbers and statuses cannot meaningfully hold a NUL byte; one that does
+/// (JSON `\u0000`) reads as cut at it here. The exact text of every field is in
+/// `cinnox_event_raw`; the SMS `content`, free text, has its own length.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct cinnox_party {
@@ -68,6 +72,10 @@ pub struct cinnox_party {
 
 /// The view of a call start or call end. Strings are NUL-terminated, NULL when absent,
 /// valid as long as the event.
+///
+/// Identifiers, numbers and statuses cannot meaningfully hold a NUL byte; one that does
+/// (JSON `\u0000`) reads as cut at it here. The exact text of every field is in
+/// `cinnox_event_raw`; the SMS `content`, free text, has its own length.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct cinnox_call {
@@ -85,6 +93,10 @@ pub struct cinnox_call {
 
 /// The view of an inbound SMS. Strings are NUL-terminated, NULL when absent, valid as long
 /// as the event.
+///
+/// Identifiers, numbers and statuses cannot meaningfully hold a NUL byte; one that does
+/// (JSON `\u0000`) reads as cut at it here. The exact text of every field is in
+/// `cinnox_event_raw`; the SMS `content`, free text, has its own length.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct cinnox_inbound_sms {
@@ -108,6 +120,10 @@ pub struct cinnox_inbound_sms {
 
 /// The view of an outbound SMS delivery report ("TDR"). Strings are NUL-terminated, NULL
 /// when absent, valid as long as the event.
+///
+/// Identifiers, numbers and statuses cannot meaningfully hold a NUL byte; one that does
+/// (JSON `\u0000`) reads as cut at it here. The exact text of every field is in
+/// `cinnox_event_raw`; the SMS `content`, free text, has its own length.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct cinnox_outbound_sms {
@@ -135,6 +151,10 @@ pub struct cinnox_outbound_sms {
 
 /// What could be recognised of a notification the typed views do not cover. Strings are
 /// NUL-terminated, NULL when absent, valid as long as the event.
+///
+/// Identifiers, numbers and statuses cannot meaningfully hold a NUL byte; one that does
+/// (JSON `\u0000`) reads as cut at it here. The exact text of every field is in
+/// `cinnox_event_raw`; the SMS `content`, free text, has its own length.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct cinnox_other_event {
