@@ -35,8 +35,13 @@
 //! - only complete, verified events reach the application, through a queue that `recv()`
 //!   and `serve()` workers take from. The thread that answers a [`Delivery`] writes the
 //!   status [`Webhook::finish`] gives for it straight to the socket (no second thread hop
-//!   before the peer has its answer); the connection thread, which does not read while a
-//!   delivery is pending, then goes on with the next request.
+//!   before the peer has its answer). On a plain TCP keep-alive connection the connection
+//!   thread meanwhile already waits in a read for the next request (the reply goes out
+//!   through a second handle on the socket), so one event costs it one wake-up, when the
+//!   next request arrives; before it parses that request, writes anything, or closes, it
+//!   makes sure the pending reply was written (or, past the shutdown grace, writes 503
+//!   itself). Over TLS, and for a request that closes the connection, it waits for the
+//!   reply without reading.
 //!
 //! Challenges, refusals and duplicates are answered by the connection thread and never
 //! reach the application. HTTP parsing of request heads is done by `httparse`.
@@ -618,9 +623,9 @@ impl Shared {
         }
     }
 
-    /// Hand `event` to the application and wait until its answer is written (by the
-    /// answering thread), or the grace ended and 503 was written.
-    fn deliver(&self, link: &Arc<Link>, event: Event, peer: SocketAddr, keep_alive: bool) -> Done {
+    /// Hand `event` to the application; returns the delivery's generation on `link`, for
+    /// [`Shared::settle`].
+    fn deliver(&self, link: &Arc<Link>, event: Event, peer: SocketAddr, keep_alive: bool) -> u64 {
         let generation = link.begin(keep_alive);
         let delivery = Delivery {
             event,
@@ -644,6 +649,12 @@ impl Shared {
             Some(delivery) => drop(delivery),
             None => self.queue_ready.notify_one(),
         }
+        generation
+    }
+
+    /// Wait until delivery `generation` on `link` is answered and its reply written (by
+    /// the answering thread), or the grace ended and 503 was written.
+    fn settle(&self, link: &Link, generation: u64) -> Done {
         link.wait(generation, || {
             self.expired_deliveries.fetch_add(1, Ordering::Relaxed);
         })

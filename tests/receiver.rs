@@ -413,3 +413,36 @@ fn shutdown_answers_503_when_the_grace_runs_out() {
         (0, 0, 1)
     );
 }
+
+#[test]
+fn a_delivery_answered_after_the_idle_timeout_keeps_its_connection() {
+    // The idle timeout counts from the reply, not from the hand-off: an application slower
+    // than it does not get its keep-alive connection closed under it.
+    let idle = Duration::from_millis(300);
+    let rx = start_default(ReceiverConfig {
+        idle_timeout: idle,
+        ..quick_config()
+    });
+    let addr = rx.local_addr();
+    let client = thread::spawn(move || {
+        let mut c = Client::new(addr);
+        let first = c.post(PATH, call_event("slow-1").as_bytes());
+        let second = c.post(PATH, call_event("slow-2").as_bytes());
+        (
+            first.status,
+            first.header("connection").map(str::to_owned),
+            second.status,
+        )
+    });
+    let held = rx.recv().unwrap();
+    // Holding the answer past the idle timeout is what is tested here.
+    thread::sleep(idle * 2);
+    held.ack();
+    let next = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    match next.event().payload() {
+        Payload::CallStart(call) => assert_eq!(call.id.as_deref(), Some("slow-2")),
+        other => panic!("not a call start: {other:?}"),
+    }
+    next.ack();
+    assert_eq!(client.join().unwrap(), (200, None, 200));
+}

@@ -214,7 +214,29 @@ fn serve(shared: &Shared, link: Arc<Link>, peer: SocketAddr, accepted: Instant) 
         idle: shared.config.idle_timeout,
     };
     let mut conn = Conn::new(link, timeouts);
+    // The delivery whose reply the connection thread has not yet seen written.
+    let mut pending: Option<u64> = None;
     loop {
+        if let Some(generation) = pending.take() {
+            // Wait for the next request in the read (the common case: the reply is
+            // written meanwhile by the answering thread, and this thread wakes once, when
+            // the next request arrives), then make sure the reply went out before going on.
+            let input = conn.await_input();
+            let done = shared.settle(conn.link(), generation);
+            if !done.written {
+                return;
+            }
+            if done.close {
+                return conn.close();
+            }
+            match input {
+                // Silent since the hand-off, not since the reply: read_head waits anew.
+                Ok(()) | Err(ReadError::Idle) => {}
+                Err(ReadError::Timeout) => return timed_out(shared, conn),
+                Err(ReadError::Bad(status)) => return malformed(shared, conn, status),
+                Err(ReadError::Closed | ReadError::Broken) => return,
+            }
+        }
         let (head, deadline) = match conn.read_head(accepted) {
             Ok(read) => read,
             Err(ReadError::Closed | ReadError::Idle | ReadError::Broken) => return,
@@ -268,7 +290,14 @@ fn serve(shared: &Shared, link: Arc<Link>, peer: SocketAddr, accepted: Instant) 
             }
             Outcome::Deliver(event) => {
                 // The answering thread writes the reply.
-                let done = shared.deliver(conn.link(), event, peer, head.keep_alive);
+                let generation = shared.deliver(conn.link(), event, peer, head.keep_alive);
+                // A reply that closes the connection (the request asked for it, or shutdown
+                // began, which also ends the read) is followed by the close, not a read.
+                if head.keep_alive && conn.link().reads_while_pending() {
+                    pending = Some(generation);
+                    continue;
+                }
+                let done = shared.settle(conn.link(), generation);
                 if !done.written {
                     return;
                 }

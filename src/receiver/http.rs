@@ -22,11 +22,19 @@ pub(crate) trait Transport: Read + Write + Send {
         let _ = self.flush();
         let _ = self.tcp().shutdown(Shutdown::Write);
     }
+    /// A second handle that writes to the same byte stream while this one reads, when the
+    /// stream allows it (plain TCP does; TLS does not: its session state is shared).
+    fn split_writer(&self) -> Option<TcpStream> {
+        None
+    }
 }
 
 impl Transport for TcpStream {
     fn tcp(&self) -> &TcpStream {
         self
+    }
+    fn split_writer(&self) -> Option<TcpStream> {
+        self.try_clone().ok()
     }
 }
 
@@ -158,6 +166,22 @@ impl Conn {
                 }
                 r => r?,
             }
+        }
+    }
+
+    /// Wait, up to the idle timeout, until the next request starts arriving (bytes are
+    /// buffered, nothing is consumed): called while the previous delivery may still be
+    /// pending. `Idle` when the connection stayed silent, `Closed` when it ended.
+    pub(crate) fn await_input(&mut self) -> Result<(), ReadError> {
+        if self.pos < self.end {
+            return Ok(());
+        }
+        let idle_until = Instant::now() + self.timeouts.idle;
+        match self.fill(idle_until) {
+            Ok(()) => Ok(()),
+            Err(ReadError::Timeout) => Err(ReadError::Idle),
+            Err(ReadError::Broken) => Err(ReadError::Closed),
+            Err(e) => Err(e),
         }
     }
 

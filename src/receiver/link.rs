@@ -2,7 +2,10 @@
 //!
 //! The thread that answers a delivery (`ack`, `fail`, or dropping it) writes the reply to
 //! the socket itself, so that the peer has its answer without waiting for the connection
-//! thread to wake; the connection thread then goes on with the next request. The link also
+//! thread to wake; the connection thread then goes on with the next request. On plain TCP
+//! the reply goes through a second handle on the socket, and the connection thread waits
+//! for the next request in a read meanwhile, settling the pending delivery (`wait`) only
+//! once that read returns: the answering thread's wake-up then finds nobody asleep. The link also
 //! carries the shutdown grace: past it, the connection thread answers 503 instead, and an
 //! answer that comes later is dropped: its reply is never made, so it is counted neither as
 //! an ack nor as a fail, and an ack then remembers no dedup key (CINNOX was told 503 and
@@ -13,6 +16,8 @@
 //! must not wait for that. Whoever claims the pending delivery (the answering thread, or the
 //! connection thread at the end of the grace) writes its reply after releasing the lock.
 
+use std::io::Write;
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
@@ -23,9 +28,16 @@ use crate::webhook::Reply;
 
 /// One connection's stream and its hand-off state.
 pub(crate) struct Link {
-    /// The stream: read by the connection thread, written by whoever answers. Never used by
-    /// both at once: the connection thread does not read while a delivery is pending.
+    /// The stream: read by the connection thread, written by whoever answers. Without a
+    /// `writer`, never used by both at once: the connection thread does not read while a
+    /// delivery is pending.
     stream: Mutex<Box<dyn Transport>>,
+    /// A second handle on a plain TCP stream, through which deliveries are answered, so
+    /// that the connection thread may wait for the next request in a read (holding
+    /// `stream`) while a delivery is pending, instead of sleeping on the link and waking
+    /// once more per event. The connection thread still makes sure the pending reply was
+    /// written before it parses the next request or writes anything itself.
+    writer: Option<TcpStream>,
     state: Mutex<State>,
     ready: Condvar,
     shutting_down: Arc<AtomicBool>,
@@ -59,6 +71,7 @@ pub(crate) struct Done {
 impl Link {
     pub(crate) fn new(stream: Box<dyn Transport>, shutting_down: Arc<AtomicBool>) -> Link {
         Link {
+            writer: stream.split_writer(),
             stream: Mutex::new(stream),
             state: Mutex::new(State {
                 generation: 0,
@@ -78,8 +91,20 @@ impl Link {
         f(&mut **stream)
     }
 
+    /// The connection thread may read while a delivery is pending (see `writer`).
+    pub(crate) fn reads_while_pending(&self) -> bool {
+        self.writer.is_some()
+    }
+
     fn write(&self, bytes: &[u8]) -> bool {
-        self.with_stream(|s| s.write_all(bytes).and_then(|()| s.flush()).is_ok())
+        match &self.writer {
+            // A TCP socket takes one writer and one reader at once; no buffering to flush.
+            Some(w) => {
+                let mut w: &TcpStream = w;
+                w.write_all(bytes).is_ok()
+            }
+            None => self.with_stream(|s| s.write_all(bytes).and_then(|()| s.flush()).is_ok()),
+        }
     }
 
     /// A delivery starts: returns its generation.
