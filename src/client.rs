@@ -841,25 +841,35 @@ fn validate_token(token: &str) -> Result<()> {
 
 /// A webhook URL must be an absolute http or https URL with a host.
 fn validate_webhook_url(url: &str) -> Result<()> {
-    let bad = |why: &str| {
-        Error::invalid_argument(format!(
-            "the webhook URL {:?} {why}",
-            truncate_chars(&redact_url(url), 100)
-        ))
-    };
     if url.is_empty() {
         return Err(Error::invalid_argument("the webhook URL is empty"));
     }
-    let uri: Uri = url
-        .parse()
-        .map_err(|_| bad("does not parse as a URL (absolute http or https expected)"))?;
+    match webhook_url_problem(url) {
+        None => Ok(()),
+        Some(why) => Err(Error::invalid_argument(format!(
+            "the webhook URL {:?} {why}",
+            truncate_chars(&redact_url(url), 100)
+        ))),
+    }
+}
+
+/// What is wrong with `url` as a webhook URL (absolute http or https, with a host), or
+/// `None`. Shared by the client and the sandbox so both read URLs alike.
+pub(crate) fn webhook_url_problem(url: &str) -> Option<&'static str> {
+    // `Uri` takes non-ASCII white space (U+00A0, …); a URL carries it percent-encoded.
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("contains white space or control characters");
+    }
+    let Ok(uri) = url.parse::<Uri>() else {
+        return Some("does not parse as a URL (absolute http or https expected)");
+    };
     match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
         Some("http" | "https") => {}
-        _ => return Err(bad("is not an absolute http or https URL")),
+        _ => return Some("is not an absolute http or https URL"),
     }
     match uri.authority() {
-        Some(a) if !a.host().is_empty() => Ok(()),
-        _ => Err(bad("has no host")),
+        Some(a) if !a.host().is_empty() => None,
+        _ => Some("has no host"),
     }
 }
 

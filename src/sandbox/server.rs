@@ -245,16 +245,7 @@ fn parse_body(body: &[u8]) -> Result<(bool, String), String> {
 }
 
 fn is_absolute_http_url(url: &str) -> bool {
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return false;
-    }
-    let Ok(uri) = url.parse::<ureq::http::Uri>() else {
-        return false;
-    };
-    let scheme_ok = uri
-        .scheme_str()
-        .is_some_and(|s| s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https"));
-    scheme_ok && uri.host().is_some_and(|h| !h.is_empty())
+    crate::client::webhook_url_problem(url).is_none()
 }
 
 #[cfg(test)]
@@ -280,6 +271,9 @@ mod tests {
         assert!(!is_absolute_http_url("http:///x"));
         assert!(!is_absolute_http_url("http://exa mple.com/"));
         assert!(!is_absolute_http_url(""));
+        for c in ["\t", "\n", "\r", "\u{7f}", "\u{0}", " ", "\u{a0}"] {
+            assert!(!is_absolute_http_url(&format!("http://h/a{c}b")), "{c:?}");
+        }
     }
 
     #[test]
