@@ -386,7 +386,8 @@ impl Client {
             if !failure.retryable || attempt >= policy.max_attempts {
                 return Err(give_up(failure.error));
             }
-            let delay = policy.delay_for(attempt, failure.error.retry_after(), random_u64());
+            let delay =
+                policy.delay_for(attempt, failure.error.retry_after(), crate::random::u64());
             if started.elapsed().saturating_add(delay) > policy.max_elapsed {
                 return Err(give_up(failure.error));
             }
@@ -928,15 +929,6 @@ fn parse_imf_fixdate(s: &str) -> Option<u64> {
     let days = era * 146_097 + doe - 719_468;
     let days = u64::try_from(days).ok()?;
     Some(days * 86_400 + h * 3600 + m * 60 + sec)
-}
-
-/// A random number for jitter; the clock if the operating system has none to give.
-fn random_u64() -> u64 {
-    getrandom::u64().unwrap_or_else(|_| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos() as u64)
-    })
 }
 
 #[cfg(test)]

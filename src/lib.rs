@@ -19,6 +19,7 @@ pub mod error;
 pub mod event;
 pub mod ffi;
 mod kind;
+mod random;
 pub mod receiver;
 pub mod sandbox;
 pub mod webhook;

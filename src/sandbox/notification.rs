@@ -1,8 +1,6 @@
 //! The notifications the sandbox can deliver: builders for the four seed notifications, a
 //! raw-JSON form for everything else, and the wire variants the spec says may occur.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use crate::{Error, EventKind, Result};
 
 /// The service ID the builders put in their notifications unless told otherwise.
@@ -628,32 +626,9 @@ fn phone(text: &str, as_number: bool) -> J {
     J::Str(text.to_owned())
 }
 
-/// `n` random bytes from the OS, or (if the OS cannot give them) bytes mixed from the clock
-/// and a counter: unique enough for IDs, never a panic.
-pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut buf = [0u8; N];
-    if getrandom::fill(&mut buf).is_err() {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
-        let mut x = nanos ^ COUNTER.fetch_add(1, Ordering::Relaxed).rotate_left(32);
-        for b in buf.iter_mut() {
-            // splitmix64 step
-            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            *b = (z ^ (z >> 31)) as u8;
-        }
-    }
-    buf
-}
-
 /// A random version-4 UUID in its usual text form.
 pub(crate) fn random_uuid() -> String {
-    let mut b = random_bytes::<16>();
+    let mut b = crate::random::bytes::<16>();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();

@@ -155,7 +155,7 @@ fn excerpt(body: &[u8]) -> String {
 /// 52 random alphanumeric characters, like the documented example.
 fn new_challenge() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    super::notification::random_bytes::<52>()
+    crate::random::bytes::<52>()
         .iter()
         // 256 % 62 = 8: the first 8 letters are 1/32 more likely; fine for a challenge.
         .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
