@@ -152,13 +152,7 @@ fn local() -> Result<(), Failure> {
         .map_err(|e| format!("cannot build the client: {e}"))?;
 
     println!("subscribe (the sandbox verifies the URL first, like CINNOX)");
-    for kind in FAMILIES {
-        let sub = client
-            .subscribe(app_id, kind.clone(), &hook)
-            .map_err(|e| format!("subscribing to {} failed: {e}", kind.name()))?;
-        let when = sub.updated_at.as_deref().unwrap_or("now");
-        line(kind.name(), &format!("verified, subscribed at {when}"));
-    }
+    subscribe_all(&client, app_id, &hook)?;
     println!();
 
     println!("events (as the application gets them)");
@@ -246,7 +240,11 @@ fn deliver(
 /// Subscribe against CINNOX and print events until Ctrl-C.
 fn against_cinnox(base: &str, app_id: &str, token: &str, hook: &str) -> Result<(), Failure> {
     let listen = std::env::var("CINNOX_LISTEN").unwrap_or_else(|_| "0.0.0.0:8080".into());
-    let path = url_path(hook);
+    let path = hook
+        .parse::<ureq::http::Uri>()
+        .map_err(|e| format!("CINNOX_WEBHOOK_URL is not a URL: {e}"))?
+        .path()
+        .to_owned();
     println!("cinnox quickstart: CINNOX at {base}, app {app_id}");
     println!();
 
@@ -263,13 +261,7 @@ fn against_cinnox(base: &str, app_id: &str, token: &str, hook: &str) -> Result<(
     println!();
 
     println!("subscribe (CINNOX verifies the URL first)");
-    for kind in FAMILIES {
-        let sub = client
-            .subscribe(app_id, kind.clone(), hook)
-            .map_err(|e| format!("subscribing to {} failed: {e}", kind.name()))?;
-        let when = sub.updated_at.as_deref().unwrap_or("now");
-        line(kind.name(), &format!("verified, subscribed at {when}"));
-    }
+    subscribe_all(&client, app_id, hook)?;
     println!();
 
     ctrl_c::install();
@@ -299,14 +291,16 @@ fn handle(delivery: Delivery) {
     delivery.ack();
 }
 
-/// The path of `url` (`/` when it has none), without query or fragment.
-fn url_path(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let rest = rest.split(['?', '#']).next().unwrap_or("");
-    match rest.find('/') {
-        Some(i) => rest[i..].to_owned(),
-        None => "/".to_owned(),
+/// Subscribe `hook` to every family the quickstart shows, one line each.
+fn subscribe_all(client: &Client, app_id: &str, hook: &str) -> Result<(), Failure> {
+    for kind in FAMILIES {
+        let sub = client
+            .subscribe(app_id, kind.clone(), hook)
+            .map_err(|e| format!("subscribing to {} failed: {e}", kind.name()))?;
+        let when = sub.updated_at.as_deref().unwrap_or("now");
+        line(kind.name(), &format!("verified, subscribed at {when}"));
     }
+    Ok(())
 }
 
 /// One aligned output line: a label column, then the text.
