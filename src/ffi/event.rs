@@ -674,11 +674,7 @@ pub unsafe extern "C" fn cinnox_event_dedup_key(ev: *const cinnox_event) -> *con
             return ptr::null();
         };
         ev.dedup
-            .get_or_init(|| {
-                let key = event.dedup_key_ref().as_str().as_bytes();
-                let end = key.iter().position(|&b| b == 0).unwrap_or(key.len());
-                CString::new(&key[..end]).unwrap_or_default()
-            })
+            .get_or_init(|| super::cut_at_nul(event.dedup_key_ref().as_str()))
             .as_ptr()
     })
 }

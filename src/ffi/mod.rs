@@ -147,9 +147,7 @@ fn clear_last_error() {
 
 fn set_last_error(f: &Failure) {
     // A message with an interior NUL (it may quote a body) is cut at the NUL.
-    let bytes = f.message.as_bytes();
-    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    let message = CString::new(&bytes[..end]).unwrap_or_default();
+    let message = cut_at_nul(&f.message);
     let _ = LAST_ERROR.try_with(|slot| {
         if let Ok(mut slot) = slot.try_borrow_mut() {
             *slot = Some(LastError {
@@ -259,6 +257,15 @@ pub(crate) unsafe fn free_handle<T>(p: *mut T) {
 /// A pointer to the text of `s`, or NULL.
 pub(crate) fn opt_ptr(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
+}
+
+/// `text` as a C string, cut at its first NUL byte if it holds one (for text that cannot
+/// meaningfully hold a NUL, whose exact bytes are available elsewhere or not needed).
+pub(crate) fn cut_at_nul(text: &str) -> CString {
+    let bytes = text.as_bytes();
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    // Cannot fail: the bytes before the first NUL hold none.
+    CString::new(&bytes[..end]).unwrap_or_default()
 }
 
 /// `text` as a C string, with any NUL byte rejected as `CINNOX_ERR_UNEXPECTED_RESPONSE`
