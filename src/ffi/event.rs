@@ -748,7 +748,7 @@ mod tests {
 
     /// The views of `ev` as text, and the Rust event's strings, which must not have changed.
     fn check(ev: *mut cinnox_event, body: &[u8]) {
-        // SAFETY: `ev` is a live handle made by `build`, freed at the end.
+        // SAFETY: `ev` is a live handle made by `parse` or `from_event`, freed at the end.
         let e = unsafe { &*ev };
         let rust = e.rust_event().expect("an event");
         assert_eq!(rust.raw(), body);
@@ -792,7 +792,7 @@ mod tests {
             }
             _ => panic!("unexpected view"),
         }
-        // SAFETY: made by `build`, freed once.
+        // SAFETY: made by `parse` or `from_event`, freed once.
         unsafe { cinnox_event::destroy(ev) };
     }
 

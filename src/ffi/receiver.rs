@@ -55,13 +55,13 @@ pub struct cinnox_delivery {
     event: Owned,
 }
 
-/// An event made by `cinnox_event::build` for one delivery or one handler call, freed when
-/// that ends (panic or not).
+/// An event made by `cinnox_event::from_event` for one delivery or one handler call, freed
+/// when that ends (panic or not).
 struct Owned(*mut cinnox_event);
 
 impl Drop for Owned {
     fn drop(&mut self) {
-        // SAFETY: made by cinnox_event::build for this owner only, freed once here.
+        // SAFETY: made by cinnox_event::from_event for this owner only, freed once here.
         unsafe { cinnox_event::destroy(self.0) };
     }
 }
