@@ -150,9 +150,6 @@ pub unsafe extern "C" fn cinnox_client_set_retry(
     call(|| {
         // SAFETY: the caller passes NULL or a live client.
         let client = unsafe { arg_ref(client, "client") }?;
-        if max_attempts == 0 {
-            return Err(super::Failure::invalid("max_attempts must be at least 1"));
-        }
         client.update(|b| {
             b.retry(RetryPolicy {
                 max_attempts,
