@@ -185,6 +185,20 @@ unsafe fn with_config(
     })
 }
 
+/// Apply `change` to the webhook policy of `config`; on failure the config is unchanged.
+unsafe fn with_webhook(
+    config: *mut cinnox_receiver_config,
+    change: impl FnOnce(WebhookConfig) -> Result<WebhookConfig, Failure>,
+) -> cinnox_result {
+    // SAFETY: forwarded caller promise.
+    unsafe {
+        with_config(config, |c| {
+            c.webhook = change(c.webhook.clone())?;
+            Ok(())
+        })
+    }
+}
+
 /// The largest body accepted, in bytes (default 65536); a larger one gets 413.
 /// `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
 #[no_mangle]
@@ -193,12 +207,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_max_body(
     bytes: usize,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promise.
-    unsafe {
-        with_config(config, |c| {
-            c.webhook = c.webhook.clone().max_body(bytes);
-            Ok(())
-        })
-    }
+    unsafe { with_webhook(config, |w| Ok(w.max_body(bytes))) }
 }
 
 /// Accept requests only from the network `cidr` (text such as `"10.0.0.0/8"` or
@@ -211,13 +220,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_allow_source(
     cidr: *const c_char,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promises.
-    unsafe {
-        with_config(config, |c| {
-            let cidr = arg_str(cidr, "cidr")?;
-            c.webhook = c.webhook.clone().allow_source(cidr)?;
-            Ok(())
-        })
-    }
+    unsafe { with_webhook(config, |w| Ok(w.allow_source(arg_str(cidr, "cidr")?)?)) }
 }
 
 /// Trust `X-Forwarded-For` from peers in the network `cidr` (copied); may be called several
@@ -228,13 +231,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_trust_proxy(
     cidr: *const c_char,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promises.
-    unsafe {
-        with_config(config, |c| {
-            let cidr = arg_str(cidr, "cidr")?;
-            c.webhook = c.webhook.clone().trust_proxy(cidr)?;
-            Ok(())
-        })
-    }
+    unsafe { with_webhook(config, |w| Ok(w.trust_proxy(arg_str(cidr, "cidr")?)?)) }
 }
 
 /// How long a delivered event is remembered so that a redelivery is answered 200 without
@@ -245,14 +242,9 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_dedup_window(
     config: *mut cinnox_receiver_config,
     window_ms: u32,
 ) -> cinnox_result {
+    let window = (window_ms > 0).then(|| ms(window_ms));
     // SAFETY: forwarded caller promise.
-    unsafe {
-        with_config(config, |c| {
-            let window = (window_ms > 0).then(|| ms(window_ms));
-            c.webhook = c.webhook.clone().dedup_window(window);
-            Ok(())
-        })
-    }
+    unsafe { with_webhook(config, |w| Ok(w.dedup_window(window))) }
 }
 
 /// How many events are remembered for duplicate detection at most (default 10000).
@@ -263,12 +255,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_dedup_capacity(
     entries: usize,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promise.
-    unsafe {
-        with_config(config, |c| {
-            c.webhook = c.webhook.clone().dedup_capacity(entries);
-            Ok(())
-        })
-    }
+    unsafe { with_webhook(config, |w| Ok(w.dedup_capacity(entries))) }
 }
 
 /// The server settings, in milliseconds: the longest wait for any read of a request
