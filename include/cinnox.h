@@ -760,8 +760,9 @@ void cinnox_subscription_free(struct cinnox_subscription *sub);
 cinnox_result cinnox_parse(const uint8_t *body, size_t len, struct cinnox_event **out);
 
 /**
- * Free an event made by `cinnox_parse` or `cinnox_webhook_handle`. NULL does nothing. Never pass an event lent by a
- * delivery or a handler call. Every pointer obtained from the event becomes invalid.
+ * Free an event made by `cinnox_parse` or `cinnox_webhook_handle`. NULL does nothing.
+ * Never pass an event lent by a delivery or a handler call. Every pointer obtained from the
+ * event becomes invalid.
  */
 void cinnox_event_free(struct cinnox_event *ev);
 

@@ -559,11 +559,13 @@ pub unsafe extern "C" fn cinnox_parse(
     })
 }
 
-/// Free an event made by `cinnox_parse` or `cinnox_webhook_handle`. NULL does nothing. Never pass an event lent by a
-/// delivery or a handler call. Every pointer obtained from the event becomes invalid.
+/// Free an event made by `cinnox_parse` or `cinnox_webhook_handle`. NULL does nothing.
+/// Never pass an event lent by a delivery or a handler call. Every pointer obtained from the
+/// event becomes invalid.
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_event_free(ev: *mut cinnox_event) {
-    // SAFETY: the caller passes NULL or a handle from cinnox_parse, freed once.
+    // SAFETY: the caller passes NULL or a handle from cinnox_parse or cinnox_webhook_handle,
+    // freed once.
     get((), || unsafe { cinnox_event::destroy(ev) })
 }
 
