@@ -587,10 +587,9 @@ pub unsafe extern "C" fn cinnox_event_raw(ev: *const cinnox_event, len: *mut usi
         // SAFETY: the caller passes NULL or a live event.
         let raw: &[u8] = match unsafe { ev.as_ref() } {
             None => &[],
-            Some(e) => match (&e.view, &e.incoming) {
-                (View::Challenge { .. }, _) => e.body(),
-                (_, Incoming::Event(event)) => event.raw(),
-                (_, Incoming::Challenge(_)) => &[],
+            Some(e) => match &e.incoming {
+                Incoming::Challenge(_) => e.body(),
+                Incoming::Event(event) => event.raw(),
             },
         };
         if !len.is_null() {
