@@ -253,8 +253,9 @@ typedef struct cinnox_receiver cinnox_receiver;
  * The settings of a receiver: the webhook policy (path, body cap, allowed sources, trusted
  * proxies, duplicate window) and the server settings (timeouts, connection cap, shutdown
  * grace). Made by `cinnox_receiver_config_new`, used (copied) by
- * `cinnox_receiver_new_with_config`, freed by `cinnox_receiver_config_free`. Not
- * thread-safe: do not change one config from two threads at once.
+ * `cinnox_receiver_new_with_config` and `cinnox_webhook_new`, freed by
+ * `cinnox_receiver_config_free`. Not thread-safe: do not change one config from two threads
+ * at once.
  */
 typedef struct cinnox_receiver_config cinnox_receiver_config;
 

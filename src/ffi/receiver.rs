@@ -17,8 +17,9 @@ pub const CINNOX_WAIT_FOREVER: u32 = u32::MAX;
 /// The settings of a receiver: the webhook policy (path, body cap, allowed sources, trusted
 /// proxies, duplicate window) and the server settings (timeouts, connection cap, shutdown
 /// grace). Made by `cinnox_receiver_config_new`, used (copied) by
-/// `cinnox_receiver_new_with_config`, freed by `cinnox_receiver_config_free`. Not
-/// thread-safe: do not change one config from two threads at once.
+/// `cinnox_receiver_new_with_config` and `cinnox_webhook_new`, freed by
+/// `cinnox_receiver_config_free`. Not thread-safe: do not change one config from two threads
+/// at once.
 pub struct cinnox_receiver_config {
     webhook: WebhookConfig,
     server: ReceiverConfig,
