@@ -253,8 +253,9 @@ typedef struct cinnox_receiver cinnox_receiver;
  * The settings of a receiver: the webhook policy (path, body cap, allowed sources, trusted
  * proxies, duplicate window) and the server settings (timeouts, connection cap, shutdown
  * grace). Made by `cinnox_receiver_config_new`, used (copied) by
- * `cinnox_receiver_new_with_config`, freed by `cinnox_receiver_config_free`. Not
- * thread-safe: do not change one config from two threads at once.
+ * `cinnox_receiver_new_with_config` and `cinnox_webhook_new`, freed by
+ * `cinnox_receiver_config_free`. Not thread-safe: do not change one config from two threads
+ * at once.
  */
 typedef struct cinnox_receiver_config cinnox_receiver_config;
 
@@ -760,8 +761,9 @@ void cinnox_subscription_free(struct cinnox_subscription *sub);
 cinnox_result cinnox_parse(const uint8_t *body, size_t len, struct cinnox_event **out);
 
 /**
- * Free an event made by `cinnox_parse` or `cinnox_webhook_handle`. NULL does nothing. Never pass an event lent by a
- * delivery or a handler call. Every pointer obtained from the event becomes invalid.
+ * Free an event made by `cinnox_parse` or `cinnox_webhook_handle`. NULL does nothing.
+ * Never pass an event lent by a delivery or a handler call. Every pointer obtained from the
+ * event becomes invalid.
  */
 void cinnox_event_free(struct cinnox_event *ev);
 

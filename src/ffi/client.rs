@@ -8,38 +8,9 @@ use super::{
     arg_out, arg_ref, arg_str, call, cinnox_event_kind, event_kind, get, opt_ptr, put_handle,
     to_cstring, FfiResult,
 };
-use crate::client::{Client, RetryPolicy, Subscription};
+use crate::client::{Client, ClientBuilder, RetryPolicy, Subscription};
 use crate::ffi::cinnox_result;
 use crate::EventKind;
-
-/// The settings a client was built with, kept so that a setter can rebuild it.
-struct Settings {
-    base_url: String,
-    app_token: String,
-    connect_timeout: Option<Duration>,
-    timeout: Option<Duration>,
-    user_agent: Option<String>,
-    retry: Option<RetryPolicy>,
-}
-
-impl Settings {
-    fn build(&self) -> crate::Result<Client> {
-        let mut b = Client::builder(&self.base_url, &self.app_token);
-        if let Some(d) = self.connect_timeout {
-            b = b.connect_timeout(d);
-        }
-        if let Some(d) = self.timeout {
-            b = b.timeout(d);
-        }
-        if let Some(ua) = &self.user_agent {
-            b = b.user_agent(ua);
-        }
-        if let Some(r) = &self.retry {
-            b = b.retry(r.clone());
-        }
-        b.build()
-    }
-}
 
 /// A CINNOX subscription client: the base URL and App Token of one account.
 ///
@@ -48,7 +19,9 @@ impl Settings {
 /// the requests that start after it returns). Its settings are never printed: the App Token
 /// appears in no message.
 pub struct cinnox_client {
-    state: Mutex<(Settings, Client)>,
+    /// The builder the client was made from, kept so that a setter can rebuild it, and the
+    /// client.
+    state: Mutex<(ClientBuilder, Client)>,
 }
 
 impl cinnox_client {
@@ -59,31 +32,18 @@ impl cinnox_client {
         }
     }
 
-    fn update(&self, change: impl FnOnce(&mut Settings)) -> FfiResult {
+    /// Apply `change` to the builder and rebuild the client; on failure both stay as they
+    /// were.
+    fn update(&self, change: impl FnOnce(ClientBuilder) -> ClientBuilder) -> FfiResult {
         let mut guard = match self.state.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let (settings, client) = &mut *guard;
-        let old = Settings {
-            base_url: settings.base_url.clone(),
-            app_token: settings.app_token.clone(),
-            connect_timeout: settings.connect_timeout,
-            timeout: settings.timeout,
-            user_agent: settings.user_agent.clone(),
-            retry: settings.retry.clone(),
-        };
-        change(settings);
-        match settings.build() {
-            Ok(c) => {
-                *client = c;
-                Ok(())
-            }
-            Err(e) => {
-                *settings = old;
-                Err(e.into())
-            }
-        }
+        let (builder, client) = &mut *guard;
+        let next = change(builder.clone());
+        *client = next.clone().build()?;
+        *builder = next;
+        Ok(())
     }
 }
 
@@ -128,21 +88,14 @@ pub unsafe extern "C" fn cinnox_client_new(
         let base_url = unsafe { arg_str(base_url, "base_url") }?;
         // SAFETY: as above.
         let app_token = unsafe { arg_str(app_token, "app_token") }?;
-        let settings = Settings {
-            base_url: base_url.to_owned(),
-            app_token: app_token.to_owned(),
-            connect_timeout: None,
-            timeout: None,
-            user_agent: None,
-            retry: None,
-        };
-        let client = settings.build()?;
+        let builder = Client::builder(base_url, app_token);
+        let client = builder.clone().build()?;
         // SAFETY: `out` was checked non-NULL.
         unsafe {
             put_handle(
                 out,
                 cinnox_client {
-                    state: Mutex::new((settings, client)),
+                    state: Mutex::new((builder, client)),
                 },
             )
         };
@@ -168,13 +121,14 @@ pub unsafe extern "C" fn cinnox_client_set_timeouts(
     call(|| {
         // SAFETY: the caller passes NULL or a live client.
         let client = unsafe { arg_ref(client, "client") }?;
-        client.update(|s| {
+        client.update(|mut b| {
             if connect_timeout_ms > 0 {
-                s.connect_timeout = Some(Duration::from_millis(connect_timeout_ms.into()));
+                b = b.connect_timeout(Duration::from_millis(connect_timeout_ms.into()));
             }
             if timeout_ms > 0 {
-                s.timeout = Some(Duration::from_millis(timeout_ms.into()));
+                b = b.timeout(Duration::from_millis(timeout_ms.into()));
             }
+            b
         })
     })
 }
@@ -196,11 +150,8 @@ pub unsafe extern "C" fn cinnox_client_set_retry(
     call(|| {
         // SAFETY: the caller passes NULL or a live client.
         let client = unsafe { arg_ref(client, "client") }?;
-        if max_attempts == 0 {
-            return Err(super::Failure::invalid("max_attempts must be at least 1"));
-        }
-        client.update(|s| {
-            s.retry = Some(RetryPolicy {
+        client.update(|b| {
+            b.retry(RetryPolicy {
                 max_attempts,
                 base_delay: Duration::from_millis(base_delay_ms.into()),
                 max_delay: Duration::from_millis(max_delay_ms.into()),
@@ -222,7 +173,7 @@ pub unsafe extern "C" fn cinnox_client_set_user_agent(
         let client = unsafe { arg_ref(client, "client") }?;
         // SAFETY: the caller passes NULL or a NUL-terminated string.
         let ua = unsafe { arg_str(user_agent, "user_agent") }?;
-        client.update(|s| s.user_agent = Some(ua.to_owned()))
+        client.update(|b| b.user_agent(ua))
     })
 }
 

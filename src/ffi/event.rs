@@ -559,11 +559,13 @@ pub unsafe extern "C" fn cinnox_parse(
     })
 }
 
-/// Free an event made by `cinnox_parse` or `cinnox_webhook_handle`. NULL does nothing. Never pass an event lent by a
-/// delivery or a handler call. Every pointer obtained from the event becomes invalid.
+/// Free an event made by `cinnox_parse` or `cinnox_webhook_handle`. NULL does nothing.
+/// Never pass an event lent by a delivery or a handler call. Every pointer obtained from the
+/// event becomes invalid.
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_event_free(ev: *mut cinnox_event) {
-    // SAFETY: the caller passes NULL or a handle from cinnox_parse, freed once.
+    // SAFETY: the caller passes NULL or a handle from cinnox_parse or cinnox_webhook_handle,
+    // freed once.
     get((), || unsafe { cinnox_event::destroy(ev) })
 }
 
@@ -585,10 +587,9 @@ pub unsafe extern "C" fn cinnox_event_raw(ev: *const cinnox_event, len: *mut usi
         // SAFETY: the caller passes NULL or a live event.
         let raw: &[u8] = match unsafe { ev.as_ref() } {
             None => &[],
-            Some(e) => match (&e.view, &e.incoming) {
-                (View::Challenge { .. }, _) => e.body(),
-                (_, Incoming::Event(event)) => event.raw(),
-                (_, Incoming::Challenge(_)) => &[],
+            Some(e) => match &e.incoming {
+                Incoming::Challenge(_) => e.body(),
+                Incoming::Event(event) => event.raw(),
             },
         };
         if !len.is_null() {
@@ -674,11 +675,7 @@ pub unsafe extern "C" fn cinnox_event_dedup_key(ev: *const cinnox_event) -> *con
             return ptr::null();
         };
         ev.dedup
-            .get_or_init(|| {
-                let key = event.dedup_key_ref().as_str().as_bytes();
-                let end = key.iter().position(|&b| b == 0).unwrap_or(key.len());
-                CString::new(&key[..end]).unwrap_or_default()
-            })
+            .get_or_init(|| super::cut_at_nul(event.dedup_key_ref().as_str()))
             .as_ptr()
     })
 }
@@ -752,7 +749,7 @@ mod tests {
 
     /// The views of `ev` as text, and the Rust event's strings, which must not have changed.
     fn check(ev: *mut cinnox_event, body: &[u8]) {
-        // SAFETY: `ev` is a live handle made by `build`, freed at the end.
+        // SAFETY: `ev` is a live handle made by `parse` or `from_event`, freed at the end.
         let e = unsafe { &*ev };
         let rust = e.rust_event().expect("an event");
         assert_eq!(rust.raw(), body);
@@ -796,7 +793,7 @@ mod tests {
             }
             _ => panic!("unexpected view"),
         }
-        // SAFETY: made by `build`, freed once.
+        // SAFETY: made by `parse` or `from_event`, freed once.
         unsafe { cinnox_event::destroy(ev) };
     }
 

@@ -147,9 +147,7 @@ fn clear_last_error() {
 
 fn set_last_error(f: &Failure) {
     // A message with an interior NUL (it may quote a body) is cut at the NUL.
-    let bytes = f.message.as_bytes();
-    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    let message = CString::new(&bytes[..end]).unwrap_or_default();
+    let message = cut_at_nul(&f.message);
     let _ = LAST_ERROR.try_with(|slot| {
         if let Ok(mut slot) = slot.try_borrow_mut() {
             *slot = Some(LastError {
@@ -261,6 +259,15 @@ pub(crate) fn opt_ptr(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
 }
 
+/// `text` as a C string, cut at its first NUL byte if it holds one (for text that cannot
+/// meaningfully hold a NUL, whose exact bytes are available elsewhere or not needed).
+pub(crate) fn cut_at_nul(text: &str) -> CString {
+    let bytes = text.as_bytes();
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    // Cannot fail: the bytes before the first NUL hold none.
+    CString::new(&bytes[..end]).unwrap_or_default()
+}
+
 /// `text` as a C string, with any NUL byte rejected as `CINNOX_ERR_UNEXPECTED_RESPONSE`
 /// (used for strings that came from a server and must be handed out NUL-terminated).
 pub(crate) fn to_cstring(text: &str, what: &str) -> Result<CString, Failure> {
@@ -280,53 +287,41 @@ pub extern "C" fn cinnox_version() -> *const c_char {
     VERSION.as_ptr().cast()
 }
 
+/// `read` of the calling thread's last error, or `fallback` when there is none (or it cannot
+/// be read: thread teardown, a panic).
+fn last_error<T: Copy>(fallback: T, read: impl FnOnce(&LastError) -> T) -> T {
+    get(fallback, || {
+        LAST_ERROR
+            .try_with(|slot| match slot.try_borrow() {
+                Ok(slot) => slot.as_ref().map_or(fallback, read),
+                Err(_) => fallback,
+            })
+            .unwrap_or(fallback)
+    })
+}
+
 /// The message of the last failure on the calling thread: which function failed and why.
 /// Never NULL; `""` when the last fallible call on this thread succeeded (every fallible
 /// function clears it on entry). The text is valid until the next fallible cinnox call on
 /// the same thread; copy it to keep it. Never contains a secret.
 #[no_mangle]
 pub extern "C" fn cinnox_last_error_message() -> *const c_char {
-    get(c"".as_ptr(), || {
-        LAST_ERROR
-            .try_with(|slot| match slot.try_borrow() {
-                // The CString lives in the thread-local until the next fallible call.
-                Ok(slot) => slot.as_ref().map_or(c"".as_ptr(), |e| e.message.as_ptr()),
-                Err(_) => c"".as_ptr(),
-            })
-            .unwrap_or(c"".as_ptr())
-    })
+    // The CString lives in the thread-local until the next fallible call.
+    last_error(c"".as_ptr(), |e| e.message.as_ptr())
 }
 
 /// The HTTP status of the answer the last failure on the calling thread came from; 0 when
 /// there was none (no failure, or no HTTP answer).
 #[no_mangle]
 pub extern "C" fn cinnox_last_error_http_status() -> u16 {
-    get(0, || {
-        LAST_ERROR
-            .try_with(|slot| {
-                slot.try_borrow()
-                    .ok()
-                    .and_then(|s| s.as_ref().map(|e| e.http_status))
-                    .unwrap_or(0)
-            })
-            .unwrap_or(0)
-    })
+    last_error(0, |e| e.http_status)
 }
 
 /// CINNOX's API code of the last failure on the calling thread (e.g. 6452000 for an
 /// invalid token); 0 when there was none.
 #[no_mangle]
 pub extern "C" fn cinnox_last_error_api_code() -> i64 {
-    get(0, || {
-        LAST_ERROR
-            .try_with(|slot| {
-                slot.try_borrow()
-                    .ok()
-                    .and_then(|s| s.as_ref().map(|e| e.api_code))
-                    .unwrap_or(0)
-            })
-            .unwrap_or(0)
-    })
+    last_error(0, |e| e.api_code)
 }
 
 /// A short static name of a result code, e.g. `"CINNOX_ERR_TIMEOUT"`; `"unknown"` for a

@@ -17,8 +17,9 @@ pub const CINNOX_WAIT_FOREVER: u32 = u32::MAX;
 /// The settings of a receiver: the webhook policy (path, body cap, allowed sources, trusted
 /// proxies, duplicate window) and the server settings (timeouts, connection cap, shutdown
 /// grace). Made by `cinnox_receiver_config_new`, used (copied) by
-/// `cinnox_receiver_new_with_config`, freed by `cinnox_receiver_config_free`. Not
-/// thread-safe: do not change one config from two threads at once.
+/// `cinnox_receiver_new_with_config` and `cinnox_webhook_new`, freed by
+/// `cinnox_receiver_config_free`. Not thread-safe: do not change one config from two threads
+/// at once.
 pub struct cinnox_receiver_config {
     webhook: WebhookConfig,
     server: ReceiverConfig,
@@ -55,13 +56,13 @@ pub struct cinnox_delivery {
     event: Owned,
 }
 
-/// An event made by `cinnox_event::build` for one delivery or one handler call, freed when
-/// that ends (panic or not).
+/// An event made by `cinnox_event::from_event` for one delivery or one handler call, freed
+/// when that ends (panic or not).
 struct Owned(*mut cinnox_event);
 
 impl Drop for Owned {
     fn drop(&mut self) {
-        // SAFETY: made by cinnox_event::build for this owner only, freed once here.
+        // SAFETY: made by cinnox_event::from_event for this owner only, freed once here.
         unsafe { cinnox_event::destroy(self.0) };
     }
 }
@@ -185,6 +186,20 @@ unsafe fn with_config(
     })
 }
 
+/// Apply `change` to the webhook policy of `config`; on failure the config is unchanged.
+unsafe fn with_webhook(
+    config: *mut cinnox_receiver_config,
+    change: impl FnOnce(WebhookConfig) -> Result<WebhookConfig, Failure>,
+) -> cinnox_result {
+    // SAFETY: forwarded caller promise.
+    unsafe {
+        with_config(config, |c| {
+            c.webhook = change(c.webhook.clone())?;
+            Ok(())
+        })
+    }
+}
+
 /// The largest body accepted, in bytes (default 65536); a larger one gets 413.
 /// `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
 #[no_mangle]
@@ -193,12 +208,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_max_body(
     bytes: usize,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promise.
-    unsafe {
-        with_config(config, |c| {
-            c.webhook = c.webhook.clone().max_body(bytes);
-            Ok(())
-        })
-    }
+    unsafe { with_webhook(config, |w| Ok(w.max_body(bytes))) }
 }
 
 /// Accept requests only from the network `cidr` (text such as `"10.0.0.0/8"` or
@@ -211,13 +221,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_allow_source(
     cidr: *const c_char,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promises.
-    unsafe {
-        with_config(config, |c| {
-            let cidr = arg_str(cidr, "cidr")?;
-            c.webhook = c.webhook.clone().allow_source(cidr)?;
-            Ok(())
-        })
-    }
+    unsafe { with_webhook(config, |w| Ok(w.allow_source(arg_str(cidr, "cidr")?)?)) }
 }
 
 /// Trust `X-Forwarded-For` from peers in the network `cidr` (copied); may be called several
@@ -228,13 +232,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_trust_proxy(
     cidr: *const c_char,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promises.
-    unsafe {
-        with_config(config, |c| {
-            let cidr = arg_str(cidr, "cidr")?;
-            c.webhook = c.webhook.clone().trust_proxy(cidr)?;
-            Ok(())
-        })
-    }
+    unsafe { with_webhook(config, |w| Ok(w.trust_proxy(arg_str(cidr, "cidr")?)?)) }
 }
 
 /// How long a delivered event is remembered so that a redelivery is answered 200 without
@@ -245,14 +243,9 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_dedup_window(
     config: *mut cinnox_receiver_config,
     window_ms: u32,
 ) -> cinnox_result {
+    let window = (window_ms > 0).then(|| ms(window_ms));
     // SAFETY: forwarded caller promise.
-    unsafe {
-        with_config(config, |c| {
-            let window = (window_ms > 0).then(|| ms(window_ms));
-            c.webhook = c.webhook.clone().dedup_window(window);
-            Ok(())
-        })
-    }
+    unsafe { with_webhook(config, |w| Ok(w.dedup_window(window))) }
 }
 
 /// How many events are remembered for duplicate detection at most (default 10000).
@@ -263,12 +256,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_dedup_capacity(
     entries: usize,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promise.
-    unsafe {
-        with_config(config, |c| {
-            c.webhook = c.webhook.clone().dedup_capacity(entries);
-            Ok(())
-        })
-    }
+    unsafe { with_webhook(config, |w| Ok(w.dedup_capacity(entries))) }
 }
 
 /// The server settings, in milliseconds: the longest wait for any read of a request

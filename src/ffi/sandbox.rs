@@ -38,7 +38,9 @@ pub struct cinnox_trigger_result {
     deliveries: Vec<DeliveryRecord>,
 }
 
-fn start(config: SandboxConfig, out: *mut *mut cinnox_sandbox) -> FfiResult {
+/// # Safety
+/// `out` is NULL or writable.
+unsafe fn start(config: SandboxConfig, out: *mut *mut cinnox_sandbox) -> FfiResult {
     let out = arg_out(out, "out")?;
     let sandbox = Sandbox::start(config)?;
     let base_url = super::to_cstring(sandbox.base_url(), "the base URL")?;
@@ -55,7 +57,8 @@ fn start(config: SandboxConfig, out: *mut *mut cinnox_sandbox) -> FfiResult {
 /// `CINNOX_ERR_NULL_ARGUMENT` when `out` is NULL, `CINNOX_ERR_IO` when it cannot bind.
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_sandbox_start(out: *mut *mut cinnox_sandbox) -> cinnox_result {
-    call(|| start(SandboxConfig::new(), out))
+    // SAFETY: the caller passes NULL or a writable `out`.
+    call(|| unsafe { start(SandboxConfig::new(), out) })
 }
 
 /// `cinnox_sandbox_start` with other delivery settings: each attempt waits at most
@@ -88,7 +91,8 @@ pub unsafe extern "C" fn cinnox_sandbox_start_with(
                 .map(|&ms| Duration::from_millis(ms.into()))
                 .collect(),
         );
-        start(config, out)
+        // SAFETY: the caller passes NULL or a writable `out`.
+        unsafe { start(config, out) }
     })
 }
 
@@ -141,12 +145,14 @@ pub unsafe extern "C" fn cinnox_sandbox_subscription_count(sb: *const cinnox_san
     })
 }
 
-fn deliver(
+/// # Safety
+/// `sb` is NULL or a live sandbox; `out` is NULL or writable.
+unsafe fn deliver(
     sb: *const cinnox_sandbox,
     out: *mut *mut cinnox_trigger_result,
     notification: impl FnOnce() -> Result<Notification, Failure>,
 ) -> FfiResult {
-    // SAFETY: the caller passes NULL or a live sandbox.
+    // SAFETY: the caller's promise.
     let sb = unsafe { arg_ref(sb, "sb") }?;
     let n = notification()?;
     let deliveries = sb.sandbox.trigger(&n);
@@ -198,11 +204,13 @@ pub unsafe extern "C" fn cinnox_sandbox_trigger_json(
     out: *mut *mut cinnox_trigger_result,
 ) -> cinnox_result {
     call(|| {
-        deliver(sb, out, || {
+        let notification = || {
             // SAFETY: the caller passes NULL or a NUL-terminated string.
             let json = unsafe { arg_str(json, "json") }?;
             Ok(Notification::json(event_kind(kind)?, json)?)
-        })
+        };
+        // SAFETY: the caller passes NULL or a live sandbox, and NULL or a writable `out`.
+        unsafe { deliver(sb, out, notification) }
     })
 }
 
@@ -222,7 +230,7 @@ pub unsafe extern "C" fn cinnox_sandbox_trigger_call_start(
     out: *mut *mut cinnox_trigger_result,
 ) -> cinnox_result {
     call(|| {
-        deliver(sb, out, || {
+        let notification = || {
             let mut n = CallNotification::start().wire(wire(wire_flags)?);
             // SAFETY: the caller passes NULL or NUL-terminated strings.
             if let Some(id) = unsafe { opt_str(call_id, "call_id") }? {
@@ -243,7 +251,9 @@ pub unsafe extern "C" fn cinnox_sandbox_trigger_call_start(
                 }
             }
             Ok(n.build())
-        })
+        };
+        // SAFETY: the caller passes NULL or a live sandbox, and NULL or a writable `out`.
+        unsafe { deliver(sb, out, notification) }
     })
 }
 
@@ -257,14 +267,16 @@ pub unsafe extern "C" fn cinnox_sandbox_trigger_call_end(
     out: *mut *mut cinnox_trigger_result,
 ) -> cinnox_result {
     call(|| {
-        deliver(sb, out, || {
+        let notification = || {
             let mut n = CallNotification::end().wire(wire(wire_flags)?);
             // SAFETY: the caller passes NULL or a NUL-terminated string.
             if let Some(id) = unsafe { opt_str(call_id, "call_id") }? {
                 n = n.id(id);
             }
             Ok(n.build())
-        })
+        };
+        // SAFETY: the caller passes NULL or a live sandbox, and NULL or a writable `out`.
+        unsafe { deliver(sb, out, notification) }
     })
 }
 
@@ -281,7 +293,7 @@ pub unsafe extern "C" fn cinnox_sandbox_trigger_inbound_sms(
     out: *mut *mut cinnox_trigger_result,
 ) -> cinnox_result {
     call(|| {
-        deliver(sb, out, || {
+        let notification = || {
             let mut n = InboundSmsNotification::new().wire(wire(wire_flags)?);
             // SAFETY: the caller passes NULL or NUL-terminated strings.
             if let Some(s) = unsafe { opt_str(sender_number, "sender_number") }? {
@@ -296,7 +308,9 @@ pub unsafe extern "C" fn cinnox_sandbox_trigger_inbound_sms(
                 n = n.content(s);
             }
             Ok(n.build())
-        })
+        };
+        // SAFETY: the caller passes NULL or a live sandbox, and NULL or a writable `out`.
+        unsafe { deliver(sb, out, notification) }
     })
 }
 
@@ -313,7 +327,7 @@ pub unsafe extern "C" fn cinnox_sandbox_trigger_outbound_sms(
     out: *mut *mut cinnox_trigger_result,
 ) -> cinnox_result {
     call(|| {
-        deliver(sb, out, || {
+        let notification = || {
             let mut n = DeliveryReportNotification::new().wire(wire(wire_flags)?);
             // SAFETY: the caller passes NULL or NUL-terminated strings.
             if let Some(s) = unsafe { opt_str(transaction_id, "transaction_id") }? {
@@ -324,12 +338,18 @@ pub unsafe extern "C" fn cinnox_sandbox_trigger_outbound_sms(
                 n = n.status(s);
             }
             Ok(n.build())
-        })
+        };
+        // SAFETY: the caller passes NULL or a live sandbox, and NULL or a writable `out`.
+        unsafe { deliver(sb, out, notification) }
     })
 }
 
-fn delivery<'a>(r: *const cinnox_trigger_result, i: usize) -> Option<&'a DeliveryRecord> {
-    // SAFETY: the callers pass NULL or a live result; the reference does not outlive the call.
+/// Delivery `i` of `r`; `None` when `r` is NULL or `i` out of range.
+///
+/// # Safety
+/// `r` is NULL or a live result, and the reference is not kept past the caller's call.
+unsafe fn delivery<'a>(r: *const cinnox_trigger_result, i: usize) -> Option<&'a DeliveryRecord> {
+    // SAFETY: the caller's promise.
     unsafe { r.as_ref() }.and_then(|r| r.deliveries.get(i))
 }
 
@@ -350,8 +370,9 @@ pub unsafe extern "C" fn cinnox_trigger_result_delivered(
     r: *const cinnox_trigger_result,
     i: usize,
 ) -> bool {
+    // SAFETY: the caller passes NULL or a live result.
     get(false, || {
-        delivery(r, i).is_some_and(DeliveryRecord::delivered)
+        unsafe { delivery(r, i) }.is_some_and(DeliveryRecord::delivered)
     })
 }
 
@@ -362,7 +383,10 @@ pub unsafe extern "C" fn cinnox_trigger_result_attempts(
     r: *const cinnox_trigger_result,
     i: usize,
 ) -> usize {
-    get(0, || delivery(r, i).map_or(0, |d| d.attempts.len()))
+    // SAFETY: the caller passes NULL or a live result.
+    get(0, || {
+        unsafe { delivery(r, i) }.map_or(0, |d| d.attempts.len())
+    })
 }
 
 /// The HTTP status the receiver answered to attempt `attempt` of delivery `i`; 0 when it
@@ -374,7 +398,8 @@ pub unsafe extern "C" fn cinnox_trigger_result_status(
     attempt: usize,
 ) -> u16 {
     get(0, || {
-        delivery(r, i)
+        // SAFETY: the caller passes NULL or a live result.
+        unsafe { delivery(r, i) }
             .and_then(|d| d.attempts.get(attempt))
             .and_then(|a| a.status)
             .unwrap_or(0)
@@ -389,7 +414,8 @@ pub unsafe extern "C" fn cinnox_trigger_result_latency_us(
     i: usize,
 ) -> u64 {
     get(0, || {
-        delivery(r, i).map_or(0, |d| {
+        // SAFETY: the caller passes NULL or a live result.
+        unsafe { delivery(r, i) }.map_or(0, |d| {
             u64::try_from(d.latency.as_micros()).unwrap_or(u64::MAX)
         })
     })

@@ -7,7 +7,7 @@ use std::ptr;
 
 use super::event::cinnox_event;
 use super::receiver::cinnox_receiver_config;
-use super::{arg_out, arg_ref, arg_str, call, get, put_handle, Failure};
+use super::{arg_out, arg_ref, arg_str, call, cut_at_nul, get, put_handle, Failure};
 use crate::ffi::cinnox_result;
 use crate::webhook::{Outcome, Reply, Request, Verdict, Webhook};
 
@@ -42,13 +42,13 @@ pub struct cinnox_reply {
 
 impl cinnox_reply {
     fn from_rust(r: Reply) -> cinnox_reply {
-        let c = |s: &str| {
-            let end = s.bytes().position(|b| b == 0).unwrap_or(s.len());
-            CString::new(&s.as_bytes()[..end]).unwrap_or_default()
-        };
         cinnox_reply {
             status: r.status,
-            headers: r.headers.iter().map(|(n, v)| (c(n), c(v))).collect(),
+            headers: r
+                .headers
+                .iter()
+                .map(|(n, v)| (cut_at_nul(n), cut_at_nul(v)))
+                .collect(),
             body: r.body,
         }
     }
