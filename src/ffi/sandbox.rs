@@ -9,8 +9,8 @@ use super::{
 };
 use crate::ffi::cinnox_result;
 use crate::sandbox::{
-    CallNotification, CallParty, DeliveryRecord, DeliveryReportNotification,
-    InboundSmsNotification, Notification, WireVariant,
+    CallNotification, DeliveryRecord, DeliveryReportNotification, InboundSmsNotification,
+    Notification, WireVariant,
 };
 use crate::{Sandbox, SandboxConfig};
 
@@ -242,13 +242,7 @@ pub unsafe extern "C" fn cinnox_sandbox_trigger_call_start(
             }
             // SAFETY: as above.
             if let Some(num) = unsafe { opt_str(callee_number, "callee_number") }? {
-                match n.callees.first_mut() {
-                    Some(callee) => callee.number = Some(num.to_owned()),
-                    None => n.callees.push(CallParty {
-                        eid: None,
-                        number: Some(num.to_owned()),
-                    }),
-                }
+                n = n.callee_number(num);
             }
             Ok(n.build())
         };

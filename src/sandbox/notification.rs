@@ -223,6 +223,17 @@ impl CallNotification {
         self.caller.get_or_insert_with(CallParty::default).number = Some(number.into());
         self
     }
+    /// The first callee's phone number (a callee is added when there is none).
+    pub fn callee_number(mut self, number: impl Into<String>) -> Self {
+        match self.callees.first_mut() {
+            Some(callee) => callee.number = Some(number.into()),
+            None => self.callees.push(CallParty {
+                eid: None,
+                number: Some(number.into()),
+            }),
+        }
+        self
+    }
     /// Replace the callees with this one.
     pub fn callee(mut self, eid: impl Into<String>, number: impl Into<String>) -> Self {
         self.callees = vec![CallParty::new(eid, number)];
@@ -657,6 +668,23 @@ mod tests {
         assert_eq!(
             text(&n),
             r#"{"type":"message","message":{"id":"c1","status":"CallStart","serviceId":"sandbox-service","caller":{"eid":"staff-eid-1001","number":"+85298765432"},"callees":{"eid":"staff-eid-1002","number":"+85223456789"}}}"#
+        );
+    }
+
+    #[test]
+    fn callee_number_sets_the_first_callee_or_adds_one() {
+        let n = CallNotification::start().callee_number("+85211112222");
+        assert_eq!(n.callees[0].number.as_deref(), Some("+85211112222"));
+        assert!(n.callees[0].eid.is_some(), "the first callee keeps its EID");
+        let mut bare = CallNotification::start();
+        bare.callees.clear();
+        let bare = bare.callee_number("0123");
+        assert_eq!(
+            bare.callees,
+            vec![CallParty {
+                eid: None,
+                number: Some("0123".into())
+            }]
         );
     }
 
