@@ -265,13 +265,10 @@ fn serve(shared: &Shared, link: Arc<Link>, peer: SocketAddr, accepted: Instant) 
             }
             return;
         }
-        if matches!(head.framing, Framing::Length(n) if n > shared.max_body) {
-            return malformed(shared, conn, 413);
-        }
         if head.expect_continue && conn.write_continue().is_err() {
             return;
         }
-        let body = match conn.read_body(head.framing, shared.max_body, deadline) {
+        let body = match conn.read_body(head.framing, shared.webhook.max_body_len(), deadline) {
             Ok(body) => body,
             Err(ReadError::Timeout) => return timed_out(shared, conn),
             Err(ReadError::Bad(status)) => return malformed(shared, conn, status),
