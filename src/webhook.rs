@@ -681,6 +681,12 @@ impl Webhook {
         if let Err(r) = self.head(req) {
             return Outcome::Respond(self.refuse(r));
         }
+        self.handle_checked(req)
+    }
+
+    /// [`Webhook::handle`] for a request whose head [`Webhook::check_head`] already passed
+    /// (the receiver's path): the head checks are not run again.
+    pub(crate) fn handle_checked(&self, req: &Request<'_>) -> Outcome {
         if req.body.len() > self.config.max_body {
             return Outcome::Respond(self.refuse(Refusal::TooLarge));
         }
@@ -708,6 +714,7 @@ impl Webhook {
             }
         }
     }
+
     /// The reply for the application's answer to a delivered event.
     ///
     /// [`Verdict::Handled`] gives 200 `{"code":0}` and remembers the event's dedup key;

@@ -275,7 +275,8 @@ fn serve(shared: &Shared, link: Arc<Link>, peer: SocketAddr, accepted: Instant) 
             Err(_) => return,
         };
         request.body = &body;
-        match shared.webhook.handle(&request) {
+        // The head passed `check_head` above: only the body is left to check.
+        match shared.webhook.handle_checked(&request) {
             Outcome::Respond(reply) => {
                 let close = !head.keep_alive || shared.is_shutting_down();
                 if conn.write_reply(&reply, head_only, close).is_err() {
