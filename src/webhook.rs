@@ -272,18 +272,23 @@ impl Reply {
     }
 
     fn refusal(status: u16, message: &str) -> Reply {
-        let mut body = String::with_capacity(message.len() + 32);
-        body.push_str("{\"code\":");
-        body.push_str(&status.to_string());
-        body.push_str(",\"message\":\"");
-        push_json_string_body(&mut body, message);
-        body.push_str("\"}");
-        Reply::json(status, body.into_bytes())
+        Reply::json(status, error_body(status, message))
     }
 
     fn ok() -> Reply {
         Reply::json(200, b"{\"code\":0}".to_vec())
     }
+}
+
+/// `{"code":<status>,"message":"<message>"}`: the body of every refusal, the verifier's and
+/// the receiver's own (timeouts, framing errors, overload).
+pub(crate) fn error_body(status: u16, message: &str) -> Vec<u8> {
+    use std::fmt::Write;
+    let mut body = String::with_capacity(message.len() + 32);
+    let _ = write!(body, "{{\"code\":{status},\"message\":\"");
+    push_json_string_body(&mut body, message);
+    body.push_str("\"}");
+    body.into_bytes()
 }
 
 /// What to do with a request.
