@@ -482,11 +482,13 @@ fn build_head(req: &httparse::Request<'_, '_>) -> Result<Head, ReadError> {
 /// whose value would break the head.
 pub(crate) fn encode_reply(reply: &Reply, head_only: bool, close: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(160 + reply.body.len());
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(reply.status.to_string().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(reason(reply.status).as_bytes());
-    out.extend_from_slice(b"\r\n");
+    // Writing into a Vec cannot fail; the numbers go in without a String of their own.
+    let _ = write!(
+        out,
+        "HTTP/1.1 {} {}\r\n",
+        reply.status,
+        reason(reply.status)
+    );
     for (name, value) in &reply.headers {
         let framing = ["content-length", "transfer-encoding", "connection"]
             .iter()
@@ -499,9 +501,7 @@ pub(crate) fn encode_reply(reply: &Reply, head_only: bool, close: bool) -> Vec<u
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(b"Content-Length: ");
-    out.extend_from_slice(reply.body.len().to_string().as_bytes());
-    out.extend_from_slice(b"\r\n");
+    let _ = write!(out, "Content-Length: {}\r\n", reply.body.len());
     if close {
         out.extend_from_slice(b"Connection: close\r\n");
     }
