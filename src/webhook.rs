@@ -691,6 +691,7 @@ impl Webhook {
 
     /// [`Webhook::handle`] for a request whose head [`Webhook::check_head`] already passed
     /// (the receiver's path): the head checks are not run again.
+    #[inline]
     pub(crate) fn handle_checked(&self, req: &Request<'_>) -> Outcome {
         if req.body.len() > self.config.max_body {
             return Outcome::Respond(self.refuse(Refusal::TooLarge));
