@@ -199,7 +199,6 @@ pub struct ReceiverStats {
 /// What the accept thread, the connection threads and the API share.
 pub(crate) struct Shared {
     webhook: Arc<Webhook>,
-    max_body: usize,
     config: ReceiverConfig,
     listener: TcpListener,
     local_addr: SocketAddr,
@@ -305,10 +304,8 @@ impl Receiver {
         let local_addr = listener.local_addr().map_err(|e| {
             Error::new(ErrorKind::Io, format!("cannot read the bound address: {e}")).with_source(e)
         })?;
-        let max_body = webhook.max_body_len();
         let shared = Arc::new(Shared {
             webhook: Arc::new(Webhook::new(webhook)),
-            max_body,
             config,
             listener,
             local_addr,

@@ -272,18 +272,23 @@ impl Reply {
     }
 
     fn refusal(status: u16, message: &str) -> Reply {
-        let mut body = String::with_capacity(message.len() + 32);
-        body.push_str("{\"code\":");
-        body.push_str(&status.to_string());
-        body.push_str(",\"message\":\"");
-        push_json_string_body(&mut body, message);
-        body.push_str("\"}");
-        Reply::json(status, body.into_bytes())
+        Reply::json(status, error_body(status, message))
     }
 
     fn ok() -> Reply {
         Reply::json(200, b"{\"code\":0}".to_vec())
     }
+}
+
+/// `{"code":<status>,"message":"<message>"}`: the body of every refusal, the verifier's and
+/// the receiver's own (timeouts, framing errors, overload).
+pub(crate) fn error_body(status: u16, message: &str) -> Vec<u8> {
+    use std::fmt::Write;
+    let mut body = String::with_capacity(message.len() + 32);
+    let _ = write!(body, "{{\"code\":{status},\"message\":\"");
+    push_json_string_body(&mut body, message);
+    body.push_str("\"}");
+    body.into_bytes()
 }
 
 /// What to do with a request.
@@ -681,6 +686,13 @@ impl Webhook {
         if let Err(r) = self.head(req) {
             return Outcome::Respond(self.refuse(r));
         }
+        self.handle_checked(req)
+    }
+
+    /// [`Webhook::handle`] for a request whose head [`Webhook::check_head`] already passed
+    /// (the receiver's path): the head checks are not run again.
+    #[inline]
+    pub(crate) fn handle_checked(&self, req: &Request<'_>) -> Outcome {
         if req.body.len() > self.config.max_body {
             return Outcome::Respond(self.refuse(Refusal::TooLarge));
         }
@@ -708,6 +720,7 @@ impl Webhook {
             }
         }
     }
+
     /// The reply for the application's answer to a delivered event.
     ///
     /// [`Verdict::Handled`] gives 200 `{"code":0}` and remembers the event's dedup key;

@@ -265,20 +265,18 @@ fn serve(shared: &Shared, link: Arc<Link>, peer: SocketAddr, accepted: Instant) 
             }
             return;
         }
-        if matches!(head.framing, Framing::Length(n) if n > shared.max_body) {
-            return malformed(shared, conn, 413);
-        }
         if head.expect_continue && conn.write_continue().is_err() {
             return;
         }
-        let body = match conn.read_body(head.framing, shared.max_body, deadline) {
+        let body = match conn.read_body(head.framing, shared.webhook.max_body_len(), deadline) {
             Ok(body) => body,
             Err(ReadError::Timeout) => return timed_out(shared, conn),
             Err(ReadError::Bad(status)) => return malformed(shared, conn, status),
             Err(_) => return,
         };
         request.body = &body;
-        match shared.webhook.handle(&request) {
+        // The head passed `check_head` above: only the body is left to check.
+        match shared.webhook.handle_checked(&request) {
             Outcome::Respond(reply) => {
                 let close = !head.keep_alive || shared.is_shutting_down();
                 if conn.write_reply(&reply, head_only, close).is_err() {

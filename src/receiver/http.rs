@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::link::Link;
-use crate::webhook::Reply;
+use crate::webhook::{error_body, Reply};
 
 /// The byte stream of one connection: plain TCP, or TLS over TCP.
 pub(crate) trait Transport: Read + Write + Send {
@@ -482,11 +482,13 @@ fn build_head(req: &httparse::Request<'_, '_>) -> Result<Head, ReadError> {
 /// whose value would break the head.
 pub(crate) fn encode_reply(reply: &Reply, head_only: bool, close: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(160 + reply.body.len());
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(reply.status.to_string().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(reason(reply.status).as_bytes());
-    out.extend_from_slice(b"\r\n");
+    // Writing into a Vec cannot fail; the numbers go in without a String of their own.
+    let _ = write!(
+        out,
+        "HTTP/1.1 {} {}\r\n",
+        reply.status,
+        reason(reply.status)
+    );
     for (name, value) in &reply.headers {
         let framing = ["content-length", "transfer-encoding", "connection"]
             .iter()
@@ -499,9 +501,7 @@ pub(crate) fn encode_reply(reply: &Reply, head_only: bool, close: bool) -> Vec<u
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(b"Content-Length: ");
-    out.extend_from_slice(reply.body.len().to_string().as_bytes());
-    out.extend_from_slice(b"\r\n");
+    let _ = write!(out, "Content-Length: {}\r\n", reply.body.len());
     if close {
         out.extend_from_slice(b"Connection: close\r\n");
     }
@@ -515,14 +515,10 @@ pub(crate) fn encode_reply(reply: &Reply, head_only: bool, close: bool) -> Vec<u
 /// A reply made by the HTTP layer itself (framing errors, timeouts, overload), with a small
 /// JSON body in CINNOX's error shape.
 pub(crate) fn local_reply(status: u16) -> Reply {
-    let body = format!(
-        "{{\"code\":{status},\"message\":\"{}\"}}",
-        reason(status).to_ascii_lowercase()
-    );
     Reply {
         status,
         headers: vec![("Content-Type", "application/json".to_owned())],
-        body: body.into_bytes(),
+        body: error_body(status, &reason(status).to_ascii_lowercase()),
     }
 }
 
@@ -575,6 +571,20 @@ mod tests {
         assert_eq!(
             encode_reply(&reply, true, false),
             b"HTTP/1.1 405 Method Not Allowed\r\nAllow: POST\r\nContent-Length: 2\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn local_replies_are_in_the_error_shape() {
+        let r = local_reply(408);
+        assert_eq!(r.body, br#"{"code":408,"message":"request timeout"}"#);
+        assert_eq!(
+            r.headers,
+            vec![("Content-Type", "application/json".to_owned())]
+        );
+        assert_eq!(
+            local_reply(431).body,
+            br#"{"code":431,"message":"request header fields too large"}"#
         );
     }
 

@@ -185,13 +185,12 @@ impl Link {
                     };
                 }
             }
-            st = match st.deadline {
-                // Not shutting down, or the answer is being written (or handed over) (a write ends by the
-                // write timeout at the latest): wait for it.
+            // The grace matters only while the delivery is still unclaimed: not shutting
+            // down, or the answer is being written or handed over (a write ends by the
+            // write timeout at the latest), means waiting for it.
+            let grace = st.deadline.filter(|_| st.pending.is_some());
+            st = match grace {
                 None => self.ready.wait(st).unwrap_or_else(|e| e.into_inner()),
-                Some(_) if st.pending.is_none() => {
-                    self.ready.wait(st).unwrap_or_else(|e| e.into_inner())
-                }
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
