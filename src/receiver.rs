@@ -122,7 +122,9 @@ impl Default for ReceiverConfig {
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 impl ReceiverConfig {
-    fn validate(&self) -> Result<()> {
+    /// Refuse settings the receiver cannot run with (zero or overflowing timeouts, no
+    /// connections); `bind_with` and `cinnox_receiver_config_set_max_connections` share it.
+    pub(crate) fn validate(&self) -> Result<()> {
         if self.read_timeout.is_zero() {
             return Err(Error::invalid_argument("read_timeout must be above zero"));
         }

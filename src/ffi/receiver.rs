@@ -297,10 +297,12 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_max_connections(
     // SAFETY: forwarded caller promise.
     unsafe {
         with_config(config, |c| {
-            if connections == 0 {
-                return Err(Failure::invalid("max_connections must be at least 1"));
-            }
-            c.server.max_connections = connections;
+            let server = ReceiverConfig {
+                max_connections: connections,
+                ..c.server.clone()
+            };
+            server.validate()?;
+            c.server = server;
             Ok(())
         })
     }
