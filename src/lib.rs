@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod delivery;
 pub mod error;
 pub mod event;
 pub mod ffi;
@@ -25,10 +26,11 @@ pub mod sandbox;
 pub mod webhook;
 
 pub use client::{Client, ClientBuilder, RetryPolicy, Subscription};
+pub use delivery::Delivery;
 pub use error::{Error, ErrorKind, Result};
 pub use event::{challenge_reply, parse, Event, Incoming};
 pub use kind::EventKind;
-pub use receiver::{Delivery, Receiver, ReceiverConfig, ReceiverStats, ShutdownHandle};
+pub use receiver::{Receiver, ReceiverConfig, ReceiverStats, ShutdownHandle};
 pub use sandbox::{Sandbox, SandboxConfig};
 pub use webhook::{Outcome, Reply, Request, Verdict, Webhook, WebhookConfig};
 

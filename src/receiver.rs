@@ -71,7 +71,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::event::{DedupKey, Event};
+pub use crate::delivery::Delivery;
+use crate::delivery::Settle;
+use crate::event::Event;
 use crate::webhook::{Verdict, Webhook, WebhookConfig};
 use crate::{Error, ErrorKind, Result};
 use link::{Done, Link};
@@ -159,16 +161,6 @@ impl ReceiverConfig {
 pub struct Receiver {
     shared: Arc<Shared>,
     acceptor: Mutex<Option<JoinHandle<()>>>,
-}
-
-/// An event waiting for the application's answer. Dropped unanswered, it fails (HTTP 500).
-pub struct Delivery {
-    event: Event,
-    peer: SocketAddr,
-    link: Arc<Link>,
-    generation: u64,
-    webhook: Arc<Webhook>,
-    answered: bool,
 }
 
 /// A cloneable handle that shuts a [`Receiver`] down from any thread.
@@ -418,10 +410,10 @@ impl Receiver {
         while let Ok(delivery) = self.recv() {
             match catch_unwind(AssertUnwindSafe(|| handler(delivery.event()))) {
                 Ok(Ok(())) => delivery.ack(),
-                Ok(Err(_)) => delivery.fail(),
+                Ok(Err(_)) => delivery.fail_with("the handler returned an error"),
                 Err(_) => {
                     self.shared.handler_panics.fetch_add(1, Ordering::Relaxed);
-                    delivery.fail();
+                    delivery.fail_with("the handler panicked");
                 }
             }
         }
@@ -518,71 +510,27 @@ impl fmt::Debug for ShutdownHandle {
     }
 }
 
-impl Delivery {
-    /// The event.
-    pub fn event(&self) -> &Event {
-        &self.event
-    }
-    /// The exact body.
-    pub fn raw(&self) -> &[u8] {
-        self.event.raw()
-    }
-    /// The peer that sent it.
-    pub fn peer(&self) -> Option<SocketAddr> {
-        Some(self.peer)
-    }
-    /// The identity of the event.
-    pub fn dedup_key(&self) -> DedupKey {
-        self.event.dedup_key()
-    }
-    /// Answer 200.
-    ///
-    /// The reply is written to the connection on the calling thread: one small write that
-    /// does not block unless the peer stopped reading (then at most the read timeout).
-    pub fn ack(mut self) {
-        self.answer(Verdict::Handled);
-    }
-    /// Answer 500, so that CINNOX may deliver it again.
-    ///
-    /// After the shutdown grace ended, `ack` and `fail` change nothing: the connection was
-    /// already answered 503 (see [`ReceiverConfig::shutdown_grace`]).
-    pub fn fail(mut self) {
-        self.answer(Verdict::Failed);
-    }
+/// The connection side of a delivery: the answer becomes the reply its connection waits for.
+struct ConnAnswer {
+    link: Arc<Link>,
+    generation: u64,
+    webhook: Arc<Webhook>,
+}
 
-    /// Fail it, with the reply written by its connection thread (shutdown).
-    fn abandon(mut self) {
-        self.answered = true;
-        let (webhook, event) = (&self.webhook, &self.event);
-        self.link
-            .hand_over(self.generation, || webhook.finish(event, Verdict::Failed));
-    }
-
-    fn answer(&mut self, verdict: Verdict) {
-        if self.answered {
-            return;
-        }
-        self.answered = true;
-        let (webhook, event) = (&self.webhook, &self.event);
+impl Settle for ConnAnswer {
+    fn settle(self: Box<Self>, event: &Event, verdict: Verdict, _reason: &str) {
+        let webhook = &self.webhook;
         // `finish` counts the answer and, for an ack, remembers the dedup key: only when the
         // answer still reaches the wire.
         self.link
             .answer(self.generation, || webhook.finish(event, verdict));
     }
-}
 
-impl Drop for Delivery {
-    fn drop(&mut self) {
-        self.answer(Verdict::Failed);
-    }
-}
-
-impl fmt::Debug for Delivery {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Delivery")
-            .field("event", &self.event)
-            .field("peer", &self.peer)
-            .finish_non_exhaustive()
+    /// Fail it, with the reply written by its connection thread (shutdown).
+    fn abandon(self: Box<Self>, event: &Event) {
+        let webhook = &self.webhook;
+        self.link
+            .hand_over(self.generation, || webhook.finish(event, Verdict::Failed));
     }
 }
 
@@ -626,14 +574,12 @@ impl Shared {
     /// [`Shared::settle`].
     fn deliver(&self, link: &Arc<Link>, event: Event, peer: SocketAddr, keep_alive: bool) -> u64 {
         let generation = link.begin(keep_alive);
-        let delivery = Delivery {
-            event,
-            peer,
+        let answer = ConnAnswer {
             link: Arc::clone(link),
             generation,
             webhook: Arc::clone(&self.webhook),
-            answered: false,
         };
+        let delivery = Delivery::new(event, Some(peer), Box::new(answer));
         let refused = {
             let mut queue = lock(&self.queue);
             if queue.closed {

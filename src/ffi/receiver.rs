@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use super::event::cinnox_event;
 use super::{arg_mut, arg_out, arg_ref, arg_str, call, get, put_handle, Failure};
+use crate::delivery::Delivery;
 use crate::ffi::cinnox_result;
-use crate::receiver::{Delivery, Receiver, ReceiverConfig};
+use crate::receiver::{Receiver, ReceiverConfig};
 use crate::webhook::WebhookConfig;
 
 /// `timeout_ms` for `cinnox_receiver_recv` that waits without a deadline.
