@@ -19,7 +19,8 @@
 //!   429/502/503/504 and code 6451010. Never retried: codes 6452000, 6452001 and 6451000
 //!   (even with a retryable status), other API errors, TLS failures, and unexpected bodies
 //!   with any other status.
-//! - If a reply echoes the App Token, error messages show `[redacted]` in its place.
+//! - If a reply echoes the App Token or the webhook URL's path and query (its secret), raw,
+//!   JSON-escaped or percent-encoded, error messages show `[redacted]` in their place.
 
 use std::fmt;
 use std::io::Read;
@@ -364,6 +365,7 @@ impl Client {
     ) -> Result<Subscription> {
         let target = self.subscription_url(app_id, &kind)?;
         validate_webhook_url(url)?;
+        let secrets = Secrets::new(&self.inner.token, Some(url));
         let body = serde_json::to_vec(&PatchBody { enabled, url }).map_err(|e| {
             Error::invalid_argument("the request body could not be encoded").with_source(e)
         })?;
@@ -372,7 +374,7 @@ impl Client {
         let started = Instant::now();
         let mut attempt: u32 = 1;
         loop {
-            let failure = match self.attempt(&target, &body) {
+            let failure = match self.attempt(&target, &body, &secrets) {
                 Ok(sub) => return Ok(sub),
                 Err(f) => f,
             };
@@ -407,7 +409,12 @@ impl Client {
     }
 
     /// One request and the reading of its answer.
-    fn attempt(&self, target: &str, body: &[u8]) -> std::result::Result<Subscription, Failure> {
+    fn attempt(
+        &self,
+        target: &str,
+        body: &[u8],
+        secrets: &Secrets,
+    ) -> std::result::Result<Subscription, Failure> {
         let inner = &self.inner;
         let response = inner
             .agent
@@ -416,7 +423,7 @@ impl Client {
             .header("Content-Type", "application/json")
             .header("Accept", "application/json")
             .send(body)
-            .map_err(|e| self.transport_failure(e))?;
+            .map_err(|e| self.transport_failure(e, secrets))?;
 
         let status = response.status();
         let retry_after = response
@@ -432,7 +439,7 @@ impl Client {
             .reader()
             .take(BODY_LIMIT as u64 + 1);
         if let Err(e) = reader.read_to_end(&mut bytes) {
-            return Err(self.transport_failure(ureq::Error::from(e)));
+            return Err(self.transport_failure(ureq::Error::from(e), secrets));
         }
 
         let reply = Reply {
@@ -440,7 +447,7 @@ impl Client {
             reason: status.canonical_reason().unwrap_or(""),
             body: &bytes,
         };
-        interpret(&reply, &inner.token).map_err(|mut f| {
+        interpret(&reply, secrets).map_err(|mut f| {
             if let Some(delay) = retry_after {
                 f.error = f.error.with_retry_after(delay);
             }
@@ -449,7 +456,7 @@ impl Client {
     }
 
     /// Classify an error of ureq: no HTTP answer, or a broken one.
-    fn transport_failure(&self, e: ureq::Error) -> Failure {
+    fn transport_failure(&self, e: ureq::Error, secrets: &Secrets) -> Failure {
         let origin = origin_of(&self.inner.base);
         let (kind, retryable, what) = match &e {
             ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => (
@@ -521,7 +528,7 @@ impl Client {
             // else left (non-exhaustive) is a transport failure too.
             _ => (ErrorKind::Transport, false, e.to_string()),
         };
-        let message = scrub(&format!("{origin}: {what}"), &self.inner.token);
+        let message = secrets.scrub(&format!("{origin}: {what}"));
         Failure {
             error: Error::new(kind, message).with_source(e),
             retryable,
@@ -629,13 +636,13 @@ impl Reply<'_> {
 }
 
 /// Read CINNOX's answer: a subscription, an API error, or something unexpected.
-fn interpret(reply: &Reply<'_>, token: &str) -> std::result::Result<Subscription, Failure> {
+fn interpret(reply: &Reply<'_>, secrets: &Secrets) -> std::result::Result<Subscription, Failure> {
     let transient_status = matches!(reply.status, 429 | 502 | 503 | 504);
     let unexpected = |what: &str| {
         let message = format!(
             "{} {what}: {}",
             reply.status_text(),
-            quote(reply.body, token)
+            quote(reply.body, secrets)
         );
         Failure {
             error: Error::new(ErrorKind::UnexpectedResponse, message)
@@ -673,7 +680,7 @@ fn interpret(reply: &Reply<'_>, token: &str) -> std::result::Result<Subscription
     }
     if let Some(code) = api_code_of(&map).filter(|&c| c != 0) {
         let message = match map.get("message") {
-            Some(Value::String(s)) => scrub(s, token),
+            Some(Value::String(s)) => secrets.scrub(s),
             _ => String::new(),
         };
         let never = matches!(
@@ -727,12 +734,12 @@ fn api_code_of(map: &serde_json::Map<String, Value>) -> Option<i64> {
     }
 }
 
-/// The start of a body for an error message: lossy UTF-8, the token scrubbed, at most
+/// The start of a body for an error message: lossy UTF-8, the secrets scrubbed, at most
 /// [`QUOTE_CHARS`] characters, control characters and quotes escaped, in double quotes.
-fn quote(body: &[u8], token: &str) -> String {
-    // Enough bytes for QUOTE_CHARS characters plus a token that straddles the cut.
-    let window = &body[..body.len().min(QUOTE_CHARS * 4 + token.len())];
-    let text = scrub(&String::from_utf8_lossy(window), token);
+fn quote(body: &[u8], secrets: &Secrets) -> String {
+    // Enough bytes for QUOTE_CHARS characters plus a secret that straddles the cut.
+    let window = &body[..body.len().min(QUOTE_CHARS * 4 + secrets.longest())];
+    let text = secrets.scrub(&String::from_utf8_lossy(window));
     let mut out = String::with_capacity(QUOTE_CHARS + 8);
     out.push('"');
     let mut chars = text.chars();
@@ -750,22 +757,96 @@ fn truncate_chars(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
-/// `text` with every occurrence of the token replaced: as it is, and as a JSON string
-/// would carry it (`"` and `\` escaped, `/` optionally escaped as `\/`), so that a body
-/// echoing the token inside JSON does not leak it either.
-fn scrub(text: &str, token: &str) -> String {
-    if token.is_empty() {
-        return text.to_owned();
-    }
-    let json = token.replace('\\', "\\\\").replace('"', "\\\"");
-    let json_slash = json.replace('/', "\\/");
-    let mut out = text.replace(token, REDACTED);
-    for form in [json, json_slash] {
-        if form != token {
-            out = out.replace(&form, REDACTED);
+/// The secrets of one call, in every form a server might echo them in: the App Token and
+/// the webhook URL's path and query (the URL's secret part), each as it is, as a JSON string
+/// carries it (`"` and `\\` escaped, `/` optionally as `\/`), and percent-encoded (upper- and
+/// lower-case hex). Error messages show [`REDACTED`] in their place.
+struct Secrets {
+    /// Longest first, so that a form containing another is replaced whole.
+    forms: Vec<String>,
+}
+
+impl Secrets {
+    fn new(token: &str, webhook_url: Option<&str>) -> Secrets {
+        let mut forms = Vec::new();
+        let mut add = |secret: &str| {
+            let json = secret.replace('\\', "\\\\").replace('"', "\\\"");
+            let json_slash = json.replace('/', "\\/");
+            // Encoders differ on `-._~`: some leave them, some escape every non-alphanumeric.
+            let encoded = utf8_percent_encode(secret, PERCENT_ECHO).to_string();
+            let encoded_all = utf8_percent_encode(secret, NON_ALPHANUMERIC).to_string();
+            let lower = lower_hex_escapes(&encoded);
+            let lower_all = lower_hex_escapes(&encoded_all);
+            let forms_of_secret = [
+                secret.to_owned(),
+                json,
+                json_slash,
+                encoded,
+                encoded_all,
+                lower,
+                lower_all,
+            ];
+            for form in forms_of_secret {
+                if !form.is_empty() && !forms.contains(&form) {
+                    forms.push(form);
+                }
+            }
+        };
+        add(token);
+        if let Some(secret) = webhook_url.and_then(url_secret) {
+            add(secret);
         }
+        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        Secrets { forms }
     }
+
+    /// The longest form, so that a quote's window can hold a secret that straddles its cut.
+    fn longest(&self) -> usize {
+        self.forms.first().map_or(0, String::len)
+    }
+
+    /// `text` with every form of every secret replaced.
+    fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for form in &self.forms {
+            if out.contains(form.as_str()) {
+                out = out.replace(form.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+}
+
+/// Bytes percent-encoded when a secret is echoed in a URL or a form: all but the unreserved.
+const PERCENT_ECHO: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `%2F` -> `%2f`: the other spelling of the same percent-encoding.
+fn lower_hex_escapes(encoded: &str) -> String {
+    let mut out = String::with_capacity(encoded.len());
+    let mut rest = encoded;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let escape = rest.get(i..i + 3).unwrap_or(&rest[i..]);
+        out.push_str(&escape.to_ascii_lowercase());
+        rest = &rest[i + escape.len()..];
+    }
+    out.push_str(rest);
     out
+}
+
+/// The secret part of a webhook URL: its path and query (`/cinnox/s3cr3t?k=v`), or `None`
+/// when there is none worth hiding (no path, or just `/`).
+fn url_secret(url: &str) -> Option<&str> {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[after_scheme..];
+    let start = rest.find(['/', '?'])?;
+    let secret = &rest[start..];
+    let secret = secret.split('#').next().unwrap_or(secret);
+    (secret.len() > 1).then_some(secret)
 }
 
 fn io_description(io: &std::io::Error) -> String {
@@ -1084,7 +1165,7 @@ mod tests {
     fn a_token_echoed_json_escaped_is_scrubbed_too() {
         let token = r#"ab/c"d\e"#;
         let body = br#"{"message":"bad token ab\/c\"d\\e and ab/c\"d\\e"}"#;
-        let q = quote(body, token);
+        let q = quote(body, &Secrets::new(token, None));
         assert!(!q.contains("ab\\\\/c") && !q.contains("ab/c"), "{q}");
         assert_eq!(q.matches(REDACTED).count(), 2, "{q}");
     }
@@ -1092,17 +1173,54 @@ mod tests {
     #[test]
     fn quotes_are_bounded_escaped_and_scrubbed() {
         assert_eq!(
-            quote(b"<html>\r\n</html>", "tok"),
+            quote(b"<html>\r\n</html>", &tok()),
             "\"<html>\\r\\n</html>\""
         );
         let long = "x".repeat(1000);
-        let q = quote(long.as_bytes(), "tok");
+        let q = quote(long.as_bytes(), &tok());
         assert_eq!(q, format!("\"{}\"…", "x".repeat(QUOTE_CHARS)));
-        assert_eq!(quote(b"bad \xff byte", "tok"), "\"bad \u{fffd} byte\"");
+        assert_eq!(quote(b"bad \xff byte", &tok()), "\"bad \u{fffd} byte\"");
         assert_eq!(
-            quote(b"echo secret-token here", "secret-token"),
+            quote(
+                b"echo secret-token here",
+                &Secrets::new("secret-token", None)
+            ),
             "\"echo [redacted] here\""
         );
+    }
+
+    fn tok() -> Secrets {
+        Secrets::new("tok", None)
+    }
+
+    #[test]
+    fn every_echoed_form_of_the_token_and_the_webhook_path_is_scrubbed() {
+        let secrets = Secrets::new(
+            "tok/SECRET+x",
+            Some("https://rx.example:8443/cinnox/s3cr3t?k=v#frag"),
+        );
+        for echoed in [
+            "tok/SECRET+x",
+            "tok\\/SECRET+x",
+            "tok%2FSECRET%2Bx",
+            "tok%2fSECRET%2bx",
+            "/cinnox/s3cr3t?k=v",
+            "\\/cinnox\\/s3cr3t?k=v",
+            "%2Fcinnox%2Fs3cr3t%3Fk%3Dv",
+            "%2fcinnox%2fs3cr3t%3fk%3dv",
+            "https%3A%2F%2Frx.example%3A8443%2Fcinnox%2Fs3cr3t%3Fk%3Dv",
+        ] {
+            let text = format!("before {echoed} after");
+            let scrubbed = secrets.scrub(&text);
+            assert!(!scrubbed.contains("SECRET"), "{echoed}: {scrubbed}");
+            assert!(!scrubbed.contains("s3cr3t"), "{echoed}: {scrubbed}");
+            assert!(scrubbed.contains(REDACTED), "{echoed}: {scrubbed}");
+            assert!(scrubbed.starts_with("before ") && scrubbed.ends_with(" after"));
+        }
+        // The host stays readable; a bare `/` path is no secret and is left alone.
+        assert!(secrets.scrub("rx.example:8443").contains("rx.example"));
+        let plain = Secrets::new("tok", Some("https://rx.example/"));
+        assert_eq!(plain.scrub("a/b/c"), "a/b/c");
     }
 
     #[test]

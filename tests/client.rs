@@ -668,3 +668,70 @@ fn the_token_never_shows_in_debug_or_errors() {
         errors[1]
     );
 }
+
+#[test]
+fn the_webhook_path_and_a_percent_encoded_token_never_show_in_errors() {
+    let mock = MockCinnox::start();
+    let c = builder(&mock.url())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let hook = "https://rx.example/cinnox/p4th-s3cr3t?k=v4lue";
+    let encoded_token =
+        percent_encoding::utf8_percent_encode(TOKEN, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+    // What servers quote back: a 6451000 message naming the URL, a proxy's HTML page
+    // quoting the request body, a malformed 200 echoing the URL JSON-escaped, a token
+    // percent-encoded (upper- and lower-case hex), a URL percent-encoded in a query string.
+    mock.push(Scripted::api_error(
+        400,
+        6451000,
+        &format!("url {hook} failed verification"),
+    ));
+    mock.push(Scripted::raw(
+        502,
+        format!(r#"<pre>{{"enabled":true,"url":"{hook}"}}</pre>"#).as_bytes(),
+    ));
+    mock.push(Scripted::json(
+        200,
+        &format!(r#"{{"code":0,"echo":"{}"}}"#, hook.replace('/', "\\/")),
+    ));
+    mock.push(Scripted::api_error(
+        400,
+        6452000,
+        &format!(
+            "token {encoded_token} / {} refused",
+            encoded_token
+                .replace("%2D", "%2d")
+                .replace("%2E", "%2e")
+                .replace("%5F", "%5f")
+        ),
+    ));
+    mock.push(Scripted::raw(
+        503,
+        format!(
+            "<a href=\"/retry?u={}\">retry</a>",
+            percent_encoding::utf8_percent_encode(hook, percent_encoding::NON_ALPHANUMERIC)
+        )
+        .as_bytes(),
+    ));
+    for i in 0..5 {
+        let e = c.subscribe("app", EventKind::Call, hook).unwrap_err();
+        let api_message = e.api_message().unwrap_or("").to_owned();
+        for shown in [
+            e.to_string(),
+            format!("{e:?}"),
+            e.message().to_owned(),
+            api_message,
+        ] {
+            for secret in ["p4th-s3cr3t", "v4lue", TOKEN, &encoded_token] {
+                assert!(
+                    !shown.contains(secret),
+                    "reply {i} leaks {secret:?}: {shown}"
+                );
+            }
+            assert!(!shown.contains("s3cr3t%2"), "reply {i}: {shown}");
+        }
+        assert!(e.to_string().contains("[redacted]"), "reply {i}: {e}");
+    }
+}
