@@ -836,7 +836,8 @@ cinnox_result cinnox_challenge_reply(const struct cinnox_event *ev, const uint8_
  *
  * `path` is copied. On success `*out` is a new config the caller owns and frees with
  * `cinnox_receiver_config_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
- * `CINNOX_ERR_INVALID_ARGUMENT` when `path` is not UTF-8.
+ * `CINNOX_ERR_INVALID_ARGUMENT` when `path` is not UTF-8, or is empty or `"/"` (the path is
+ * the secret that keeps strangers out). A path without a leading `/` gets one.
  */
 cinnox_result cinnox_receiver_config_new(const char *path, struct cinnox_receiver_config **out);
 
@@ -941,6 +942,7 @@ cinnox_result cinnox_receiver_recv(const struct cinnox_receiver *rx, uint32_t ti
  *
  * Returns `CINNOX_OK` once the receiver is shut down (at once when it already is).
  * `CINNOX_ERR_NULL_ARGUMENT` when `rx` or `handler` is NULL (`userdata` may be NULL),
+ * `CINNOX_ERR_INVALID_ARGUMENT` when `workers` is 0 (as in Rust's `Receiver::serve`),
  * `CINNOX_ERR_IO` when no worker thread could be started.
  */
 cinnox_result cinnox_receiver_serve(const struct cinnox_receiver *rx, size_t workers, cinnox_handler handler, void *userdata);

@@ -240,6 +240,32 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The addresses `addr` names. One that does not parse (`"8080"`, `"localhost:99999"`) or
+/// names nothing is [`ErrorKind::InvalidArgument`]; a name that cannot be resolved now is
+/// [`ErrorKind::Io`].
+fn resolve_bind_address(addr: impl ToSocketAddrs) -> Result<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> = match addr.to_socket_addrs() {
+        Ok(addrs) => addrs.collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            return Err(Error::invalid_argument(format!(
+                "the bind address is not HOST:PORT with a port from 0 to 65535 ({e})"
+            ))
+            .with_source(e))
+        }
+        Err(e) => {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!("cannot resolve the bind address: {e}"),
+            )
+            .with_source(e))
+        }
+    };
+    if addrs.is_empty() {
+        return Err(Error::invalid_argument("the bind address names no address"));
+    }
+    Ok(addrs)
+}
+
 fn closed_error() -> Error {
     Error::new(ErrorKind::Closed, "the receiver is shut down")
 }
@@ -292,7 +318,9 @@ impl Receiver {
         #[cfg(not(feature = "https"))] _tls: Option<()>,
     ) -> Result<Receiver> {
         config.validate()?;
-        let listener = TcpListener::bind(addr).map_err(|e| {
+        webhook.validate()?;
+        let addrs = resolve_bind_address(addr)?;
+        let listener = TcpListener::bind(&addrs[..]).map_err(|e| {
             Error::new(ErrorKind::Io, format!("cannot bind the receiver: {e}")).with_source(e)
         })?;
         let local_addr = listener.local_addr().map_err(|e| {

@@ -143,8 +143,14 @@ fn parse_net(cidr: &str, what: &str) -> crate::Result<IpNet> {
 impl WebhookConfig {
     /// Answer only on `path` (e.g. `/cinnox/<secret>`); safe defaults for the rest.
     ///
-    /// A path without a leading `/` gets one; a `?` and what follows it are dropped. Only
-    /// the path part of a request target is compared; a query string is ignored.
+    /// A path without a leading `/` gets one (`"cinnox/s3cret"` is `"/cinnox/s3cret"`); a
+    /// `?` and what follows it are dropped. Only the path part of a request target is
+    /// compared; a query string is ignored.
+    ///
+    /// The path is the secret that keeps strangers out: an empty path or `/` is refused
+    /// with [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) by
+    /// [`WebhookConfig::validate`], which [`Receiver`](crate::Receiver) and the C
+    /// constructors call; a [`Webhook`] built from such a config answers every request 404.
     pub fn new(path: &str) -> WebhookConfig {
         // A query is never part of the compared path.
         let path = match path.find('?') {
@@ -178,6 +184,19 @@ impl WebhookConfig {
     /// The configured path. It holds the secret: do not log it.
     pub fn path(&self) -> &str {
         &self.path
+    }
+    /// Refuse a config that keeps nobody out: an empty path or `/`.
+    pub fn validate(&self) -> crate::Result<()> {
+        if !self.has_secret_path() {
+            return Err(crate::Error::invalid_argument(
+                "the webhook path must not be empty or \"/\": it is the secret that keeps \
+                 strangers out (use e.g. \"/cinnox/<random>\")",
+            ));
+        }
+        Ok(())
+    }
+    fn has_secret_path(&self) -> bool {
+        self.path.len() > 1
     }
     /// Only accept requests from this network (CIDR text, v4 or v6). Repeatable.
     ///
@@ -564,7 +583,8 @@ impl Webhook {
             Some(b'?') => &target[..secret.len()],
             Some(_) => target,
         };
-        if !same_secret(path, secret) {
+        // A config without a secret path answers nothing (`validate` refuses it up front).
+        if !self.config.has_secret_path() || !same_secret(path, secret) {
             return Err(Refusal::NotFound);
         }
         if req.method != "POST" {

@@ -107,6 +107,15 @@ fn poll(valgrind: bool) {
     let exe = receiver_test_exe(if valgrind { "rx_poll_vg" } else { "rx_poll" });
     let mut p = ffi::spawn(&exe, &["poll"], valgrind);
     assert_eq!(p.line(), "bad cidr: CINNOX_ERR_INVALID_ARGUMENT");
+    assert_eq!(p.line(), "bad port: CINNOX_ERR_INVALID_ARGUMENT out=NULL");
+    assert_eq!(p.line(), "no host: CINNOX_ERR_INVALID_ARGUMENT");
+    assert_eq!(p.line(), "empty path: CINNOX_ERR_INVALID_ARGUMENT");
+    assert_eq!(p.line(), "root path: CINNOX_ERR_INVALID_ARGUMENT");
+    assert_eq!(
+        p.line(),
+        "empty config path: CINNOX_ERR_INVALID_ARGUMENT out=NULL"
+    );
+    assert_eq!(p.line(), "serve 0: CINNOX_ERR_INVALID_ARGUMENT");
     assert_eq!(p.line(), "empty recv: CINNOX_ERR_TIMEOUT out=NULL");
     let port = p.port();
     assert_eq!(post(port, "/hook", CHALLENGE.as_bytes()).0, 200);

@@ -446,3 +446,21 @@ fn a_delivery_answered_after_the_idle_timeout_keeps_its_connection() {
     next.ack();
     assert_eq!(client.join().unwrap(), (200, None, 200));
 }
+
+#[test]
+fn bad_bind_addresses_empty_paths_and_zero_workers_are_invalid_arguments() {
+    for addr in ["localhost:99999", "8080", "127.0.0.1:-1", "127.0.0.1"] {
+        let e = Receiver::bind(addr, WebhookConfig::new(PATH)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{addr}: {e}");
+    }
+    for path in ["", "/", "?q=1", "/?q=1"] {
+        let e = Receiver::bind("127.0.0.1:0", WebhookConfig::new(path)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{path:?}: {e}");
+        assert!(e.to_string().contains("webhook path"), "{e}");
+    }
+    // Without a leading slash, the path gets one.
+    assert_eq!(WebhookConfig::new("cinnox/s3cret").path(), "/cinnox/s3cret");
+    let rx = start_default(quick_config());
+    let e = rx.serve(0, |_| Ok::<(), String>(())).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+}

@@ -761,3 +761,28 @@ fn webhook_is_shared_between_threads() {
         (400, 200, 200, 200)
     );
 }
+
+#[test]
+fn a_webhook_without_a_secret_path_answers_nothing() {
+    for path in ["", "/"] {
+        let config = cinnox::WebhookConfig::new(path);
+        assert_eq!(
+            config.validate().unwrap_err().kind(),
+            cinnox::ErrorKind::InvalidArgument
+        );
+        let webhook = cinnox::Webhook::new(config);
+        for target in ["/", "", "/?x=1"] {
+            let req = cinnox::Request {
+                method: "POST",
+                path: target,
+                headers: &[("Content-Type", "application/json")],
+                peer: Some("127.0.0.1".parse().unwrap()),
+                body: br#"{"challenge":"abc"}"#,
+            };
+            match webhook.handle(&req) {
+                cinnox::Outcome::Respond(reply) => assert_eq!(reply.status, 404, "{target:?}"),
+                other => panic!("{target:?}: {other:?}"),
+            }
+        }
+    }
+}

@@ -149,7 +149,8 @@ fn ms(ms: u32) -> Duration {
 ///
 /// `path` is copied. On success `*out` is a new config the caller owns and frees with
 /// `cinnox_receiver_config_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
-/// `CINNOX_ERR_INVALID_ARGUMENT` when `path` is not UTF-8.
+/// `CINNOX_ERR_INVALID_ARGUMENT` when `path` is not UTF-8, or is empty or `"/"` (the path is
+/// the secret that keeps strangers out). A path without a leading `/` gets one.
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_receiver_config_new(
     path: *const c_char,
@@ -159,8 +160,10 @@ pub unsafe extern "C" fn cinnox_receiver_config_new(
         let out = arg_out(out, "out")?;
         // SAFETY: the caller passes NULL or a NUL-terminated string.
         let path = unsafe { arg_str(path, "path") }?;
+        let webhook = WebhookConfig::new(path);
+        webhook.validate()?;
         let config = cinnox_receiver_config {
-            webhook: WebhookConfig::new(path),
+            webhook,
             server: ReceiverConfig::default(),
         };
         // SAFETY: `out` was checked non-NULL.
@@ -441,6 +444,7 @@ impl std::error::Error for HandlerFailed {}
 ///
 /// Returns `CINNOX_OK` once the receiver is shut down (at once when it already is).
 /// `CINNOX_ERR_NULL_ARGUMENT` when `rx` or `handler` is NULL (`userdata` may be NULL),
+/// `CINNOX_ERR_INVALID_ARGUMENT` when `workers` is 0 (as in Rust's `Receiver::serve`),
 /// `CINNOX_ERR_IO` when no worker thread could be started.
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_receiver_serve(
@@ -455,7 +459,7 @@ pub unsafe extern "C" fn cinnox_receiver_serve(
         let handler = handler.ok_or_else(|| Failure::null("handler"))?;
         let userdata = UserData(userdata);
         let _active = Active::enter(&rx.active);
-        rx.rx.serve(workers.max(1), |event| {
+        rx.rx.serve(workers, |event| {
             let userdata = &userdata;
             let event = Owned(cinnox_event::from_event(event.clone()));
             // SAFETY: the caller promises the handler may be called with userdata and a

@@ -10,6 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
+static int never_called(void *userdata, const cinnox_event *event) {
+    (void)userdata;
+    (void)event;
+    return 0;
+}
+
 static int poll_test(void) {
     cinnox_receiver_config *cfg = NULL;
     cinnox_receiver *rx = NULL;
@@ -25,6 +31,19 @@ static int poll_test(void) {
     if (cinnox_receiver_config_set_max_connections(cfg, 8) != CINNOX_OK) return 1;
     r = cinnox_receiver_config_allow_source(cfg, "10.0.0.0/33");
     printf("bad cidr: %s\n", cinnox_result_name(r));
+    r = cinnox_receiver_new("localhost:99999", "/hook", &rx);
+    printf("bad port: %s out=%s\n", cinnox_result_name(r), rx ? "written" : "NULL");
+    r = cinnox_receiver_new("8080", "/hook", &rx);
+    printf("no host: %s\n", cinnox_result_name(r));
+    r = cinnox_receiver_new("127.0.0.1:0", "", &rx);
+    printf("empty path: %s\n", cinnox_result_name(r));
+    r = cinnox_receiver_new("127.0.0.1:0", "/", &rx);
+    printf("root path: %s\n", cinnox_result_name(r));
+    {
+        cinnox_receiver_config *none = NULL;
+        r = cinnox_receiver_config_new("", &none);
+        printf("empty config path: %s out=%s\n", cinnox_result_name(r), none ? "written" : "NULL");
+    }
     if (cinnox_receiver_config_allow_source(cfg, "127.0.0.0/8") != CINNOX_OK) return 1;
     if (cinnox_receiver_config_trust_proxy(cfg, "::1/128") != CINNOX_OK) return 1;
     r = cinnox_receiver_new_with_config("127.0.0.1:0", cfg, &rx);
@@ -33,6 +52,8 @@ static int poll_test(void) {
         printf("new: %s\n", cinnox_last_error_message());
         return 1;
     }
+    r = cinnox_receiver_serve(rx, 0, never_called, NULL);
+    printf("serve 0: %s\n", cinnox_result_name(r));
     r = cinnox_receiver_recv(rx, 20, &d);
     printf("empty recv: %s out=%s\n", cinnox_result_name(r), d ? "written" : "NULL");
     printf("listening on port %u\n", (unsigned)cinnox_receiver_port(rx));
