@@ -7,7 +7,9 @@
 //! - [`Webhook`] is the HTTP-agnostic verifier: path secret, method, size, content type,
 //!   source and duplicate checks, the challenge reply, and the status for the application's
 //!   answer. Use it behind your own HTTP server.
-//! - [`Receiver`] is the embedded webhook server (tiny_http) built on [`Webhook`].
+//! - [`Receiver`] is the embedded webhook server built on [`Webhook`]: its own hardened
+//!   HTTP/1.1 front (heads parsed by `httparse`), with deadlines and a connection cap.
+//! - [`Delivery`] is an event in the application's hands: `ack`, `fail`, or drop.
 //! - [`Sandbox`] is a local stand-in for CINNOX, for development and tests.
 //!
 //! The C ABI lives in the `ffi` module and is described by `include/cinnox.h`.

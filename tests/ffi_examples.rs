@@ -134,16 +134,16 @@ fn cpp_receiver_example_under_valgrind() {
 
 #[test]
 fn python_receiver_example_prints_each_event() {
+    if !ffi::have_tool("python3") {
+        return;
+    }
     let lib = ffi::lib_dir().join("libcinnox.so");
     let script = ffi::root().join("examples/python/receiver.py");
     let mut cmd = std::process::Command::new("python3");
     cmd.arg(&script)
         .args(["127.0.0.1:0", "/cinnox/hook", "4"])
         .env("CINNOX_LIB", &lib);
-    let Some(mut p) = ffi::spawn_command(cmd) else {
-        eprintln!("python3 not installed: skipping");
-        return;
-    };
+    let mut p = ffi::spawn_command(cmd).expect("python3 runs");
     assert_eq!(
         deliver_four(&mut p),
         [

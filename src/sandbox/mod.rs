@@ -50,6 +50,7 @@
 //!
 //! One URL per app and family: subscribing again replaces the URL.
 
+mod http;
 mod notification;
 mod outbound;
 mod server;
@@ -58,9 +59,7 @@ mod time;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub use notification::{
@@ -301,16 +300,10 @@ impl Shared {
 /// `Send + Sync`. Dropping it stops the server and waits for its threads.
 pub struct Sandbox {
     shared: Arc<Shared>,
-    server: Arc<tiny_http::Server>,
+    server: http::Server,
     addr: SocketAddr,
     base_url: String,
-    stop: Arc<AtomicBool>,
-    workers: Vec<JoinHandle<()>>,
 }
-
-/// Server threads: a handshake can take up to the verify timeout, so a few PATCH requests
-/// are served at once.
-const WORKERS: usize = 4;
 
 impl Sandbox {
     /// Bind and start serving. `ErrorKind::InvalidArgument` for an empty App ID or token or a
@@ -338,12 +331,6 @@ impl Sandbox {
         let addr = listener.local_addr().map_err(|e| {
             Error::new(ErrorKind::Io, format!("cannot read the bound address: {e}"))
         })?;
-        let server = tiny_http::Server::from_listener(listener, None).map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                format!("cannot start the sandbox server: {e}"),
-            )
-        })?;
         let shared = Arc::new(Shared {
             apps: Mutex::new(apps),
             deliveries: Mutex::new(Vec::new()),
@@ -354,44 +341,21 @@ impl Sandbox {
             verify_agent: outbound::agent(config.verify_timeout),
             delivery_agent: outbound::agent(config.delivery_timeout),
         });
-        let server = Arc::new(server);
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut workers = Vec::with_capacity(WORKERS);
-        for i in 0..WORKERS {
-            let (sv, sh, st) = (server.clone(), shared.clone(), stop.clone());
-            let spawned = std::thread::Builder::new()
-                .name(format!("cinnox-sandbox-{i}"))
-                .spawn(move || server::run(&sv, &sh, &st));
-            match spawned {
-                Ok(handle) => workers.push(handle),
-                Err(e) => {
-                    let sandbox = Sandbox::assemble(shared, server, addr, stop, workers);
-                    drop(sandbox);
-                    return Err(Error::new(
-                        ErrorKind::Io,
-                        format!("cannot start a sandbox thread: {e}"),
-                    ));
-                }
-            }
-        }
-        Ok(Sandbox::assemble(shared, server, addr, stop, workers))
-    }
-
-    fn assemble(
-        shared: Arc<Shared>,
-        server: Arc<tiny_http::Server>,
-        addr: SocketAddr,
-        stop: Arc<AtomicBool>,
-        workers: Vec<JoinHandle<()>>,
-    ) -> Sandbox {
-        Sandbox {
+        let for_server = Arc::clone(&shared);
+        let handler = Box::new(move |request: &http::Request| server::handle(request, &for_server));
+        let server = http::Server::start(listener, server::MAX_BODY, handler).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot start the sandbox server: {e}"),
+            )
+            .with_source(e)
+        })?;
+        Ok(Sandbox {
             shared,
             server,
             base_url: format!("http://{addr}"),
             addr,
-            stop,
-            workers,
-        }
+        })
     }
 
     /// What to give a `Client` as its base URL: `http://127.0.0.1:<port>`.
@@ -523,9 +487,7 @@ impl Sandbox {
             let done = attempt.succeeded();
             attempts.push(attempt);
             match delays.next() {
-                Some(delay) if !done && !self.stop.load(Ordering::Relaxed) => {
-                    std::thread::sleep(*delay)
-                }
+                Some(delay) if !done => std::thread::sleep(*delay),
                 _ => break,
             }
         }
@@ -546,13 +508,7 @@ impl Sandbox {
     }
 
     fn stop_and_join(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        for _ in 0..self.workers.len() {
-            self.server.unblock();
-        }
-        for w in self.workers.drain(..) {
-            let _ = w.join();
-        }
+        self.server.stop();
     }
 }
 

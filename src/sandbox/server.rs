@@ -1,30 +1,30 @@
 //! The sandbox's HTTP side: `PATCH /v1/api/apps/{appID}/{slug}`, answered like CINNOX.
 
-use std::io::Read;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use subtle::ConstantTimeEq;
 
+use super::http::{Request, Response};
 use super::{outbound, time, Shared, Sub};
 use crate::error::api_code;
 use crate::EventKind;
 
 /// Largest PATCH body read.
-const MAX_BODY: u64 = 64 * 1024;
+pub(super) const MAX_BODY: usize = 64 * 1024;
 
-/// Serve requests until `stop` is set (and the server unblocked).
-pub(super) fn run(server: &tiny_http::Server, shared: &Shared, stop: &AtomicBool) {
-    while !stop.load(Ordering::SeqCst) {
-        match server.recv() {
-            Ok(request) => {
-                // A panic while answering one request must not take the server down.
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    handle(request, shared)
-                }));
-            }
-            Err(_) => continue, // unblocked (then `stop` is set) or an accept error
-        }
+/// Answer one request; runs on the server's connection threads. A panic while answering
+/// is caught and answered 500: it must not take the server down.
+pub(super) fn handle(request: &Request, shared: &Shared) -> Response {
+    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(request, shared)))
+        .unwrap_or_else(|_| Answer::error(500, api_code::INTERNAL, "internal error"));
+    let mut headers = vec![("Content-Type", "application/json".to_owned())];
+    if let Some(secs) = answer.retry_after {
+        headers.push(("Retry-After", secs.to_string()));
+    }
+    Response {
+        status: answer.status,
+        headers,
+        body: answer.body.into_bytes(),
     }
 }
 
@@ -52,34 +52,9 @@ fn json_str(s: &str) -> String {
     serde_json::Value::from(s).to_string()
 }
 
-fn handle(mut request: tiny_http::Request, shared: &Shared) {
-    let answer = answer(&mut request, shared);
-    let mut response =
-        tiny_http::Response::from_data(answer.body.into_bytes()).with_status_code(answer.status);
-    let mut headers = vec![("Content-Type", "application/json".to_owned())];
-    if let Some(secs) = answer.retry_after {
-        headers.push(("Retry-After", secs.to_string()));
-    }
-    for (name, value) in headers {
-        if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            response.add_header(h);
-        }
-    }
-    // The client may have gone; nothing to do about it.
-    let _ = request.respond(response);
-}
-
-fn header<'a>(request: &'a tiny_http::Request, name: &str) -> Option<&'a str> {
-    request
-        .headers()
-        .iter()
-        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str())
-}
-
-fn answer(request: &mut tiny_http::Request, shared: &Shared) -> Answer {
-    let method = request.method().as_str().to_owned();
-    let url = request.url().to_owned();
+fn answer(request: &Request, shared: &Shared) -> Answer {
+    let method = request.method.as_str();
+    let url = request.target.as_str();
 
     // 1. Route: PATCH /v1/api/apps/{appID}/{slug} with a known slug.
     let not_found = || {
@@ -108,7 +83,7 @@ fn answer(request: &mut tiny_http::Request, shared: &Shared) -> Answer {
         .unwrap_or_default();
 
     // 2. Authentication, then 3. the rate limit, under one lock.
-    let token = header(request, "Authorization").and_then(bearer);
+    let token = request.header("Authorization").and_then(bearer);
     {
         let mut apps = shared.apps();
         let Some(token) = token else {
@@ -150,24 +125,15 @@ fn answer(request: &mut tiny_http::Request, shared: &Shared) -> Answer {
 
     // 4. The body.
     let param = |m: &str| Answer::bad(api_code::PARAMETER_ERROR, m);
-    let content_type = header(request, "Content-Type").unwrap_or("");
+    let content_type = request.header("Content-Type").unwrap_or("");
     let media = content_type.split(';').next().unwrap_or("").trim();
     if !media.eq_ignore_ascii_case("application/json") {
         return param("Content-Type must be application/json");
     }
-    let mut body = Vec::new();
-    if request
-        .as_reader()
-        .take(MAX_BODY + 1)
-        .read_to_end(&mut body)
-        .is_err()
-    {
-        return param("the body could not be read");
-    }
-    if body.len() as u64 > MAX_BODY {
+    let Some(body) = &request.body else {
         return param("the body is too large");
-    }
-    let (enabled, hook) = match parse_body(&body) {
+    };
+    let (enabled, hook) = match parse_body(body) {
         Ok(v) => v,
         Err(m) => return param(&m),
     };
