@@ -1,12 +1,20 @@
 #!/bin/sh
 # Install the C library: header, shared and static libraries, and cinnox.pc.
 #
-#   ./install-c.sh [--prefix DIR] [--libdir DIR] [--destdir DIR] [--no-build --from DIR]
+#   ./install-c.sh [--prefix DIR] [--libdir DIR] [--destdir DIR] [--no-strip]
+#                  [--no-build --from DIR]
 #
-# Defaults: --prefix /usr/local, --libdir PREFIX/lib. Builds with `cargo build --release`
-# (with the SONAME set) unless --no-build is given, in which case the libraries are taken
-# from --from (a target/<profile> or target/<profile>/deps directory). --destdir stages
-# the files for packaging (the .pc file still names PREFIX).
+#   --prefix DIR     install under DIR (default /usr/local)
+#   --libdir DIR     libraries and pkgconfig/ go here (default PREFIX/lib)
+#   --destdir DIR    stage the files under DIR for packaging (cinnox.pc still names PREFIX)
+#   --no-strip       keep the debug information (the libraries are stripped by default:
+#                    about 26 MB and 80 MB with it, a few MB without)
+#   --no-build       do not build; take libcinnox.so and libcinnox.a from --from DIR
+#   --from DIR       where the built libraries are (a target/<profile> directory); default
+#                    cargo's target directory (CARGO_TARGET_DIR is honoured) + /release
+#   -h, --help       show this help
+#
+# Builds with `cargo build --release --lib` (with the SONAME set) unless --no-build is given.
 #
 # Installed:
 #   PREFIX/include/cinnox.h
@@ -20,18 +28,35 @@ prefix=/usr/local
 libdir=
 destdir=
 build=1
-from="$here/target/release"
+strip=1
+from=
+
+usage() { sed -n '2,/^set -eu/p' "$here/install-c.sh" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
-        --prefix) prefix=$2; shift 2 ;;
-        --libdir) libdir=$2; shift 2 ;;
-        --destdir) destdir=$2; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        --prefix|--libdir|--destdir|--from)
+            [ $# -ge 2 ] || { echo "install-c.sh: $1 needs a value (see --help)" >&2; exit 2; }
+            case "$1" in
+                --prefix) prefix=$2 ;;
+                --libdir) libdir=$2 ;;
+                --destdir) destdir=$2 ;;
+                --from) from=$2 ;;
+            esac
+            shift 2 ;;
         --no-build) build=0; shift ;;
-        --from) from=$2; shift 2 ;;
-        *) echo "install-c.sh: unknown argument $1" >&2; exit 2 ;;
+        --no-strip) strip=0; shift ;;
+        *) echo "install-c.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
+if [ -z "$from" ]; then
+    # Where cargo builds: ask it (this honours CARGO_TARGET_DIR and .cargo/config.toml).
+    target=$(cd "$here" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
+        sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p') || target=
+    [ -n "$target" ] || target=${CARGO_TARGET_DIR:-$here/target}
+    from="$target/release"
+fi
 [ -n "$libdir" ] || libdir="$prefix/lib"
 
 version=$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$here/Cargo.toml" | head -n 1)
@@ -58,6 +83,10 @@ cp "$from/libcinnox.so" "$lib/libcinnox.so.$version"
 ln -sf "libcinnox.so.$version" "$lib/libcinnox.so.$soname_suffix"
 ln -sf "libcinnox.so.$soname_suffix" "$lib/libcinnox.so"
 cp "$from/libcinnox.a" "$lib/libcinnox.a"
+if [ "$strip" = 1 ]; then
+    # Debug information only: the dynamic symbol table and the archive's symbols stay.
+    strip --strip-debug "$lib/libcinnox.so.$version" "$lib/libcinnox.a"
+fi
 sed -e "s|@PREFIX@|$prefix|" -e "s|@LIBDIR@|$libdir|" -e "s|@VERSION@|$version|" \
     -e "s|@NATIVE_STATIC_LIBS@|$native|" "$here/cinnox.pc.in" > "$lib/pkgconfig/cinnox.pc"
 echo "installed cinnox $version under $destdir$prefix"

@@ -42,6 +42,12 @@ fn installed_library_builds_with_pkg_config_shared_and_static() {
         .arg(&prefix));
     let lib = prefix.join("lib");
     assert!(prefix.join("include/cinnox.h").exists());
+    // Installed stripped of debug information (the build keeps it).
+    let sections = sh(Command::new("readelf")
+        .arg("-S")
+        .arg(lib.join(format!("libcinnox.so.{}", env!("CARGO_PKG_VERSION")))));
+    assert!(sections.contains(".dynsym"), "{sections}");
+    assert!(!sections.contains(".debug_info"), "not stripped:\n{sections}");
     assert!(lib.join("libcinnox.a").exists());
     let version = env!("CARGO_PKG_VERSION");
     assert!(lib.join(format!("libcinnox.so.{version}")).exists());
@@ -51,12 +57,7 @@ fn installed_library_builds_with_pkg_config_shared_and_static() {
     let src = dir.join("prog.c");
     std::fs::write(&src, PROGRAM).unwrap();
     let pc_path = lib.join("pkgconfig");
-    if Command::new("pkg-config")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("pkg-config not installed: skipping the pkg-config builds");
+    if !ffi::have_tool("pkg-config") {
         return;
     }
     let pkg = |args: &[&str]| {
@@ -107,4 +108,38 @@ fn installed_library_builds_with_pkg_config_shared_and_static() {
     );
     let ldd = sh(Command::new("ldd").arg(&stat));
     assert!(!ldd.contains("libcinnox"), "{ldd}");
+}
+
+#[test]
+fn install_script_has_help_and_finds_the_libraries_under_cargo_target_dir() {
+    let script = ffi::root().join("install-c.sh");
+    let help = sh(Command::new("sh").arg(&script).arg("--help"));
+    for needle in ["--prefix", "--no-build", "--from", "--no-strip", "CARGO_TARGET_DIR"] {
+        assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
+    }
+    let bad = Command::new("sh")
+        .arg(&script)
+        .arg("--bogus")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown argument --bogus"));
+
+    // A target directory elsewhere (CARGO_TARGET_DIR): --no-build without --from finds the
+    // libraries in its release/ directory.
+    let dir = ffi::build_dir("install_target_dir");
+    let target = dir.join("elsewhere");
+    let release = target.join("release");
+    std::fs::create_dir_all(&release).unwrap();
+    for f in ["libcinnox.so", "libcinnox.a"] {
+        std::fs::copy(ffi::lib_dir().join(f), release.join(f)).unwrap();
+    }
+    let prefix = dir.join("prefix");
+    sh(Command::new("sh")
+        .arg(&script)
+        .arg("--no-build")
+        .arg("--prefix")
+        .arg(&prefix)
+        .env("CARGO_TARGET_DIR", &target));
+    assert!(prefix.join("lib/libcinnox.a").exists());
 }

@@ -22,7 +22,9 @@ template <typename T, void (*Free)(T *)> struct Deleter {
     void operator()(T *p) const noexcept { Free(p); }
 };
 using Receiver = std::unique_ptr<cinnox_receiver, Deleter<cinnox_receiver, cinnox_receiver_free>>;
-using Delivery = std::unique_ptr<cinnox_delivery, Deleter<cinnox_delivery, cinnox_delivery_free>>;
+// A cinnox_delivery (from cinnox_receiver_recv) is consumed by cinnox_delivery_ack and
+// cinnox_delivery_fail: held in a unique_ptr, hand it over with release(), e.g.
+// `cinnox_delivery_ack(d.release())`, never `d.get()` (the deleter would free it again).
 using Event = std::unique_ptr<cinnox_event, Deleter<cinnox_event, cinnox_event_free>>;
 
 // A failed call as an exception carrying the library's detail.

@@ -527,11 +527,19 @@ pub unsafe extern "C" fn cinnox_receiver_stats(
     })
 }
 
-/// Shut the receiver down, wait until every `recv` and `serve` on it has returned (so no
-/// handler runs after this returns), and free it. NULL does nothing. Deliveries already
-/// taken stay valid and must still be answered or freed. No other call may start on `rx`
-/// once this is called. Never call it from a handler (it would wait for that handler):
-/// call `cinnox_receiver_shutdown` there and free the receiver after `serve` returned.
+/// Shut the receiver down, wait until every `recv` and `serve` in progress on it has
+/// returned (so no handler runs after this returns), and free it. NULL does nothing.
+/// Deliveries already taken stay valid and must still be answered or freed.
+///
+/// Contract (as for rustls-ffi's `_free` functions): no call on `rx` may be *starting* while
+/// this runs. A call already inside `recv` or `serve` is woken and waited for, but a call
+/// that is only entering the library when `_free` runs can be left holding freed memory:
+/// there is no way to count a call that has not reached the library yet. The safe order is
+/// `cinnox_receiver_shutdown(rx)`, then join (or otherwise wait for) every thread that may
+/// call into `rx`, then `cinnox_receiver_free(rx)`; a thread that is known to be blocked in
+/// `recv`/`serve` (it signalled so, or it has served events) may be left to this function.
+/// Never call it from a handler (it would wait for that handler): call
+/// `cinnox_receiver_shutdown` there and free the receiver after `serve` returned.
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_receiver_free(rx: *mut cinnox_receiver) {
     get((), || {
@@ -562,7 +570,9 @@ pub unsafe extern "C" fn cinnox_delivery_event(d: *const cinnox_delivery) -> *co
     })
 }
 
-/// Answer the delivery 200 (handled) and free it: `d` and its event are invalid afterwards.
+/// CONSUMES `d`: answer the delivery 200 (handled) and free it. `d` and its event are invalid
+/// afterwards, whatever the result: do not call `cinnox_delivery_free` on it (in C++, pass
+/// `ptr.release()`, not `ptr.get()`).
 /// `CINNOX_ERR_NULL_ARGUMENT` when `d` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_delivery_ack(d: *mut cinnox_delivery) -> cinnox_result {
@@ -577,8 +587,10 @@ pub unsafe extern "C" fn cinnox_delivery_ack(d: *mut cinnox_delivery) -> cinnox_
     })
 }
 
-/// Answer the delivery 500 (failed, so CINNOX may deliver it again) and free it: `d` and
-/// its event are invalid afterwards. `CINNOX_ERR_NULL_ARGUMENT` when `d` is NULL.
+/// CONSUMES `d`: answer the delivery 500 (failed, so CINNOX may deliver it again) and free
+/// it. `d` and its event are invalid afterwards, whatever the result: do not call
+/// `cinnox_delivery_free` on it (in C++, pass `ptr.release()`, not `ptr.get()`).
+/// `CINNOX_ERR_NULL_ARGUMENT` when `d` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_delivery_fail(d: *mut cinnox_delivery) -> cinnox_result {
     call(|| {

@@ -191,6 +191,14 @@ fn wire(flags: u32) -> Result<WireVariant, Failure> {
 /// every URL subscribed to that family, redelivering on failure; blocks until done. For any
 /// shape and for the families without a builder.
 ///
+/// Blocks until each receiver has answered, and a receiver answers only once the
+/// application answered the event: run `cinnox_receiver_recv`/`serve` on **another thread**.
+/// Called on the thread that would then call `recv`, a trigger waits out the delivery
+/// timeout of every attempt (5 s each, 20 s in all by default), reports failures, and leaves
+/// each attempt in the receiver's queue as a stale delivery whose connection is closed
+/// (answering it changes nothing). The same holds for the four `cinnox_sandbox_trigger_*`
+/// builders below.
+///
 /// When `out` is not NULL, `*out` receives what happened (free it with
 /// `cinnox_trigger_result_free`); `out` may be NULL when that is not wanted.
 /// `CINNOX_ERR_NULL_ARGUMENT` when `sb` or `json` is NULL, `CINNOX_ERR_INVALID_ARGUMENT` for

@@ -416,6 +416,16 @@ impl Sandbox {
     /// Deliver `notification` to every URL subscribed to its family (of every app), one
     /// after the other, redelivering each on failure as configured. Blocks until done and
     /// returns what happened to each (empty when nothing is subscribed).
+    ///
+    /// Like CINNOX, it waits for the receiver's answer, and the receiver answers only once
+    /// the application has answered the event. So the application must take events on
+    /// **another thread** than the one calling `trigger`: called on the thread that would
+    /// then call `recv`, `trigger` waits out the delivery timeout for every attempt (5 s
+    /// each by default, 20 s with the default redeliveries) and returns failures, and each
+    /// of those attempts is then waiting in the receiver's queue as a separate delivery of
+    /// the same event. They are stale: their connections were closed by the sandbox, so
+    /// answering them changes nothing on the wire (a receiver with a dedup window hands out
+    /// each again until one is acknowledged).
     pub fn trigger(&self, notification: &Notification) -> Vec<DeliveryRecord> {
         self.deliver(None, notification)
     }
