@@ -3,7 +3,10 @@
 //!
 //! `cargo bench --bench client` prints, per contender, the median calls/s over the rounds,
 //! the spread (min–max) and the ratio to raw ureq (default agent) and to libcurl (one reused
-//! easy handle). Set `CLIENT_BENCH_CALLS` / `CLIENT_BENCH_ROUNDS` to change the size.
+//! easy handle). Set `CLIENT_BENCH_CALLS` / `CLIENT_BENCH_ROUNDS` to change the size. The
+//! stub server runs in the same process: pin it with `taskset -c 1` for steadier figures.
+//! The row `ureq + timeout_global` is the setting `Client` had before: ureq re-arms the
+//! socket timeouts with the remaining time on every read and write.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -11,8 +14,7 @@ use std::time::{Duration, Instant};
 
 use cinnox::{Client, EventKind, RetryPolicy};
 
-const REPLY_BODY: &str =
-    r#"{"code":0,"result":{"enabled":true,"url":"https://rx.example/cinnox/hook","updatedAt":"2022-11-07T00:00:00.000Z"}}"#;
+const REPLY_BODY: &str = r#"{"code":0,"result":{"enabled":true,"url":"https://rx.example/cinnox/hook","updatedAt":"2022-11-07T00:00:00.000Z"}}"#;
 const HOOK: &str = "https://rx.example/cinnox/hook";
 
 /// A keep-alive HTTP/1.1 stub: every request is answered with the same 200 JSON.
@@ -168,8 +170,16 @@ fn median(v: &mut [f64]) -> f64 {
 fn main() {
     // `cargo test --benches` runs bench binaries with `--bench` absent: keep that quick.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let calls = if quick { 20 } else { env_usize("CLIENT_BENCH_CALLS", 2000) };
-    let rounds = if quick { 1 } else { env_usize("CLIENT_BENCH_ROUNDS", 7) };
+    let calls = if quick {
+        20
+    } else {
+        env_usize("CLIENT_BENCH_CALLS", 2000)
+    };
+    let rounds = if quick {
+        1
+    } else {
+        env_usize("CLIENT_BENCH_ROUNDS", 7)
+    };
     let url = stub();
     let patch_url = format!("{url}/v1/api/apps/app/call-event-sub");
 
@@ -184,6 +194,15 @@ fn main() {
             name: "raw ureq (defaults)",
         }),
         Box::new(CinnoxClient(client)),
+        // The setting Client used to have: ureq re-arms its socket timeouts on every read.
+        Box::new(RawUreq {
+            agent: ureq::Agent::config_builder()
+                .timeout_global(Some(Duration::from_secs(30)))
+                .build()
+                .new_agent(),
+            url: patch_url.clone(),
+            name: "ureq + timeout_global",
+        }),
         Box::new(curl_handle(&url)),
     ];
     // Warm-up: one connection each, kept alive from here on.
@@ -230,7 +249,7 @@ fn main() {
             lo,
             hi,
             medians[i] / medians[0],
-            medians[i] / medians[2]
+            medians[i] / medians[3]
         );
     }
 }

@@ -673,8 +673,8 @@ cinnox_result cinnox_client_new(const char *base_url, const char *app_token, str
 void cinnox_client_free(struct cinnox_client *client);
 
 /**
- * Set the connect timeout and the overall timeout of one attempt, in milliseconds (0 keeps
- * the current value). `CINNOX_ERR_NULL_ARGUMENT` when `client` is NULL. Thread-safe.
+ * Set the connect timeout and the timeout of each step of an attempt (sending the request,
+ * waiting for the reply, reading its body), in milliseconds (0 keeps the current value). `CINNOX_ERR_NULL_ARGUMENT` when `client` is NULL. Thread-safe.
  */
 cinnox_result cinnox_client_set_timeouts(const struct cinnox_client *client, uint32_t connect_timeout_ms, uint32_t timeout_ms);
 
@@ -963,11 +963,19 @@ cinnox_result cinnox_receiver_shutdown(const struct cinnox_receiver *rx);
 cinnox_result cinnox_receiver_stats(const struct cinnox_receiver *rx, struct cinnox_receiver_counters *out);
 
 /**
- * Shut the receiver down, wait until every `recv` and `serve` on it has returned (so no
- * handler runs after this returns), and free it. NULL does nothing. Deliveries already
- * taken stay valid and must still be answered or freed. No other call may start on `rx`
- * once this is called. Never call it from a handler (it would wait for that handler):
- * call `cinnox_receiver_shutdown` there and free the receiver after `serve` returned.
+ * Shut the receiver down, wait until every `recv` and `serve` in progress on it has
+ * returned (so no handler runs after this returns), and free it. NULL does nothing.
+ * Deliveries already taken stay valid and must still be answered or freed.
+ *
+ * Contract (as for rustls-ffi's `_free` functions): no call on `rx` may be *starting* while
+ * this runs. A call already inside `recv` or `serve` is woken and waited for, but a call
+ * that is only entering the library when `_free` runs can be left holding freed memory:
+ * there is no way to count a call that has not reached the library yet. The safe order is
+ * `cinnox_receiver_shutdown(rx)`, then join (or otherwise wait for) every thread that may
+ * call into `rx`, then `cinnox_receiver_free(rx)`; a thread that is known to be blocked in
+ * `recv`/`serve` (it signalled so, or it has served events) may be left to this function.
+ * Never call it from a handler (it would wait for that handler): call
+ * `cinnox_receiver_shutdown` there and free the receiver after `serve` returned.
  */
 void cinnox_receiver_free(struct cinnox_receiver *rx);
 
@@ -978,14 +986,18 @@ void cinnox_receiver_free(struct cinnox_receiver *rx);
 const struct cinnox_event *cinnox_delivery_event(const struct cinnox_delivery *d);
 
 /**
- * Answer the delivery 200 (handled) and free it: `d` and its event are invalid afterwards.
+ * CONSUMES `d`: answer the delivery 200 (handled) and free it. `d` and its event are invalid
+ * afterwards, whatever the result: do not call `cinnox_delivery_free` on it (in C++, pass
+ * `ptr.release()`, not `ptr.get()`).
  * `CINNOX_ERR_NULL_ARGUMENT` when `d` is NULL.
  */
 cinnox_result cinnox_delivery_ack(struct cinnox_delivery *d);
 
 /**
- * Answer the delivery 500 (failed, so CINNOX may deliver it again) and free it: `d` and
- * its event are invalid afterwards. `CINNOX_ERR_NULL_ARGUMENT` when `d` is NULL.
+ * CONSUMES `d`: answer the delivery 500 (failed, so CINNOX may deliver it again) and free
+ * it. `d` and its event are invalid afterwards, whatever the result: do not call
+ * `cinnox_delivery_free` on it (in C++, pass `ptr.release()`, not `ptr.get()`).
+ * `CINNOX_ERR_NULL_ARGUMENT` when `d` is NULL.
  */
 cinnox_result cinnox_delivery_fail(struct cinnox_delivery *d);
 
@@ -1041,6 +1053,14 @@ size_t cinnox_sandbox_subscription_count(const struct cinnox_sandbox *sb);
  * Deliver the JSON text `json` (copied, sent as is) as a notification of family `kind` to
  * every URL subscribed to that family, redelivering on failure; blocks until done. For any
  * shape and for the families without a builder.
+ *
+ * Blocks until each receiver has answered, and a receiver answers only once the
+ * application answered the event: run `cinnox_receiver_recv`/`serve` on **another thread**.
+ * Called on the thread that would then call `recv`, a trigger waits out the delivery
+ * timeout of every attempt (5 s each, 20 s in all by default), reports failures, and leaves
+ * each attempt in the receiver's queue as a stale delivery whose connection is closed
+ * (answering it changes nothing). The same holds for the four `cinnox_sandbox_trigger_*`
+ * builders below.
  *
  * When `out` is not NULL, `*out` receives what happened (free it with
  * `cinnox_trigger_result_free`); `out` may be NULL when that is not wanted.

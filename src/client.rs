@@ -542,8 +542,11 @@ impl ClientBuilder {
         self.connect_timeout = d;
         self
     }
-    /// Overall timeout of one attempt (default 30 s), from connecting to the last byte of the
-    /// reply. With retries, a call can take up to `max_attempts` times this plus the delays.
+    /// Timeout of each step of one attempt after connecting (default 30 s): sending the
+    /// request head, sending its body, waiting for the reply's head, reading the reply's
+    /// body. A stalled server is cut off after at most this long in any step; an attempt
+    /// takes at most the connect timeout plus four times this. With retries, a call can take
+    /// up to `max_attempts` times that plus the delays.
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = d;
         self
@@ -588,7 +591,14 @@ impl ClientBuilder {
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(self.connect_timeout))
-            .timeout_global(Some(self.timeout))
+            // Per step rather than `timeout_global`: ureq re-arms the socket timeouts with
+            // the remaining global time on every read and write, which tripled the CPU cost
+            // of a kept-alive PATCH (benches/client.rs); step timeouts keep a stall bounded
+            // without that.
+            .timeout_send_request(Some(self.timeout))
+            .timeout_send_body(Some(self.timeout))
+            .timeout_recv_response(Some(self.timeout))
+            .timeout_recv_body(Some(self.timeout))
             .user_agent(self.user_agent.as_str())
             // A redirect would re-send the token elsewhere or drop the PATCH body; report it.
             .max_redirects(0);
@@ -637,6 +647,17 @@ impl Reply<'_> {
 
 /// Read CINNOX's answer: a subscription, an API error, or something unexpected.
 fn interpret(reply: &Reply<'_>, secrets: &Secrets) -> std::result::Result<Subscription, Failure> {
+    // The common case first, read straight into the answer's shape; anything else (errors,
+    // odd shapes) is read below through a `Value`, which explains what is wrong.
+    if (200..300).contains(&reply.status) && reply.body.len() <= BODY_LIMIT {
+        if let Ok(ok) = serde_json::from_slice::<SuccessShape>(reply.body) {
+            return Ok(Subscription {
+                enabled: ok.result.enabled,
+                url: ok.result.url,
+                updated_at: ok.result.updated_at,
+            });
+        }
+    }
     let transient_status = matches!(reply.status, 429 | 502 | 503 | 504);
     let unexpected = |what: &str| {
         let message = format!(
@@ -703,6 +724,21 @@ fn interpret(reply: &Reply<'_>, secrets: &Secrets) -> std::result::Result<Subscr
     }
 }
 
+/// A success as CINNOX documents it: `{"code":…,"result":{"enabled","url","updatedAt"?}}`
+/// (`code` and other fields are not read).
+#[derive(serde::Deserialize)]
+struct SuccessShape {
+    result: ResultShape,
+}
+
+#[derive(serde::Deserialize)]
+struct ResultShape {
+    enabled: bool,
+    url: String,
+    #[serde(rename = "updatedAt", default)]
+    updated_at: Option<String>,
+}
+
 /// `result.enabled`, `result.url` and the optional `result.updatedAt`.
 fn read_subscription(
     result: &serde_json::Map<String, Value>,
@@ -761,13 +797,20 @@ fn truncate_chars(s: &str, n: usize) -> String {
 /// the webhook URL's path and query (the URL's secret part), each as it is, as a JSON string
 /// carries it (`"` and `\\` escaped, `/` optionally as `\/`), and percent-encoded (upper- and
 /// lower-case hex). Error messages show [`REDACTED`] in their place.
-struct Secrets {
-    /// Longest first, so that a form containing another is replaced whole.
-    forms: Vec<String>,
+struct Secrets<'a> {
+    token: &'a str,
+    webhook_url: Option<&'a str>,
 }
 
-impl Secrets {
-    fn new(token: &str, webhook_url: Option<&str>) -> Secrets {
+impl<'a> Secrets<'a> {
+    /// Cheap: the forms are made only when a message is scrubbed (on failure).
+    fn new(token: &'a str, webhook_url: Option<&'a str>) -> Secrets<'a> {
+        Secrets { token, webhook_url }
+    }
+
+    /// Every form of every secret, longest first, so that a form containing another is
+    /// replaced whole.
+    fn forms(&self) -> Vec<String> {
         let mut forms = Vec::new();
         let mut add = |secret: &str| {
             let json = secret.replace('\\', "\\\\").replace('"', "\\\"");
@@ -792,23 +835,27 @@ impl Secrets {
                 }
             }
         };
-        add(token);
-        if let Some(secret) = webhook_url.and_then(url_secret) {
+        add(self.token);
+        if let Some(secret) = self.webhook_url.and_then(url_secret) {
             add(secret);
         }
         forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
-        Secrets { forms }
+        forms
     }
 
-    /// The longest form, so that a quote's window can hold a secret that straddles its cut.
+    /// The longest form, so that a quote's window can hold a secret that straddles its cut:
+    /// percent-encoding at most triples a secret.
     fn longest(&self) -> usize {
-        self.forms.first().map_or(0, String::len)
+        3 * self
+            .token
+            .len()
+            .max(self.webhook_url.and_then(url_secret).map_or(0, str::len))
     }
 
     /// `text` with every form of every secret replaced.
     fn scrub(&self, text: &str) -> String {
         let mut out = text.to_owned();
-        for form in &self.forms {
+        for form in self.forms() {
             if out.contains(form.as_str()) {
                 out = out.replace(form.as_str(), REDACTED);
             }
@@ -1189,7 +1236,7 @@ mod tests {
         );
     }
 
-    fn tok() -> Secrets {
+    fn tok() -> Secrets<'static> {
         Secrets::new("tok", None)
     }
 

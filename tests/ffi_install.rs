@@ -47,7 +47,10 @@ fn installed_library_builds_with_pkg_config_shared_and_static() {
         .arg("-S")
         .arg(lib.join(format!("libcinnox.so.{}", env!("CARGO_PKG_VERSION")))));
     assert!(sections.contains(".dynsym"), "{sections}");
-    assert!(!sections.contains(".debug_info"), "not stripped:\n{sections}");
+    assert!(
+        !sections.contains(".debug_info"),
+        "not stripped:\n{sections}"
+    );
     assert!(lib.join("libcinnox.a").exists());
     let version = env!("CARGO_PKG_VERSION");
     assert!(lib.join(format!("libcinnox.so.{version}")).exists());
@@ -114,7 +117,13 @@ fn installed_library_builds_with_pkg_config_shared_and_static() {
 fn install_script_has_help_and_finds_the_libraries_under_cargo_target_dir() {
     let script = ffi::root().join("install-c.sh");
     let help = sh(Command::new("sh").arg(&script).arg("--help"));
-    for needle in ["--prefix", "--no-build", "--from", "--no-strip", "CARGO_TARGET_DIR"] {
+    for needle in [
+        "--prefix",
+        "--no-build",
+        "--from",
+        "--no-strip",
+        "CARGO_TARGET_DIR",
+    ] {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
     }
     let bad = Command::new("sh")

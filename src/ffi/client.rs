@@ -110,8 +110,8 @@ pub unsafe extern "C" fn cinnox_client_free(client: *mut cinnox_client) {
     get((), || unsafe { super::free_handle(client) })
 }
 
-/// Set the connect timeout and the overall timeout of one attempt, in milliseconds (0 keeps
-/// the current value). `CINNOX_ERR_NULL_ARGUMENT` when `client` is NULL. Thread-safe.
+/// Set the connect timeout and the timeout of each step of an attempt (sending the request,
+/// waiting for the reply, reading its body), in milliseconds (0 keeps the current value). `CINNOX_ERR_NULL_ARGUMENT` when `client` is NULL. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_client_set_timeouts(
     client: *const cinnox_client,
