@@ -94,6 +94,42 @@ impl EventKind {
     }
 }
 
+impl EventKind {
+    /// The short name used on command lines: `call`, `inbound-sms`, `outbound-sms`,
+    /// `inquiry`, `recording`, `external-contact`, `staff-contact`, `label`,
+    /// `inquiry-label` (the slug without `-event-sub`); the slug for [`EventKind::Other`].
+    pub fn short_name(&self) -> &str {
+        match self {
+            EventKind::Other(slug) => slug,
+            known => known
+                .slug()
+                .strip_suffix("-event-sub")
+                .unwrap_or_else(|| known.slug()),
+        }
+    }
+
+    /// The family named `name`: a short name ([`EventKind::short_name`]) or a slug. A slug
+    /// this crate does not know (letters, digits and `-`, ending in `-sub`) is
+    /// [`EventKind::Other`]; anything else is `None`.
+    ///
+    /// ```
+    /// # use cinnox::EventKind;
+    /// assert_eq!(EventKind::from_name("inbound-sms"), Some(EventKind::InboundSms));
+    /// assert_eq!(EventKind::from_name("call-event-sub"), Some(EventKind::Call));
+    /// assert_eq!(EventKind::from_name("sms"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<EventKind> {
+        if let Some(k) = EventKind::KNOWN.iter().find(|k| k.short_name() == name) {
+            return Some(k.clone());
+        }
+        let slug_like = name.ends_with("-sub")
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        slug_like.then(|| EventKind::from_slug(name))
+    }
+}
+
 impl fmt::Display for EventKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.slug())
@@ -110,5 +146,35 @@ mod tests {
             assert_eq!(EventKind::from_slug(k.slug()), k);
         }
         assert_eq!(EventKind::KNOWN[8].slug(), "inquiry-label-event-sub");
+    }
+
+    #[test]
+    fn short_names_round_trip_and_slugs_are_names_too() {
+        let names: Vec<&str> = EventKind::KNOWN.iter().map(EventKind::short_name).collect();
+        assert_eq!(
+            names,
+            [
+                "call",
+                "inbound-sms",
+                "outbound-sms",
+                "inquiry",
+                "recording",
+                "external-contact",
+                "staff-contact",
+                "label",
+                "inquiry-label"
+            ]
+        );
+        for k in EventKind::KNOWN {
+            assert_eq!(EventKind::from_name(k.short_name()), Some(k.clone()));
+            assert_eq!(EventKind::from_name(k.slug()), Some(k.clone()));
+        }
+        assert_eq!(
+            EventKind::from_name("fax-event-sub"),
+            Some(EventKind::Other("fax-event-sub".into()))
+        );
+        for bad in ["", "sms", "Call", "call event", "../x-sub"] {
+            assert_eq!(EventKind::from_name(bad), None, "{bad:?}");
+        }
     }
 }

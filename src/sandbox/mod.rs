@@ -38,8 +38,9 @@
 //! past authentication counts against its app's limit (default 500 a minute, a sliding
 //! window); refused requests do not count.
 //!
-//! `enabled: true` verifies the URL first: the sandbox POSTs `{"challenge":"<52 random
-//! letters and digits>"}` and accepts only HTTP 200 whose body, read as JSON, is an object
+//! `enabled: true` verifies the URL first ([`verify_url`] runs the same check on its own): the
+//! sandbox POSTs `{"challenge":"<52 random letters and digits>"}` and accepts only HTTP 200
+//! with a `Content-Type` of `application/json` whose body, read as JSON, is an object
 //! with `"code": 0` and `"result": {"challenge": <the same string>}` (whitespace, member
 //! order, escapes and extra members do not matter; `result` as a string holding JSON is
 //! refused). Anything else (another status, another body, no answer within the verify
@@ -49,8 +50,22 @@
 //! still be a valid URL, as both fields are required).
 //!
 //! One URL per app and family: subscribing again replaces the URL.
+//!
+//! # The control endpoint
+//!
+//! Tests written in other languages trigger notifications over HTTP, on the same server:
+//! `POST /_sandbox/trigger/{call-start|call-end|inbound-sms|delivery-report}`, outside
+//! CINNOX's `/v1/api/` routes. The body is empty or a JSON object of field overrides
+//! (`{"content":"Is the shop open?"}`; the names are [`NotificationKind::fields`]); the
+//! query may add `app=ID` (only that app's subscription) and `variant=NAME` (repeatable:
+//! `numbers-as-json-numbers`, `callees-as-array`, `without-envelope`). The answer comes
+//! once every delivery is done (redeliveries included):
+//! `{"code":0,"result":{"deliveries":[{"app_id":"…","delivered":true,"statuses":[200]}]}}`.
+//! An unknown notification is 404 with 6450001; an unknown field, variant or parameter is
+//! 400 with 6451000.
 
 mod http;
+mod named;
 mod notification;
 mod outbound;
 mod server;
@@ -62,10 +77,12 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+pub use named::NotificationKind;
 pub use notification::{
     CallNotification, CallParty, DeliveryReportNotification, InboundSmsNotification, Notification,
     WireVariant, DEFAULT_APP_ID, DEFAULT_SERVICE_ID,
 };
+pub use outbound::{send, verify_url, Verification};
 
 // A URL with its path hidden (`http://127.0.0.1:8080/…`): webhook paths carry secrets.
 use crate::client::redact_url;
@@ -293,6 +310,55 @@ impl Shared {
     fn deliveries(&self) -> MutexGuard<'_, Vec<DeliveryRecord>> {
         self.deliveries.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    fn deliver(&self, only: Option<&str>, n: &Notification) -> Vec<DeliveryRecord> {
+        let targets: Vec<(String, String)> = {
+            let apps = self.apps();
+            let mut t: Vec<(String, String)> = apps
+                .iter()
+                .filter(|(id, _)| only.is_none_or(|o| o == id.as_str()))
+                .filter_map(|(id, app)| {
+                    app.subscriptions
+                        .get(n.kind())
+                        .map(|s| (id.clone(), s.url.clone()))
+                })
+                .collect();
+            t.sort();
+            t
+        };
+        let mut records = Vec::with_capacity(targets.len());
+        for (app_id, url) in targets {
+            let record = self.deliver_one(app_id, url, n);
+            self.deliveries().push(record.clone());
+            records.push(record);
+        }
+        records
+    }
+
+    fn deliver_one(&self, app_id: String, url: String, n: &Notification) -> DeliveryRecord {
+        let sh = self;
+        let first = Instant::now();
+        let mut attempts = Vec::new();
+        let mut delays = sh.redelivery.iter();
+        loop {
+            let attempt =
+                outbound::attempt(&sh.delivery_agent, &url, n.body(), sh.delivery_timeout);
+            let done = attempt.succeeded();
+            attempts.push(attempt);
+            match delays.next() {
+                Some(delay) if !done => std::thread::sleep(*delay),
+                _ => break,
+            }
+        }
+        DeliveryRecord {
+            app_id,
+            kind: n.kind().clone(),
+            url,
+            body: n.body().to_vec(),
+            attempts,
+            latency: first.elapsed(),
+        }
+    }
 }
 
 /// A local CINNOX stand-in: the subscription API on 127.0.0.1 and a notification sender.
@@ -427,88 +493,18 @@ impl Sandbox {
     /// answering them changes nothing on the wire (a receiver with a dedup window hands out
     /// each again until one is acknowledged).
     pub fn trigger(&self, notification: &Notification) -> Vec<DeliveryRecord> {
-        self.deliver(None, notification)
+        self.shared.deliver(None, notification)
     }
 
     /// [`Self::trigger`], but only to the subscription of `app_id`.
     pub fn trigger_for(&self, app_id: &str, notification: &Notification) -> Vec<DeliveryRecord> {
-        self.deliver(Some(app_id), notification)
+        self.shared.deliver(Some(app_id), notification)
     }
 
     /// [`Self::trigger`] with a raw JSON body for family `kind`. `ErrorKind::InvalidArgument`
     /// when `json` is not JSON.
     pub fn trigger_json(&self, kind: EventKind, json: &str) -> Result<Vec<DeliveryRecord>> {
         Ok(self.trigger(&Notification::json(kind, json)?))
-    }
-
-    fn deliver(&self, only: Option<&str>, n: &Notification) -> Vec<DeliveryRecord> {
-        let targets: Vec<(String, String)> = {
-            let apps = self.shared.apps();
-            let mut t: Vec<(String, String)> = apps
-                .iter()
-                .filter(|(id, _)| only.is_none_or(|o| o == id.as_str()))
-                .filter_map(|(id, app)| {
-                    app.subscriptions
-                        .get(n.kind())
-                        .map(|s| (id.clone(), s.url.clone()))
-                })
-                .collect();
-            t.sort();
-            t
-        };
-        let mut records = Vec::with_capacity(targets.len());
-        for (app_id, url) in targets {
-            let record = self.deliver_one(app_id, url, n);
-            self.shared.deliveries().push(record.clone());
-            records.push(record);
-        }
-        records
-    }
-
-    fn deliver_one(&self, app_id: String, url: String, n: &Notification) -> DeliveryRecord {
-        let sh = &self.shared;
-        let first = Instant::now();
-        let mut attempts = Vec::new();
-        let mut delays = sh.redelivery.iter();
-        loop {
-            let started = Instant::now();
-            let posted = outbound::post(&sh.delivery_agent, &url, n.body());
-            let latency = started.elapsed();
-            let attempt = match posted {
-                outbound::Posted::Answer { status, .. } => Attempt {
-                    status: Some(status),
-                    error: None,
-                    latency,
-                },
-                outbound::Posted::Timeout => Attempt {
-                    status: None,
-                    error: Some(format!(
-                        "timed out after {} ms",
-                        sh.delivery_timeout.as_millis()
-                    )),
-                    latency,
-                },
-                outbound::Posted::Transport(t) => Attempt {
-                    status: None,
-                    error: Some(t),
-                    latency,
-                },
-            };
-            let done = attempt.succeeded();
-            attempts.push(attempt);
-            match delays.next() {
-                Some(delay) if !done => std::thread::sleep(*delay),
-                _ => break,
-            }
-        }
-        DeliveryRecord {
-            app_id,
-            kind: n.kind().clone(),
-            url,
-            body: n.body().to_vec(),
-            attempts,
-            latency: first.elapsed(),
-        }
     }
 
     /// Stop serving and wait for the server threads (also done on drop). In-flight

@@ -5,8 +5,12 @@ use std::time::Duration;
 
 /// What one POST to a webhook URL came to.
 pub(crate) enum Posted {
-    /// An HTTP answer: its status and (the first 64 KiB of) its body.
-    Answer { status: u16, body: Vec<u8> },
+    /// An HTTP answer: its status, `Content-Type` and (the first 64 KiB of) its body.
+    Answer {
+        status: u16,
+        content_type: Option<String>,
+        body: Vec<u8>,
+    },
     /// No answer before the deadline.
     Timeout,
     /// No HTTP answer: refused, reset, not HTTP, bad URL. Never contains the URL.
@@ -38,16 +42,25 @@ pub(crate) fn post(agent: &ureq::Agent, url: &str, body: &[u8]) -> Posted {
     match result {
         Ok(mut resp) => {
             let status = resp.status().as_u16();
+            let content_type = resp
+                .headers()
+                .get("content-type")
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
             let body = resp
                 .body_mut()
                 .with_config()
                 .limit(MAX_ANSWER)
                 .read_to_vec();
             match body {
-                Ok(body) => Posted::Answer { status, body },
+                Ok(body) => Posted::Answer {
+                    status,
+                    content_type,
+                    body,
+                },
                 // A too-long answer is still an answer (and never the documented one).
                 Err(ureq::Error::BodyExceedsLimit(_)) => Posted::Answer {
                     status,
+                    content_type,
                     body: b"(more than 64 KiB)".to_vec(),
                 },
                 Err(e) => describe(e),
@@ -55,6 +68,47 @@ pub(crate) fn post(agent: &ureq::Agent, url: &str, body: &[u8]) -> Posted {
         }
         Err(e) => describe(e),
     }
+}
+
+/// One POST of a notification body to `url`, as an [`Attempt`].
+pub(crate) fn attempt(
+    agent: &ureq::Agent,
+    url: &str,
+    body: &[u8],
+    timeout: Duration,
+) -> super::Attempt {
+    let started = std::time::Instant::now();
+    let posted = post(agent, url, body);
+    let latency = started.elapsed();
+    let (status, error) = match posted {
+        Posted::Answer { status, .. } => (Some(status), None),
+        Posted::Timeout => (
+            None,
+            Some(format!("timed out after {} ms", timeout.as_millis())),
+        ),
+        Posted::Transport(t) => (None, Some(t)),
+    };
+    super::Attempt {
+        status,
+        error,
+        latency,
+    }
+}
+
+/// POST `notification` once to any `url` (no redelivery), as the sandbox delivers it: the
+/// exact body, `Content-Type: application/json`, answered within `timeout`. For sending
+/// one notification to a receiver that is not subscribed through a sandbox (the `cinnox
+/// trigger --to URL` command). `ErrorKind::InvalidArgument` for a URL that is not absolute
+/// http or https; a failed delivery is not an error: see the attempt.
+pub fn send(
+    url: &str,
+    notification: &super::Notification,
+    timeout: Duration,
+) -> crate::Result<super::Attempt> {
+    if let Some(why) = crate::client::webhook_url_problem(url) {
+        return Err(crate::Error::invalid_argument(format!("the URL {why}")));
+    }
+    Ok(attempt(&agent(timeout), url, notification.body(), timeout))
 }
 
 /// A transport failure in words that never quote the URL (its path may be a secret).
@@ -88,29 +142,112 @@ fn describe(e: ureq::Error) -> Posted {
     Posted::Transport(text)
 }
 
-/// The verification handshake: POST `{"challenge":…}` and accept only HTTP 200 with
-/// `{"code":0,"result":{"challenge":<same>}}`. `Err` says what the receiver did instead.
+/// The verification handshake: POST `{"challenge":…}` and accept only HTTP 200 with a JSON
+/// content type and `{"code":0,"result":{"challenge":<same>}}`. The report says what was
+/// sent, what came back, and what is wrong, if anything.
 ///
 /// The answer is compared as JSON values, not bytes: whitespace, member order and string
 /// escapes may differ; extra members are ignored (a Go `json.Unmarshal` reads it the same
 /// way). `code` must be the number 0 and `result` the object itself (not a string holding
 /// JSON).
-pub(crate) fn verify(agent: &ureq::Agent, url: &str, timeout: Duration) -> Result<(), String> {
+pub(crate) fn verify(agent: &ureq::Agent, url: &str, timeout: Duration) -> Verification {
     let challenge = new_challenge();
     let request = serde_json::json!({ "challenge": challenge }).to_string();
-    match post(agent, url, request.as_bytes()) {
-        Posted::Timeout => Err(format!(
+    let posted = post(agent, url, request.as_bytes());
+    let mut v = Verification {
+        request,
+        challenge,
+        status: None,
+        content_type: None,
+        body: Vec::new(),
+        problem: None,
+    };
+    v.problem = match posted {
+        Posted::Timeout => Some(format!(
             "the receiver did not answer within {} ms",
             timeout.as_millis()
         )),
-        Posted::Transport(t) => Err(format!("the receiver could not be reached: {t}")),
-        Posted::Answer { status, body } if status != 200 => Err(format!(
-            "the receiver answered HTTP {status} (expected 200){}",
-            excerpt(&body)
-        )),
-        Posted::Answer { body, .. } => check_reply(&body, &challenge)
-            .map_err(|why| format!("the receiver answered HTTP 200 but {why}{}", excerpt(&body))),
+        Posted::Transport(t) => Some(format!("the receiver could not be reached: {t}")),
+        Posted::Answer {
+            status,
+            content_type,
+            body,
+        } => {
+            let problem = if status != 200 {
+                Some(format!(
+                    "the receiver answered HTTP {status} (expected 200){}",
+                    excerpt(&body)
+                ))
+            } else if let Some(why) = content_type_problem(content_type.as_deref()) {
+                Some(format!("the receiver answered HTTP 200 but {why}"))
+            } else {
+                check_reply(&body, &v.challenge).err().map(|why| {
+                    format!("the receiver answered HTTP 200 but {why}{}", excerpt(&body))
+                })
+            };
+            v.status = Some(status);
+            v.content_type = content_type;
+            v.body = body;
+            problem
+        }
+    };
+    v
+}
+
+/// What is wrong with the content type of a challenge reply: it must be JSON.
+fn content_type_problem(content_type: Option<&str>) -> Option<String> {
+    let Some(ct) = content_type else {
+        return Some("without a Content-Type (expected application/json)".to_owned());
+    };
+    let media = ct.split(';').next().unwrap_or("").trim();
+    if media.eq_ignore_ascii_case("application/json") {
+        None
+    } else {
+        Some(format!(
+            "with Content-Type {:?} (expected application/json)",
+            ct.chars().take(80).collect::<String>()
+        ))
     }
+}
+
+/// What a URL answered to the verification handshake, and whether CINNOX would accept it
+/// (see [`verify_url`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// The body POSTed: `{"challenge":"…"}`.
+    pub request: String,
+    /// The fresh challenge in it.
+    pub challenge: String,
+    /// The HTTP status answered; `None` when there was no answer.
+    pub status: Option<u16>,
+    /// The `Content-Type` answered.
+    pub content_type: Option<String>,
+    /// The body answered (at most 64 KiB).
+    pub body: Vec<u8>,
+    /// What is wrong, in plain words; `None` when CINNOX would accept the URL.
+    pub problem: Option<String>,
+}
+
+impl Verification {
+    /// CINNOX would accept the URL.
+    pub fn accepted(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+/// Do what CINNOX does before it accepts a webhook URL: POST a fresh
+/// `{"challenge":"…"}` to `url` and check that the answer is HTTP 200, JSON, and
+/// `{"code":0,"result":{"challenge":<the same string>}}`. For checking a receiver of your
+/// own; the sandbox runs the same check when it is asked to subscribe a URL.
+///
+/// `url` must be an absolute http or https URL
+/// ([`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) otherwise); every
+/// other failure (no answer, a wrong answer) is in the report, not an error.
+pub fn verify_url(url: &str, timeout: Duration) -> crate::Result<Verification> {
+    if let Some(why) = crate::client::webhook_url_problem(url) {
+        return Err(crate::Error::invalid_argument(format!("the URL {why}")));
+    }
+    Ok(verify(&agent(timeout), url, timeout))
 }
 
 fn check_reply(body: &[u8], challenge: &str) -> Result<(), &'static str> {

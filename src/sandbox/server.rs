@@ -5,7 +5,7 @@ use std::time::Instant;
 use subtle::ConstantTimeEq;
 
 use super::http::{Request, Response};
-use super::{outbound, time, Shared, Sub};
+use super::{outbound, time, NotificationKind, Shared, Sub, WireVariant};
 use crate::error::api_code;
 use crate::EventKind;
 
@@ -25,6 +25,89 @@ pub(super) fn handle(request: &Request, shared: &Shared) -> Response {
         status: answer.status,
         headers,
         body: answer.body.into_bytes(),
+    }
+}
+
+/// The control endpoint: `POST /_sandbox/trigger/{call-start|call-end|inbound-sms|
+/// delivery-report}`, outside CINNOX's `/v1/api/` routes.
+pub(super) const CONTROL_TRIGGER: &str = "/_sandbox/trigger/";
+
+/// Trigger a notification for other programs' tests: the body is empty or a JSON object of
+/// field overrides (`{"content":"hi"}`, the fields of [`NotificationKind::fields`]); the
+/// query may name `app=ID` (only that app's subscription) and `variant=NAME` (repeatable,
+/// [`WireVariant::from_name`]). Answers `{"code":0,"result":{"deliveries":[…]}}` once every
+/// delivery is done, one entry per subscribed URL: `app_id`, `delivered` and `statuses`
+/// (`null` where there was no answer).
+fn control_trigger(request: &Request, kind: &str, shared: &Shared) -> Answer {
+    let param = |m: &str| Answer::bad(api_code::PARAMETER_ERROR, m);
+    if request.method != "POST" {
+        return Answer::bad(
+            api_code::METHOD_NOT_FOUND,
+            &format!("method: {} url: {}", request.method, request.target),
+        );
+    }
+    let Some(kind) = NotificationKind::from_name(kind) else {
+        return Answer::error(
+            404,
+            api_code::METHOD_NOT_FOUND,
+            "unknown notification (call-start, call-end, inbound-sms, delivery-report)",
+        );
+    };
+    let mut app = None;
+    let mut wire = WireVariant::default();
+    if let Some((_, query)) = request.target.split_once('?') {
+        for (name, value) in query.split('&').filter_map(|kv| kv.split_once('=')) {
+            let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+            match name {
+                "app" => app = Some(value.into_owned()),
+                "variant" => match WireVariant::from_name(&value) {
+                    Some(w) => wire = wire.merge(w),
+                    None => return param(&format!("unknown variant {value:?}")),
+                },
+                _ => return param(&format!("unknown parameter {name:?}")),
+            }
+        }
+    }
+    let overrides: Vec<(String, String)> = match request.body.as_deref() {
+        None => return param("the body is too large"),
+        Some(b) if b.iter().all(u8::is_ascii_whitespace) => Vec::new(),
+        Some(b) => match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(b) {
+            Ok(map) => {
+                let mut fields = Vec::new();
+                for (name, value) in map {
+                    match value {
+                        serde_json::Value::String(v) => fields.push((name, v)),
+                        other => fields.push((name, other.to_string())),
+                    }
+                }
+                fields
+            }
+            Err(_) => return param("the body must be a JSON object of field overrides"),
+        },
+    };
+    let fields: Vec<(&str, &str)> = overrides
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let notification = match kind.build(&fields, wire) {
+        Ok(n) => n,
+        Err(e) => return param(e.message()),
+    };
+    let records = shared.deliver(app.as_deref(), &notification);
+    let deliveries: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "app_id": r.app_id,
+                "delivered": r.delivered(),
+                "statuses": r.statuses(),
+            })
+        })
+        .collect();
+    Answer {
+        status: 200,
+        body: serde_json::json!({"code": 0, "result": {"deliveries": deliveries}}).to_string(),
+        retry_after: None,
     }
 }
 
@@ -64,6 +147,9 @@ fn answer(request: &Request, shared: &Shared) -> Answer {
         )
     };
     let path = url.split(['?', '#']).next().unwrap_or("");
+    if let Some(kind) = path.strip_prefix(CONTROL_TRIGGER) {
+        return control_trigger(request, kind, shared);
+    }
     let Some(rest) = path.strip_prefix("/v1/api/apps/") else {
         return not_found();
     };
@@ -140,7 +226,8 @@ fn answer(request: &Request, shared: &Shared) -> Answer {
 
     // 5. Verification (outside the lock: it waits for the receiver), then the change.
     if enabled {
-        if let Err(why) = outbound::verify(&shared.verify_agent, &hook, shared.verify_timeout) {
+        let verification = outbound::verify(&shared.verify_agent, &hook, shared.verify_timeout);
+        if let Some(why) = verification.problem {
             return param(&format!("webhook URL verification failed: {why}"));
         }
     }
