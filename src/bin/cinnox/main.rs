@@ -1,0 +1,120 @@
+//! `cinnox`: subscribe, listen, verify, trigger and run the sandbox from a shell.
+//!
+//! A thin shell over the library: every command calls its public API. Exit status: 0 on
+//! success, 1 on failure, 2 on bad usage.
+
+mod listen;
+mod render;
+mod sandbox;
+mod subscribe;
+mod trigger;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Take part in CINNOX's event subscriptions from a shell.
+#[derive(Parser)]
+#[command(name = "cinnox", version, about, long_about = None)]
+#[command(after_help = "\
+Examples:
+  cinnox sandbox --app demo-app:demo-token          # a local CINNOX stand-in
+  cinnox listen --bind 127.0.0.1:8080 --path /cinnox/s3cret --json
+  cinnox subscribe call inbound-sms --url http://127.0.0.1:8080/cinnox/s3cret
+  cinnox trigger inbound-sms --sandbox http://127.0.0.1:PORT --set content=hello")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where CINNOX is and who is asking; the token is never printed.
+#[derive(clap::Args)]
+pub struct Credentials {
+    /// The Open API base URL shown in the CINNOX dashboard.
+    #[arg(long, env = "CINNOX_BASE_URL")]
+    base_url: String,
+    /// The App ID.
+    #[arg(long = "app", env = "CINNOX_APP_ID")]
+    app_id: String,
+    /// The App Token (prefer the environment variable: a command line is visible to others).
+    #[arg(long, env = "CINNOX_APP_TOKEN", hide_env_values = true)]
+    token: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Subscribe a webhook URL to event families.
+    #[command(after_help = "\
+Families: call, inbound-sms, outbound-sms, inquiry, recording, external-contact,
+staff-contact, label, inquiry-label (or their slugs, e.g. call-event-sub).
+
+Example:
+  CINNOX_BASE_URL=https://… CINNOX_APP_ID=… CINNOX_APP_TOKEN=… \\
+    cinnox subscribe call inbound-sms --url https://you.example/cinnox/s3cret")]
+    Subscribe(subscribe::Args),
+    /// Remove the subscriptions of event families.
+    #[command(after_help = "\
+Example:
+  cinnox unsubscribe --all")]
+    Unsubscribe(subscribe::UnArgs),
+    /// Run a webhook receiver and print, forward or hand each event to a command.
+    #[command(after_help = "\
+Examples:
+  cinnox listen --bind 0.0.0.0:8080 --path /cinnox/s3cret
+  cinnox listen --bind 127.0.0.1:8080 --path /cinnox/s3cret --json
+  cinnox listen --bind 127.0.0.1:8080 --path /cinnox/s3cret --forward-to http://127.0.0.1:3000/hook
+  cinnox listen --bind 127.0.0.1:8080 --path /cinnox/s3cret --exec 'jq . >> events.jsonl'")]
+    Listen(listen::Args),
+    /// Check a webhook URL the way CINNOX does before accepting it.
+    #[command(after_help = "\
+Example:
+  cinnox verify https://you.example/cinnox/s3cret")]
+    Verify(trigger::VerifyArgs),
+    /// Send one realistic notification to a URL, or through a running sandbox.
+    #[command(after_help = "\
+Kinds: call-start, call-end, inbound-sms, delivery-report.
+
+Examples:
+  cinnox trigger call-start --to http://127.0.0.1:8080/cinnox/s3cret --set caller_number=+85291234567
+  cinnox trigger inbound-sms --sandbox http://127.0.0.1:40000 --set content=hello
+  cinnox trigger inbound-sms --to http://127.0.0.1:8080/cinnox/s3cret --json my-event.json")]
+    Trigger(trigger::Args),
+    /// Run the local CINNOX stand-in that programs in any language subscribe against.
+    #[command(after_help = "\
+Example:
+  cinnox sandbox --bind 127.0.0.1:40000 --app demo-app:demo-token
+
+Control endpoint (for tests in any language), on the same server:
+  POST /_sandbox/trigger/{call-start|call-end|inbound-sms|delivery-report}[?app=ID&variant=NAME]
+  with an optional JSON object of field overrides, e.g. {\"content\":\"hello\"}.")]
+    Sandbox(sandbox::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Subscribe(a) => subscribe::subscribe(a),
+        Command::Unsubscribe(a) => subscribe::unsubscribe(a),
+        Command::Listen(a) => listen::run(a),
+        Command::Verify(a) => trigger::verify(a),
+        Command::Trigger(a) => trigger::run(a),
+        Command::Sandbox(a) => sandbox::run(a),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What a command gives back: `Ok(true)` success, `Ok(false)` a failure already reported,
+/// `Err` a failure to report.
+pub type Outcome = Result<bool, Box<dyn std::error::Error>>;
+
+/// Stop on Ctrl-C (and SIGTERM): call `stop` once, from the signal-handling thread.
+pub fn on_interrupt(stop: impl Fn() + Send + 'static) -> Result<(), Box<dyn std::error::Error>> {
+    ctrlc::set_handler(stop).map_err(|e| format!("cannot handle Ctrl-C: {e}").into())
+}
