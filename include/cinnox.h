@@ -212,6 +212,11 @@ typedef uint32_t cinnox_delivery_status;
 #endif // __cplusplus
 
 /**
+ * One of the four documented notifications.
+ */
+typedef struct NotificationKind NotificationKind;
+
+/**
  * A CINNOX subscription client: the base URL and App Token of one account.
  *
  * Made by `cinnox_client_new`, freed by `cinnox_client_free`. Thread-safe: any number of
@@ -616,6 +621,8 @@ typedef struct cinnox_header {
  * Enquiry labels (`inquiry-label-event-sub`).
  */
 #define CINNOX_EVENT_KIND_INQUIRY_LABEL 9
+
+
 
 
 
