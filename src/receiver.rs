@@ -106,6 +106,22 @@ pub struct ReceiverConfig {
     /// answer changes nothing: it is counted neither as an ack nor as a fail, and an ack
     /// then remembers no dedup key (CINNOX was told 503 and will deliver the event again).
     pub shutdown_grace: Duration,
+    /// A durable inbox (default none). With one, each verified event is stored before it is
+    /// answered: `200` once it is committed (also for a duplicate already stored), `503`
+    /// with `Retry-After` when the store fails (disk full, read-only, locked), so nothing
+    /// is acknowledged that is not stored. `recv`, `recv_timeout` and `serve` then take
+    /// events from the inbox, and the application's answer becomes an ack, a retry or a
+    /// dead letter there (see [`crate::inbox`]). Without one, the application's answer is
+    /// the HTTP status.
+    pub inbox: Option<crate::Inbox>,
+}
+
+impl ReceiverConfig {
+    /// Store events in `inbox` before answering them (see [`ReceiverConfig::inbox`]).
+    pub fn inbox(mut self, inbox: crate::Inbox) -> Self {
+        self.inbox = Some(inbox);
+        self
+    }
 }
 
 impl Default for ReceiverConfig {
@@ -115,6 +131,7 @@ impl Default for ReceiverConfig {
             idle_timeout: Duration::from_secs(30),
             max_connections: 256,
             shutdown_grace: Duration::from_secs(5),
+            inbox: None,
         }
     }
 }
@@ -188,6 +205,8 @@ pub struct ReceiverStats {
     /// answers later. Once every delivery is settled, `webhook.events` is `acks + fails +
     /// expired_deliveries`.
     pub expired_deliveries: u64,
+    /// Events an inbox failed to store (answered `503` with `Retry-After`).
+    pub store_failures: u64,
 }
 
 /// What the accept thread, the connection threads and the API share.
@@ -208,6 +227,7 @@ pub(crate) struct Shared {
     read_timeouts: AtomicU64,
     malformed_requests: AtomicU64,
     expired_deliveries: AtomicU64,
+    store_failures: AtomicU64,
     /// Refused connections being drained now.
     draining: Arc<AtomicUsize>,
     /// Unit tests wrap each connection's stream (to hold a write, say).
@@ -350,6 +370,7 @@ impl Receiver {
             read_timeouts: AtomicU64::new(0),
             malformed_requests: AtomicU64::new(0),
             expired_deliveries: AtomicU64::new(0),
+            store_failures: AtomicU64::new(0),
             draining: Arc::new(AtomicUsize::new(0)),
             #[cfg(test)]
             wrap_transport: Mutex::new(None),
@@ -378,13 +399,20 @@ impl Receiver {
 
     /// Wait for the next event. `ErrorKind::Closed` once shut down.
     pub fn recv(&self) -> Result<Delivery> {
-        self.shared.pop(None)
+        self.recv_until(None)
     }
 
     /// Wait at most `timeout`. `ErrorKind::Timeout` when none came, `Closed` once shut down.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Delivery> {
         // A timeout too large to add is a wait without end.
-        self.shared.pop(Instant::now().checked_add(timeout))
+        self.recv_until(Instant::now().checked_add(timeout))
+    }
+
+    fn recv_until(&self, deadline: Option<Instant>) -> Result<Delivery> {
+        match &self.shared.config.inbox {
+            Some(inbox) => inbox.recv_until(deadline, &|| self.shared.is_shutting_down()),
+            None => self.shared.pop(deadline),
+        }
     }
 
     /// Run `handler` on `workers` threads until shutdown. `Ok` acks; `Err` or a panic fails.
@@ -497,6 +525,7 @@ impl Receiver {
             read_timeouts: s.read_timeouts.load(Ordering::Relaxed),
             malformed_requests: s.malformed_requests.load(Ordering::Relaxed),
             expired_deliveries: s.expired_deliveries.load(Ordering::Relaxed),
+            store_failures: s.store_failures.load(Ordering::Relaxed),
         }
     }
 }
@@ -595,6 +624,23 @@ impl Shared {
                         .0
                 }
             };
+        }
+    }
+
+    /// Store `event` in the inbox and say how to answer: the verifier's 200 (which also
+    /// remembers its dedup key) once it is durable, `503` with `Retry-After` otherwise.
+    fn store(&self, event: &Event) -> crate::webhook::Reply {
+        let Some(inbox) = &self.config.inbox else {
+            return http::local_reply(500);
+        };
+        match inbox.store(event) {
+            Ok(_) => self.webhook.finish(event, Verdict::Handled),
+            Err(_) => {
+                self.store_failures.fetch_add(1, Ordering::Relaxed);
+                let mut reply = http::local_reply(503);
+                reply.headers.push(("Retry-After", "5".to_owned()));
+                reply
+            }
         }
     }
 

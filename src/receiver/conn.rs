@@ -286,6 +286,17 @@ fn serve(shared: &Shared, link: Arc<Link>, peer: SocketAddr, accepted: Instant) 
                     return conn.close();
                 }
             }
+            Outcome::Deliver(event) if shared.config.inbox.is_some() => {
+                // Durable first: 200 once committed, 503 when the store failed.
+                let reply = shared.store(&event);
+                let close = !head.keep_alive || shared.is_shutting_down();
+                if conn.write_reply(&reply, head_only, close).is_err() {
+                    return;
+                }
+                if close {
+                    return conn.close();
+                }
+            }
             Outcome::Deliver(event) => {
                 // The answering thread writes the reply.
                 let generation = shared.deliver(conn.link(), event, peer, head.keep_alive);

@@ -82,6 +82,7 @@ fn shutdown_returns_while_an_answer_is_stuck_writing_to_its_peer() {
             idle_timeout: Duration::from_secs(5),
             max_connections: 8,
             shutdown_grace: Duration::from_secs(2),
+            inbox: None,
         },
     )
     .unwrap();
@@ -190,6 +191,7 @@ fn shutdown_does_not_write_the_failure_of_a_delivery_nobody_took() {
             idle_timeout: Duration::from_secs(5),
             max_connections: 8,
             shutdown_grace: Duration::from_secs(2),
+            inbox: None,
         },
     )
     .unwrap();

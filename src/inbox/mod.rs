@@ -1,0 +1,617 @@
+//! A durable inbox: an event acknowledged to CINNOX is on disk first, and no crash, failing
+//! handler or restart loses it.
+//!
+//! CINNOX documents no redelivery at all, so a `500` may be the last CINNOX ever says about
+//! an event. With an inbox, the receiver **stores each verified event durably and answers
+//! 200** (also for a duplicate already stored); the application then takes events from the
+//! inbox. Its answer becomes an ack (done), a retry after a delay, or, after the last
+//! attempt, a dead letter that keeps the reason and can be replayed. A process that dies
+//! holding an event gives it back when its lease expires.
+//!
+//! ```no_run
+//! use cinnox::inbox::Inbox;
+//! use cinnox::receiver::ReceiverConfig;
+//! use cinnox::{Receiver, WebhookConfig};
+//!
+//! let inbox = Inbox::open("inbox.db")?;
+//! let config = ReceiverConfig::default().inbox(inbox);
+//! let receiver = Receiver::bind_with("0.0.0.0:8080", WebhookConfig::new("/cinnox/s3cret"), config)?;
+//! receiver.serve(4, |event| {
+//!     println!("{:?}", event.payload());
+//!     Ok::<(), std::io::Error>(()) // Err or a panic: retried later from the inbox
+//! })?;
+//! # Ok::<(), cinnox::Error>(())
+//! ```
+//!
+//! # Durability and sharing
+//!
+//! The store is SQLite (bundled) in WAL mode with `synchronous=FULL`: a stored event survives
+//! a crash of the process and a power loss. One writer thread per [`Inbox`] commits
+//! everything queued at once in one transaction (group commit), so concurrent deliveries
+//! share an fsync. Several processes may open the same file: a receiver process stores,
+//! worker processes consume ([`Inbox::recv`]); claims are leases with an expiry recorded in
+//! the file, so a consumer that dies gives its event back after the lease.
+//!
+//! # The schema
+//!
+//! `sqlite3 inbox.db 'select id, state, attempts, last_error from cinnox_inbox'` shows what is
+//! there:
+//!
+//! ```sql
+//! CREATE TABLE cinnox_inbox (
+//!     id              INTEGER PRIMARY KEY AUTOINCREMENT,
+//!     dedup_key       TEXT NOT NULL UNIQUE,   -- the event's identity (Event::dedup_key)
+//!     body            BLOB NOT NULL,          -- the exact body CINNOX sent
+//!     state           TEXT NOT NULL,          -- 'pending', 'done' or 'dead'
+//!     attempts        INTEGER NOT NULL,       -- handlings started so far
+//!     next_attempt_at INTEGER NOT NULL,       -- ms since the Unix epoch: due from then
+//!     lease_owner     TEXT,                   -- the consumer holding it (in flight) ...
+//!     lease_until     INTEGER,                -- ... until then (ms); then it is due again
+//!     last_error      TEXT,                   -- why the last attempt failed
+//!     received_at     INTEGER NOT NULL,       -- ms, when stored
+//!     updated_at      INTEGER NOT NULL        -- ms, last change
+//! );
+//! ```
+//!
+//! An event is *in flight* while it is `pending` with a live lease. Done events are kept for
+//! the retention (default 3 days, [`Inbox::purge`]); that is also how long a redelivery of
+//! the same event is recognised and answered 200 without a second row.
+
+mod sqlite;
+
+use std::fmt;
+use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::delivery::{Delivery, Settle};
+use crate::event::Event;
+use crate::receiver::lock;
+use crate::webhook::Verdict;
+use crate::{Error, ErrorKind, Result};
+
+/// What storing an event came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// A new row: it will be handed out.
+    New,
+    /// Its dedup key was already stored (a redelivery): nothing was added.
+    Duplicate,
+}
+
+/// When a failed event is tried again, and when it is given up (dead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetrySchedule {
+    /// Attempts in all, the first included; after the last failure the event is dead.
+    pub max_attempts: u32,
+    /// Wait after the first failure; doubled after each next one.
+    pub first_delay: Duration,
+    /// The longest wait.
+    pub max_delay: Duration,
+}
+
+impl Default for RetrySchedule {
+    /// 8 attempts: waits of 5 s, 10 s, 20 s, 40 s, 80 s, 160 s, 320 s (about 10 minutes in
+    /// all), capped at 1 hour.
+    fn default() -> Self {
+        RetrySchedule {
+            max_attempts: 8,
+            first_delay: Duration::from_secs(5),
+            max_delay: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl RetrySchedule {
+    /// The wait after failed attempt number `attempt` (1-based); `None` when it was the last.
+    pub fn delay_after(&self, attempt: u32) -> Option<Duration> {
+        if attempt >= self.max_attempts {
+            return None;
+        }
+        let doubled = self
+            .first_delay
+            .checked_mul(1u32 << (attempt - 1).min(31))
+            .unwrap_or(self.max_delay);
+        Some(doubled.min(self.max_delay))
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.max_attempts == 0 {
+            return Err(Error::invalid_argument("max_attempts must be at least 1"));
+        }
+        if self.max_delay < self.first_delay {
+            return Err(Error::invalid_argument(
+                "max_delay must not be below first_delay",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How many events are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InboxCounts {
+    /// Waiting to be handled (due now or later), not held by a consumer.
+    pub pending: u64,
+    /// Held by a consumer now (a live lease).
+    pub in_flight: u64,
+    /// Handled (kept for the retention).
+    pub done: u64,
+    /// Given up after the last attempt.
+    pub dead: u64,
+    /// How long the oldest pending or in-flight event has waited since it was stored.
+    pub oldest_pending_age: Duration,
+}
+
+/// One stored event, as [`Inbox::get`] and [`Inbox::list`] show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// The row's id.
+    pub id: i64,
+    /// The event's dedup key.
+    pub dedup_key: String,
+    /// `pending`, `in_flight`, `done` or `dead`.
+    pub state: String,
+    /// Handlings started so far.
+    pub attempts: u32,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When it was stored (ms since the Unix epoch).
+    pub received_at_ms: i64,
+    /// The exact body.
+    pub body: Vec<u8>,
+}
+
+impl fmt::Debug for StoredEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The body holds message content: never in Debug.
+        f.debug_struct("StoredEvent")
+            .field("id", &self.id)
+            .field("dedup_key", &self.dedup_key)
+            .field("state", &self.state)
+            .field("attempts", &self.attempts)
+            .field("last_error", &self.last_error)
+            .field("received_at_ms", &self.received_at_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An event claimed by a consumer.
+pub(crate) struct Claimed {
+    pub id: i64,
+    pub attempts: u32,
+    pub body: Vec<u8>,
+}
+
+/// What a store must do; SQLite now, PostgreSQL fits the same shape (a unique dedup key,
+/// claims that skip what another consumer holds, leases with an expiry instead of locks).
+pub(crate) trait Backend: Send {
+    /// Insert each event unless its dedup key is stored, all in one durable transaction.
+    fn insert(&mut self, events: &[(String, Vec<u8>)], now: i64) -> Result<Vec<Stored>>;
+    /// Claim the next due event for `owner` until `lease_until`, counting an attempt.
+    fn claim(&mut self, owner: &str, now: i64, lease_until: i64) -> Result<Option<Claimed>>;
+    /// Mark it done.
+    fn ack(&mut self, id: i64, now: i64) -> Result<()>;
+    /// Record a failure: due again at `next`, or dead when `None`; only while `owner` holds it.
+    fn fail(
+        &mut self,
+        id: i64,
+        owner: &str,
+        next: Option<i64>,
+        reason: &str,
+        now: i64,
+    ) -> Result<()>;
+    /// Give it back unhandled: due now, the attempt not counted.
+    fn release(&mut self, id: i64, owner: &str, now: i64) -> Result<()>;
+    /// Counts per state.
+    fn counts(&mut self, now: i64) -> Result<InboxCounts>;
+    /// Dead events (received within `range`, when given) become pending again.
+    fn replay_dead(&mut self, range: Option<(i64, i64)>, now: i64) -> Result<u64>;
+    /// One done or dead event becomes pending again; false when there is no such row.
+    fn replay(&mut self, id: i64, now: i64) -> Result<bool>;
+    /// Delete done events last changed at or before `before`.
+    fn purge(&mut self, before: i64) -> Result<u64>;
+    /// Events by id, at most `limit`, from `after` on.
+    fn list(&mut self, after: i64, limit: u32, now: i64) -> Result<Vec<StoredEvent>>;
+}
+
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Events waiting for the writer at most; beyond, storing fails at once (503).
+const QUEUE: usize = 4096;
+/// How often a waiting consumer looks for events stored by other processes.
+const POLL: Duration = Duration::from_millis(50);
+
+/// A durable inbox of events. Cheap to clone (the clones share one store and writer);
+/// `Send + Sync`.
+#[derive(Clone)]
+pub struct Inbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    location: String,
+    writer: Mutex<Option<SyncSender<Job>>>,
+    writer_thread: Mutex<Option<JoinHandle<()>>>,
+    /// The consumers' connection: claims, acks, fails, stats.
+    reader: Mutex<Box<dyn Backend>>,
+    settings: Mutex<Settings>,
+    /// Bumped by the writer after each commit; consumers wait on it.
+    stored: Mutex<u64>,
+    stored_cv: Condvar,
+    owner: String,
+}
+
+#[derive(Clone, Copy)]
+struct Settings {
+    retry: RetrySchedule,
+    lease: Duration,
+}
+
+struct Job {
+    dedup_key: String,
+    body: Vec<u8>,
+    done: Box<dyn FnOnce(Result<Stored>) + Send>,
+}
+
+impl fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inbox")
+            .field("location", &self.inner.location)
+            .finish_non_exhaustive()
+    }
+}
+
+fn store_error(what: &str, e: impl fmt::Display) -> Error {
+    Error::new(ErrorKind::Io, format!("inbox: {what}: {e}"))
+}
+
+impl Inbox {
+    /// Open (creating it if needed) the inbox at `location`: a file path for SQLite.
+    ///
+    /// Blocks for the file's creation and schema (`ErrorKind::Io` when the file cannot be
+    /// opened or written, e.g. a read-only directory). Starts the writer thread.
+    pub fn open(location: &str) -> Result<Inbox> {
+        if location.is_empty() {
+            return Err(Error::invalid_argument("the inbox location is empty"));
+        }
+        let mut writer = sqlite::Sqlite::open(location)?;
+        let reader = sqlite::Sqlite::open(location)?;
+        let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
+        let inner = Arc::new(Inner {
+            location: location.to_owned(),
+            writer: Mutex::new(Some(tx)),
+            writer_thread: Mutex::new(None),
+            reader: Mutex::new(Box::new(reader)),
+            settings: Mutex::new(Settings {
+                retry: RetrySchedule::default(),
+                lease: Duration::from_secs(60),
+            }),
+            stored: Mutex::new(0),
+            stored_cv: Condvar::new(),
+            owner: format!("{}-{:016x}", std::process::id(), crate::random::u64()),
+        });
+        let weak = Arc::downgrade(&inner);
+        let thread = std::thread::Builder::new()
+            .name("cinnox-inbox-writer".into())
+            .spawn(move || write_loop(&mut writer, rx, weak))
+            .map_err(|e| store_error("cannot start the writer thread", e))?;
+        *lock(&inner.writer_thread) = Some(thread);
+        Ok(Inbox { inner })
+    }
+
+    /// Use this retry schedule from now on (default [`RetrySchedule::default`]).
+    /// `ErrorKind::InvalidArgument` for 0 attempts or a max delay below the first.
+    pub fn set_retry(&self, retry: RetrySchedule) -> Result<()> {
+        retry.validate()?;
+        lock(&self.inner.settings).retry = retry;
+        Ok(())
+    }
+
+    /// How long a consumer holds an event before it is given to another (default 60 s). A
+    /// handler that takes longer may see its event handled twice; a consumer that dies
+    /// gives its events back after this long.
+    pub fn set_lease(&self, lease: Duration) -> Result<()> {
+        if lease.is_zero() {
+            return Err(Error::invalid_argument("the lease must be above zero"));
+        }
+        lock(&self.inner.settings).lease = lease;
+        Ok(())
+    }
+
+    /// Where it is stored.
+    pub fn location(&self) -> &str {
+        &self.inner.location
+    }
+
+    /// Store `event` unless its dedup key is already stored, without blocking: `done` is
+    /// called once, on the writer thread, when the event is durable (or at once, on this
+    /// thread, with an error when the writer's queue is full or the inbox is closed).
+    pub fn submit(&self, event: &Event, done: Box<dyn FnOnce(Result<Stored>) + Send>) {
+        let job = Job {
+            dedup_key: event.dedup_key().as_str().to_owned(),
+            body: event.raw().to_vec(),
+            done,
+        };
+        let sender = lock(&self.inner.writer).clone();
+        let Some(sender) = sender else {
+            return (job.done)(Err(Error::new(ErrorKind::Closed, "inbox: closed")));
+        };
+        match sender.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(job)) => (job.done)(Err(Error::new(
+                ErrorKind::Io,
+                "inbox: too many events waiting to be stored",
+            ))),
+            Err(TrySendError::Disconnected(job)) => {
+                (job.done)(Err(Error::new(ErrorKind::Closed, "inbox: closed")))
+            }
+        }
+    }
+
+    /// Store `event` unless its dedup key is already stored; returns once it is durable
+    /// (committed and synced). Blocks for the commit, shared with concurrent callers.
+    pub fn store(&self, event: &Event) -> Result<Stored> {
+        let (tx, rx) = mpsc::channel();
+        self.submit(
+            event,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
+        rx.recv()
+            .unwrap_or_else(|_| Err(Error::new(ErrorKind::Closed, "inbox: closed")))
+    }
+
+    /// Wait for the next due event. Blocks; see [`Inbox::recv_timeout`].
+    pub fn recv(&self) -> Result<Delivery> {
+        self.recv_until(None, &|| false)
+    }
+
+    /// Wait at most `timeout` for the next due event: `ErrorKind::Timeout` when none came.
+    ///
+    /// The delivery is leased to this process: `ack` marks it done; `fail`, a drop or the
+    /// end of the lease (a crash) make it due again after the retry schedule's delay, or
+    /// dead after the last attempt. Events stored by this process wake a waiting `recv` at
+    /// once; events stored by other processes are seen within 50 ms.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Delivery> {
+        self.recv_until(Instant::now().checked_add(timeout), &|| false)
+    }
+
+    /// Wait until `deadline` (none: forever) or until `stop` says so (`ErrorKind::Closed`).
+    pub(crate) fn recv_until(
+        &self,
+        deadline: Option<Instant>,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Delivery> {
+        let inner = &self.inner;
+        loop {
+            if stop() {
+                return Err(Error::new(ErrorKind::Closed, "the receiver is shut down"));
+            }
+            let seen = *lock(&inner.stored);
+            if let Some(delivery) = self.try_claim()? {
+                return Ok(delivery);
+            }
+            let now = Instant::now();
+            let wait = match deadline {
+                Some(d) if now >= d => {
+                    return Err(Error::new(
+                        ErrorKind::Timeout,
+                        "no event arrived within the timeout",
+                    ))
+                }
+                Some(d) => (d - now).min(POLL),
+                None => POLL,
+            };
+            let stored = lock(&inner.stored);
+            if *stored == seen {
+                let _ = inner
+                    .stored_cv
+                    .wait_timeout(stored, wait)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+        }
+    }
+
+    /// Claim one due event, if any.
+    fn try_claim(&self) -> Result<Option<Delivery>> {
+        let inner = &self.inner;
+        let settings = *lock(&inner.settings);
+        let now = now_ms();
+        let claimed = lock(&inner.reader).claim(&inner.owner, now, now + ms(settings.lease))?;
+        let Some(claimed) = claimed else {
+            return Ok(None);
+        };
+        match crate::event::parse(&claimed.body) {
+            Ok(crate::Incoming::Event(event)) => Ok(Some(Delivery::new(
+                event,
+                None,
+                Box::new(Lease {
+                    inbox: self.clone(),
+                    id: claimed.id,
+                    attempts: claimed.attempts,
+                }),
+            ))),
+            // Stored after verification, so this cannot be; never hand it out.
+            _ => {
+                lock(&inner.reader).fail(
+                    claimed.id,
+                    &inner.owner,
+                    None,
+                    "the stored body no longer parses as an event",
+                    now,
+                )?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// How many events are in each state.
+    pub fn stats(&self) -> Result<InboxCounts> {
+        lock(&self.inner.reader).counts(now_ms())
+    }
+
+    /// Make every dead event pending again (attempts start over); returns how many.
+    pub fn replay_dead(&self) -> Result<u64> {
+        let n = lock(&self.inner.reader).replay_dead(None, now_ms())?;
+        self.wake();
+        Ok(n)
+    }
+
+    /// [`Inbox::replay_dead`] for the dead events stored between `from` and `to`.
+    pub fn replay_dead_between(&self, from: SystemTime, to: SystemTime) -> Result<u64> {
+        let at = |t: SystemTime| {
+            t.duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64)
+        };
+        let n = lock(&self.inner.reader).replay_dead(Some((at(from), at(to))), now_ms())?;
+        self.wake();
+        Ok(n)
+    }
+
+    /// Make one done or dead event pending again; `false` when there is none with `id`.
+    pub fn replay(&self, id: i64) -> Result<bool> {
+        let found = lock(&self.inner.reader).replay(id, now_ms())?;
+        self.wake();
+        Ok(found)
+    }
+
+    /// Delete the done events older than `retention` (the dedup horizon: a redelivery after
+    /// that is stored again). Returns how many. Call it from time to time, e.g. hourly with
+    /// 3 days ([`DEFAULT_RETENTION`]).
+    pub fn purge(&self, retention: Duration) -> Result<u64> {
+        lock(&self.inner.reader).purge(now_ms() - ms(retention))
+    }
+
+    /// Up to `limit` events with an id above `after`, oldest first.
+    pub fn list(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>> {
+        lock(&self.inner.reader).list(after, limit, now_ms())
+    }
+
+    /// The event with `id`.
+    pub fn get(&self, id: i64) -> Result<Option<StoredEvent>> {
+        Ok(self.list(id - 1, 1)?.into_iter().find(|e| e.id == id))
+    }
+
+    fn wake(&self) {
+        *lock(&self.inner.stored) += 1;
+        self.inner.stored_cv.notify_all();
+    }
+}
+
+/// The default retention of done events: 3 days.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(3 * 24 * 3600);
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer once it has stored what is queued.
+        lock(&self.writer).take();
+        if let Some(t) = lock(&self.writer_thread).take() {
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+/// The writer: take what is queued, store it in one transaction, answer each.
+fn write_loop(store: &mut sqlite::Sqlite, rx: mpsc::Receiver<Job>, inner: std::sync::Weak<Inner>) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < 1024 {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let rows: Vec<(String, Vec<u8>)> = jobs
+            .iter_mut()
+            .map(|j| {
+                (
+                    std::mem::take(&mut j.dedup_key),
+                    std::mem::take(&mut j.body),
+                )
+            })
+            .collect();
+        match store.insert(&rows, now_ms()) {
+            Ok(results) => {
+                if let Some(inner) = inner.upgrade() {
+                    *lock(&inner.stored) += 1;
+                    inner.stored_cv.notify_all();
+                }
+                for (job, stored) in jobs.into_iter().zip(results) {
+                    (job.done)(Ok(stored));
+                }
+            }
+            Err(e) => {
+                for job in jobs {
+                    (job.done)(Err(Error::new(e.kind(), e.message())));
+                }
+            }
+        }
+    }
+}
+
+/// A claimed event: the application's answer goes back to the store.
+struct Lease {
+    inbox: Inbox,
+    id: i64,
+    attempts: u32,
+}
+
+impl Settle for Lease {
+    fn settle(self: Box<Self>, _event: &Event, verdict: Verdict, reason: &str) {
+        let inner = &self.inbox.inner;
+        let now = now_ms();
+        let result = match verdict {
+            Verdict::Handled => lock(&inner.reader).ack(self.id, now),
+            Verdict::Failed => {
+                let retry = lock(&inner.settings).retry;
+                let next = retry.delay_after(self.attempts).map(|d| now + ms(d));
+                lock(&inner.reader).fail(self.id, &inner.owner, next, reason, now)
+            }
+        };
+        // The store refused the answer (disk full, ...): the lease runs out and the event
+        // is handed out again, so nothing is lost; an ack may then be repeated.
+        let _ = result;
+    }
+
+    fn abandon(self: Box<Self>, _event: &Event) {
+        let inner = &self.inbox.inner;
+        let _ = lock(&inner.reader).release(self.id, &inner.owner, now_ms());
+        self.inbox.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_schedule_doubles_and_gives_up_after_eight() {
+        let r = RetrySchedule::default();
+        let waits: Vec<u64> = (1..8)
+            .map(|a| r.delay_after(a).unwrap().as_secs())
+            .collect();
+        assert_eq!(waits, [5, 10, 20, 40, 80, 160, 320]);
+        assert_eq!(r.delay_after(8), None);
+        let capped = RetrySchedule {
+            max_attempts: 100,
+            first_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(60),
+        };
+        assert_eq!(capped.delay_after(40), Some(Duration::from_secs(60)));
+        assert_eq!(capped.delay_after(99), Some(Duration::from_secs(60)));
+    }
+}

@@ -1,0 +1,282 @@
+//! The SQLite backend: one file, WAL, `synchronous=FULL`, shared by several processes.
+
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use super::{store_error, Backend, Claimed, InboxCounts, Stored, StoredEvent};
+use crate::Result;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS cinnox_inbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    dedup_key       TEXT NOT NULL UNIQUE,
+    body            BLOB NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'done', 'dead')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    lease_owner     TEXT,
+    lease_until     INTEGER,
+    last_error      TEXT,
+    received_at     INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cinnox_inbox_due ON cinnox_inbox (state, next_attempt_at);
+";
+
+pub(crate) struct Sqlite {
+    conn: Connection,
+}
+
+fn db(what: &'static str) -> impl Fn(rusqlite::Error) -> crate::Error {
+    move |e| store_error(what, e)
+}
+
+impl Sqlite {
+    pub(crate) fn open(path: &str) -> Result<Sqlite> {
+        let conn = Connection::open(path).map_err(db("cannot open the database"))?;
+        // Another process may hold the write lock for a commit: wait for it.
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(db("cannot set the busy timeout"))?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(db("cannot switch to WAL"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(store_error("cannot switch to WAL", mode));
+        }
+        conn.execute_batch("PRAGMA synchronous=FULL;")
+            .map_err(db("cannot set synchronous=FULL"))?;
+        conn.execute_batch(SCHEMA)
+            .map_err(db("cannot create the schema"))?;
+        Ok(Sqlite { conn })
+    }
+}
+
+fn state_of(state: &str, lease_until: Option<i64>, now: i64) -> String {
+    match (state, lease_until) {
+        ("pending", Some(until)) if until > now => "in_flight".to_owned(),
+        (s, _) => s.to_owned(),
+    }
+}
+
+impl Backend for Sqlite {
+    fn insert(&mut self, events: &[(String, Vec<u8>)], now: i64) -> Result<Vec<Stored>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db("cannot begin"))?;
+        let mut out = Vec::with_capacity(events.len());
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO cinnox_inbox
+                     (dedup_key, body, state, attempts, next_attempt_at, received_at, updated_at)
+                     VALUES (?1, ?2, 'pending', 0, ?3, ?3, ?3)",
+                )
+                .map_err(db("cannot prepare the insert"))?;
+            for (key, body) in events {
+                let n = insert
+                    .execute(params![key, body, now])
+                    .map_err(db("cannot store the event"))?;
+                out.push(if n == 1 {
+                    Stored::New
+                } else {
+                    Stored::Duplicate
+                });
+            }
+        }
+        tx.commit().map_err(db("cannot commit"))?;
+        Ok(out)
+    }
+
+    fn claim(&mut self, owner: &str, now: i64, lease_until: i64) -> Result<Option<Claimed>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db("cannot begin"))?;
+        let row = tx
+            .query_row(
+                "SELECT id, attempts, body FROM cinnox_inbox
+                 WHERE state = 'pending' AND next_attempt_at <= ?1
+                   AND (lease_until IS NULL OR lease_until <= ?1)
+                 ORDER BY next_attempt_at, id LIMIT 1",
+                params![now],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, u32>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(db("cannot look for a due event"))?;
+        let Some((id, attempts, body)) = row else {
+            return Ok(None);
+        };
+        tx.execute(
+            "UPDATE cinnox_inbox SET lease_owner = ?2, lease_until = ?3,
+                 attempts = attempts + 1, updated_at = ?4 WHERE id = ?1",
+            params![id, owner, lease_until, now],
+        )
+        .map_err(db("cannot claim the event"))?;
+        tx.commit().map_err(db("cannot commit"))?;
+        Ok(Some(Claimed {
+            id,
+            attempts: attempts + 1,
+            body,
+        }))
+    }
+
+    fn ack(&mut self, id: i64, now: i64) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE cinnox_inbox SET state = 'done', lease_owner = NULL, lease_until = NULL,
+                     last_error = NULL, updated_at = ?2
+                 WHERE id = ?1 AND state = 'pending'",
+                params![id, now],
+            )
+            .map_err(db("cannot mark the event done"))?;
+        Ok(())
+    }
+
+    fn fail(
+        &mut self,
+        id: i64,
+        owner: &str,
+        next: Option<i64>,
+        reason: &str,
+        now: i64,
+    ) -> Result<()> {
+        let (state, next) = match next {
+            Some(at) => ("pending", at),
+            None => ("dead", now),
+        };
+        self.conn
+            .execute(
+                "UPDATE cinnox_inbox SET state = ?3, next_attempt_at = ?4, lease_owner = NULL,
+                     lease_until = NULL, last_error = ?5, updated_at = ?6
+                 WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2",
+                params![id, owner, state, next, reason, now],
+            )
+            .map_err(db("cannot record the failure"))?;
+        Ok(())
+    }
+
+    fn release(&mut self, id: i64, owner: &str, now: i64) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE cinnox_inbox SET lease_owner = NULL, lease_until = NULL,
+                     attempts = max(attempts - 1, 0), next_attempt_at = ?3, updated_at = ?3
+                 WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2",
+                params![id, owner, now],
+            )
+            .map_err(db("cannot give the event back"))?;
+        Ok(())
+    }
+
+    fn counts(&mut self, now: i64) -> Result<InboxCounts> {
+        let mut c = InboxCounts::default();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT state, lease_until IS NOT NULL AND lease_until > ?1, count(*),
+                        min(received_at)
+                 FROM cinnox_inbox GROUP BY 1, 2",
+            )
+            .map_err(db("cannot count"))?;
+        let rows = stmt
+            .query_map(params![now], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, u64>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })
+            .map_err(db("cannot count"))?;
+        let mut oldest: Option<i64> = None;
+        for row in rows {
+            let (state, leased, n, min_received) = row.map_err(db("cannot count"))?;
+            match (state.as_str(), leased) {
+                ("pending", false) => c.pending += n,
+                ("pending", true) => c.in_flight += n,
+                ("done", _) => c.done += n,
+                _ => c.dead += n,
+            }
+            if state == "pending" {
+                oldest = match (oldest, min_received) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+        }
+        if let Some(t) = oldest {
+            c.oldest_pending_age = Duration::from_millis(u64::try_from(now - t).unwrap_or(0));
+        }
+        Ok(c)
+    }
+
+    fn replay_dead(&mut self, range: Option<(i64, i64)>, now: i64) -> Result<u64> {
+        let (from, to) = range.unwrap_or((i64::MIN, i64::MAX));
+        let n = self
+            .conn
+            .execute(
+                "UPDATE cinnox_inbox SET state = 'pending', attempts = 0, next_attempt_at = ?3,
+                     lease_owner = NULL, lease_until = NULL, updated_at = ?3
+                 WHERE state = 'dead' AND received_at BETWEEN ?1 AND ?2",
+                params![from, to, now],
+            )
+            .map_err(db("cannot replay"))?;
+        Ok(n as u64)
+    }
+
+    fn replay(&mut self, id: i64, now: i64) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE cinnox_inbox SET state = 'pending', attempts = 0, next_attempt_at = ?2,
+                     lease_owner = NULL, lease_until = NULL, updated_at = ?2
+                 WHERE id = ?1 AND state IN ('done', 'dead')",
+                params![id, now],
+            )
+            .map_err(db("cannot replay"))?;
+        Ok(n == 1)
+    }
+
+    fn purge(&mut self, before: i64) -> Result<u64> {
+        let n = self
+            .conn
+            .execute(
+                "DELETE FROM cinnox_inbox WHERE state = 'done' AND updated_at <= ?1",
+                params![before],
+            )
+            .map_err(db("cannot purge"))?;
+        Ok(n as u64)
+    }
+
+    fn list(&mut self, after: i64, limit: u32, now: i64) -> Result<Vec<StoredEvent>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, dedup_key, state, lease_until, attempts, last_error, received_at, body
+                 FROM cinnox_inbox WHERE id > ?1 ORDER BY id LIMIT ?2",
+            )
+            .map_err(db("cannot list"))?;
+        let rows = stmt
+            .query_map(params![after, limit], |r| {
+                Ok(StoredEvent {
+                    id: r.get(0)?,
+                    dedup_key: r.get(1)?,
+                    state: state_of(&r.get::<_, String>(2)?, r.get(3)?, now),
+                    attempts: r.get(4)?,
+                    last_error: r.get(5)?,
+                    received_at_ms: r.get(6)?,
+                    body: r.get(7)?,
+                })
+            })
+            .map_err(db("cannot list"))?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(db("cannot list"))
+    }
+}

@@ -1,0 +1,317 @@
+//! The durable inbox: store-if-new, claim with a lease, ack, retry, dead letters, replay,
+//! stats, purge; and a receiver that answers 200 only once an event is stored.
+
+#[path = "common/receiver.rs"]
+mod receiver;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use cinnox::inbox::{Inbox, InboxCounts, RetrySchedule, Stored};
+use cinnox::{ErrorKind, Event, Incoming};
+use receiver::*;
+
+fn db(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cinnox-inbox-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("inbox.db")
+}
+
+fn open(path: &PathBuf) -> Inbox {
+    Inbox::open(path.to_str().unwrap()).unwrap()
+}
+
+fn event(id: &str) -> Event {
+    match cinnox::parse(call_event(id).as_bytes()).unwrap() {
+        Incoming::Event(e) => e,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn counts(inbox: &Inbox) -> (u64, u64, u64, u64) {
+    let InboxCounts {
+        pending,
+        in_flight,
+        done,
+        dead,
+        ..
+    } = inbox.stats().unwrap();
+    (pending, in_flight, done, dead)
+}
+
+const NOW: Duration = Duration::from_millis(0);
+const WAIT: Duration = Duration::from_secs(20);
+
+#[test]
+fn store_is_idempotent_by_dedup_key_and_an_ack_marks_it_done() {
+    let inbox = open(&db("ack"));
+    assert_eq!(inbox.store(&event("c1")).unwrap(), Stored::New);
+    assert_eq!(inbox.store(&event("c1")).unwrap(), Stored::Duplicate);
+    assert_eq!(inbox.store(&event("c2")).unwrap(), Stored::New);
+    assert_eq!(counts(&inbox), (2, 0, 0, 0));
+
+    let d = inbox.recv_timeout(WAIT).unwrap();
+    assert_eq!(d.event().id(), Some("c1"));
+    assert_eq!(d.peer(), None);
+    assert_eq!(counts(&inbox), (1, 1, 0, 0));
+    d.ack();
+    assert_eq!(counts(&inbox), (1, 0, 1, 0));
+    inbox.recv_timeout(WAIT).unwrap().ack();
+    assert_eq!(counts(&inbox), (0, 0, 2, 0));
+    // Nothing due: a timeout, not a spin.
+    let e = inbox.recv_timeout(Duration::from_millis(50)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+    // Still a duplicate once done: answered 200 without a second handling.
+    assert_eq!(inbox.store(&event("c1")).unwrap(), Stored::Duplicate);
+    let listed = inbox.list(0, 10).unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].state, "done");
+    assert_eq!(listed[0].attempts, 1);
+    assert_eq!(listed[0].body, call_event("c1").as_bytes());
+    assert!(
+        !format!("{:?}", listed[0]).contains("message"),
+        "no body in Debug"
+    );
+}
+
+#[test]
+fn failures_follow_the_schedule_then_dead_keeps_the_reason_and_replay_brings_it_back() {
+    let inbox = open(&db("dead"));
+    inbox
+        .set_retry(RetrySchedule {
+            max_attempts: 3,
+            first_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(40),
+        })
+        .unwrap();
+    inbox.store(&event("bad")).unwrap();
+    inbox
+        .recv_timeout(WAIT)
+        .unwrap()
+        .fail_with("first: timeout");
+    // Not due before its delay.
+    assert!(inbox.recv_timeout(NOW).is_err());
+    drop(inbox.recv_timeout(WAIT).unwrap()); // dropped unanswered: a failure too
+    inbox
+        .recv_timeout(WAIT)
+        .unwrap()
+        .fail_with("third: the CRM refused it");
+    assert_eq!(counts(&inbox), (0, 0, 0, 1));
+    let dead = &inbox.list(0, 10).unwrap()[0];
+    assert_eq!(dead.state, "dead");
+    assert_eq!(dead.attempts, 3);
+    assert_eq!(
+        dead.last_error.as_deref(),
+        Some("third: the CRM refused it")
+    );
+    assert!(inbox.recv_timeout(Duration::from_millis(100)).is_err());
+
+    assert_eq!(inbox.replay_dead().unwrap(), 1);
+    let again = inbox.recv_timeout(WAIT).unwrap();
+    assert_eq!(again.event().id(), Some("bad"));
+    again.ack();
+    assert_eq!(counts(&inbox), (0, 0, 1, 0));
+    // An acked event can be replayed by id; an unknown id cannot.
+    let id = inbox.list(0, 1).unwrap()[0].id;
+    assert!(inbox.replay(id).unwrap());
+    assert!(!inbox.replay(id + 100).unwrap());
+    inbox.recv_timeout(WAIT).unwrap().ack();
+    // By time range: dead events stored in the range only.
+    inbox
+        .set_retry(RetrySchedule {
+            max_attempts: 1,
+            ..RetrySchedule::default()
+        })
+        .unwrap();
+    inbox.store(&event("dead-2")).unwrap();
+    inbox.recv_timeout(WAIT).unwrap().fail();
+    let past = SystemTime::now() - Duration::from_secs(3600);
+    assert_eq!(inbox.replay_dead_between(past, past).unwrap(), 0);
+    assert_eq!(
+        inbox
+            .replay_dead_between(past, SystemTime::now() + Duration::from_secs(1))
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        inbox.recv_timeout(WAIT).unwrap().event().id(),
+        Some("dead-2")
+    );
+}
+
+#[test]
+fn a_consumer_that_dies_holding_a_lease_gives_the_event_back_after_it() {
+    let path = db("lease");
+    let a = open(&path);
+    let b = open(&path); // another process, as far as the file is concerned
+    a.set_lease(Duration::from_millis(300)).unwrap();
+    a.store(&event("leased")).unwrap();
+    let held = a.recv_timeout(WAIT).unwrap();
+    // Held: the other consumer skips it.
+    assert!(b.recv_timeout(Duration::from_millis(50)).is_err());
+    assert_eq!(counts(&b).1, 1);
+    // "Crash": the holder never answers.
+    std::mem::forget(held);
+    let again = b.recv_timeout(WAIT).unwrap();
+    assert_eq!(again.event().id(), Some("leased"));
+    again.ack();
+    assert_eq!(counts(&a), (0, 0, 1, 0));
+}
+
+#[test]
+fn events_stored_by_another_process_wake_a_waiting_consumer() {
+    let path = db("wake");
+    let consumer = open(&path);
+    let producer = open(&path);
+    std::thread::scope(|s| {
+        let got = s.spawn(|| {
+            consumer
+                .recv_timeout(WAIT)
+                .map(|d| d.event().id().map(String::from))
+        });
+        producer.store(&event("from-elsewhere")).unwrap();
+        assert_eq!(
+            got.join().unwrap().unwrap().as_deref(),
+            Some("from-elsewhere")
+        );
+    });
+}
+
+#[test]
+fn purge_forgets_done_events_past_the_retention() {
+    let inbox = open(&db("purge"));
+    inbox.store(&event("old")).unwrap();
+    inbox.recv_timeout(WAIT).unwrap().ack();
+    assert_eq!(inbox.purge(Duration::from_secs(3600)).unwrap(), 0);
+    assert_eq!(inbox.purge(Duration::ZERO).unwrap(), 1);
+    // Past the retention a redelivery is new again.
+    assert_eq!(inbox.store(&event("old")).unwrap(), Stored::New);
+}
+
+#[test]
+fn bad_settings_and_locations_are_clear_errors() {
+    let inbox = open(&db("settings"));
+    for bad in [
+        RetrySchedule {
+            max_attempts: 0,
+            ..RetrySchedule::default()
+        },
+        RetrySchedule {
+            max_attempts: 3,
+            first_delay: Duration::from_secs(10),
+            max_delay: Duration::from_secs(1),
+        },
+    ] {
+        assert_eq!(
+            inbox.set_retry(bad).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+    }
+    assert_eq!(
+        inbox.set_lease(Duration::ZERO).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        Inbox::open("").unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    let e = Inbox::open("/nonexistent-dir/x/inbox.db").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+}
+
+// ---- with the receiver ----
+
+fn receiver_with(inbox: &Inbox) -> cinnox::Receiver {
+    start_default(quick_config().inbox(inbox.clone()))
+}
+
+#[test]
+fn the_receiver_answers_200_once_stored_and_the_application_takes_from_the_inbox() {
+    let inbox = open(&db("rx"));
+    let rx = receiver_with(&inbox);
+    let mut client = Client::new(rx.local_addr());
+    // Answered before any application code ran: the event is on disk.
+    let r = client.post(PATH, call_event("rx-1").as_bytes());
+    assert_eq!(r.status, 200, "{}", r.body_text());
+    assert_eq!(r.body_text(), r#"{"code":0}"#);
+    assert_eq!(counts(&inbox), (1, 0, 0, 0));
+    // A redelivery: 200, no second row.
+    assert_eq!(client.post(PATH, call_event("rx-1").as_bytes()).status, 200);
+    assert_eq!(inbox.list(0, 10).unwrap().len(), 1);
+    // Challenges are still answered inline.
+    assert_eq!(client.post(PATH, br#"{"challenge":"abc"}"#).status, 200);
+
+    let d = rx.recv_timeout(WAIT).unwrap();
+    assert_eq!(d.event().id(), Some("rx-1"));
+    d.ack();
+    assert_eq!(counts(&inbox), (0, 0, 1, 0));
+    rx.shutdown();
+    assert_eq!(rx.recv().unwrap_err().kind(), ErrorKind::Closed);
+}
+
+#[test]
+fn serve_retries_a_failing_or_panicking_handler_from_the_inbox() {
+    let inbox = open(&db("serve"));
+    inbox
+        .set_retry(RetrySchedule {
+            max_attempts: 5,
+            first_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(10),
+        })
+        .unwrap();
+    let rx = receiver_with(&inbox);
+    let calls = AtomicUsize::new(0);
+    let handle = rx.shutdown_handle();
+    let mut client = Client::new(rx.local_addr());
+    assert_eq!(
+        client.post(PATH, call_event("flaky").as_bytes()).status,
+        200
+    );
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            rx.serve(2, |_| match calls.fetch_add(1, Ordering::SeqCst) {
+                0 => Err("the CRM is down"),
+                1 => panic!("a bug in the handler"),
+                _ => {
+                    handle.shutdown();
+                    Ok(())
+                }
+            })
+            .unwrap()
+        });
+    });
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert_eq!(counts(&inbox), (0, 0, 1, 0));
+    assert_eq!(inbox.list(0, 1).unwrap()[0].attempts, 3);
+    assert_eq!(rx.stats().handler_panics, 1);
+}
+
+#[test]
+fn a_store_that_fails_answers_503_with_retry_after_never_200() {
+    let path = db("fail");
+    let inbox = open(&path);
+    let rx = receiver_with(&inbox);
+    // The store refuses writes from now on, as a full or read-only disk would.
+    let sabotage = rusqlite::Connection::open(&path).unwrap();
+    sabotage
+        .execute_batch(
+            "CREATE TRIGGER full BEFORE INSERT ON cinnox_inbox
+             BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+        )
+        .unwrap();
+    let mut client = Client::new(rx.local_addr());
+    let r = client.post(PATH, call_event("lost?").as_bytes());
+    assert_eq!(r.status, 503, "{}", r.body_text());
+    assert_eq!(r.header("Retry-After"), Some("5"));
+    assert_eq!(rx.stats().store_failures, 1);
+    assert_eq!(rx.stats().webhook.acks, 0);
+    // Healed: the redelivery is stored and answered 200.
+    sabotage.execute_batch("DROP TRIGGER full;").unwrap();
+    assert_eq!(
+        client.post(PATH, call_event("lost?").as_bytes()).status,
+        200
+    );
+    assert_eq!(rx.recv_timeout(WAIT).unwrap().event().id(), Some("lost?"));
+}
