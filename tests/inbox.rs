@@ -19,7 +19,7 @@ fn db(name: &str) -> PathBuf {
     dir.join("inbox.db")
 }
 
-fn open(path: &PathBuf) -> Inbox {
+fn open(path: &std::path::Path) -> Inbox {
     Inbox::open(path.to_str().unwrap()).unwrap()
 }
 
