@@ -212,11 +212,6 @@ typedef uint32_t cinnox_delivery_status;
 #endif // __cplusplus
 
 /**
- * One of the four documented notifications.
- */
-typedef struct NotificationKind NotificationKind;
-
-/**
  * A CINNOX subscription client: the base URL and App Token of one account.
  *
  * Made by `cinnox_client_new`, freed by `cinnox_client_free`. Thread-safe: any number of
@@ -227,9 +222,10 @@ typedef struct NotificationKind NotificationKind;
 typedef struct cinnox_client cinnox_client;
 
 /**
- * One event waiting for the application's answer: call `cinnox_delivery_ack` (HTTP 200)
- * or `cinnox_delivery_fail` (HTTP 500, so that CINNOX may deliver it again); each consumes
- * the delivery. `cinnox_delivery_free` on an unanswered delivery fails it. A delivery may
+ * One event waiting for the application's answer: call `cinnox_delivery_ack` (HTTP 200; with
+ * an inbox: done) or `cinnox_delivery_fail` (HTTP 500, so that CINNOX may deliver it again;
+ * with an inbox: retried later from the inbox, or dead after its last attempt); each
+ * consumes the delivery. `cinnox_delivery_free` on an unanswered delivery fails it. A delivery may
  * be answered from any thread, and may outlive its receiver (the answer is then lost if
  * the connection is gone).
  */
@@ -242,6 +238,12 @@ typedef struct cinnox_delivery cinnox_delivery;
  * Immutable: any number of threads may read one event at once.
  */
 typedef struct cinnox_event cinnox_event;
+
+/**
+ * A durable inbox of events (see `cinnox_inbox_open`). Thread-safe: every function may be
+ * called from any thread at once, and several processes may open the same file.
+ */
+typedef struct cinnox_inbox cinnox_inbox;
 
 /**
  * An embedded webhook server (HTTP/1.1 on a socket of its own) that verifies requests,
@@ -475,6 +477,32 @@ typedef struct cinnox_other_event {
    */
   const char *id;
 } cinnox_other_event;
+
+/**
+ * How many events an inbox holds in each state, filled by `cinnox_inbox_stats`.
+ */
+typedef struct cinnox_inbox_counts {
+  /**
+   * Waiting to be handled (due now or later), not held by a consumer.
+   */
+  uint64_t pending;
+  /**
+   * Held by a consumer now (a live lease).
+   */
+  uint64_t in_flight;
+  /**
+   * Handled (kept for the retention, 3 days by default).
+   */
+  uint64_t done;
+  /**
+   * Given up after the last attempt; `cinnox_inbox_replay_dead` brings them back.
+   */
+  uint64_t dead;
+  /**
+   * How long the oldest pending or in-flight event has waited, in milliseconds.
+   */
+  uint64_t oldest_pending_age_ms;
+} cinnox_inbox_counts;
 
 /**
  * The handler of `cinnox_receiver_serve`: return 0 when the event was handled (the
@@ -835,6 +863,69 @@ const char *cinnox_event_challenge(const struct cinnox_event *ev);
  * success. Thread-safe.
  */
 cinnox_result cinnox_challenge_reply(const struct cinnox_event *ev, const uint8_t **body, size_t *body_len);
+
+/**
+ * Open (creating it if needed) the inbox at `location`, a file path (SQLite, WAL,
+ * `synchronous=FULL`: a stored event survives a crash and a power loss). Blocks while the
+ * file is opened and its schema created; starts the inbox's writer thread.
+ *
+ * `location` is copied. On success `*out` is a new inbox the caller owns and frees with
+ * `cinnox_inbox_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
+ * `CINNOX_ERR_INVALID_ARGUMENT` for an empty or non-UTF-8 `location`, `CINNOX_ERR_IO` when
+ * the file cannot be opened or written.
+ */
+cinnox_result cinnox_inbox_open(const char *location, struct cinnox_inbox **out);
+
+/**
+ * Free an inbox. Receivers and deliveries made with it keep the store open until they are
+ * freed. Events queued for storing are stored first (it may block for that commit). NULL
+ * does nothing. No other call on `inbox` may be in progress or starting.
+ */
+void cinnox_inbox_free(struct cinnox_inbox *inbox);
+
+/**
+ * Set the retry schedule: `max_attempts` attempts in all (at least 1), waiting
+ * `first_delay_ms` after the first failure, doubling up to `max_delay_ms`; after the last
+ * failed attempt an event is dead. Default: 8 attempts, 5 s doubling, at most 1 hour.
+ * `CINNOX_ERR_NULL_ARGUMENT` when `inbox` is NULL, `CINNOX_ERR_INVALID_ARGUMENT` for 0
+ * attempts or `max_delay_ms < first_delay_ms`. Thread-safe; does not block.
+ */
+cinnox_result cinnox_inbox_set_retry(const struct cinnox_inbox *inbox, uint32_t max_attempts, uint32_t first_delay_ms, uint32_t max_delay_ms);
+
+/**
+ * Make receivers built from `config` store each event in `inbox` before answering it: 200
+ * once committed (also for a duplicate already stored), 503 with `Retry-After` when the
+ * store fails. `cinnox_receiver_recv` and `cinnox_receiver_serve` then take events from the
+ * inbox. The inbox is shared, not copied: it may be freed after the receivers are made.
+ * `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer.
+ */
+cinnox_result cinnox_receiver_config_set_inbox(struct cinnox_receiver_config *config, const struct cinnox_inbox *inbox);
+
+/**
+ * Wait for the next due event, at most `timeout_ms` milliseconds (`CINNOX_WAIT_FOREVER`
+ * for no limit). BLOCKS the calling thread; any number of threads (and processes) may wait
+ * at once, each gets a different event. On success `*out` is a new delivery the caller
+ * owns, leased to this process: `cinnox_delivery_ack` marks it done,
+ * `cinnox_delivery_fail` or `cinnox_delivery_free` retries it later (or makes it dead
+ * after its last attempt); if the process dies holding it, it is handed out again after
+ * the lease (60 s). `CINNOX_ERR_TIMEOUT` when none was due in time, `CINNOX_ERR_IO` when
+ * the store failed, `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer.
+ */
+cinnox_result cinnox_inbox_recv(const struct cinnox_inbox *inbox, uint32_t timeout_ms, struct cinnox_delivery **out);
+
+/**
+ * Fill `*out` with how many events are in each state. Blocks for one small query.
+ * `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer, `CINNOX_ERR_IO` when the store failed.
+ * Thread-safe.
+ */
+cinnox_result cinnox_inbox_stats(const struct cinnox_inbox *inbox, struct cinnox_inbox_counts *out);
+
+/**
+ * Make every dead event pending again (its attempts start over). When `replayed` is not
+ * NULL, `*replayed` receives how many. Blocks for one update. `CINNOX_ERR_NULL_ARGUMENT`
+ * when `inbox` is NULL, `CINNOX_ERR_IO` when the store failed. Thread-safe.
+ */
+cinnox_result cinnox_inbox_replay_dead(const struct cinnox_inbox *inbox, uint64_t *replayed);
 
 /**
  * Make a receiver config answering only on `path` (e.g. `"/cinnox/<secret>"`), with the

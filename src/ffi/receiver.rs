@@ -23,7 +23,7 @@ pub const CINNOX_WAIT_FOREVER: u32 = u32::MAX;
 /// at once.
 pub struct cinnox_receiver_config {
     webhook: WebhookConfig,
-    server: ReceiverConfig,
+    pub(crate) server: ReceiverConfig,
 }
 
 impl cinnox_receiver_config {
@@ -47,14 +47,23 @@ pub struct cinnox_receiver {
     active: Arc<(Mutex<usize>, Condvar)>,
 }
 
-/// One event waiting for the application's answer: call `cinnox_delivery_ack` (HTTP 200)
-/// or `cinnox_delivery_fail` (HTTP 500, so that CINNOX may deliver it again); each consumes
-/// the delivery. `cinnox_delivery_free` on an unanswered delivery fails it. A delivery may
+/// One event waiting for the application's answer: call `cinnox_delivery_ack` (HTTP 200; with
+/// an inbox: done) or `cinnox_delivery_fail` (HTTP 500, so that CINNOX may deliver it again;
+/// with an inbox: retried later from the inbox, or dead after its last attempt); each
+/// consumes the delivery. `cinnox_delivery_free` on an unanswered delivery fails it. A delivery may
 /// be answered from any thread, and may outlive its receiver (the answer is then lost if
 /// the connection is gone).
 pub struct cinnox_delivery {
     delivery: Delivery,
     event: Owned,
+}
+
+impl cinnox_delivery {
+    /// The C view of `delivery`, from a receiver or an inbox.
+    pub(crate) fn new(delivery: Delivery) -> cinnox_delivery {
+        let event = Owned(cinnox_event::from_event(delivery.event().clone()));
+        cinnox_delivery { delivery, event }
+    }
 }
 
 /// An event made by `cinnox_event::from_event` for one delivery or one handler call, freed
@@ -405,9 +414,8 @@ pub unsafe extern "C" fn cinnox_receiver_recv(
         } else {
             rx.rx.recv_timeout(ms(timeout_ms))?
         };
-        let event = Owned(cinnox_event::from_event(delivery.event().clone()));
         // SAFETY: `out` was checked non-NULL.
-        unsafe { put_handle(out, cinnox_delivery { delivery, event }) };
+        unsafe { put_handle(out, cinnox_delivery::new(delivery)) };
         Ok(())
     })
 }
