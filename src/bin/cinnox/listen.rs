@@ -5,7 +5,8 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use cinnox::{Event, Receiver, ReceiverStats, WebhookConfig};
+use cinnox::receiver::ReceiverConfig;
+use cinnox::{Event, Inbox, Receiver, ReceiverStats, WebhookConfig};
 
 use crate::{render, Outcome};
 
@@ -17,44 +18,86 @@ pub struct Args {
     /// The webhook path: the secret part of the URL you subscribe (e.g. /cinnox/s3cret).
     #[arg(long)]
     path: String,
+    #[command(flatten)]
+    handling: Handling,
+    /// Events handled at once.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    /// Store each event in this inbox (a file) before answering 200; events are then
+    /// handled from the inbox, with retries and dead letters.
+    #[arg(long)]
+    inbox: Option<String>,
+    /// With --inbox: only store events; worker processes (`cinnox inbox work`) handle them.
+    #[arg(long, requires = "inbox")]
+    store_only: bool,
+    /// With --inbox: how long a handler may hold an event before it is handed out again
+    /// (a process that dies gives its events back after this long).
+    #[arg(long, requires = "inbox", default_value_t = 60_000)]
+    lease_ms: u64,
+}
+
+/// What to do with each event, shared with `cinnox inbox work`.
+#[derive(clap::Args)]
+pub struct Handling {
     /// Print each event as one JSON object per line (kind, id, dedup key, fields, raw).
     #[arg(long)]
-    json: bool,
+    pub json: bool,
     /// POST each event's raw body to this URL; a 2xx answer acknowledges it.
     #[arg(long, conflicts_with = "exec")]
-    forward_to: Option<String>,
+    pub forward_to: Option<String>,
     /// Run this shell command per event, the raw body on stdin and the kind in
     /// CINNOX_EVENT_KIND (call-start, call-end, inbound-sms, delivery-report, other); exit
     /// status 0 acknowledges it. Its output goes to stderr.
     #[arg(long)]
-    exec: Option<String>,
-    /// Events handled at once.
-    #[arg(long, default_value_t = 1)]
-    workers: usize,
+    pub exec: Option<String>,
 }
 
 /// What happens to each event.
-enum Action {
+pub enum Action {
     Print,
     Forward(ureq::Agent, String),
     Exec(String),
 }
 
-pub fn run(a: Args) -> Outcome {
-    let action = match (&a.forward_to, &a.exec) {
-        (Some(url), _) => {
-            let agent = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_global(Some(Duration::from_secs(30)))
-                .build()
-                .new_agent();
-            Action::Forward(agent, url.clone())
+impl Handling {
+    /// The action these options ask for.
+    pub fn action(&self) -> Action {
+        match (&self.forward_to, &self.exec) {
+            (Some(url), _) => {
+                let agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .timeout_global(Some(Duration::from_secs(30)))
+                    .build()
+                    .new_agent();
+                Action::Forward(agent, url.clone())
+            }
+            (None, Some(cmd)) => Action::Exec(cmd.clone()),
+            (None, None) => Action::Print,
         }
-        (None, Some(cmd)) => Action::Exec(cmd.clone()),
-        (None, None) => Action::Print,
-    };
-    let receiver = Receiver::bind(a.bind.as_str(), WebhookConfig::new(&a.path))?;
+    }
+}
+
+pub fn run(a: Args) -> Outcome {
+    let action = a.handling.action();
+    let json = a.handling.json;
+    let mut config = ReceiverConfig::default();
+    if let Some(location) = &a.inbox {
+        let inbox = Inbox::open(location)?;
+        inbox.set_lease(Duration::from_millis(a.lease_ms.max(1)))?;
+        config = config.inbox(inbox);
+    }
+    let receiver = Receiver::bind_with(a.bind.as_str(), WebhookConfig::new(&a.path), config)?;
     eprintln!("listening on {}", receiver.local_addr());
+    if a.store_only {
+        let (tx, rx) = std::sync::mpsc::channel();
+        crate::on_interrupt(move || {
+            let _ = tx.send(());
+        })?;
+        let _ = rx.recv();
+        receiver.shutdown();
+        eprintln!("shut down: {}", counts(&receiver.stats()));
+        return Ok(true);
+    }
     let handle = receiver.shutdown_handle();
     crate::on_interrupt(move || handle.shutdown())?;
 
@@ -64,7 +107,7 @@ pub fn run(a: Args) -> Outcome {
     let terminal = std::io::stderr().is_terminal();
     let served = std::thread::scope(|s| {
         let watcher = s.spawn(|| watch(|| receiver.stats(), &done, terminal));
-        let served = receiver.serve(a.workers, |event| handle_event(event, &action, a.json));
+        let served = receiver.serve(a.workers, |event| handle_event(event, &action, json));
         done.store(true, Ordering::Release);
         let _ = watcher.join();
         served
@@ -111,7 +154,7 @@ fn watch(stats: impl Fn() -> ReceiverStats, done: &AtomicBool, terminal: bool) {
 }
 
 /// Handle one event: `Ok` acknowledges it (200), `Err` fails it (500: delivered again).
-fn handle_event(event: &Event, action: &Action, json: bool) -> Result<(), String> {
+pub fn handle_event(event: &Event, action: &Action, json: bool) -> Result<(), String> {
     let result = match action {
         Action::Print => Ok(()),
         Action::Forward(agent, url) => match agent

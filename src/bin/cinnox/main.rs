@@ -3,6 +3,7 @@
 //! A thin shell over the library: every command calls its public API. Exit status: 0 on
 //! success, 1 on failure, 2 on bad usage.
 
+mod inbox;
 mod listen;
 mod render;
 mod sandbox;
@@ -63,7 +64,8 @@ Examples:
   cinnox listen --bind 0.0.0.0:8080 --path /cinnox/s3cret
   cinnox listen --bind 127.0.0.1:8080 --path /cinnox/s3cret --json
   cinnox listen --bind 127.0.0.1:8080 --path /cinnox/s3cret --forward-to http://127.0.0.1:3000/hook
-  cinnox listen --bind 127.0.0.1:8080 --path /cinnox/s3cret --exec 'jq . >> events.jsonl'")]
+  cinnox listen --bind 127.0.0.1:8080 --path /cinnox/s3cret --exec 'jq . >> events.jsonl'
+  cinnox listen --bind 0.0.0.0:8080 --path /cinnox/s3cret --inbox cinnox-inbox.db --exec ./handle.sh")]
     Listen(listen::Args),
     /// Check a webhook URL the way CINNOX does before accepting it.
     #[command(after_help = "\
@@ -88,6 +90,16 @@ Control endpoint (for tests in any language), on the same server:
   POST /_sandbox/trigger/{call-start|call-end|inbound-sms|delivery-report}[?app=ID&variant=NAME]
   with an optional JSON object of field overrides, e.g. {\"content\":\"hello\"}.")]
     Sandbox(sandbox::Args),
+    /// Look into a durable inbox, replay, purge, or consume it as a worker.
+    #[command(after_help = "\
+Examples:
+  cinnox inbox stats --inbox cinnox-inbox.db
+  cinnox inbox list --inbox cinnox-inbox.db
+  cinnox inbox show 42 --inbox cinnox-inbox.db
+  cinnox inbox replay --dead --inbox cinnox-inbox.db
+  cinnox inbox purge --older-than-hours 72 --inbox cinnox-inbox.db
+  cinnox inbox work --inbox cinnox-inbox.db --exec ./handle-event.sh")]
+    Inbox(inbox::Args),
 }
 
 fn main() -> ExitCode {
@@ -99,6 +111,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => trigger::verify(a),
         Command::Trigger(a) => trigger::run(a),
         Command::Sandbox(a) => sandbox::run(a),
+        Command::Inbox(a) => inbox::run(a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -1,0 +1,173 @@
+//! `cinnox inbox`: look into a durable inbox, replay, purge, and consume it as a worker.
+
+use std::time::Duration;
+
+use cinnox::Inbox;
+
+use crate::listen::{handle_event, Handling};
+use crate::Outcome;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct Location {
+    /// The inbox file.
+    #[arg(long)]
+    inbox: String,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// How many events are pending, in flight, done and dead.
+    Stats(Location),
+    /// One line per stored event: id, state, attempts, dedup key, last error.
+    List {
+        #[command(flatten)]
+        at: Location,
+        /// Only events with an id above this.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// One event, with its raw body.
+    Show {
+        /// The event's id (see `list`).
+        id: i64,
+        #[command(flatten)]
+        at: Location,
+    },
+    /// Make an event (by id) or every dead event (--dead) pending again.
+    Replay {
+        /// The event's id.
+        #[arg(required_unless_present = "dead", conflicts_with = "dead")]
+        id: Option<i64>,
+        /// Every dead event.
+        #[arg(long)]
+        dead: bool,
+        #[command(flatten)]
+        at: Location,
+    },
+    /// Delete done events older than the retention (duplicates are recognised that long).
+    Purge {
+        #[command(flatten)]
+        at: Location,
+        /// The retention, in hours.
+        #[arg(long, default_value_t = 72)]
+        older_than_hours: u64,
+    },
+    /// Take events from the inbox and handle them (a worker process beside a receiver).
+    Work {
+        #[command(flatten)]
+        at: Location,
+        #[command(flatten)]
+        handling: Handling,
+        /// How long a handler may hold an event before it is handed out again (a worker
+        /// that dies gives its events back after this long).
+        #[arg(long, default_value_t = 60_000)]
+        lease_ms: u64,
+    },
+}
+
+pub fn run(a: Args) -> Outcome {
+    match a.command {
+        Command::Stats(at) => {
+            let c = Inbox::open(&at.inbox)?.stats()?;
+            println!("pending {}", c.pending);
+            println!("in_flight {}", c.in_flight);
+            println!("done {}", c.done);
+            println!("dead {}", c.dead);
+            println!("oldest_pending_age_ms {}", c.oldest_pending_age.as_millis());
+            Ok(true)
+        }
+        Command::List { at, after, limit } => {
+            for e in Inbox::open(&at.inbox)?.list(after, limit)? {
+                println!(
+                    "{} {} attempts={} key={} {}",
+                    e.id,
+                    e.state,
+                    e.attempts,
+                    e.dedup_key,
+                    e.last_error.as_deref().unwrap_or("")
+                );
+            }
+            Ok(true)
+        }
+        Command::Show { id, at } => match Inbox::open(&at.inbox)?.get(id)? {
+            Some(e) => {
+                println!("id {}", e.id);
+                println!("state {}", e.state);
+                println!("attempts {}", e.attempts);
+                println!("dedup_key {}", e.dedup_key);
+                println!("received_at_ms {}", e.received_at_ms);
+                println!("last_error {}", e.last_error.as_deref().unwrap_or("-"));
+                println!("body {}", String::from_utf8_lossy(&e.body));
+                Ok(true)
+            }
+            None => Err(format!("no event with id {id}").into()),
+        },
+        Command::Replay { id, dead, at } => {
+            let inbox = Inbox::open(&at.inbox)?;
+            if dead {
+                println!("replayed {}", inbox.replay_dead()?);
+                return Ok(true);
+            }
+            let id = id.unwrap_or_default();
+            if inbox.replay(id)? {
+                println!("replayed {id}");
+                Ok(true)
+            } else {
+                Err(format!("no done or dead event with id {id}").into())
+            }
+        }
+        Command::Purge {
+            at,
+            older_than_hours,
+        } => {
+            let n = Inbox::open(&at.inbox)?.purge(Duration::from_secs(older_than_hours * 3600))?;
+            println!("purged {n}");
+            Ok(true)
+        }
+        Command::Work {
+            at,
+            handling,
+            lease_ms,
+        } => work(&at.inbox, &handling, Duration::from_millis(lease_ms.max(1))),
+    }
+}
+
+/// Handle events until Ctrl-C: `Ok` acks, `Err` fails (retried from the inbox).
+fn work(location: &str, handling: &Handling, lease: Duration) -> Outcome {
+    let inbox = Inbox::open(location)?;
+    inbox.set_lease(lease)?;
+    let action = handling.action();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&stop);
+    crate::on_interrupt(move || flag.store(true, std::sync::atomic::Ordering::Release))?;
+    eprintln!("working on {location}");
+    let (mut acked, mut failed) = (0u64, 0u64);
+    while !stop.load(std::sync::atomic::Ordering::Acquire) {
+        let delivery = match inbox.recv_timeout(Duration::from_millis(200)) {
+            Ok(d) => d,
+            Err(e) if e.kind() == cinnox::ErrorKind::Timeout => continue,
+            Err(e) => return Err(e.into()),
+        };
+        match handle_event(delivery.event(), &action, handling.json) {
+            Ok(()) => {
+                acked += 1;
+                delivery.ack();
+            }
+            Err(why) => {
+                failed += 1;
+                delivery.fail_with(why);
+            }
+        }
+    }
+    eprintln!("stopped: acked {acked}, failed {failed}");
+    Ok(true)
+}

@@ -1,0 +1,312 @@
+//! Crash tests with real processes: a sender that never retries posts thousands of events
+//! over several connections while the receiving process (and, separately, a worker
+//! process) is killed with SIGKILL at arbitrary points and restarted. Every event answered
+//! 200 must be handled at least once; an event may be handled twice only when a kill
+//! interrupted it after its handler ran and before its ack was committed.
+#![cfg(feature = "cli")]
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cinnox::Inbox;
+
+const EXE: &str = env!("CARGO_BIN_EXE_cinnox");
+const PATH: &str = "/cinnox/crash";
+const SENDERS: usize = 4;
+const PER_SENDER: usize = 500;
+const WORKERS: usize = 2;
+/// Long enough that no live handler outlives its lease on a loaded machine (an event held
+/// past its lease is handed out again, which would count as a double handling here).
+const LEASE_MS: &str = "2000";
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("cinnox-crash-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Each handled event's raw body, appended to `log` in one write.
+fn handler(log: &Path) -> String {
+    format!("printf '%s\\n' \"$(cat)\" >> '{}'", log.display())
+}
+
+/// Start `cinnox` with `args`; wait for its first stderr line (`listening on …` or
+/// `working on …`) and return it with the process.
+fn start(args: &[String]) -> (Child, String) {
+    let mut child = Command::new(EXE)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run cinnox");
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    // Keep draining stderr so the child never blocks on it.
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = err.read_to_end(&mut sink);
+    });
+    (child, first.trim().to_owned())
+}
+
+fn kill9(child: &mut Child) {
+    // SAFETY: a plain kill(2) of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+}
+
+fn event(id: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","eventDescription":"NewInboundSMS","senderNumber":"85291234567","recipientNumber":"85223456789","receiveTime":"2026-11-28T00:00:00.000Z","contentType":"Text","content":"crash test"}}"#
+    )
+}
+
+/// POST one event on `conn` (reconnecting when needed); true when answered 200. Never
+/// retries the event itself: a failure is the sender's loss, as with CINNOX.
+fn post(conn: &mut Option<TcpStream>, addr: SocketAddr, body: &str) -> bool {
+    // Connecting again waits for the restarted receiver (the event is sent once it is up:
+    // only an event already on the wire when the process died is the sender's loss).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while conn.is_none() && Instant::now() < deadline {
+        *conn = TcpStream::connect(addr).ok();
+        match conn {
+            Some(s) => {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
+            }
+            None => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+    let Some(s) = conn.as_mut() else {
+        return false;
+    };
+    let request = format!(
+        "POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let ok = s.write_all(request.as_bytes()).is_ok() && read_status(s) == Some(200);
+    if !ok {
+        *conn = None;
+    }
+    ok
+}
+
+fn read_status(s: &mut TcpStream) -> Option<u16> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if s.read(&mut byte).ok()? == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let status = text.get(9..12)?.parse().ok()?;
+    let len: usize = text
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).ok()?;
+    Some(status)
+}
+
+/// Send every event from `SENDERS` connections; returns the ids answered 200. `progress`
+/// counts events sent, so that the killer can pick its moments.
+fn send_all(addr: SocketAddr, progress: &AtomicUsize) -> HashSet<String> {
+    let acked = Mutex::new(HashSet::new());
+    std::thread::scope(|s| {
+        for t in 0..SENDERS {
+            let acked = &acked;
+            s.spawn(move || {
+                let mut conn = None;
+                for n in 0..PER_SENDER {
+                    let id = format!("crash-{t}-{n}");
+                    if post(&mut conn, addr, &event(&id)) {
+                        acked.lock().unwrap().insert(id);
+                    }
+                    progress.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    acked.into_inner().unwrap()
+}
+
+/// Wait (on the inbox's real state) until nothing is pending or in flight.
+fn drained(db: &Path) {
+    let inbox = Inbox::open(db.to_str().unwrap()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let c = inbox.stats().unwrap();
+        if c.pending == 0 && c.in_flight == 0 {
+            assert_eq!(c.dead, 0, "no event may die: the handler never fails");
+            return;
+        }
+        assert!(Instant::now() < deadline, "not drained: {c:?}");
+        // Poll the file's real state: the handling happens in other processes.
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// How often each id was handled, from the log.
+fn handled(log: &Path) -> HashMap<String, usize> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut counts = HashMap::new();
+    for part in text.split("\"id\":\"").skip(1) {
+        if let Some(end) = part.find('"') {
+            *counts.entry(part[..end].to_owned()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+fn check(acked: &HashSet<String>, handled: &HashMap<String, usize>, kills: usize) {
+    assert!(
+        acked.len() > SENDERS * PER_SENDER * 9 / 10,
+        "most events must get through: {} of {}",
+        acked.len(),
+        SENDERS * PER_SENDER
+    );
+    let lost: Vec<&String> = acked
+        .iter()
+        .filter(|id| !handled.contains_key(*id))
+        .collect();
+    assert!(lost.is_empty(), "answered 200 but never handled: {lost:?}");
+    let twice = handled.values().filter(|&&n| n > 1).count();
+    eprintln!(
+        "{} of {} events answered 200, all handled; {twice} handled twice after {kills} kills",
+        acked.len(),
+        SENDERS * PER_SENDER
+    );
+    // Each kill interrupts at most one handling per worker thread.
+    assert!(
+        twice <= kills * WORKERS,
+        "{twice} events handled twice after {kills} kills"
+    );
+}
+
+#[test]
+fn killing_the_receiving_process_loses_no_acknowledged_event() {
+    let d = dir("receiver");
+    let db = d.join("inbox.db");
+    let log = d.join("handled.log");
+    let mut args: Vec<String> = ["listen", "--bind", "127.0.0.1:0", "--path", PATH, "--inbox"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.push(db.display().to_string());
+    args.extend(["--lease-ms", LEASE_MS, "--workers"].map(String::from));
+    args.push(WORKERS.to_string());
+    args.push("--exec".into());
+    args.push(handler(&log));
+    let (mut child, first) = start(&args);
+    let addr: SocketAddr = first
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{first}"))
+        .parse()
+        .unwrap();
+    // Restarts bind the same port.
+    args[2] = addr.to_string();
+
+    let progress = AtomicUsize::new(0);
+    let kills = 4;
+    let done = AtomicBool::new(false);
+    let acked = std::thread::scope(|s| {
+        let sender = s.spawn(|| {
+            let acked = send_all(addr, &progress);
+            done.store(true, Ordering::SeqCst);
+            acked
+        });
+        // Kill at points spread over the run (after 15 %, 35 %, 55 %, 75 % of the events
+        // were sent), each time mid-stream, and restart at once.
+        let total = SENDERS * PER_SENDER;
+        for k in 0..kills {
+            let at = total * (15 + 20 * k) / 100;
+            while progress.load(Ordering::SeqCst) < at && !done.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            kill9(&mut child);
+            child = start(&args).0;
+        }
+        sender.join().unwrap()
+    });
+    drained(&db);
+    kill9(&mut child);
+    check(&acked, &handled(&log), kills);
+}
+
+#[test]
+fn killing_a_worker_process_loses_no_event() {
+    let d = dir("worker");
+    let db = d.join("inbox.db");
+    let log = d.join("handled.log");
+    let db_arg = db.display().to_string();
+    let (mut receiver, first) = start(&[
+        "listen".into(),
+        "--bind".into(),
+        "127.0.0.1:0".into(),
+        "--path".into(),
+        PATH.into(),
+        "--inbox".into(),
+        db_arg.clone(),
+        "--store-only".into(),
+    ]);
+    let addr: SocketAddr = first
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{first}"))
+        .parse()
+        .unwrap();
+    let worker_args: Vec<String> = vec![
+        "inbox".into(),
+        "work".into(),
+        "--inbox".into(),
+        db_arg,
+        "--lease-ms".into(),
+        LEASE_MS.into(),
+        "--exec".into(),
+        handler(&log),
+    ];
+    let workers: Arc<Mutex<Vec<Child>>> = Arc::new(Mutex::new(
+        (0..WORKERS).map(|_| start(&worker_args).0).collect(),
+    ));
+    let progress = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<()>();
+    let kills = 4;
+    let acked = std::thread::scope(|s| {
+        let sender = s.spawn(|| {
+            let acked = send_all(addr, &progress);
+            let _ = tx.send(());
+            acked
+        });
+        let total = SENDERS * PER_SENDER;
+        for k in 0..kills {
+            let at = total * (15 + 20 * k) / 100;
+            while progress.load(Ordering::SeqCst) < at && rx.try_recv().is_err() {
+                std::thread::yield_now();
+            }
+            let mut w = workers.lock().unwrap();
+            let victim = k % WORKERS;
+            kill9(&mut w[victim]);
+            w[victim] = start(&worker_args).0;
+        }
+        sender.join().unwrap()
+    });
+    // Every event sent to a receiver that was never killed is answered 200.
+    assert_eq!(acked.len(), SENDERS * PER_SENDER);
+    drained(&db);
+    for w in workers.lock().unwrap().iter_mut() {
+        kill9(w);
+    }
+    kill9(&mut receiver);
+    check(&acked, &handled(&log), kills);
+}
