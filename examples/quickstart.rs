@@ -24,7 +24,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cinnox::event::{DeliveryStatus, Party, Payload};
+use cinnox::inbox::{Inbox, RetrySchedule};
 use cinnox::receiver::Delivery;
+use cinnox::receiver::ReceiverConfig;
 use cinnox::sandbox::{
     CallNotification, DeliveryReportNotification, InboundSmsNotification, Notification,
     SandboxConfig,
@@ -195,6 +197,9 @@ fn local() -> Result<(), Failure> {
     );
     println!();
 
+    inbox_demo(&path)?;
+    println!();
+
     println!("unsubscribe");
     for kind in FAMILIES {
         let sub = client
@@ -218,6 +223,72 @@ fn local() -> Result<(), Failure> {
     println!();
     println!("done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// A receiver with a durable inbox: the event is stored before it is answered 200, and a
+/// failed handling is retried from the inbox (CINNOX itself documents no redelivery).
+fn inbox_demo(path: &str) -> Result<(), Failure> {
+    println!("durable inbox (stored before answered, retried from the inbox)");
+    let file = std::env::temp_dir().join(format!("cinnox-quickstart-{}.db", random_hex()));
+    let location = file.display().to_string();
+    let result = (|| -> Result<(), Failure> {
+        let inbox = Inbox::open(&location).map_err(|e| format!("cannot open the inbox: {e}"))?;
+        inbox
+            .set_retry(RetrySchedule {
+                max_attempts: 3,
+                first_delay: Duration::from_millis(50),
+                max_delay: Duration::from_millis(50),
+            })
+            .map_err(|e| e.to_string())?;
+        let receiver = Receiver::bind_with(
+            "127.0.0.1:0",
+            WebhookConfig::new(path),
+            ReceiverConfig::default().inbox(inbox.clone()),
+        )
+        .map_err(|e| format!("cannot start the receiver: {e}"))?;
+        let url = format!("http://{}{path}", receiver.local_addr());
+        let sms = InboundSmsNotification::new()
+            .sender_number("85261234567")
+            .content("Please call me back")
+            .build();
+        // Answered at once, on this very thread: nothing waits for the application.
+        let attempt =
+            cinnox::sandbox::send(&url, &sms, Duration::from_secs(5)).map_err(|e| e.to_string())?;
+        line(
+            "inbound SMS",
+            &format!(
+                "stored, answered HTTP {} before the application saw it",
+                attempt.status.map_or("-".into(), |s| s.to_string())
+            ),
+        );
+        let take = || {
+            receiver
+                .recv_timeout(Duration::from_secs(5))
+                .map_err(|e| format!("nothing came from the inbox: {e}"))
+        };
+        let first = take()?;
+        println!(
+            "{}  -> failed, retried from the inbox",
+            describe(first.event())
+        );
+        first.fail_with("the CRM was down");
+        let second = take()?;
+        println!("{}  -> acked", describe(second.event()));
+        second.ack();
+        let c = inbox.stats().map_err(|e| e.to_string())?;
+        line(
+            "inbox",
+            &format!(
+                "pending {}, in flight {}, done {}, dead {}",
+                c.pending, c.in_flight, c.done, c.dead
+            ),
+        );
+        Ok(())
+    })();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{location}{suffix}"));
+    }
+    result
 }
 
 /// Trigger `n` and insist that it was delivered.

@@ -142,6 +142,12 @@ fn runs_the_whole_flow_locally_and_exits_0() {
         "  inbound SMS    85261234567 -> 85223456789  \"Is the shop open today?\"  -> redelivered, acked".into(),
         "  sandbox        delivered after 2 attempts (HTTP 500, then 200) in * ms".into(),
         "".into(),
+        "durable inbox (stored before answered, retried from the inbox)".into(),
+        "  inbound SMS    stored, answered HTTP 200 before the application saw it".into(),
+        "  inbound SMS    85261234567 -> 85223456789  \"Please call me back\"  -> failed, retried from the inbox".into(),
+        "  inbound SMS    85261234567 -> 85223456789  \"Please call me back\"  -> acked".into(),
+        "  inbox          pending 0, in flight 0, done 1, dead 0".into(),
+        "".into(),
         "unsubscribe".into(),
         "  call           removed".into(),
         "  inbound SMS    removed".into(),
@@ -178,7 +184,7 @@ fn runs_the_whole_flow_locally_and_exits_0() {
         "{stdout}"
     );
     // A few seconds at most.
-    let secs: f64 = lines[27]["done in ".len()..lines[27].len() - 2]
+    let secs: f64 = lines[33]["done in ".len()..lines[33].len() - 2]
         .parse()
         .unwrap();
     assert!(secs < 10.0, "{stdout}");
