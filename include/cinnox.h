@@ -27,6 +27,34 @@
 #include <stdint.h>
 
 /**
+ * An error: something failed and was not recovered (an event could not be stored, ...).
+ */
+#define CINNOX_LOG_ERROR 1
+
+/**
+ * A warning: an operator should look (a handler panicked, an event is dead, connections
+ * are refused at the cap, a subscription change failed).
+ */
+#define CINNOX_LOG_WARN 2
+
+/**
+ * Information: start and stop, challenges answered, handler failures, retries. Quiet in
+ * normal operation.
+ */
+#define CINNOX_LOG_INFO 3
+
+/**
+ * Debug: every refusal with its reason and peer, timeouts, duplicates.
+ */
+#define CINNOX_LOG_DEBUG 4
+
+/**
+ * Trace: the most detail. No level above trace ever carries the App Token, the webhook
+ * path, message content or phone numbers.
+ */
+#define CINNOX_LOG_TRACE 5
+
+/**
  * `timeout_ms` for `cinnox_receiver_recv` that waits without a deadline.
  */
 #define CINNOX_WAIT_FOREVER UINT32_MAX
@@ -505,6 +533,16 @@ typedef struct cinnox_inbox_counts {
 } cinnox_inbox_counts;
 
 /**
+ * A log callback: `level` is one of `CINNOX_LOG_ERROR` … `CINNOX_LOG_TRACE`, `target` the
+ * part of the library (e.g. `"cinnox::receiver"`), `message` the line. Both strings are
+ * valid for the call only: copy what you keep. May be called on any thread of the library
+ * (receiver, inbox writer, worker threads) and on the threads calling into it,
+ * concurrently. It must return (no `longjmp`, no C++ exception); a log line written by
+ * the library from inside the callback (it calls back into cinnox) is dropped.
+ */
+typedef void (*cinnox_log_callback)(void *userdata, uint32_t level, const char *target, const char *message);
+
+/**
  * The handler of `cinnox_receiver_serve`: return 0 when the event was handled (the
  * receiver answers 200), anything else when it failed (500, so CINNOX may deliver it
  * again). `event` is lent for the duration of the call only: copy what you keep, never
@@ -926,6 +964,35 @@ cinnox_result cinnox_inbox_stats(const struct cinnox_inbox *inbox, struct cinnox
  * when `inbox` is NULL, `CINNOX_ERR_IO` when the store failed. Thread-safe.
  */
 cinnox_result cinnox_inbox_replay_dead(const struct cinnox_inbox *inbox, uint64_t *replayed);
+
+/**
+ * Send the library's log lines at `max_level` and above (`CINNOX_LOG_ERROR` …
+ * `CINNOX_LOG_TRACE`; 0 turns logging off) to `callback`, with `userdata` as its first
+ * argument; NULL `callback` turns logging off. Process-wide and replaceable at any time
+ * (a line being delivered to the previous callback finishes first). Thread-safe.
+ *
+ * Only the library's own lines are forwarded (targets `cinnox…`), not those of the crates
+ * it is built on. The library logs through Rust's `log` facade; this installs the bridge
+ * to C on the first call. `CINNOX_ERR_OTHER` when the process already has another Rust logger (a
+ * Rust program embedding cinnox: use that logger instead), `CINNOX_ERR_INVALID_ARGUMENT`
+ * for a level above 5.
+ */
+cinnox_result cinnox_set_log_callback(uint32_t max_level, cinnox_log_callback callback, void *userdata);
+
+/**
+ * The receiver's metrics in the Prometheus text format (`cinnox_webhook_requests_total`,
+ * `cinnox_handler_duration_seconds`, `cinnox_connections_open`, …; with an inbox its
+ * gauges). On success `*out` is a new NUL-terminated string the caller owns and frees
+ * with `cinnox_string_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer. Thread-safe;
+ * with an inbox it runs one small query.
+ */
+cinnox_result cinnox_receiver_metrics(const struct cinnox_receiver *rx, char **out);
+
+/**
+ * Free a string the library handed out to own (`cinnox_receiver_metrics`). NULL does
+ * nothing.
+ */
+void cinnox_string_free(char *s);
 
 /**
  * Make a receiver config answering only on `path` (e.g. `"/cinnox/<secret>"`), with the

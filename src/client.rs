@@ -253,6 +253,41 @@ struct Inner {
     timeout: Duration,
     user_agent: String,
     retry: RetryPolicy,
+    /// Calls by outcome and retries, for [`Client::metrics`].
+    counters: Counters,
+}
+
+/// How the calls of one client (and its clones) ended.
+#[derive(Default)]
+struct Counters {
+    /// By outcome, in the order of [`OUTCOMES`].
+    outcomes: [std::sync::atomic::AtomicU64; 7],
+    retries: std::sync::atomic::AtomicU64,
+}
+
+/// The `outcome` label values of `cinnox_subscribe_requests_total`.
+const OUTCOMES: [&str; 7] = [
+    "ok",
+    "api_error",
+    "rate_limited",
+    "transport",
+    "timeout",
+    "unexpected_response",
+    "invalid_argument",
+];
+
+fn outcome_index(result: &Result<Subscription>) -> usize {
+    match result {
+        Ok(_) => 0,
+        Err(e) if e.is_rate_limited() => 2,
+        Err(e) => match e.kind() {
+            ErrorKind::Api => 1,
+            ErrorKind::Transport => 3,
+            ErrorKind::Timeout => 4,
+            ErrorKind::InvalidArgument => 6,
+            _ => 5,
+        },
+    }
 }
 
 impl fmt::Debug for Client {
@@ -363,6 +398,61 @@ impl Client {
         enabled: bool,
         url: &str,
     ) -> Result<Subscription> {
+        let family = kind.short_name().to_owned();
+        let result = self.patch(app_id, kind, enabled, url);
+        let counters = &self.inner.counters;
+        counters.outcomes[outcome_index(&result)]
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match &result {
+            Ok(sub) => log::debug!(
+                "{} {family} for app {app_id}",
+                if sub.enabled {
+                    "subscribed"
+                } else {
+                    "unsubscribed"
+                }
+            ),
+            // Messages are scrubbed of the token and the webhook path.
+            Err(e) => log::warn!("subscription change of {family} for app {app_id} failed: {e}"),
+        }
+        result
+    }
+
+    /// The client's metrics in the Prometheus text format (see [`crate::metrics`]):
+    /// `cinnox_subscribe_requests_total{outcome}` (`ok`, `api_error`, `rate_limited`,
+    /// `transport`, `timeout`, `unexpected_response`, `invalid_argument`: one per
+    /// `set_subscription` call, after its retries) and `cinnox_subscribe_retries_total`.
+    /// Counted per client; clones share the counts.
+    pub fn metrics(&self) -> String {
+        let c = &self.inner.counters;
+        let get = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+        let labels: Vec<[(&str, &str); 1]> = OUTCOMES.iter().map(|o| [("outcome", *o)]).collect();
+        let values: Vec<(&[(&str, &str)], u64)> = labels
+            .iter()
+            .zip(&c.outcomes)
+            .map(|(l, n)| (&l[..], get(n)))
+            .collect();
+        let mut e = crate::metrics::Exposition::default();
+        e.counter(
+            "cinnox_subscribe_requests_total",
+            "Subscription changes by how they ended (after retries).",
+            &values,
+        );
+        e.counter(
+            "cinnox_subscribe_retries_total",
+            "Attempts retried after a transient failure.",
+            &[(&[], get(&c.retries))],
+        );
+        e.finish()
+    }
+
+    fn patch(
+        &self,
+        app_id: &str,
+        kind: EventKind,
+        enabled: bool,
+        url: &str,
+    ) -> Result<Subscription> {
         let target = self.subscription_url(app_id, &kind)?;
         validate_webhook_url(url)?;
         let secrets = Secrets::new(&self.inner.token, Some(url));
@@ -393,6 +483,14 @@ impl Client {
             if started.elapsed().saturating_add(delay) > policy.max_elapsed {
                 return Err(give_up(failure.error));
             }
+            self.inner
+                .counters
+                .retries
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            log::info!(
+                "subscribe attempt {attempt} failed, retrying in {delay:?}: {}",
+                failure.error
+            );
             std::thread::sleep(delay);
             attempt += 1;
         }
@@ -617,6 +715,7 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 user_agent: self.user_agent,
                 retry: self.retry,
+                counters: Counters::default(),
             }),
         })
     }

@@ -23,6 +23,7 @@ pub mod event;
 pub mod ffi;
 pub mod inbox;
 mod kind;
+pub mod metrics;
 mod random;
 pub mod receiver;
 pub mod sandbox;

@@ -207,6 +207,8 @@ pub struct ReceiverStats {
     pub expired_deliveries: u64,
     /// Events an inbox failed to store (answered `503` with `Retry-After`).
     pub store_failures: u64,
+    /// Connections open now.
+    pub open_connections: u64,
 }
 
 /// What the accept thread, the connection threads and the API share.
@@ -228,6 +230,8 @@ pub(crate) struct Shared {
     malformed_requests: AtomicU64,
     expired_deliveries: AtomicU64,
     store_failures: AtomicU64,
+    /// How long `serve`'s handler took per event.
+    handler_duration: crate::metrics::Histogram,
     /// Refused connections being drained now.
     draining: Arc<AtomicUsize>,
     /// Unit tests wrap each connection's stream (to hold a write, say).
@@ -371,6 +375,7 @@ impl Receiver {
             malformed_requests: AtomicU64::new(0),
             expired_deliveries: AtomicU64::new(0),
             store_failures: AtomicU64::new(0),
+            handler_duration: crate::metrics::Histogram::new(crate::metrics::HANDLER_BUCKETS),
             draining: Arc::new(AtomicUsize::new(0)),
             #[cfg(test)]
             wrap_transport: Mutex::new(None),
@@ -386,6 +391,14 @@ impl Receiver {
                 )
                 .with_source(e)
             })?;
+        log::info!(
+            "receiver listening on {local_addr}{}",
+            if shared.config.inbox.is_some() {
+                " (events stored in the inbox before they are answered)"
+            } else {
+                ""
+            }
+        );
         Ok(Receiver {
             shared,
             acceptor: Mutex::new(Some(acceptor)),
@@ -464,11 +477,26 @@ impl Receiver {
         F: Fn(&Event) -> std::result::Result<(), E> + Send + Sync,
     {
         while let Ok(delivery) = self.recv() {
-            match catch_unwind(AssertUnwindSafe(|| handler(delivery.event()))) {
+            let started = Instant::now();
+            let outcome = catch_unwind(AssertUnwindSafe(|| handler(delivery.event())));
+            self.shared.handler_duration.observe(started.elapsed());
+            match outcome {
                 Ok(Ok(())) => delivery.ack(),
-                Ok(Err(_)) => delivery.fail_with("the handler returned an error"),
+                Ok(Err(_)) => {
+                    log::info!(
+                        "handler failed for event {}: {}",
+                        delivery.event().id().unwrap_or("-"),
+                        self.retry_words()
+                    );
+                    delivery.fail_with("the handler returned an error")
+                }
                 Err(_) => {
                     self.shared.handler_panics.fetch_add(1, Ordering::Relaxed);
+                    log::warn!(
+                        "handler panicked on event {}: {}",
+                        delivery.event().id().unwrap_or("-"),
+                        self.retry_words()
+                    );
                     delivery.fail_with("the handler panicked");
                 }
             }
@@ -515,6 +543,107 @@ impl Receiver {
         }
     }
 
+    fn retry_words(&self) -> &'static str {
+        if self.shared.config.inbox.is_some() {
+            "retried from the inbox"
+        } else {
+            "answered 500"
+        }
+    }
+
+    /// The receiver's metrics in the Prometheus text format (see [`crate::metrics`]):
+    /// `cinnox_webhook_requests_total{outcome}`, `cinnox_handler_duration_seconds`,
+    /// `cinnox_connections_open`, `cinnox_connections_refused_total`,
+    /// `cinnox_read_timeouts_total`, `cinnox_deliveries_in_flight`,
+    /// `cinnox_handler_panics_total`, `cinnox_inbox_store_failures_total` and, with an
+    /// inbox, its gauges (`cinnox_inbox_pending`, `cinnox_inbox_dead`,
+    /// `cinnox_inbox_oldest_pending_age_seconds`, …). Cheap; with an inbox it runs one
+    /// small query.
+    pub fn metrics(&self) -> String {
+        let st = self.stats();
+        let w = &st.webhook;
+        let mut e = crate::metrics::Exposition::default();
+        e.counter(
+            "cinnox_webhook_requests_total",
+            "Webhook requests by how they were answered.",
+            &[
+                (&[("outcome", "delivered")], w.events),
+                (&[("outcome", "challenge")], w.challenges),
+                (&[("outcome", "duplicate")], w.duplicates),
+                (&[("outcome", "not_found")], w.refused_not_found),
+                (&[("outcome", "method_not_allowed")], w.refused_method),
+                (&[("outcome", "too_large")], w.refused_too_large),
+                (
+                    &[("outcome", "unsupported_media_type")],
+                    w.refused_media_type,
+                ),
+                (&[("outcome", "forbidden")], w.refused_forbidden),
+                (&[("outcome", "bad_request")], w.refused_bad_request),
+                (&[("outcome", "malformed")], st.malformed_requests),
+            ],
+        );
+        e.counter(
+            "cinnox_deliveries_total",
+            "Delivered events by the application's answer.",
+            &[
+                (&[("answer", "ack")], w.acks),
+                (&[("answer", "fail")], w.fails),
+                (&[("answer", "expired")], st.expired_deliveries),
+            ],
+        );
+        e.histogram(
+            "cinnox_handler_duration_seconds",
+            "How long the serve handler took per event.",
+            &self.shared.handler_duration,
+        );
+        e.gauge(
+            "cinnox_connections_open",
+            "Open connections to the webhook port.",
+            st.open_connections as f64,
+        );
+        e.counter(
+            "cinnox_connections_refused_total",
+            "Connections refused at the connection cap (answered 503).",
+            &[(&[], st.refused_connections)],
+        );
+        e.counter(
+            "cinnox_read_timeouts_total",
+            "Connections cut off by the read deadline.",
+            &[(&[], st.read_timeouts)],
+        );
+        e.counter(
+            "cinnox_handler_panics_total",
+            "Handler panics caught by serve.",
+            &[(&[], st.handler_panics)],
+        );
+        e.counter(
+            "cinnox_inbox_store_failures_total",
+            "Events the inbox failed to store (answered 503).",
+            &[(&[], st.store_failures)],
+        );
+        let inbox = self
+            .shared
+            .config
+            .inbox
+            .as_ref()
+            .and_then(|i| i.stats().ok());
+        let in_flight = match &inbox {
+            Some(c) => c.in_flight,
+            None => w
+                .events
+                .saturating_sub(w.acks + w.fails + st.expired_deliveries),
+        };
+        e.gauge(
+            "cinnox_deliveries_in_flight",
+            "Events in the application's hands, not answered yet.",
+            in_flight as f64,
+        );
+        if let Some(c) = &inbox {
+            e.inbox(c);
+        }
+        e.finish()
+    }
+
     /// A snapshot of the counters.
     pub fn stats(&self) -> ReceiverStats {
         let s = &self.shared;
@@ -526,6 +655,7 @@ impl Receiver {
             malformed_requests: s.malformed_requests.load(Ordering::Relaxed),
             expired_deliveries: s.expired_deliveries.load(Ordering::Relaxed),
             store_failures: s.store_failures.load(Ordering::Relaxed),
+            open_connections: lock(&s.conns).open.len() as u64,
         }
     }
 }
@@ -635,8 +765,9 @@ impl Shared {
         };
         match inbox.store(event) {
             Ok(_) => self.webhook.finish(event, Verdict::Handled),
-            Err(_) => {
+            Err(e) => {
                 self.store_failures.fetch_add(1, Ordering::Relaxed);
+                log::error!("inbox: an event could not be stored, answered 503: {e}");
                 let mut reply = http::local_reply(503);
                 reply.headers.push(("Retry-After", "5".to_owned()));
                 reply
@@ -676,6 +807,7 @@ impl Shared {
     fn settle(&self, link: &Link, generation: u64) -> Done {
         link.wait(generation, || {
             self.expired_deliveries.fetch_add(1, Ordering::Relaxed);
+            log::warn!("a delivery was not answered within the shutdown grace: answered 503");
         })
     }
 
@@ -712,6 +844,7 @@ impl Shared {
             return;
         }
         let grace_deadline = Instant::now() + self.config.shutdown_grace;
+        log::info!("receiver on {} shutting down", self.local_addr);
         conn::stop_listening(self);
         let unclaimed: Vec<Delivery> = {
             let mut queue = lock(&self.queue);

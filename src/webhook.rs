@@ -501,6 +501,7 @@ impl fmt::Debug for Webhook {
     }
 }
 
+#[derive(Clone, Copy)]
 enum Refusal {
     Forbidden,
     NotFound,
@@ -538,8 +539,24 @@ impl Webhook {
     pub fn check_head(&self, req: &Request<'_>) -> Result<(), Reply> {
         match self.head(req) {
             Ok(()) => Ok(()),
-            Err(r) => Err(self.refuse(r)),
+            Err(r) => Err(self.refuse_logged(r, req)),
         }
+    }
+
+    /// Refuse, and say so at debug level: the status, the reason and the peer, never the
+    /// path (it holds the secret).
+    fn refuse_logged(&self, r: Refusal, req: &Request<'_>) -> Reply {
+        let reply = self.refuse(r);
+        let why = match r {
+            Refusal::Forbidden => "source not allowed",
+            Refusal::NotFound => "wrong path",
+            Refusal::Method => "not POST",
+            Refusal::MediaType => "not JSON",
+            Refusal::TooLarge => "body too large",
+            Refusal::BadLength => "invalid Content-Length",
+        };
+        log::debug!("refused {} ({why}) from {}", reply.status, peer_text(req));
+        reply
     }
 
     fn head(&self, req: &Request<'_>) -> Result<(), Refusal> {
@@ -704,7 +721,7 @@ impl Webhook {
     /// The whole decision for one request.
     pub fn handle(&self, req: &Request<'_>) -> Outcome {
         if let Err(r) = self.head(req) {
-            return Outcome::Respond(self.refuse(r));
+            return Outcome::Respond(self.refuse_logged(r, req));
         }
         self.handle_checked(req)
     }
@@ -714,15 +731,23 @@ impl Webhook {
     #[inline]
     pub(crate) fn handle_checked(&self, req: &Request<'_>) -> Outcome {
         if req.body.len() > self.config.max_body {
-            return Outcome::Respond(self.refuse(Refusal::TooLarge));
+            return Outcome::Respond(self.refuse_logged(Refusal::TooLarge, req));
         }
         match parse(req.body) {
             Err(e) => {
                 bump(&self.counters.bad_request);
+                log::debug!(
+                    "refused 400 (the body is not a notification) from {}",
+                    peer_text(req)
+                );
                 Outcome::Respond(Reply::refusal(400, e.message()))
             }
             Ok(Incoming::Challenge(c)) => {
                 bump(&self.counters.challenges);
+                log::info!(
+                    "answered a URL-verification challenge from {}",
+                    peer_text(req)
+                );
                 Outcome::Respond(Reply::json(200, challenge_reply(&c)))
             }
             Ok(Incoming::Event(event)) => {
@@ -732,6 +757,10 @@ impl Webhook {
                     // The clock is read only for a remembered key.
                     if acked.is_some_and(|at| self.now().saturating_duration_since(at) < window) {
                         bump(&self.counters.duplicates);
+                        log::debug!(
+                            "a redelivery of event {} was answered 200 without delivering it",
+                            event.id().unwrap_or("-")
+                        );
                         return Outcome::Respond(Reply::ok());
                     }
                 }
@@ -850,6 +879,12 @@ fn is_name(name: &str, lower: &str) -> bool {
             .bytes()
             .zip(lower.bytes())
             .all(|(a, l)| a == l || (l.is_ascii_lowercase() && a == l - 32))
+}
+
+/// The peer for a log line.
+fn peer_text(req: &Request<'_>) -> String {
+    req.peer
+        .map_or_else(|| "an unknown peer".to_owned(), |ip| ip.to_string())
 }
 
 /// Whether the request path equals the configured one, in time that depends only on the

@@ -17,6 +17,7 @@ use crate::{Error, ErrorKind};
 pub mod client;
 pub mod event;
 pub mod inbox;
+pub mod log;
 pub mod receiver;
 pub mod sandbox;
 pub mod webhook;

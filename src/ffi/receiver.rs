@@ -129,6 +129,12 @@ pub struct cinnox_receiver_counters {
 pub type cinnox_handler =
     Option<unsafe extern "C" fn(userdata: *mut c_void, event: *const cinnox_event) -> c_int>;
 
+impl cinnox_receiver {
+    pub(crate) fn receiver(&self) -> &Receiver {
+        &self.rx
+    }
+}
+
 /// Marks a call of `recv` or `serve` in progress for `_free`.
 struct Active(Arc<(Mutex<usize>, Condvar)>);
 

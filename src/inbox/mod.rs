@@ -465,6 +465,7 @@ impl Inbox {
     /// Make every dead event pending again (attempts start over); returns how many.
     pub fn replay_dead(&self) -> Result<u64> {
         let n = lock(&self.inner.reader).replay_dead(None, now_ms())?;
+        log::info!("inbox: {n} dead events replayed");
         self.wake();
         Ok(n)
     }
@@ -492,6 +493,15 @@ impl Inbox {
     /// 3 days ([`DEFAULT_RETENTION`]).
     pub fn purge(&self, retention: Duration) -> Result<u64> {
         lock(&self.inner.reader).purge(now_ms() - ms(retention))
+    }
+
+    /// The inbox's gauges in the Prometheus text format (see [`crate::metrics`]):
+    /// `cinnox_inbox_pending`, `cinnox_inbox_in_flight`, `cinnox_inbox_done`,
+    /// `cinnox_inbox_dead`, `cinnox_inbox_oldest_pending_age_seconds`. Runs one small query.
+    pub fn metrics(&self) -> Result<String> {
+        let mut e = crate::metrics::Exposition::default();
+        e.inbox(&self.stats()?);
+        Ok(e.finish())
     }
 
     /// Up to `limit` events with an id above `after`, oldest first.
@@ -555,6 +565,7 @@ fn write_loop(store: &mut sqlite::Sqlite, rx: mpsc::Receiver<Job>, inner: std::s
                 }
             }
             Err(e) => {
+                log::error!("inbox: {} events could not be stored: {e}", jobs.len());
                 for job in jobs {
                     (job.done)(Err(Error::new(e.kind(), e.message())));
                 }
@@ -578,13 +589,34 @@ impl Settle for Lease {
             Verdict::Handled => lock(&inner.reader).ack(self.id, now),
             Verdict::Failed => {
                 let retry = lock(&inner.settings).retry;
-                let next = retry.delay_after(self.attempts).map(|d| now + ms(d));
+                let delay = retry.delay_after(self.attempts);
+                match delay {
+                    Some(d) => log::info!(
+                        "inbox: event {} failed (attempt {}), retried in {d:?}",
+                        self.id,
+                        self.attempts
+                    ),
+                    // The reason is the application's text: kept in the inbox, not logged.
+                    None => log::warn!(
+                        "inbox: event {} is dead after {} attempts (`cinnox inbox show {}` \
+                         shows why; replay it when fixed)",
+                        self.id,
+                        self.attempts,
+                        self.id
+                    ),
+                }
+                let next = delay.map(|d| now + ms(d));
                 lock(&inner.reader).fail(self.id, &inner.owner, next, reason, now)
             }
         };
         // The store refused the answer (disk full, ...): the lease runs out and the event
         // is handed out again, so nothing is lost; an ack may then be repeated.
-        let _ = result;
+        if let Err(e) = result {
+            log::error!(
+                "inbox: the answer to event {} was not recorded: {e}",
+                self.id
+            );
+        }
     }
 
     fn abandon(self: Box<Self>, _event: &Event) {

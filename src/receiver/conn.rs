@@ -106,6 +106,10 @@ impl Drop for Registered<'_> {
 /// [`LINGER_TIME`] (or the read timeout, when shorter), whichever comes first.
 fn refuse(shared: &Shared, mut stream: TcpStream) {
     shared.refused_connections.fetch_add(1, Ordering::Relaxed);
+    log::warn!(
+        "a connection was refused with 503: {} connections are open (max_connections)",
+        shared.config.max_connections
+    );
     // A fresh socket's send buffer is empty: this never blocks the accept thread.
     let _ = stream.set_nonblocking(true);
     let _ = stream.write_all(REFUSAL);
@@ -321,6 +325,7 @@ fn serve(shared: &Shared, link: Arc<Link>, peer: SocketAddr, accepted: Instant) 
 /// The read deadline passed mid-request: 408, close.
 fn timed_out(shared: &Shared, mut conn: Conn) {
     shared.read_timeouts.fetch_add(1, Ordering::Relaxed);
+    log::debug!("a request was not read within the read timeout: answered 408");
     let _ = conn.write_reply(&local_reply(408), false, true);
     conn.close();
 }
@@ -328,6 +333,7 @@ fn timed_out(shared: &Shared, mut conn: Conn) {
 /// The HTTP layer refused the request: answer `status`, close.
 fn malformed(shared: &Shared, mut conn: Conn, status: u16) {
     shared.malformed_requests.fetch_add(1, Ordering::Relaxed);
+    log::debug!("a malformed request was refused with {status}");
     let _ = conn.write_reply(&local_reply(status), false, true);
     conn.linger_close();
 }

@@ -329,6 +329,17 @@ impl Shared {
         let mut records = Vec::with_capacity(targets.len());
         for (app_id, url) in targets {
             let record = self.deliver_one(app_id, url, n);
+            log::debug!(
+                "sandbox: {} to app {} {} after {} attempt(s)",
+                n.kind().short_name(),
+                record.app_id,
+                if record.delivered() {
+                    "delivered"
+                } else {
+                    "not delivered"
+                },
+                record.attempts.len()
+            );
             self.deliveries().push(record.clone());
             records.push(record);
         }
