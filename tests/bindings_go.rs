@@ -1,0 +1,71 @@
+//! The Go module (`bindings/go`): `go test ./...` against the library this test run built
+//! (its static library, linked through cgo), offline.
+
+#[path = "common/ffi.rs"]
+mod ffi;
+#[path = "common/toolchain.rs"]
+mod toolchain;
+
+use std::process::Command;
+
+/// The tests of bindings/go/cinnox_test.go; each must run and pass.
+const GO_TESTS: &[&str] = &[
+    "TestWholeFlow",
+    "TestFailedDeliveryIsRedelivered",
+    "TestServeHandlerErrorIsRedelivered",
+    "TestBadTokenCarriesCode",
+    "TestInvalidArguments",
+    "TestRecvHonoursCancellation",
+    "TestCloseWakesRecv",
+];
+
+#[test]
+fn go_module_tests_pass() {
+    if !toolchain::available("go (golang-go)", Command::new("go").arg("version")) {
+        return;
+    }
+    let lib = ffi::lib_dir();
+    assert!(
+        lib.join("libcinnox.a").exists(),
+        "no libcinnox.a in {}",
+        lib.display()
+    );
+    // Kept between runs (under the target directory) so that Go rebuilds only what changed.
+    let cache = lib.join("..").join("go-cache");
+    std::fs::create_dir_all(&cache).expect("create the Go cache directory");
+    let out = Command::new("go")
+        .args(["test", "-count=1", "-v", "./..."])
+        .current_dir(ffi::root().join("bindings/go"))
+        .env("GOCACHE", cache.join("build"))
+        .env("GOPATH", cache.join("path"))
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOPROXY", "off")
+        .env("GOTOOLCHAIN", "local")
+        .env("CGO_ENABLED", "1")
+        // Put this run's build first on the search path for -l:libcinnox.a.
+        .env("CGO_LDFLAGS", format!("-L{}", lib.display()))
+        .output()
+        .expect("run go test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "go test failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    for name in GO_TESTS {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("--- PASS: {name} "))),
+            "{name} did not pass:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("ok") && l.contains("github.com/cinnox-rs/cinnox/bindings/go")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("--- FAIL"), "{stdout}");
+}
