@@ -69,3 +69,26 @@ fn go_module_tests_pass() {
     );
     assert!(!stdout.contains("--- FAIL"), "{stdout}");
 }
+
+/// The Go block of README.md is the body of `receive` in bindings/go/example_test.go, which
+/// `go test` compiles, so the README shows code that builds.
+#[test]
+fn readme_go_snippet_is_the_compiled_example() {
+    let root = ffi::root();
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let start = readme.find("```go\n").expect("a Go block in README.md") + 6;
+    let len = readme[start..].find("```").expect("its end");
+    let snippet = &readme[start..start + len];
+    let example =
+        std::fs::read_to_string(root.join("bindings/go/example_test.go")).expect("example_test.go");
+    let body: String = example
+        .split("func receive(")
+        .nth(1)
+        .and_then(|rest| rest.split_once("{\n"))
+        .and_then(|(_, rest)| rest.split("\n}\n").next())
+        .expect("func receive in example_test.go")
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix('\t').unwrap_or(l)))
+        .collect();
+    assert_eq!(snippet, body);
+}
