@@ -17,6 +17,7 @@ const GO_TESTS: &[&str] = &[
     "TestInvalidArguments",
     "TestRecvHonoursCancellation",
     "TestCloseWakesRecv",
+    "TestHandlerShutsServeDown",
 ];
 
 #[test]

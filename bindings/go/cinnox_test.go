@@ -324,3 +324,29 @@ func TestCloseWakesRecv(t *testing.T) {
 		t.Fatal("a closed receiver has no port")
 	}
 }
+
+func TestHandlerShutsServeDown(t *testing.T) {
+	e := setup(t)
+	if _, err := e.client.Subscribe(appID, cinnox.EventCall, e.url); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() {
+		served <- e.rx.Serve(context.Background(), 1, func(ev *cinnox.Event) error {
+			if e.rx.Port() == 0 {
+				return errors.New("no port inside the handler")
+			}
+			e.rx.Shutdown()
+			return nil
+		})
+	}()
+	got := statuses(t, async(func() ([]cinnox.DeliveryRecord, error) {
+		return e.sb.TriggerCallEnd("call-stop", 0)
+	}))
+	if !reflect.DeepEqual(got, []int{200}) {
+		t.Fatalf("statuses %v", got)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("serve returned %v after a handler shut it down", err)
+	}
+}

@@ -149,9 +149,13 @@ func newReceiver(rx *C.cinnox_receiver) *Receiver {
 	return r
 }
 
-// Port is the port the receiver listens on (useful after binding port 0); 0 once closed.
+// Port is the port the receiver listens on (useful after binding port 0); 0 once closed
+// or closing.
 func (r *Receiver) Port() int {
-	r.mu.RLock()
+	// TryRLock: a handler of Serve may call this while Close waits for Serve to return.
+	if !r.mu.TryRLock() {
+		return 0
+	}
 	defer r.mu.RUnlock()
 	return int(C.cinnox_receiver_port(r.rx))
 }
@@ -230,9 +234,15 @@ func (r *Receiver) Serve(ctx context.Context, workers int, handler func(*Event) 
 }
 
 // Shutdown stops the receiver: it stops accepting, lets deliveries in flight finish, and
-// wakes every Recv (which then fails with KindClosed) and Serve. Idempotent.
+// wakes every Recv (which then fails with KindClosed) and Serve. Idempotent; it may be
+// called from a handler of Serve.
 func (r *Receiver) Shutdown() {
-	r.mu.RLock()
+	// Only Close takes the write lock, after shutting the receiver down itself: when the
+	// read lock is not to be had, the receiver is already shut down. (Waiting for it could
+	// deadlock a handler calling Shutdown while Close waits for Serve.)
+	if !r.mu.TryRLock() {
+		return
+	}
 	defer r.mu.RUnlock()
 	if r.rx != nil {
 		C.cinnox_receiver_shutdown(r.rx)
@@ -241,8 +251,14 @@ func (r *Receiver) Shutdown() {
 
 // Close shuts the receiver down, waits for every Recv and Serve on it, and frees it.
 // Idempotent. Deliveries already taken stay valid and must still be answered.
+// Never call it from a handler of Serve (it would wait for that handler): call Shutdown
+// there.
 func (r *Receiver) Close() {
-	r.Shutdown()
+	r.mu.RLock()
+	if r.rx != nil {
+		C.cinnox_receiver_shutdown(r.rx)
+	}
+	r.mu.RUnlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.rx != nil {
