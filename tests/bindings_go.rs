@@ -18,6 +18,7 @@ const GO_TESTS: &[&str] = &[
     "TestRecvHonoursCancellation",
     "TestCloseWakesRecv",
     "TestHandlerShutsServeDown",
+    "TestWireVariantsAndRejectedTriggers",
 ];
 
 #[test]

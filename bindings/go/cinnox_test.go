@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -348,5 +349,40 @@ func TestHandlerShutsServeDown(t *testing.T) {
 	}
 	if err := <-served; err != nil {
 		t.Fatalf("serve returned %v after a handler shut it down", err)
+	}
+}
+
+func TestWireVariantsAndRejectedTriggers(t *testing.T) {
+	e := setup(t)
+	if _, err := e.client.Subscribe(appID, cinnox.EventCall, e.url); err != nil {
+		t.Fatal(err)
+	}
+	ch := async(func() ([]cinnox.DeliveryRecord, error) {
+		return e.sb.TriggerCallStart(cinnox.CallStartOptions{
+			CallID: "call-wire", CalleeNumber: "85212345678",
+			Wire: cinnox.WireCalleesAsArray | cinnox.WireWithoutEnvelope,
+		})
+	})
+	d := recv(t, e.rx)
+	raw := string(d.Event.Raw)
+	start, ok := d.Event.Payload.(cinnox.CallStart)
+	if !ok || start.ID != "call-wire" || len(start.Callees) != 1 || start.Callees[0].Number != "85212345678" {
+		t.Fatalf("payload %#v of %s", d.Event.Payload, raw)
+	}
+	if !strings.Contains(raw, `"callees":[`) || strings.Contains(raw, `"message":{`) {
+		t.Fatalf("not the wire variant asked for: %s", raw)
+	}
+	d.Ack()
+	statuses(t, ch)
+
+	var ce *cinnox.Error
+	if _, err := e.sb.TriggerJSON(cinnox.EventCall, "not json"); !errors.As(err, &ce) || ce.Kind != cinnox.KindInvalidArgument {
+		t.Fatalf("trigger of text that is not JSON: %v", err)
+	}
+	if _, err := e.sb.TriggerCallEnd("", 1<<20); !errors.As(err, &ce) || ce.Kind != cinnox.KindInvalidArgument {
+		t.Fatalf("trigger with unknown wire flags: %v", err)
+	}
+	if _, err := e.client.Subscribe(appID, cinnox.EventKind(99), e.url); !errors.As(err, &ce) || ce.Kind != cinnox.KindInvalidArgument {
+		t.Fatalf("subscribe to an unknown family: %v", err)
 	}
 }
