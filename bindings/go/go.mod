@@ -1,0 +1,3 @@
+module github.com/cinnox-rs/cinnox/bindings/go
+
+go 1.19
