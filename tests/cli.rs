@@ -91,6 +91,14 @@ impl Proc {
     }
 }
 
+impl Drop for Proc {
+    /// A process the test did not interrupt does not outlive it.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Run to the end with `env`; returns exit code, stdout, stderr.
 fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let o: Output = Command::new(EXE)

@@ -19,8 +19,80 @@ fn db(name: &str) -> PathBuf {
     dir.join("inbox.db")
 }
 
-fn open(path: &std::path::Path) -> Inbox {
-    Inbox::open(path.to_str().unwrap()).unwrap()
+/// A fresh SQLite file.
+fn sqlite(name: &str) -> String {
+    db(name).display().to_string()
+}
+
+/// A fresh PostgreSQL database on the server `.ci/run` starts (`CINNOX_TEST_POSTGRES_URL`);
+/// `None` (the test skips, saying why) only when CI is not set.
+fn postgres(name: &str) -> Option<String> {
+    let Ok(admin) = std::env::var("CINNOX_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CINNOX_TEST_POSTGRES_URL is not set and CI is: .ci/run starts PostgreSQL"
+        );
+        eprintln!("no PostgreSQL (CINNOX_TEST_POSTGRES_URL): skipping");
+        return None;
+    };
+    Some(fresh_database(&admin, name))
+}
+
+#[cfg(feature = "postgres")]
+fn fresh_database(admin: &str, name: &str) -> String {
+    // Identifiers are cut at 63 bytes: a prefix and a hash of the whole name.
+    let hash = name.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    });
+    let db = format!(
+        "cinnox_{}_{hash:x}_{}",
+        &name[..name.len().min(16)],
+        std::process::id()
+    );
+    let mut c = postgres::Client::connect(admin, postgres::NoTls).expect("connect to PostgreSQL");
+    c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
+        .expect("drop an old database");
+    c.batch_execute(&format!("CREATE DATABASE {db}"))
+        .expect("create a database");
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
+    format!("{base}/{db}")
+}
+
+#[cfg(not(feature = "postgres"))]
+fn fresh_database(_: &str, _: &str) -> String {
+    panic!("the PostgreSQL tests need the `postgres` feature (cargo test --all-features)")
+}
+
+/// Each test body runs on SQLite and on PostgreSQL.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name(&super::sqlite(stringify!($name)));
+            }
+            #[test]
+            fn postgres() {
+                if let Some(location) = super::postgres(stringify!($name)) {
+                    super::$name(&location);
+                }
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    store_is_idempotent_by_dedup_key_and_an_ack_marks_it_done,
+    failures_follow_the_schedule_then_dead_keeps_the_reason_and_replay_brings_it_back,
+    a_consumer_that_dies_holding_a_lease_gives_the_event_back_after_it,
+    events_stored_by_another_process_wake_a_waiting_consumer,
+    purge_forgets_done_events_past_the_retention,
+    the_receiver_answers_200_once_stored_and_the_application_takes_from_the_inbox,
+    serve_retries_a_failing_or_panicking_handler_from_the_inbox,
+);
+
+fn open(location: &str) -> Inbox {
+    Inbox::open(location).unwrap()
 }
 
 fn event(id: &str) -> Event {
@@ -44,9 +116,8 @@ fn counts(inbox: &Inbox) -> (u64, u64, u64, u64) {
 const NOW: Duration = Duration::from_millis(0);
 const WAIT: Duration = Duration::from_secs(20);
 
-#[test]
-fn store_is_idempotent_by_dedup_key_and_an_ack_marks_it_done() {
-    let inbox = open(&db("ack"));
+fn store_is_idempotent_by_dedup_key_and_an_ack_marks_it_done(location: &str) {
+    let inbox = open(location);
     assert_eq!(inbox.store(&event("c1")).unwrap(), Stored::New);
     assert_eq!(inbox.store(&event("c1")).unwrap(), Stored::Duplicate);
     assert_eq!(inbox.store(&event("c2")).unwrap(), Stored::New);
@@ -76,9 +147,10 @@ fn store_is_idempotent_by_dedup_key_and_an_ack_marks_it_done() {
     );
 }
 
-#[test]
-fn failures_follow_the_schedule_then_dead_keeps_the_reason_and_replay_brings_it_back() {
-    let inbox = open(&db("dead"));
+fn failures_follow_the_schedule_then_dead_keeps_the_reason_and_replay_brings_it_back(
+    location: &str,
+) {
+    let inbox = open(location);
     inbox
         .set_retry(RetrySchedule {
             max_attempts: 3,
@@ -141,11 +213,9 @@ fn failures_follow_the_schedule_then_dead_keeps_the_reason_and_replay_brings_it_
     );
 }
 
-#[test]
-fn a_consumer_that_dies_holding_a_lease_gives_the_event_back_after_it() {
-    let path = db("lease");
-    let a = open(&path);
-    let b = open(&path); // another process, as far as the file is concerned
+fn a_consumer_that_dies_holding_a_lease_gives_the_event_back_after_it(location: &str) {
+    let a = open(location);
+    let b = open(location); // another process, as far as the store is concerned
     a.set_lease(Duration::from_millis(300)).unwrap();
     a.store(&event("leased")).unwrap();
     let held = a.recv_timeout(WAIT).unwrap();
@@ -160,11 +230,9 @@ fn a_consumer_that_dies_holding_a_lease_gives_the_event_back_after_it() {
     assert_eq!(counts(&a), (0, 0, 1, 0));
 }
 
-#[test]
-fn events_stored_by_another_process_wake_a_waiting_consumer() {
-    let path = db("wake");
-    let consumer = open(&path);
-    let producer = open(&path);
+fn events_stored_by_another_process_wake_a_waiting_consumer(location: &str) {
+    let consumer = open(location);
+    let producer = open(location);
     std::thread::scope(|s| {
         let got = s.spawn(|| {
             consumer
@@ -179,9 +247,8 @@ fn events_stored_by_another_process_wake_a_waiting_consumer() {
     });
 }
 
-#[test]
-fn purge_forgets_done_events_past_the_retention() {
-    let inbox = open(&db("purge"));
+fn purge_forgets_done_events_past_the_retention(location: &str) {
+    let inbox = open(location);
     inbox.store(&event("old")).unwrap();
     inbox.recv_timeout(WAIT).unwrap().ack();
     assert_eq!(inbox.purge(Duration::from_secs(3600)).unwrap(), 0);
@@ -192,7 +259,7 @@ fn purge_forgets_done_events_past_the_retention() {
 
 #[test]
 fn bad_settings_and_locations_are_clear_errors() {
-    let inbox = open(&db("settings"));
+    let inbox = open(&sqlite("settings"));
     for bad in [
         RetrySchedule {
             max_attempts: 0,
@@ -219,6 +286,22 @@ fn bad_settings_and_locations_are_clear_errors() {
     );
     let e = Inbox::open("/nonexistent-dir/x/inbox.db").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    // Nobody listening on that port: a clear I/O error, within the connect timeout.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let e = Inbox::open(&format!("postgres://x@127.0.0.1:{port}/db")).unwrap_err();
+    if cfg!(feature = "postgres") {
+        assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+        assert!(
+            e.to_string().contains("cannot connect to PostgreSQL"),
+            "{e}"
+        );
+    } else {
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    }
 }
 
 // ---- with the receiver ----
@@ -227,9 +310,8 @@ fn receiver_with(inbox: &Inbox) -> cinnox::Receiver {
     start_default(quick_config().inbox(inbox.clone()))
 }
 
-#[test]
-fn the_receiver_answers_200_once_stored_and_the_application_takes_from_the_inbox() {
-    let inbox = open(&db("rx"));
+fn the_receiver_answers_200_once_stored_and_the_application_takes_from_the_inbox(location: &str) {
+    let inbox = open(location);
     let rx = receiver_with(&inbox);
     let mut client = Client::new(rx.local_addr());
     // Answered before any application code ran: the event is on disk.
@@ -251,9 +333,8 @@ fn the_receiver_answers_200_once_stored_and_the_application_takes_from_the_inbox
     assert_eq!(rx.recv().unwrap_err().kind(), ErrorKind::Closed);
 }
 
-#[test]
-fn serve_retries_a_failing_or_panicking_handler_from_the_inbox() {
-    let inbox = open(&db("serve"));
+fn serve_retries_a_failing_or_panicking_handler_from_the_inbox(location: &str) {
+    let inbox = open(location);
     inbox
         .set_retry(RetrySchedule {
             max_attempts: 5,
@@ -291,7 +372,7 @@ fn serve_retries_a_failing_or_panicking_handler_from_the_inbox() {
 #[test]
 fn a_store_that_fails_answers_503_with_retry_after_never_200() {
     let path = db("fail");
-    let inbox = open(&path);
+    let inbox = open(path.to_str().unwrap());
     let rx = receiver_with(&inbox);
     // The store refuses writes from now on, as a full or read-only disk would.
     let sabotage = rusqlite::Connection::open(&path).unwrap();

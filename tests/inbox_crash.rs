@@ -73,30 +73,43 @@ fn event(id: &str) -> String {
 /// POST one event on `conn` (reconnecting when needed); true when answered 200. Never
 /// retries the event itself: a failure is the sender's loss, as with CINNOX.
 fn post(conn: &mut Option<TcpStream>, addr: SocketAddr, body: &str) -> bool {
-    // Connecting again waits for the restarted receiver (the event is sent once it is up:
-    // only an event already on the wire when the process died is the sender's loss).
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while conn.is_none() && Instant::now() < deadline {
+    post_status(conn, addr, body, Duration::from_secs(20)) == Some(200)
+}
+
+/// POST one event; the status, `None` without an answer. Connecting again waits up to
+/// `reconnect` for a restarted receiver (the event is sent once it is up: only an event
+/// already on the wire when the process died is the sender's loss).
+fn post_status(
+    conn: &mut Option<TcpStream>,
+    addr: SocketAddr,
+    body: &str,
+    reconnect: Duration,
+) -> Option<u16> {
+    let deadline = Instant::now() + reconnect;
+    while conn.is_none() {
         *conn = TcpStream::connect(addr).ok();
         match conn {
             Some(s) => {
                 let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
             }
+            None if Instant::now() >= deadline => break,
             None => std::thread::sleep(Duration::from_millis(5)),
         }
     }
-    let Some(s) = conn.as_mut() else {
-        return false;
-    };
+    let s = conn.as_mut()?;
     let request = format!(
         "POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    let ok = s.write_all(request.as_bytes()).is_ok() && read_status(s) == Some(200);
-    if !ok {
+    let status = if s.write_all(request.as_bytes()).is_ok() {
+        read_status(s)
+    } else {
+        None
+    };
+    if status.is_none() {
         *conn = None;
     }
-    ok
+    status
 }
 
 fn read_status(s: &mut TcpStream) -> Option<u16> {
@@ -144,7 +157,11 @@ fn send_all(addr: SocketAddr, progress: &AtomicUsize) -> HashSet<String> {
 
 /// Wait (on the inbox's real state) until nothing is pending or in flight.
 fn drained(db: &Path) {
-    let inbox = Inbox::open(db.to_str().unwrap()).unwrap();
+    drained_at(db.to_str().unwrap());
+}
+
+fn drained_at(location: &str) {
+    let inbox = Inbox::open(location).unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let c = inbox.stats().unwrap();
@@ -309,4 +326,165 @@ fn killing_a_worker_process_loses_no_event() {
     }
     kill9(&mut receiver);
     check(&acked, &handled(&log), kills);
+}
+
+// ---- PostgreSQL: several hosts on one inbox ----
+
+/// A fresh database on the server `.ci/run` starts; `None` (skipping, saying why) only
+/// without CI.
+fn postgres(name: &str) -> Option<String> {
+    let Ok(admin) = std::env::var("CINNOX_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CINNOX_TEST_POSTGRES_URL is not set and CI is: .ci/run starts PostgreSQL"
+        );
+        eprintln!("no PostgreSQL (CINNOX_TEST_POSTGRES_URL): skipping");
+        return None;
+    };
+    let db = format!("cinnox_crash_{name}_{}", std::process::id());
+    let mut c = postgres_client(&admin);
+    c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
+        .unwrap();
+    c.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    Some(format!("{base}/{db}"))
+}
+
+#[cfg(feature = "postgres")]
+fn postgres_client(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).expect("connect to PostgreSQL")
+}
+
+#[cfg(not(feature = "postgres"))]
+fn postgres_client(_: &str) -> std::convert::Infallible {
+    panic!("the PostgreSQL tests need the `postgres` feature")
+}
+
+fn listen_args(location: &str) -> Vec<String> {
+    [
+        "listen",
+        "--bind",
+        "127.0.0.1:0",
+        "--path",
+        PATH,
+        "--inbox",
+        location,
+        "--store-only",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn work_args(location: &str, log: &Path) -> Vec<String> {
+    vec![
+        "inbox".into(),
+        "work".into(),
+        "--inbox".into(),
+        location.into(),
+        "--lease-ms".into(),
+        LEASE_MS.into(),
+        "--exec".into(),
+        handler(log),
+    ]
+}
+
+fn listening(first: &str) -> SocketAddr {
+    first
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{first}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn three_receivers_and_three_workers_share_one_postgres_inbox() {
+    let Some(url) = postgres("hosts") else {
+        return;
+    };
+    let d = dir("pg-hosts");
+    let log = d.join("handled.log");
+    let mut receivers: Vec<(Child, SocketAddr)> = (0..3)
+        .map(|_| {
+            let (c, first) = start(&listen_args(&url));
+            (c, listening(&first))
+        })
+        .collect();
+    let addrs: Vec<SocketAddr> = receivers.iter().map(|r| r.1).collect();
+    let mut workers: Vec<Child> = (0..3).map(|_| start(&work_args(&url, &log)).0).collect();
+
+    let total = 1500;
+    let progress = AtomicUsize::new(0);
+    let acked = Mutex::new(HashSet::new());
+    let twice_sent = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for t in 0..3 {
+            let (addrs, acked, twice_sent, progress) = (&addrs, &acked, &twice_sent, &progress);
+            s.spawn(move || {
+                let mut conns: Vec<Option<TcpStream>> = vec![None, None, None];
+                for n in (t..total).step_by(3) {
+                    let id = format!("pg-{n}");
+                    let body = event(&id);
+                    let first = n % 3;
+                    let no_wait = Duration::ZERO;
+                    if post_status(&mut conns[first], addrs[first], &body, no_wait) == Some(200) {
+                        acked.lock().unwrap().insert(id.clone());
+                    }
+                    // A tenth of them again, to another receiver (a redelivery elsewhere).
+                    if n % 10 == 0 {
+                        let other = (first + 1) % 3;
+                        let again = post_status(&mut conns[other], addrs[other], &body, no_wait);
+                        if again == Some(200) {
+                            acked.lock().unwrap().insert(id.clone());
+                            twice_sent.lock().unwrap().push(id);
+                        }
+                    }
+                    progress.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+        // One receiver and one worker die mid-run (and stay dead).
+        while progress.load(Ordering::SeqCst) < total / 3 {
+            std::thread::yield_now();
+        }
+        kill9(&mut receivers[0].0);
+        while progress.load(Ordering::SeqCst) < total / 2 {
+            std::thread::yield_now();
+        }
+        kill9(&mut workers[0]);
+    });
+    drained_at(&url);
+    let handled = handled(&log);
+    let acked = acked.into_inner().unwrap();
+    let lost: Vec<&String> = acked
+        .iter()
+        .filter(|id| !handled.contains_key(*id))
+        .collect();
+    assert!(lost.is_empty(), "answered 200 but never handled: {lost:?}");
+    // Only the killed worker's one event in hand can have been handled twice.
+    let twice: Vec<(&String, &usize)> = handled.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.len() <= 1, "handled twice: {twice:?}");
+    // Sent to two receivers, stored once: one row per event.
+    let inbox = Inbox::open(&url).unwrap();
+    let rows = inbox.list(0, 10_000).unwrap();
+    let keys: HashSet<&String> = rows.iter().map(|r| &r.dedup_key).collect();
+    assert_eq!(keys.len(), rows.len());
+    let twice_sent = twice_sent.into_inner().unwrap();
+    assert!(!twice_sent.is_empty());
+    for id in &twice_sent {
+        assert!(handled.contains_key(id), "{id}");
+    }
+    eprintln!(
+        "{} events answered 200 by 3 receivers ({} of them twice, to two receivers), \
+         {} rows, all handled; {} handled twice",
+        acked.len(),
+        twice_sent.len(),
+        rows.len(),
+        twice.len()
+    );
+    for w in workers.iter_mut() {
+        kill9(w);
+    }
+    for r in receivers.iter_mut() {
+        kill9(&mut r.0);
+    }
 }

@@ -53,10 +53,24 @@
 //! );
 //! ```
 //!
+//! # Several hosts: PostgreSQL
+//!
+//! With the `postgres` feature, `Inbox::open("postgres://user@db-host/cinnox")` puts the same
+//! inbox in PostgreSQL, so any number of receivers and workers on any hosts share it: a
+//! redelivery that lands on another host meets the unique dedup key (`INSERT … ON CONFLICT
+//! DO NOTHING`), claims skip rows another worker holds (`FOR UPDATE SKIP LOCKED`) with the
+//! same leases, and the writer's `NOTIFY cinnox_inbox` wakes idle workers at once
+//! (`LISTEN`). The table is the same as above (`BIGSERIAL`, `BYTEA`, `BIGINT` times),
+//! created on first use under an advisory lock. Every connection reconnects after a
+//! failure: while the server is down, storing fails (the receiver answers 503) and workers
+//! wait; both go on when it is back, without a restart of theirs.
+//!
 //! An event is *in flight* while it is `pending` with a live lease. Done events are kept for
 //! the retention (default 3 days, [`Inbox::purge`]); that is also how long a redelivery of
 //! the same event is recognised and answered 200 without a second row.
 
+#[cfg(feature = "postgres")]
+mod pg;
 mod sqlite;
 
 use std::fmt;
@@ -227,6 +241,50 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+fn is_postgres(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// The store at `location`: a `postgres://` URL (with the `postgres` feature) or a file.
+fn open_backend(location: &str) -> Result<Box<dyn Backend>> {
+    if is_postgres(location) {
+        #[cfg(feature = "postgres")]
+        return Ok(Box::new(pg::Pg::open(location)?));
+        #[cfg(not(feature = "postgres"))]
+        return Err(Error::invalid_argument(
+            "inbox: this build has no PostgreSQL support (the `postgres` feature)",
+        ));
+    }
+    Ok(Box::new(sqlite::Sqlite::open(location)?))
+}
+
+/// PostgreSQL: a thread with its own connection LISTENs, so that consumers wake as soon as
+/// any process stores an event. It ends when the inbox is dropped.
+#[cfg(feature = "postgres")]
+fn start_listener(inner: &Arc<Inner>) -> Result<()> {
+    let weak = Arc::downgrade(inner);
+    let url = inner.location.clone();
+    std::thread::Builder::new()
+        .name("cinnox-inbox-listen".into())
+        .spawn(move || {
+            pg::listen(&url, &|| match weak.upgrade() {
+                Some(inner) => {
+                    *lock(&inner.stored) += 1;
+                    inner.stored_cv.notify_all();
+                    true
+                }
+                None => false,
+            })
+        })
+        .map(|_| ())
+        .map_err(|e| store_error("cannot start the listener thread", e))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn start_listener(_: &Arc<Inner>) -> Result<()> {
+    Ok(())
+}
+
 /// Events waiting for the writer at most; beyond, storing fails at once (503).
 const QUEUE: usize = 4096;
 /// How often a waiting consumer looks for events stored by other processes.
@@ -256,6 +314,8 @@ struct Inner {
 struct Settings {
     retry: RetrySchedule,
     lease: Duration,
+    /// The last claim failed (logged once until it works again).
+    store_down: bool,
 }
 
 struct Job {
@@ -277,25 +337,30 @@ fn store_error(what: &str, e: impl fmt::Display) -> Error {
 }
 
 impl Inbox {
-    /// Open (creating it if needed) the inbox at `location`: a file path for SQLite.
+    /// Open (creating it if needed) the inbox at `location`: a file path for SQLite, or
+    /// (with the `postgres` feature) a `postgres://user@host:port/db` URL for an inbox that
+    /// several hosts share (the table is created on first use; see "Several hosts" below).
     ///
-    /// Blocks for the file's creation and schema (`ErrorKind::Io` when the file cannot be
-    /// opened or written, e.g. a read-only directory). Starts the writer thread.
+    /// Blocks for the file's (or database's) schema (`ErrorKind::Io` when it cannot be
+    /// opened or written, e.g. a read-only directory or an unreachable server). Starts the
+    /// writer thread (and, for PostgreSQL, a thread that `LISTEN`s for new events).
     pub fn open(location: &str) -> Result<Inbox> {
         if location.is_empty() {
             return Err(Error::invalid_argument("the inbox location is empty"));
         }
-        let mut writer = sqlite::Sqlite::open(location)?;
-        let reader = sqlite::Sqlite::open(location)?;
+        let postgres = is_postgres(location);
+        let writer = open_backend(location)?;
+        let reader = open_backend(location)?;
         let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
         let inner = Arc::new(Inner {
             location: location.to_owned(),
             writer: Mutex::new(Some(tx)),
             writer_thread: Mutex::new(None),
-            reader: Mutex::new(Box::new(reader)),
+            reader: Mutex::new(reader),
             settings: Mutex::new(Settings {
                 retry: RetrySchedule::default(),
                 lease: Duration::from_secs(60),
+                store_down: false,
             }),
             stored: Mutex::new(0),
             stored_cv: Condvar::new(),
@@ -304,9 +369,12 @@ impl Inbox {
         let weak = Arc::downgrade(&inner);
         let thread = std::thread::Builder::new()
             .name("cinnox-inbox-writer".into())
-            .spawn(move || write_loop(&mut writer, rx, weak))
+            .spawn(move || write_loop(writer, rx, weak))
             .map_err(|e| store_error("cannot start the writer thread", e))?;
         *lock(&inner.writer_thread) = Some(thread);
+        if postgres {
+            start_listener(&inner)?;
+        }
         Ok(Inbox { inner })
     }
 
@@ -383,7 +451,9 @@ impl Inbox {
     /// The delivery is leased to this process: `ack` marks it done; `fail`, a drop or the
     /// end of the lease (a crash) make it due again after the retry schedule's delay, or
     /// dead after the last attempt. Events stored by this process wake a waiting `recv` at
-    /// once; events stored by other processes are seen within 50 ms.
+    /// once; events stored by other processes are seen within 50 ms (at once on
+    /// PostgreSQL, which notifies). While the store cannot be reached (a database
+    /// restarting), `recv` waits and tries again, as for an event that has not come yet.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Delivery> {
         self.recv_until(Instant::now().checked_add(timeout), &|| false)
     }
@@ -400,8 +470,17 @@ impl Inbox {
                 return Err(Error::new(ErrorKind::Closed, "the receiver is shut down"));
             }
             let seen = *lock(&inner.stored);
-            if let Some(delivery) = self.try_claim()? {
-                return Ok(delivery);
+            match self.try_claim() {
+                Ok(Some(delivery)) => return Ok(delivery),
+                Ok(None) => {}
+                // The store is unreachable (a database restarting, a disk error): wait for
+                // it like for an event, and try again; nothing is lost meanwhile.
+                Err(e) => {
+                    if !lock(&inner.settings).store_down {
+                        log::warn!("inbox: cannot take events, retrying: {e}");
+                    }
+                    lock(&inner.settings).store_down = true;
+                }
             }
             let now = Instant::now();
             let wait = match deadline {
@@ -430,6 +509,10 @@ impl Inbox {
         let settings = *lock(&inner.settings);
         let now = now_ms();
         let claimed = lock(&inner.reader).claim(&inner.owner, now, now + ms(settings.lease))?;
+        if settings.store_down {
+            lock(&inner.settings).store_down = false;
+            log::info!("inbox: the store is reachable again");
+        }
         let Some(claimed) = claimed else {
             return Ok(None);
         };
@@ -536,7 +619,7 @@ impl Drop for Inner {
 }
 
 /// The writer: take what is queued, store it in one transaction, answer each.
-fn write_loop(store: &mut sqlite::Sqlite, rx: mpsc::Receiver<Job>, inner: std::sync::Weak<Inner>) {
+fn write_loop(mut store: Box<dyn Backend>, rx: mpsc::Receiver<Job>, inner: std::sync::Weak<Inner>) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < 1024 {

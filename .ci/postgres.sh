@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# A throw-away PostgreSQL for the tests: initdb in a temporary directory as an unprivileged
+# user, listening on 127.0.0.1 on a free port. Source it: it exports
+#   CINNOX_TEST_POSTGRES_URL   postgres://cinnox@127.0.0.1:PORT/postgres (trust auth)
+#   CINNOX_TEST_PG_CTL, CINNOX_TEST_PGDATA, CINNOX_TEST_PG_USER   (for the restart test)
+# and defines cinnox_pg_stop (call it on exit).
+set -euo pipefail
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq postgresql >/dev/null
+fi
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+pguser=nobody
+pgdata=$(mktemp -d /tmp/cinnox-pg.XXXXXX)
+chown "$pguser" "$pgdata"
+chmod 700 "$pgdata"
+runuser -u "$pguser" -- "$pgbin/initdb" -D "$pgdata" -A trust -U cinnox >/dev/null
+pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+runuser -u "$pguser" -- "$pgbin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w \
+    -o "-h 127.0.0.1 -p $pgport -k $pgdata -c max_connections=200 -c fsync=on" start >/dev/null
+export CINNOX_TEST_POSTGRES_URL="postgres://cinnox@127.0.0.1:$pgport/postgres"
+export CINNOX_TEST_PG_CTL="$pgbin/pg_ctl"
+export CINNOX_TEST_PGDATA="$pgdata"
+export CINNOX_TEST_PG_USER="$pguser"
+cinnox_pg_stop() {
+    runuser -u "$CINNOX_TEST_PG_USER" -- "$CINNOX_TEST_PG_CTL" -D "$CINNOX_TEST_PGDATA" -m fast stop >/dev/null 2>&1 || true
+    rm -rf "$CINNOX_TEST_PGDATA"
+}
