@@ -170,16 +170,25 @@ fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     assert_eq!(rx.stats().read_timeouts, 0);
 }
 
+/// A connection whose event is in the application's hands: it waits for the answer, so it
+/// cannot be evicted.
+fn busy(rx: &cinnox::Receiver, id: &str) -> (Client, cinnox::Delivery) {
+    let mut c = Client::new(rx.local_addr());
+    c.send(&post_bytes(PATH, call_event(id).as_bytes()));
+    let d = rx.recv().unwrap();
+    (c, d)
+}
+
 #[test]
-fn beyond_the_connection_cap_new_connections_are_refused_at_once() {
+fn at_the_cap_with_every_connection_busy_new_connections_are_refused_at_once() {
     let rx = start_default(ReceiverConfig {
         max_connections: 4,
         ..quick_config()
     });
     let addr = rx.local_addr();
-    // Four connections that hold their places (one served, three silent).
-    let mut held: Vec<Client> = (0..4).map(|_| Client::new(addr)).collect();
-    assert_eq!(held[0].post(PATH, br#"{"challenge":"c"}"#).status, 200);
+    // Four connections that hold their places: each waits for its answer.
+    let mut held: Vec<(Client, cinnox::Delivery)> =
+        (0..4).map(|i| busy(&rx, &format!("held-{i}"))).collect();
     let started = Instant::now();
     let mut refused = Client::new(addr);
     let mut raw = Vec::new();
@@ -190,10 +199,51 @@ fn beyond_the_connection_cap_new_connections_are_refused_at_once() {
     );
     // Queued behind the held connections, it would wait for their 5 s deadline.
     assert!(started.elapsed() < Duration::from_secs(4));
-    assert_eq!(rx.stats().refused_connections, 1);
+    let stats = rx.stats();
+    assert_eq!(
+        (stats.refused_connections, stats.evicted_connections),
+        (1, 0)
+    );
+    assert_eq!(stats.open_connections, 4);
     // The held connections still work.
-    assert_eq!(held[0].post(PATH, br#"{"challenge":"d"}"#).status, 200);
-    drop(held.pop());
+    for (mut c, d) in held.drain(..) {
+        d.ack();
+        assert_eq!(c.response().status, 200);
+        assert_eq!(c.post(PATH, br#"{"challenge":"d"}"#).status, 200);
+    }
+}
+
+#[test]
+fn at_the_cap_the_connection_idle_or_incomplete_longest_is_evicted() {
+    let rx = start_default(ReceiverConfig {
+        max_connections: 4,
+        ..quick_config()
+    });
+    let addr = rx.local_addr();
+    // The oldest connection sends half a head; a second is served, then idle; a third
+    // waits for its answer; a fourth is silent.
+    let mut half = Client::new(addr);
+    half.send(format!("POST {PATH} HTTP/1.1\r\nHost: t\r\n").as_bytes());
+    let mut served = Client::new(addr);
+    assert_eq!(served.post(PATH, br#"{"challenge":"a"}"#).status, 200);
+    let (mut waiting, d) = busy(&rx, "waiting");
+    let mut silent = Client::new(addr);
+    assert_eq!(served.post(PATH, br#"{"challenge":"b"}"#).status, 200);
+    // The fifth evicts the half head (incomplete since its accept, the longest).
+    let mut fifth = Client::new(addr);
+    assert_eq!(fifth.post(PATH, br#"{"challenge":"c"}"#).status, 200);
+    assert!(half.at_eof());
+    // The sixth evicts the silent one (the served one was active after it).
+    let mut sixth = Client::new(addr);
+    assert_eq!(sixth.post(PATH, br#"{"challenge":"e"}"#).status, 200);
+    assert!(silent.at_eof());
+    d.ack();
+    assert_eq!(waiting.response().status, 200);
+    let stats = rx.stats();
+    assert_eq!(
+        (stats.evicted_connections, stats.refused_connections),
+        (2, 0)
+    );
 }
 
 #[test]
@@ -320,8 +370,8 @@ fn a_refused_client_that_sends_its_whole_request_first_reads_the_whole_503() {
         ..quick_config()
     });
     let addr = rx.local_addr();
-    let mut held = Client::new(addr);
-    assert_eq!(held.post(PATH, br#"{"challenge":"c"}"#).status, 200);
+    // The one place is held by a connection waiting for its answer: nothing to evict.
+    let (mut held, d) = busy(&rx, "held");
     // A client that writes its whole request before reading, as HTTP clients do. With a
     // small send buffer, a request of 240 KiB cannot all be buffered by the kernels
     // (about 160 KiB on Linux): its write only completes if the server reads. A refusal
@@ -338,6 +388,8 @@ fn a_refused_client_that_sends_its_whole_request_first_reads_the_whole_503() {
     );
     assert_eq!(rx.stats().refused_connections, 1);
     // The drain does not take the held connection's place.
+    d.ack();
+    assert_eq!(held.response().status, 200);
     assert_eq!(held.post(PATH, br#"{"challenge":"d"}"#).status, 200);
 }
 
@@ -366,8 +418,7 @@ fn a_refused_client_that_never_stops_sending_is_cut_off_by_the_byte_bound() {
         ..quick_config()
     });
     let addr = rx.local_addr();
-    let mut held = Client::new(addr);
-    assert_eq!(held.post(PATH, br#"{"challenge":"c"}"#).status, 200);
+    let (mut held, d) = busy(&rx, "held");
     let refused = Client::new(addr);
     small_send_buffer(refused.stream());
     let mut stream = refused.stream();
@@ -395,5 +446,7 @@ fn a_refused_client_that_never_stops_sending_is_cut_off_by_the_byte_bound() {
     // 256 KiB drained, plus what the kernels buffered (about 160 KiB here).
     assert!(sent >= 256 * 1024, "{sent}");
     assert!(sent < 1024 * 1024, "{sent}");
+    d.ack();
+    assert_eq!(held.response().status, 200);
     assert_eq!(held.post(PATH, br#"{"challenge":"d"}"#).status, 200);
 }

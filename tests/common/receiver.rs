@@ -21,6 +21,7 @@ pub fn quick_config() -> ReceiverConfig {
         idle_timeout: Duration::from_secs(5),
         max_connections: 256,
         shutdown_grace: Duration::from_secs(2),
+        ..ReceiverConfig::default()
     }
 }
 
