@@ -150,7 +150,9 @@ fn decode(input: &[u8], step: usize, max: usize) -> Result<(Vec<u8>, usize), u16
 
 #[test]
 fn chunked_framing_table() {
-    let rows: Vec<(&str, &[u8], Result<&[u8], u16>)> = vec![
+    /// A case: its name, its bytes, the body or the refusing status.
+    type Row<'a> = (&'a str, &'a [u8], Result<&'a [u8], u16>);
+    let rows: Vec<Row> = vec![
         (
             "two chunks",
             b"3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\n\r\n",
