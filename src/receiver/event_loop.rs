@@ -25,7 +25,7 @@ pub(super) const WAKER: Token = Token(usize::MAX);
 const MAX_REFUSED: usize = 32;
 /// How long accepting pauses when the process is out of descriptors.
 const EMFILE_PAUSE: Duration = Duration::from_millis(20);
-/// Evictions are logged at most this often.
+/// Evictions and descriptor exhaustion are logged at most this often.
 const LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// What one I/O thread owns.
@@ -51,6 +51,8 @@ struct State {
     accept_paused_until: Option<Instant>,
     last_eviction_log: Option<Instant>,
     evictions_since_log: u64,
+    last_emfile_log: Option<Instant>,
+    emfile_since_log: u64,
 }
 
 impl Loop {
@@ -66,6 +68,8 @@ impl Loop {
             accept_paused_until: None,
             last_eviction_log: None,
             evictions_since_log: 0,
+            last_emfile_log: None,
+            emfile_since_log: 0,
         };
         let mut touched: Vec<usize> = Vec::new();
         let mut completions: Vec<Completion> = Vec::new();
@@ -218,9 +222,18 @@ impl Loop {
                     let emfile = matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE));
                     if emfile {
                         counters.fd_exhaustions.fetch_add(1, Ordering::Relaxed);
-                        warn!(
-                            "receiver: out of file descriptors; evicting the longest idle connection and pausing accept"
-                        );
+                        st.emfile_since_log += 1;
+                        if st
+                            .last_emfile_log
+                            .is_none_or(|t| now.duration_since(t) >= LOG_EVERY)
+                        {
+                            warn!(
+                                "receiver: out of file descriptors ({} time(s)); evicting the longest idle connection and pausing accept (raise the descriptor limit above max_connections)",
+                                st.emfile_since_log
+                            );
+                            st.last_emfile_log = Some(now);
+                            st.emfile_since_log = 0;
+                        }
                         if let Some(victim) = st.oldest_evictable(None) {
                             st.evict(victim, &shared);
                         }
