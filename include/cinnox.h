@@ -608,17 +608,19 @@ typedef struct cinnox_receiver_counters {
    */
   uint64_t handler_panics;
   /**
-   * Connections refused because of the connection cap.
+   * Connections refused: at the connection cap with no idle or incomplete connection to
+   * evict, or beyond the per-source limit.
    */
   uint64_t refused_connections;
   /**
-   * Connections cut off by the read deadline.
+   * Requests cut off by the header timeout, the read deadline or the minimum body rate
+   * (answered 408).
    */
   uint64_t read_timeouts;
   /**
    * Requests refused by the HTTP layer before the verifier saw them: malformed request
-   * heads or framing (400, 417, 501), heads over 16 KiB (431), chunked bodies over the
-   * body cap (413). Not counted in `requests`.
+   * heads or framing (400, 414, 417, 501, 505), heads over 16 KiB (431), chunked bodies
+   * over the body cap (413). Not counted in `requests`.
    */
   uint64_t malformed_requests;
   /**
@@ -627,6 +629,15 @@ typedef struct cinnox_receiver_counters {
    * `events == acks + fails + expired_deliveries`.
    */
   uint64_t expired_deliveries;
+  /**
+   * Idle or incomplete connections closed to make room for a new one (at the connection
+   * cap, or when the process ran out of file descriptors). Appended in 0.2.
+   */
+  uint64_t evicted_connections;
+  /**
+   * Connections open now. Appended in 0.2.
+   */
+  uint64_t open_connections;
 } cinnox_receiver_counters;
 
 /**
@@ -1045,18 +1056,44 @@ cinnox_result cinnox_receiver_config_set_dedup_window(struct cinnox_receiver_con
 cinnox_result cinnox_receiver_config_set_dedup_capacity(struct cinnox_receiver_config *config, size_t entries);
 
 /**
- * The server settings, in milliseconds: the longest wait for any read of a request
- * (default 10000), how long an idle keep-alive connection is kept (default 30000), and how
+ * The server settings, in milliseconds: the longest time for a whole request from its
+ * first byte, and for replies left unread by a peer (default 10000), how long an idle keep-alive connection is kept (default 30000), and how
  * long `shutdown` lets deliveries in flight finish (default 5000). 0 keeps the current
  * value. `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
  */
 cinnox_result cinnox_receiver_config_set_timeouts(struct cinnox_receiver_config *config, uint32_t read_timeout_ms, uint32_t idle_timeout_ms, uint32_t shutdown_grace_ms);
 
 /**
- * Open connections at most (default 256); beyond it new ones are refused at once. 0 is
- * invalid. `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+ * Open connections at most (default 10000). At the limit a new connection evicts the
+ * connection idle or incomplete the longest; only when every connection waits for an
+ * answer is it refused (503). The process needs a file-descriptor limit above
+ * `connections` + 32 per I/O thread. 0 is invalid (`CINNOX_ERR_INVALID_ARGUMENT`).
+ * `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
  */
 cinnox_result cinnox_receiver_config_set_max_connections(struct cinnox_receiver_config *config, size_t connections);
+
+/**
+ * The I/O threads that own the receiver's sockets (default 1, at most 64); each takes an
+ * equal share of the connection cap. Anything else is `CINNOX_ERR_INVALID_ARGUMENT`.
+ * `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+ */
+cinnox_result cinnox_receiver_config_set_io_threads(struct cinnox_receiver_config *config, size_t threads);
+
+/**
+ * How long a new connection's first request head (and each later head, from its first
+ * byte) may take to arrive, in milliseconds (default 5000); slower is answered 408 and
+ * closed. 0 is `CINNOX_ERR_INVALID_ARGUMENT`. `CINNOX_ERR_NULL_ARGUMENT` when `config` is
+ * NULL.
+ */
+cinnox_result cinnox_receiver_config_set_header_timeout(struct cinnox_receiver_config *config, uint32_t timeout_ms);
+
+/**
+ * Open connections from one source address at most (per I/O thread); 0 (the default) is
+ * no limit, as a proxy in front of the receiver is a single address. Beyond it a new
+ * connection from that address is refused (503). `CINNOX_ERR_NULL_ARGUMENT` when `config`
+ * is NULL.
+ */
+cinnox_result cinnox_receiver_config_set_per_source_limit(struct cinnox_receiver_config *config, size_t connections);
 
 /**
  * Start a receiver listening on `bind_addr` (e.g. `"127.0.0.1:8080"`, or port 0 for any

@@ -14,59 +14,62 @@
 //!
 //! # Design
 //!
-//! tiny_http 0.12's `Server` owns both the accept loop and a thread pool that keeps one
-//! thread per keep-alive connection, with no hook for a connection cap or deadlines; its pool
-//! can queue new connections behind busy ones (they wait until a connection closes), it reads
-//! bodies over 1 KiB on the thread that called `recv()` without a deadline, and it never
-//! closes idle connections. Putting read timeouts on the listener it is handed does not
-//! help: on Linux `accept()` obeys `SO_RCVTIMEO` too, and tiny_http's accept loop ends on
-//! the first accept error. So the receiver owns its socket front:
+//! A small fixed number of I/O threads ([`ReceiverConfig::io_threads`], default 1) own every
+//! socket. Each runs an event loop on `mio` (readiness-based I/O: epoll on Linux, kqueue on
+//! the BSDs and macOS): it accepts connections, reads what arrived into per-connection
+//! buffers, parses requests incrementally (heads by `httparse`, framing by the receiver's
+//! own rules, RFC 9112), and writes replies without blocking. A connection waiting for
+//! bytes costs its buffers and a few hundred bytes of state, not a thread.
 //!
-//! - one accept thread; each accepted connection gets its own thread at once (no pool that
-//!   can queue), up to [`ReceiverConfig::max_connections`]; beyond that a connection is
-//!   answered `503` with `Retry-After` at once and closed after a short bounded drain of
-//!   what the peer sent (so that it reads the 503 rather than a reset);
-//! - the connection thread reads every request itself, heads and bodies, under deadlines:
-//!   the whole request must arrive within [`ReceiverConfig::read_timeout`] of its first
-//!   byte (of the accept, for the first request), and a keep-alive connection silent for
-//!   [`ReceiverConfig::idle_timeout`] is closed; heads are capped at 16 KiB, bodies at the
-//!   verifier's cap (a larger `Content-Length` is refused by the verifier before a byte of
-//!   the body is read; a chunked body is cut at the cap with `413`);
-//! - only complete, verified events reach the application, through a queue that `recv()`
-//!   and `serve()` workers take from. The thread that answers a [`Delivery`] writes the
-//!   status [`Webhook::finish`] gives for it straight to the socket (no second thread hop
-//!   before the peer has its answer). On a plain TCP keep-alive connection the connection
-//!   thread meanwhile already waits in a read for the next request (the reply goes out
-//!   through a second handle on the socket), so one event costs it one wake-up, when the
-//!   next request arrives; before it parses that request, writes anything, or closes, it
-//!   makes sure the pending reply was written (or, past the shutdown grace, writes 503
-//!   itself). Over TLS, and for a request that closes the connection, it waits for the
-//!   reply without reading.
+//! - Every connection has one deadline at a time, kept in an ordered set: its first request
+//!   head must be complete within [`ReceiverConfig::header_timeout`] of the accept, a whole
+//!   request within [`ReceiverConfig::read_timeout`] of its first byte, and a body must
+//!   keep arriving at [`ReceiverConfig::min_body_rate`]; a keep-alive connection silent for
+//!   [`ReceiverConfig::idle_timeout`] is closed; replies a peer leaves unread for the read
+//!   timeout, or beyond 1 MiB, cut its connection. Heads are capped at 16 KiB, bodies at
+//!   the verifier's cap (a larger `Content-Length` is refused before a byte of the body is
+//!   read; a chunked body is cut at the cap with `413`).
+//! - At [`ReceiverConfig::max_connections`], a new connection evicts the connection that has
+//!   been idle or incomplete longest; only when every connection waits for an answer is the
+//!   new one refused (`503`, `Retry-After: 1`). Running out of file descriptors (`EMFILE`)
+//!   evicts one connection too, pauses accepting for 20 ms, and is counted.
+//! - Only complete, verified events reach the application, through a queue that `recv()`
+//!   and `serve()` workers take from. The answer to a [`Delivery`] (`ack`, `fail`, drop,
+//!   or the end of the shutdown grace) goes back to the I/O thread through its mailbox and
+//!   a waker, and the I/O thread writes the reply: no application thread ever touches a
+//!   socket, and a peer that does not read stalls nobody. Pipelined requests are answered
+//!   in order: the next request of a connection is parsed once the previous one is answered.
 //!
-//! Challenges, refusals and duplicates are answered by the connection thread and never
-//! reach the application. HTTP parsing of request heads is done by `httparse`.
+//! Challenges, refusals and duplicates are answered by the I/O thread and never reach the
+//! application. HTTPS (`https` feature) runs on the same loops with rustls's non-blocking
+//! API.
 //!
-//! # Threads
+//! # Threads and descriptors
 //!
-//! One accept thread, one thread per open connection (at most `max_connections`, each
-//! ending at the read or idle deadline at the latest), at most 32 short-lived threads that
-//! drain refused connections (each ending within 2 s; they may outlive the receiver by
-//! that much, holding only the refused socket), and the application's own: the threads
-//! calling `recv`, or the `workers` of `serve`.
+//! `io_threads` I/O threads, and the application's own: the threads calling `recv`, or the
+//! `workers` of `serve`. Each open connection holds one file descriptor, and up to 32
+//! refused connections per I/O thread linger briefly beyond the cap: the process's
+//! descriptor limit (`ulimit -n`, `RLIMIT_NOFILE`) must exceed `max_connections + 32 ×
+//! io_threads` plus what the rest of the process uses; with the default `max_connections`
+//! of 10,000, raise the common default of 1,024 to at least 11,000 (or lower
+//! `max_connections`). Below that, accepting meets `EMFILE`, which the receiver survives
+//! as described above.
 
 mod conn;
-mod http;
-mod link;
+mod event_loop;
+mod h1;
+mod pending;
+mod store;
 #[cfg(test)]
 mod tests;
 #[cfg(feature = "https")]
 mod tls;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -74,30 +77,34 @@ use std::time::{Duration, Instant};
 pub use crate::delivery::Delivery;
 use crate::delivery::Settle;
 use crate::event::Event;
-use crate::webhook::{Verdict, Webhook, WebhookConfig};
+use crate::webhook::{Reply, Verdict, Webhook, WebhookConfig};
 use crate::{Error, ErrorKind, Result};
-use link::{Done, Link};
+use pending::{Mailbox, Ticket};
+#[allow(unused_imports)]
+pub(crate) use store::{Store, Stored};
 
 /// Server settings beyond the [`WebhookConfig`] policy.
 #[derive(Debug, Clone)]
 pub struct ReceiverConfig {
-    /// Longest wait for any read of a request (headers or body); default 10 s. Like the
-    /// other durations here, at most [`MAX_TIMEOUT`].
+    /// Longest time for a whole request (head and body) from its first byte (for the first
+    /// request of a connection, from the accept); default 10 s. Like the other durations
+    /// here, at most [`MAX_TIMEOUT`].
     ///
-    /// A whole request (head and body) must arrive within this time of its first byte; the
-    /// first request of a connection within this time of the connection being accepted.
-    /// It also bounds each write of a reply to a peer that does not read.
+    /// It also bounds how long replies may wait unread by a peer that stopped reading:
+    /// past it the connection is cut.
     pub read_timeout: Duration,
     /// A keep-alive connection idle this long is closed; default 30 s.
     pub idle_timeout: Duration,
-    /// Open connections at most; beyond it new ones are refused at once. Default 256.
+    /// Open connections at most; default 10,000.
     ///
-    /// A refused connection is answered `503 Service Unavailable` with `Retry-After: 1` at
-    /// once and never served. Before it is closed, what the peer sends is read and
-    /// discarded (until it closes, at most 256 KiB and at most 2 s or the read timeout), so
-    /// that closing with its request unread does not reset the connection before the peer
-    /// read the 503. At most 32 refused connections are drained at once, each by a small
-    /// thread outside the cap; beyond, they are closed at once.
+    /// At the limit, a new connection evicts the open connection that has been idle, or
+    /// has had its request incomplete, the longest (counted in
+    /// [`ReceiverStats::evicted_connections`]). Only when none can be evicted (every
+    /// connection waits for the application's answer) is the new one refused: it reads
+    /// `503 Service Unavailable` with `Retry-After: 1`, and what it sent is discarded for
+    /// at most 2 s (or the read timeout) and 256 KiB before it is closed, so that it reads
+    /// the 503 rather than a reset. The process needs a file-descriptor limit above
+    /// `max_connections + 32 × io_threads` (see the module documentation).
     pub max_connections: usize,
     /// How long `shutdown` lets in-flight deliveries finish; default 5 s.
     ///
@@ -106,12 +113,25 @@ pub struct ReceiverConfig {
     /// answer changes nothing: it is counted neither as an ack nor as a fail, and an ack
     /// then remembers no dedup key (CINNOX was told 503 and will deliver the event again).
     pub shutdown_grace: Duration,
+    /// The I/O threads that own the sockets; default 1, at most 64. Each takes an equal
+    /// share of `max_connections`.
+    pub io_threads: usize,
+    /// A new connection's first request head (and each later head, from its first byte)
+    /// must be complete within this time (and within the read timeout); default 5 s.
+    pub header_timeout: Duration,
+    /// Open connections from one source address at most (per I/O thread); 0 (the default)
+    /// is no limit, as a proxy in front of the receiver is a single address. Beyond it a
+    /// new connection from that address is refused like one beyond `max_connections`.
+    pub per_source_limit: usize,
+    /// A request body must arrive at this many bytes per second at least, measured over
+    /// 5 s windows; slower is cut with `408`. 0 disables the check; default 1,024.
+    pub min_body_rate: u64,
     /// A durable inbox (default none). With one, each verified event is stored before it is
     /// answered: `200` once it is committed (also for a duplicate already stored), `503`
-    /// with `Retry-After` when the store fails (disk full, read-only, locked), so nothing
-    /// is acknowledged that is not stored. `recv`, `recv_timeout` and `serve` then take
-    /// events from the inbox, and the application's answer becomes an ack, a retry or a
-    /// dead letter there (see [`crate::inbox`]). Without one, the application's answer is
+    /// with `Retry-After` when the store fails (disk full, read-only, a database down), so
+    /// nothing is acknowledged that is not stored. `recv`, `recv_timeout` and `serve` then
+    /// take events from the inbox, and the application's answer becomes an ack, a retry or
+    /// a dead letter there (see [`crate::inbox`]). Without one, the application's answer is
     /// the HTTP status.
     pub inbox: Option<crate::Inbox>,
 }
@@ -129,8 +149,12 @@ impl Default for ReceiverConfig {
         ReceiverConfig {
             read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
-            max_connections: 256,
+            max_connections: 10_000,
             shutdown_grace: Duration::from_secs(5),
+            io_threads: 1,
+            header_timeout: Duration::from_secs(5),
+            per_source_limit: 0,
+            min_body_rate: 1024,
             inbox: None,
         }
     }
@@ -140,20 +164,29 @@ impl Default for ReceiverConfig {
 /// current time, which must not overflow.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
+/// The most I/O threads accepted.
+const MAX_IO_THREADS: usize = 64;
+
 impl ReceiverConfig {
     /// Refuse settings the receiver cannot run with (zero or overflowing timeouts, no
-    /// connections); `bind_with` and `cinnox_receiver_config_set_max_connections` share it.
+    /// connections, no I/O thread); `bind_with` and the C setters share it.
     pub(crate) fn validate(&self) -> Result<()> {
-        if self.read_timeout.is_zero() {
-            return Err(Error::invalid_argument("read_timeout must be above zero"));
-        }
-        if self.idle_timeout.is_zero() {
-            return Err(Error::invalid_argument("idle_timeout must be above zero"));
+        for (name, d) in [
+            ("read_timeout", self.read_timeout),
+            ("idle_timeout", self.idle_timeout),
+            ("header_timeout", self.header_timeout),
+        ] {
+            if d.is_zero() {
+                return Err(Error::invalid_argument(format!(
+                    "{name} must be above zero"
+                )));
+            }
         }
         for (name, d) in [
             ("read_timeout", self.read_timeout),
             ("idle_timeout", self.idle_timeout),
             ("shutdown_grace", self.shutdown_grace),
+            ("header_timeout", self.header_timeout),
         ] {
             if d > MAX_TIMEOUT {
                 return Err(Error::invalid_argument(format!(
@@ -167,6 +200,11 @@ impl ReceiverConfig {
                 "max_connections must be at least 1",
             ));
         }
+        if self.io_threads == 0 || self.io_threads > MAX_IO_THREADS {
+            return Err(Error::invalid_argument(format!(
+                "io_threads must be between 1 and {MAX_IO_THREADS}"
+            )));
+        }
         Ok(())
     }
 }
@@ -177,7 +215,7 @@ impl ReceiverConfig {
 /// Dropping it shuts it down (and waits, like [`Receiver::shutdown`]).
 pub struct Receiver {
     shared: Arc<Shared>,
-    acceptor: Mutex<Option<JoinHandle<()>>>,
+    io_threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 /// A cloneable handle that shuts a [`Receiver`] down from any thread.
@@ -193,75 +231,76 @@ pub struct ReceiverStats {
     pub webhook: crate::webhook::WebhookStats,
     /// Handler panics caught by `serve`.
     pub handler_panics: u64,
-    /// Connections refused because of the connection cap.
+    /// Connections refused: at the connection cap with nothing to evict, or beyond the
+    /// per-source limit.
     pub refused_connections: u64,
-    /// Connections cut off by the read deadline.
+    /// Requests cut off by the header timeout, the read deadline or the minimum body rate
+    /// (answered `408`).
     pub read_timeouts: u64,
     /// Requests refused by the HTTP layer before the verifier saw them: malformed heads or
-    /// framing (400, 417, 501), heads over 16 KiB (431), chunked bodies over the cap (413).
+    /// framing (400, 414, 417, 501, 505), heads over 16 KiB (431), chunked bodies over the
+    /// cap (413).
     pub malformed_requests: u64,
     /// Deliveries still unanswered when the shutdown grace ended: answered `503` on the
     /// wire, and not counted in `webhook.acks` or `webhook.fails` whatever the application
     /// answers later. Once every delivery is settled, `webhook.events` is `acks + fails +
     /// expired_deliveries`.
     pub expired_deliveries: u64,
-    /// Events an inbox failed to store (answered `503` with `Retry-After`).
-    pub store_failures: u64,
+    /// Idle or incomplete connections closed to make room for a new one (at the connection
+    /// cap, or out of file descriptors).
+    pub evicted_connections: u64,
     /// Connections open now.
     pub open_connections: u64,
+    /// Times accepting met `EMFILE`/`ENFILE` (out of file descriptors).
+    pub fd_exhaustions: u64,
+    /// Connections cut because their peer left replies unread (past the read timeout or
+    /// 1 MiB).
+    pub slow_readers: u64,
+    /// Events an inbox failed to store (answered `503` with `Retry-After`).
+    pub store_failures: u64,
 }
 
-/// What the accept thread, the connection threads and the API share.
-pub(crate) struct Shared {
-    webhook: Arc<Webhook>,
-    config: ReceiverConfig,
-    listener: TcpListener,
-    local_addr: SocketAddr,
-    #[cfg(feature = "https")]
-    tls: Option<Arc<rustls::ServerConfig>>,
-    shutting_down: Arc<AtomicBool>,
-    queue: Mutex<Queue>,
-    queue_ready: Condvar,
-    conns: Mutex<Conns>,
-    conns_gone: Condvar,
+/// The receiver's own counters, bumped by the I/O threads.
+#[derive(Default)]
+pub(crate) struct Counters {
     handler_panics: AtomicU64,
     refused_connections: AtomicU64,
     read_timeouts: AtomicU64,
     malformed_requests: AtomicU64,
     expired_deliveries: AtomicU64,
-    store_failures: AtomicU64,
+    evicted_connections: AtomicU64,
+    open_connections: AtomicU64,
+    fd_exhaustions: AtomicU64,
+    slow_readers: AtomicU64,
+    /// Shared with the store's completions, which may outlive a borrow of the receiver.
+    store_failures: Arc<AtomicU64>,
+}
+
+/// What the I/O threads and the API share.
+pub(crate) struct Shared {
+    webhook: Arc<Webhook>,
+    config: ReceiverConfig,
+    local_addr: SocketAddr,
+    #[cfg(feature = "https")]
+    tls: Option<Arc<rustls::ServerConfig>>,
+    /// With a store, events are answered once stored instead of by the application.
+    store: Option<Arc<dyn Store>>,
+    shutting_down: AtomicBool,
+    /// End of the shutdown grace, once shutting down.
+    grace: Mutex<Option<Instant>>,
+    queue: Mutex<Queue>,
+    queue_ready: Condvar,
+    counters: Counters,
     /// How long `serve`'s handler took per event.
     handler_duration: crate::metrics::Histogram,
-    /// Refused connections being drained now.
-    draining: Arc<AtomicUsize>,
-    /// Unit tests wrap each connection's stream (to hold a write, say).
-    #[cfg(test)]
-    wrap_transport: Mutex<Option<tests::Wrap>>,
+    /// The I/O threads' mailboxes, to wake them at shutdown.
+    mailboxes: Mutex<Vec<Arc<Mailbox>>>,
 }
 
 /// Deliveries waiting for `recv`.
 struct Queue {
     items: VecDeque<Delivery>,
     closed: bool,
-}
-
-/// The open connections.
-struct Conns {
-    next_id: u64,
-    open: HashMap<u64, ConnEntry>,
-    grace_deadline: Option<Instant>,
-}
-
-struct ConnEntry {
-    /// A second handle on the socket, to cut its reading half at shutdown.
-    stream: TcpStream,
-    /// The connection's hand-off state, to start the grace at shutdown.
-    link: Arc<Link>,
-}
-
-/// Lock, ignoring poisoning: every protected state stays consistent between statements.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The addresses `addr` names. One that does not parse (`"8080"`, `"localhost:99999"`) or
@@ -290,8 +329,17 @@ fn resolve_bind_address(addr: impl ToSocketAddrs) -> Result<Vec<SocketAddr>> {
     Ok(addrs)
 }
 
+/// Lock, ignoring poisoning: every protected state stays consistent between statements.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn closed_error() -> Error {
     Error::new(ErrorKind::Closed, "the receiver is shut down")
+}
+
+fn io_error(what: &str, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("{what}: {e}")).with_source(e)
 }
 
 impl Receiver {
@@ -306,7 +354,7 @@ impl Receiver {
         webhook: WebhookConfig,
         config: ReceiverConfig,
     ) -> Result<Receiver> {
-        Receiver::start(addr, webhook, config, None)
+        Receiver::start(addr, webhook, config, None, None)
     }
 
     /// Bind `addr` and serve HTTPS with this certificate chain and private key (PEM text:
@@ -331,7 +379,19 @@ impl Receiver {
         key_pem: &[u8],
     ) -> Result<Receiver> {
         let tls = tls::server_config(cert_pem, key_pem)?;
-        Receiver::start(addr, webhook, config, Some(tls))
+        Receiver::start(addr, webhook, config, Some(tls), None)
+    }
+
+    /// Start a receiver whose events go to `store` (when given) instead of the
+    /// application: each is answered 200 once the store holds it, 503 when it failed.
+    #[allow(dead_code)]
+    pub(crate) fn bind_with_store(
+        addr: impl ToSocketAddrs,
+        webhook: WebhookConfig,
+        config: ReceiverConfig,
+        store: Option<Arc<dyn Store>>,
+    ) -> Result<Receiver> {
+        Receiver::start(addr, webhook, config, None, store)
     }
 
     fn start(
@@ -340,69 +400,74 @@ impl Receiver {
         config: ReceiverConfig,
         #[cfg(feature = "https")] tls: Option<Arc<rustls::ServerConfig>>,
         #[cfg(not(feature = "https"))] _tls: Option<()>,
+        store: Option<Arc<dyn Store>>,
     ) -> Result<Receiver> {
         config.validate()?;
         webhook.validate()?;
+        let store: Option<Arc<dyn Store>> = match (store, &config.inbox) {
+            (Some(store), _) => Some(store),
+            (None, Some(inbox)) => Some(Arc::new(inbox.clone())),
+            (None, None) => None,
+        };
         let addrs = resolve_bind_address(addr)?;
-        let listener = TcpListener::bind(&addrs[..]).map_err(|e| {
-            Error::new(ErrorKind::Io, format!("cannot bind the receiver: {e}")).with_source(e)
-        })?;
-        let local_addr = listener.local_addr().map_err(|e| {
-            Error::new(ErrorKind::Io, format!("cannot read the bound address: {e}")).with_source(e)
-        })?;
+        let listener = std::net::TcpListener::bind(&addrs[..])
+            .map_err(|e| io_error("cannot bind the receiver", e))?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|e| io_error("cannot read the bound address", e))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| io_error("cannot make the listening socket non-blocking", e))?;
+        let threads = config.io_threads;
+        let cap = config.max_connections.div_ceil(threads);
         let shared = Arc::new(Shared {
             webhook: Arc::new(Webhook::new(webhook)),
             config,
-            listener,
             local_addr,
             #[cfg(feature = "https")]
             tls,
-            shutting_down: Arc::new(AtomicBool::new(false)),
+            store,
+            shutting_down: AtomicBool::new(false),
+            grace: Mutex::new(None),
             queue: Mutex::new(Queue {
                 items: VecDeque::new(),
                 closed: false,
             }),
             queue_ready: Condvar::new(),
-            conns: Mutex::new(Conns {
-                next_id: 0,
-                open: HashMap::new(),
-                grace_deadline: None,
-            }),
-            conns_gone: Condvar::new(),
-            handler_panics: AtomicU64::new(0),
-            refused_connections: AtomicU64::new(0),
-            read_timeouts: AtomicU64::new(0),
-            malformed_requests: AtomicU64::new(0),
-            expired_deliveries: AtomicU64::new(0),
-            store_failures: AtomicU64::new(0),
+            counters: Counters::default(),
             handler_duration: crate::metrics::Histogram::new(crate::metrics::HANDLER_BUCKETS),
-            draining: Arc::new(AtomicUsize::new(0)),
-            #[cfg(test)]
-            wrap_transport: Mutex::new(None),
+            mailboxes: Mutex::new(Vec::new()),
         });
-        let for_thread = Arc::clone(&shared);
-        let acceptor = std::thread::Builder::new()
-            .name("cinnox-accept".into())
-            .spawn(move || conn::accept_loop(for_thread))
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Io,
-                    format!("cannot start the accept thread: {e}"),
-                )
-                .with_source(e)
-            })?;
-        log::info!(
-            "receiver listening on {local_addr}{}",
-            if shared.config.inbox.is_some() {
-                " (events stored in the inbox before they are answered)"
-            } else {
-                ""
-            }
-        );
-        Ok(Receiver {
-            shared,
-            acceptor: Mutex::new(Some(acceptor)),
-        })
+        // Dropped on an error below: shuts down the threads started so far.
+        let receiver = Receiver {
+            shared: Arc::clone(&shared),
+            io_threads: Mutex::new(Vec::new()),
+        };
+        for i in 0..threads {
+            let own = listener
+                .try_clone()
+                .map_err(|e| io_error("cannot share the listening socket", e))?;
+            let poll = mio::Poll::new().map_err(|e| io_error("cannot create a poller", e))?;
+            let waker = mio::Waker::new(poll.registry(), event_loop::WAKER)
+                .map_err(|e| io_error("cannot create a waker", e))?;
+            let mailbox = Arc::new(Mailbox::new(waker));
+            lock(&shared.mailboxes).push(Arc::clone(&mailbox));
+            let io = event_loop::Loop {
+                shared: Arc::clone(&shared),
+                poll,
+                listener: Some(mio::net::TcpListener::from_std(own)),
+                mailbox,
+                cap,
+            };
+            let handle = std::thread::Builder::new()
+                .name(format!("cinnox-io-{i}"))
+                .spawn(move || io.run())
+                .map_err(|e| io_error("cannot start an I/O thread", e))?;
+            lock(&receiver.io_threads).push(handle);
+        }
+        drop(listener);
+        log::info!("receiver listening on {local_addr} with {threads} I/O thread(s)");
+        Ok(receiver)
     }
 
     /// The bound address (tells the port after binding port 0).
@@ -491,7 +556,10 @@ impl Receiver {
                     delivery.fail_with("the handler returned an error")
                 }
                 Err(_) => {
-                    self.shared.handler_panics.fetch_add(1, Ordering::Relaxed);
+                    self.shared
+                        .counters
+                        .handler_panics
+                        .fetch_add(1, Ordering::Relaxed);
                     log::warn!(
                         "handler panicked on event {}: {}",
                         delivery.event().id().unwrap_or("-"),
@@ -518,28 +586,14 @@ impl Receiver {
     /// wait out the grace for the very delivery the handler is working on.
     pub fn shutdown(&self) {
         self.shared.begin_shutdown();
-        let grace_deadline = lock(&self.shared.conns)
-            .grace_deadline
-            // Another thread is starting the shutdown right now: its grace starts about now.
-            .unwrap_or_else(|| Instant::now() + self.shared.config.shutdown_grace);
-        // Past the grace, connections answer 503 and close; give them a moment for that.
-        let limit = grace_deadline + self.shared.config.read_timeout.min(Duration::from_secs(1));
-        let mut conns = lock(&self.shared.conns);
-        while !conns.open.is_empty() {
-            let now = Instant::now();
-            if now >= limit {
-                break;
-            }
-            conns = self
-                .shared
-                .conns_gone
-                .wait_timeout(conns, limit - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+        let threads: Vec<JoinHandle<()>> = lock(&self.io_threads).drain(..).collect();
+        let stopped = !threads.is_empty();
+        for thread in threads {
+            // The loops end once their connections are closed, or shortly after the grace.
+            let _ = thread.join();
         }
-        drop(conns);
-        if let Some(acceptor) = lock(&self.acceptor).take() {
-            let _ = acceptor.join();
+        if stopped {
+            log::info!("receiver on {} stopped", self.shared.local_addr);
         }
     }
 
@@ -553,7 +607,8 @@ impl Receiver {
 
     /// The receiver's metrics in the Prometheus text format (see [`crate::metrics`]):
     /// `cinnox_webhook_requests_total{outcome}`, `cinnox_handler_duration_seconds`,
-    /// `cinnox_connections_open`, `cinnox_connections_refused_total`,
+    /// `cinnox_connections_open`, `cinnox_connections_evicted_total`,
+    /// `cinnox_connections_refused_total`,
     /// `cinnox_read_timeouts_total`, `cinnox_deliveries_in_flight`,
     /// `cinnox_handler_panics_total`, `cinnox_inbox_store_failures_total` and, with an
     /// inbox, its gauges (`cinnox_inbox_pending`, `cinnox_inbox_dead`,
@@ -603,8 +658,14 @@ impl Receiver {
         );
         e.counter(
             "cinnox_connections_refused_total",
-            "Connections refused at the connection cap (answered 503).",
+            "Connections refused (answered 503): at the cap with nothing to evict, or over \
+             the per-source limit.",
             &[(&[], st.refused_connections)],
+        );
+        e.counter(
+            "cinnox_connections_evicted_total",
+            "Idle or incomplete connections closed to make room for new ones.",
+            &[(&[], st.evicted_connections)],
         );
         e.counter(
             "cinnox_read_timeouts_total",
@@ -647,15 +708,20 @@ impl Receiver {
     /// A snapshot of the counters.
     pub fn stats(&self) -> ReceiverStats {
         let s = &self.shared;
+        let c = &s.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         ReceiverStats {
             webhook: s.webhook.stats(),
-            handler_panics: s.handler_panics.load(Ordering::Relaxed),
-            refused_connections: s.refused_connections.load(Ordering::Relaxed),
-            read_timeouts: s.read_timeouts.load(Ordering::Relaxed),
-            malformed_requests: s.malformed_requests.load(Ordering::Relaxed),
-            expired_deliveries: s.expired_deliveries.load(Ordering::Relaxed),
-            store_failures: s.store_failures.load(Ordering::Relaxed),
-            open_connections: lock(&s.conns).open.len() as u64,
+            handler_panics: get(&c.handler_panics),
+            refused_connections: get(&c.refused_connections),
+            read_timeouts: get(&c.read_timeouts),
+            malformed_requests: get(&c.malformed_requests),
+            expired_deliveries: get(&c.expired_deliveries),
+            evicted_connections: get(&c.evicted_connections),
+            open_connections: get(&c.open_connections),
+            fd_exhaustions: get(&c.fd_exhaustions),
+            slow_readers: get(&c.slow_readers),
+            store_failures: get(&c.store_failures),
         }
     }
 }
@@ -697,10 +763,10 @@ impl fmt::Debug for ShutdownHandle {
     }
 }
 
-/// The connection side of a delivery: the answer becomes the reply its connection waits for.
+/// The connection side of a delivery: the answer becomes the reply its connection waits
+/// for, written by the connection's I/O thread.
 struct ConnAnswer {
-    link: Arc<Link>,
-    generation: u64,
+    ticket: Ticket,
     webhook: Arc<Webhook>,
 }
 
@@ -709,21 +775,18 @@ impl Settle for ConnAnswer {
         let webhook = &self.webhook;
         // `finish` counts the answer and, for an ack, remembers the dedup key: only when the
         // answer still reaches the wire.
-        self.link
-            .answer(self.generation, || webhook.finish(event, verdict));
-    }
-
-    /// Fail it, with the reply written by its connection thread (shutdown).
-    fn abandon(self: Box<Self>, event: &Event) {
-        let webhook = &self.webhook;
-        self.link
-            .hand_over(self.generation, || webhook.finish(event, Verdict::Failed));
+        self.ticket.complete(|| webhook.finish(event, verdict));
     }
 }
 
 impl Shared {
     fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Acquire)
+    }
+
+    /// The end of the shutdown grace, once shutting down.
+    fn grace_deadline(&self) -> Option<Instant> {
+        *lock(&self.grace)
     }
 
     fn pop(&self, deadline: Option<Instant>) -> Result<Delivery> {
@@ -757,31 +820,29 @@ impl Shared {
         }
     }
 
-    /// Store `event` in the inbox and say how to answer: the verifier's 200 (which also
-    /// remembers its dedup key) once it is durable, `503` with `Retry-After` otherwise.
-    fn store(&self, event: &Event) -> crate::webhook::Reply {
-        let Some(inbox) = &self.config.inbox else {
-            return http::local_reply(500);
-        };
-        match inbox.store(event) {
-            Ok(_) => self.webhook.finish(event, Verdict::Handled),
-            Err(e) => {
-                self.store_failures.fetch_add(1, Ordering::Relaxed);
-                log::error!("inbox: an event could not be stored, answered 503: {e}");
-                let mut reply = http::local_reply(503);
-                reply.headers.push(("Retry-After", "5".to_owned()));
-                reply
-            }
+    /// Hand a verified event on: to the store when there is one (the reply says whether it
+    /// is durable), else to the application's queue (the reply is its answer). Never
+    /// blocks the I/O thread that calls it.
+    fn dispatch(&self, event: Event, peer: SocketAddr, ticket: Ticket) {
+        if let Some(store) = &self.store {
+            let failures = Arc::clone(&self.counters.store_failures);
+            store.submit(
+                event,
+                Box::new(move |stored| {
+                    if let Err(e) = &stored {
+                        log::error!("inbox: an event could not be stored, answered 503: {e}");
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                    ticket.complete(|| match stored {
+                        Ok(_) => Reply::ok(),
+                        Err(_) => h1::retry_later(),
+                    });
+                }),
+            );
+            return;
         }
-    }
-
-    /// Hand `event` to the application; returns the delivery's generation on `link`, for
-    /// [`Shared::settle`].
-    fn deliver(&self, link: &Arc<Link>, event: Event, peer: SocketAddr, keep_alive: bool) -> u64 {
-        let generation = link.begin(keep_alive);
         let answer = ConnAnswer {
-            link: Arc::clone(link),
-            generation,
+            ticket,
             webhook: Arc::clone(&self.webhook),
         };
         let delivery = Delivery::new(event, Some(peer), Box::new(answer));
@@ -799,83 +860,28 @@ impl Shared {
             Some(delivery) => drop(delivery),
             None => self.queue_ready.notify_one(),
         }
-        generation
     }
 
-    /// Wait until delivery `generation` on `link` is answered and its reply written (by
-    /// the answering thread), or the grace ended and 503 was written.
-    fn settle(&self, link: &Link, generation: u64) -> Done {
-        link.wait(generation, || {
-            self.expired_deliveries.fetch_add(1, Ordering::Relaxed);
-            log::warn!("a delivery was not answered within the shutdown grace: answered 503");
-        })
-    }
-
-    /// Take a place for a new connection; `None` when at the cap or shutting down.
-    fn register(&self, stream: &TcpStream, link: &Arc<Link>) -> Option<u64> {
-        let mut conns = lock(&self.conns);
-        if self.is_shutting_down() || conns.open.len() >= self.config.max_connections {
-            return None;
-        }
-        let second = stream.try_clone().ok()?;
-        let id = conns.next_id;
-        conns.next_id += 1;
-        conns.open.insert(
-            id,
-            ConnEntry {
-                stream: second,
-                link: Arc::clone(link),
-            },
-        );
-        Some(id)
-    }
-
-    fn unregister(&self, id: u64) {
-        let mut conns = lock(&self.conns);
-        conns.open.remove(&id);
-        if conns.open.is_empty() {
-            self.conns_gone.notify_all();
-        }
-    }
-
-    /// Stop accepting, close the queue, cut idle connections, start the grace period.
+    /// Stop accepting, close the queue, fail what nobody took, start the grace period, and
+    /// wake the I/O threads (which close idle connections and answer the rest).
     fn begin_shutdown(&self) {
         if self.shutting_down.swap(true, Ordering::AcqRel) {
             return;
         }
-        let grace_deadline = Instant::now() + self.config.shutdown_grace;
-        log::info!("receiver on {} shutting down", self.local_addr);
-        conn::stop_listening(self);
+        *lock(&self.grace) = Some(Instant::now() + self.config.shutdown_grace);
         let unclaimed: Vec<Delivery> = {
             let mut queue = lock(&self.queue);
             queue.closed = true;
             queue.items.drain(..).collect()
         };
         self.queue_ready.notify_all();
-        // Never seen by the application: failed, so that CINNOX delivers them again. Their
-        // connection threads write the 500: this thread never waits on a socket.
+        // Never seen by the application: failed, so that CINNOX delivers them again. The
+        // I/O threads write the 500s: this thread never waits on a socket.
         for delivery in unclaimed {
             delivery.abandon();
         }
-        let links: Vec<Arc<Link>> = {
-            let mut conns = lock(&self.conns);
-            conns.grace_deadline = Some(grace_deadline);
-            conns
-                .open
-                .values()
-                .map(|entry| {
-                    // Idle and half-read connections see EOF and end; those waiting on an
-                    // answer write it, then end.
-                    let _ = entry.stream.shutdown(Shutdown::Read);
-                    Arc::clone(&entry.link)
-                })
-                .collect()
-        };
-        // Outside the connections lock, so that connections that end meanwhile can leave
-        // the open set. A link's state lock is never held across a write, so this does
-        // not wait for a peer that stopped reading.
-        for link in links {
-            link.set_deadline(grace_deadline);
+        for mailbox in lock(&self.mailboxes).iter() {
+            mailbox.wake();
         }
     }
 }

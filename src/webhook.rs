@@ -294,7 +294,7 @@ impl Reply {
         Reply::json(status, error_body(status, message))
     }
 
-    fn ok() -> Reply {
+    pub(crate) fn ok() -> Reply {
         Reply::json(200, b"{\"code\":0}".to_vec())
     }
 }
@@ -903,7 +903,7 @@ fn same_secret(given: &[u8], secret: &[u8]) -> bool {
 
 /// A `Content-Length` value: decimal digits only (surrounding blanks allowed). A value too
 /// large for `u64` is `u64::MAX` (too large for any cap).
-fn content_length(value: &str) -> Option<u64> {
+pub(crate) fn content_length(value: &str) -> Option<u64> {
     let digits = trim_ows(value);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -132,6 +132,7 @@ fn poll(valgrind: bool) {
         p.line(),
         "stats: requests=5 challenges=1 events=3 acks=1 fails=2 too_large=1 not_found=0"
     );
+    assert_eq!(p.line(), "connections: evicted=0 open_within_cap=1");
     assert_eq!(p.line(), "after shutdown: CINNOX_ERR_CLOSED out=NULL");
     assert_eq!(p.finish(), "done");
 }

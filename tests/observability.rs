@@ -188,7 +188,7 @@ fn no_log_line_above_trace_carries_a_secret_or_message_content() {
         "refused 405 (not POST) from 127.0.0.1",
         "is dead after 2 attempts",
         "subscription change of call for app obs-app failed",
-        "shutting down",
+        "stopped",
     ] {
         assert!(text(expected), "no log line says {expected:?}:\n{lines:#?}");
     }

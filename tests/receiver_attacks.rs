@@ -170,16 +170,25 @@ fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     assert_eq!(rx.stats().read_timeouts, 0);
 }
 
+/// A connection whose event is in the application's hands: it waits for the answer, so it
+/// cannot be evicted.
+fn busy(rx: &cinnox::Receiver, id: &str) -> (Client, cinnox::Delivery) {
+    let mut c = Client::new(rx.local_addr());
+    c.send(&post_bytes(PATH, call_event(id).as_bytes()));
+    let d = rx.recv().unwrap();
+    (c, d)
+}
+
 #[test]
-fn beyond_the_connection_cap_new_connections_are_refused_at_once() {
+fn at_the_cap_with_every_connection_busy_new_connections_are_refused_at_once() {
     let rx = start_default(ReceiverConfig {
         max_connections: 4,
         ..quick_config()
     });
     let addr = rx.local_addr();
-    // Four connections that hold their places (one served, three silent).
-    let mut held: Vec<Client> = (0..4).map(|_| Client::new(addr)).collect();
-    assert_eq!(held[0].post(PATH, br#"{"challenge":"c"}"#).status, 200);
+    // Four connections that hold their places: each waits for its answer.
+    let mut held: Vec<(Client, cinnox::Delivery)> =
+        (0..4).map(|i| busy(&rx, &format!("held-{i}"))).collect();
     let started = Instant::now();
     let mut refused = Client::new(addr);
     let mut raw = Vec::new();
@@ -190,10 +199,51 @@ fn beyond_the_connection_cap_new_connections_are_refused_at_once() {
     );
     // Queued behind the held connections, it would wait for their 5 s deadline.
     assert!(started.elapsed() < Duration::from_secs(4));
-    assert_eq!(rx.stats().refused_connections, 1);
+    let stats = rx.stats();
+    assert_eq!(
+        (stats.refused_connections, stats.evicted_connections),
+        (1, 0)
+    );
+    assert_eq!(stats.open_connections, 4);
     // The held connections still work.
-    assert_eq!(held[0].post(PATH, br#"{"challenge":"d"}"#).status, 200);
-    drop(held.pop());
+    for (mut c, d) in held.drain(..) {
+        d.ack();
+        assert_eq!(c.response().status, 200);
+        assert_eq!(c.post(PATH, br#"{"challenge":"d"}"#).status, 200);
+    }
+}
+
+#[test]
+fn at_the_cap_the_connection_idle_or_incomplete_longest_is_evicted() {
+    let rx = start_default(ReceiverConfig {
+        max_connections: 4,
+        ..quick_config()
+    });
+    let addr = rx.local_addr();
+    // The oldest connection sends half a head; a second is served, then idle; a third
+    // waits for its answer; a fourth is silent.
+    let mut half = Client::new(addr);
+    half.send(format!("POST {PATH} HTTP/1.1\r\nHost: t\r\n").as_bytes());
+    let mut served = Client::new(addr);
+    assert_eq!(served.post(PATH, br#"{"challenge":"a"}"#).status, 200);
+    let (mut waiting, d) = busy(&rx, "waiting");
+    let mut silent = Client::new(addr);
+    assert_eq!(served.post(PATH, br#"{"challenge":"b"}"#).status, 200);
+    // The fifth evicts the half head (incomplete since its accept, the longest).
+    let mut fifth = Client::new(addr);
+    assert_eq!(fifth.post(PATH, br#"{"challenge":"c"}"#).status, 200);
+    assert!(half.at_eof());
+    // The sixth evicts the silent one (the served one was active after it).
+    let mut sixth = Client::new(addr);
+    assert_eq!(sixth.post(PATH, br#"{"challenge":"e"}"#).status, 200);
+    assert!(silent.at_eof());
+    d.ack();
+    assert_eq!(waiting.response().status, 200);
+    let stats = rx.stats();
+    assert_eq!(
+        (stats.evicted_connections, stats.refused_connections),
+        (2, 0)
+    );
 }
 
 #[test]
@@ -320,8 +370,8 @@ fn a_refused_client_that_sends_its_whole_request_first_reads_the_whole_503() {
         ..quick_config()
     });
     let addr = rx.local_addr();
-    let mut held = Client::new(addr);
-    assert_eq!(held.post(PATH, br#"{"challenge":"c"}"#).status, 200);
+    // The one place is held by a connection waiting for its answer: nothing to evict.
+    let (mut held, d) = busy(&rx, "held");
     // A client that writes its whole request before reading, as HTTP clients do. With a
     // small send buffer, a request of 240 KiB cannot all be buffered by the kernels
     // (about 160 KiB on Linux): its write only completes if the server reads. A refusal
@@ -338,6 +388,8 @@ fn a_refused_client_that_sends_its_whole_request_first_reads_the_whole_503() {
     );
     assert_eq!(rx.stats().refused_connections, 1);
     // The drain does not take the held connection's place.
+    d.ack();
+    assert_eq!(held.response().status, 200);
     assert_eq!(held.post(PATH, br#"{"challenge":"d"}"#).status, 200);
 }
 
@@ -366,8 +418,7 @@ fn a_refused_client_that_never_stops_sending_is_cut_off_by_the_byte_bound() {
         ..quick_config()
     });
     let addr = rx.local_addr();
-    let mut held = Client::new(addr);
-    assert_eq!(held.post(PATH, br#"{"challenge":"c"}"#).status, 200);
+    let (mut held, d) = busy(&rx, "held");
     let refused = Client::new(addr);
     small_send_buffer(refused.stream());
     let mut stream = refused.stream();
@@ -395,5 +446,158 @@ fn a_refused_client_that_never_stops_sending_is_cut_off_by_the_byte_bound() {
     // 256 KiB drained, plus what the kernels buffered (about 160 KiB here).
     assert!(sent >= 256 * 1024, "{sent}");
     assert!(sent < 1024 * 1024, "{sent}");
+    d.ack();
+    assert_eq!(held.response().status, 200);
     assert_eq!(held.post(PATH, br#"{"challenge":"d"}"#).status, 200);
+}
+
+#[test]
+fn a_head_slower_than_the_header_timeout_gets_408_long_before_the_read_deadline() {
+    let rx = start_default(ReceiverConfig {
+        header_timeout: SHORT,
+        read_timeout: Duration::from_secs(60),
+        ..quick_config()
+    });
+    // The client gives up after 5 s: only the header timeout can answer in time.
+    let (mut c, started) = hang(
+        rx.local_addr(),
+        format!("POST {PATH} HTTP/1.1\r\nHost: t\r\nX-Slow: ").as_bytes(),
+    );
+    let r = c.response();
+    assert_eq!(r.status, 408);
+    assert!(c.at_eof());
+    assert!(started.elapsed() >= SHORT);
+    assert_eq!(rx.stats().read_timeouts, 1);
+}
+
+#[test]
+fn a_body_slower_than_the_minimum_rate_gets_408_before_the_read_deadline() {
+    let rx = start_default(ReceiverConfig {
+        min_body_rate: 1_000_000,
+        read_timeout: Duration::from_secs(60),
+        ..quick_config()
+    });
+    let mut c = Client::new(rx.local_addr());
+    // Rated over 5 s windows: give the client more than that.
+    c.stream()
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    c.send(
+        format!(
+            "POST {PATH} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2000\r\n\r\n{{\"type\":"
+        )
+        .as_bytes(),
+    );
+    let r = c.response();
+    assert_eq!(r.status, 408);
+    assert!(c.at_eof());
+    assert_eq!(rx.stats().read_timeouts, 1);
+}
+
+#[test]
+fn beyond_the_per_source_limit_new_connections_from_that_source_are_refused() {
+    let rx = start_default(ReceiverConfig {
+        per_source_limit: 2,
+        ..quick_config()
+    });
+    let addr = rx.local_addr();
+    let mut held: Vec<Client> = (0..2).map(|_| Client::new(addr)).collect();
+    for c in held.iter_mut() {
+        assert_eq!(c.post(PATH, br#"{"challenge":"s"}"#).status, 200);
+    }
+    let mut third = Client::new(addr);
+    let mut raw = Vec::new();
+    third.reader.read_to_end(&mut raw).unwrap();
+    assert!(raw.starts_with(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"));
+    assert_eq!(rx.stats().refused_connections, 1);
+    // A place freed is a place taken.
+    drop(held.pop());
+    let started = Instant::now();
+    loop {
+        let mut c = Client::new(addr);
+        match c.try_response_to(PATH, br#"{"challenge":"t"}"#) {
+            Some(200) => break,
+            // The server may not have seen the close yet: refused again.
+            _ => assert!(started.elapsed() < Duration::from_secs(5), "never admitted"),
+        }
+    }
+}
+
+#[test]
+fn several_io_threads_serve_sixty_four_connections() {
+    let rx = start_default(ReceiverConfig {
+        io_threads: 4,
+        ..quick_config()
+    });
+    let addr = rx.local_addr();
+    thread::scope(|s| {
+        let handle = rx.shutdown_handle();
+        let serving = s.spawn(|| rx.serve(4, |_| Ok::<(), ()>(())));
+        let clients: Vec<_> = (0..64)
+            .map(|i| {
+                s.spawn(move || {
+                    let mut c = Client::new(addr);
+                    let a = c
+                        .post(PATH, call_event(&format!("io-{i}")).as_bytes())
+                        .status;
+                    let b = c.post(PATH, br#"{"challenge":"x"}"#).status;
+                    (a, b)
+                })
+            })
+            .collect();
+        for c in clients {
+            assert_eq!(c.join().unwrap(), (200, 200));
+        }
+        handle.shutdown();
+        serving.join().unwrap().unwrap();
+    });
+    assert_eq!(rx.stats().webhook.acks, 64);
+}
+
+#[test]
+fn shutdown_with_connections_in_every_state() {
+    let rx = start_default(quick_config());
+    let addr = rx.local_addr();
+    let mut idle = Client::new(addr);
+    assert_eq!(idle.post(PATH, br#"{"challenge":"i"}"#).status, 200);
+    let silent = Client::new(addr);
+    let (half_head, _) = hang(
+        addr,
+        format!("POST {PATH} HTTP/1.1\r\nHost: t\r\n").as_bytes(),
+    );
+    let (half_body, _) = hang(
+        addr,
+        format!("POST {PATH} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{").as_bytes(),
+    );
+    // Waiting for its answer, with a second request pipelined behind it.
+    let mut waiting = Client::new(addr);
+    let mut burst = post_bytes(PATH, call_event("in-hand").as_bytes());
+    burst.extend(post_bytes(PATH, br#"{"challenge":"behind"}"#));
+    waiting.send(&burst);
+    let in_hand = rx.recv().unwrap();
+    // Queued, never taken.
+    let mut queued = Client::new(addr);
+    queued.send(&post_bytes(PATH, call_event("queued").as_bytes()));
+    // (The queue is checked through the stats: two events seen.)
+    let started = Instant::now();
+    while rx.stats().webhook.events < 2 {
+        assert!(started.elapsed() < Duration::from_secs(5));
+        thread::yield_now();
+    }
+    rx.shutdown_handle().shutdown();
+    // Idle and half-read connections are closed at once, unanswered.
+    for mut c in [idle, silent, half_head, half_body] {
+        assert!(c.at_eof());
+    }
+    // The queued event is failed; the one in hand is answered as the application says,
+    // and the pipelined request behind it is not served: the connection closes.
+    assert_eq!(queued.response().status, 500);
+    in_hand.ack();
+    let r = waiting.response();
+    assert_eq!((r.status, r.header("Connection")), (200, Some("close")));
+    assert!(waiting.at_eof());
+    rx.shutdown();
+    let stats = rx.stats();
+    assert_eq!((stats.webhook.acks, stats.webhook.fails), (1, 1));
+    assert_eq!(stats.open_connections, 0);
 }

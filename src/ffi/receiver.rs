@@ -107,18 +107,25 @@ pub struct cinnox_receiver_counters {
     pub refused_bad_request: u64,
     /// Handler calls that failed by panicking (only Rust handlers can).
     pub handler_panics: u64,
-    /// Connections refused because of the connection cap.
+    /// Connections refused: at the connection cap with no idle or incomplete connection to
+    /// evict, or beyond the per-source limit.
     pub refused_connections: u64,
-    /// Connections cut off by the read deadline.
+    /// Requests cut off by the header timeout, the read deadline or the minimum body rate
+    /// (answered 408).
     pub read_timeouts: u64,
     /// Requests refused by the HTTP layer before the verifier saw them: malformed request
-    /// heads or framing (400, 417, 501), heads over 16 KiB (431), chunked bodies over the
-    /// body cap (413). Not counted in `requests`.
+    /// heads or framing (400, 414, 417, 501, 505), heads over 16 KiB (431), chunked bodies
+    /// over the body cap (413). Not counted in `requests`.
     pub malformed_requests: u64,
     /// Deliveries still unanswered when the shutdown grace ended: answered 503, and a later
     /// ack or fail of them changes nothing. Once every delivery is settled,
     /// `events == acks + fails + expired_deliveries`.
     pub expired_deliveries: u64,
+    /// Idle or incomplete connections closed to make room for a new one (at the connection
+    /// cap, or when the process ran out of file descriptors). Appended in 0.2.
+    pub evicted_connections: u64,
+    /// Connections open now. Appended in 0.2.
+    pub open_connections: u64,
 }
 
 /// The handler of `cinnox_receiver_serve`: return 0 when the event was handled (the
@@ -278,8 +285,8 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_dedup_capacity(
     unsafe { with_webhook(config, |w| Ok(w.dedup_capacity(entries))) }
 }
 
-/// The server settings, in milliseconds: the longest wait for any read of a request
-/// (default 10000), how long an idle keep-alive connection is kept (default 30000), and how
+/// The server settings, in milliseconds: the longest time for a whole request from its
+/// first byte, and for replies left unread by a peer (default 10000), how long an idle keep-alive connection is kept (default 30000), and how
 /// long `shutdown` lets deliveries in flight finish (default 5000). 0 keeps the current
 /// value. `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
 #[no_mangle]
@@ -306,20 +313,72 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_timeouts(
     }
 }
 
-/// Open connections at most (default 256); beyond it new ones are refused at once. 0 is
-/// invalid. `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+/// Open connections at most (default 10000). At the limit a new connection evicts the
+/// connection idle or incomplete the longest; only when every connection waits for an
+/// answer is it refused (503). The process needs a file-descriptor limit above
+/// `connections` + 32 per I/O thread. 0 is invalid (`CINNOX_ERR_INVALID_ARGUMENT`).
+/// `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_receiver_config_set_max_connections(
     config: *mut cinnox_receiver_config,
     connections: usize,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promise.
+    unsafe { with_server(config, |server| server.max_connections = connections) }
+}
+
+/// The I/O threads that own the receiver's sockets (default 1, at most 64); each takes an
+/// equal share of the connection cap. Anything else is `CINNOX_ERR_INVALID_ARGUMENT`.
+/// `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_config_set_io_threads(
+    config: *mut cinnox_receiver_config,
+    threads: usize,
+) -> cinnox_result {
+    // SAFETY: forwarded caller promise.
+    unsafe { with_server(config, |server| server.io_threads = threads) }
+}
+
+/// How long a new connection's first request head (and each later head, from its first
+/// byte) may take to arrive, in milliseconds (default 5000); slower is answered 408 and
+/// closed. 0 is `CINNOX_ERR_INVALID_ARGUMENT`. `CINNOX_ERR_NULL_ARGUMENT` when `config` is
+/// NULL.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_config_set_header_timeout(
+    config: *mut cinnox_receiver_config,
+    timeout_ms: u32,
+) -> cinnox_result {
+    // SAFETY: forwarded caller promise.
+    unsafe { with_server(config, |server| server.header_timeout = ms(timeout_ms)) }
+}
+
+/// Open connections from one source address at most (per I/O thread); 0 (the default) is
+/// no limit, as a proxy in front of the receiver is a single address. Beyond it a new
+/// connection from that address is refused (503). `CINNOX_ERR_NULL_ARGUMENT` when `config`
+/// is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_config_set_per_source_limit(
+    config: *mut cinnox_receiver_config,
+    connections: usize,
+) -> cinnox_result {
+    // SAFETY: forwarded caller promise.
+    unsafe { with_server(config, |server| server.per_source_limit = connections) }
+}
+
+/// Change the server settings with `set`, keeping them only when they pass
+/// `ReceiverConfig::validate`.
+///
+/// # Safety
+/// `config` is NULL or a live configuration (`with_config`'s promise).
+unsafe fn with_server(
+    config: *mut cinnox_receiver_config,
+    set: impl FnOnce(&mut ReceiverConfig),
+) -> cinnox_result {
+    // SAFETY: forwarded caller promise.
     unsafe {
         with_config(config, |c| {
-            let server = ReceiverConfig {
-                max_connections: connections,
-                ..c.server.clone()
-            };
+            let mut server = c.server.clone();
+            set(&mut server);
             server.validate()?;
             c.server = server;
             Ok(())
@@ -534,6 +593,8 @@ pub unsafe extern "C" fn cinnox_receiver_stats(
             read_timeouts: s.read_timeouts,
             malformed_requests: s.malformed_requests,
             expired_deliveries: s.expired_deliveries,
+            evicted_connections: s.evicted_connections,
+            open_connections: s.open_connections,
         };
         // SAFETY: `out` was checked non-NULL; the caller promises it is writable.
         unsafe { out.write(stats) };

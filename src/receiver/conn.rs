@@ -1,339 +1,784 @@
-//! The accept thread and the life of one connection.
+//! One connection, as a state machine the I/O thread drives when its socket is ready, a
+//! reply arrives for it, or its deadline passes. It never blocks: reads and writes stop at
+//! `WouldBlock` and go on at the next readiness event.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::http::{
-    local_reply, Conn, Framing, ReadError, Timeouts, Transport, LINGER_BYTES, LINGER_TIME,
-};
-use super::link::Link;
+use log::debug;
+use mio::net::TcpStream;
+use mio::Token;
+
+use super::h1::{self, Chunked, Framing, Head, Persist};
+use super::pending::{Claim, Mailbox, Ticket};
 use super::Shared;
-use crate::webhook::{Outcome, Request};
+use crate::webhook::{Outcome, Reply, Request};
 
-/// Stack of a connection thread: request parsing and the verifier run there.
-const CONN_STACK: usize = 512 * 1024;
+/// Bytes read ahead of the parser at most (a head, or pipelined requests while one waits).
+const IN_CAP: usize = h1::MAX_HEAD + 16 * 1024;
+/// Unsent reply bytes beyond which no further request of the connection is parsed.
+const OUT_PAUSE: usize = 64 * 1024;
+/// Unsent reply bytes beyond which the connection is cut: its peer does not read.
+const OUT_CAP: usize = 1024 * 1024;
+/// After a reply that closes, discard at most this much of what the peer still sends, so
+/// that it reads the reply instead of a reset.
+const LINGER_BYTES: usize = 256 * 1024;
+/// ... and for at most this long.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+/// The window over which a body must arrive at the minimum body rate.
+const RATE_WINDOW: Duration = Duration::from_secs(5);
 
-/// What a connection beyond the cap reads before it is closed.
-const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+/// What the I/O thread hands a connection when it drives it.
+pub(super) struct Cx<'a> {
+    pub shared: &'a Shared,
+    pub mailbox: &'a Arc<Mailbox>,
+    pub now: Instant,
+    /// Shutting down: no new request is started, replies close.
+    pub stopping: bool,
+}
 
-/// Refused connections drained at once, at most; beyond, a refused connection is closed
-/// without draining (its peer may then see a reset instead of the 503).
-pub(super) const MAX_DRAINING: usize = 32;
+/// Whether the connection lives on.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Fate {
+    Alive,
+    Gone,
+}
 
-/// Stack of a draining thread: it only reads into a small buffer.
-const DRAIN_STACK: usize = 64 * 1024;
+enum State {
+    /// Waiting for a request head: idle (nothing buffered since the last reply) or partial.
+    Head {
+        /// The head must be complete by then (set at the accept, or at its first byte).
+        head_by: Option<Instant>,
+        /// The whole request must be complete by then.
+        request_by: Option<Instant>,
+    },
+    /// Reading a body.
+    Body {
+        head: Head,
+        body: Vec<u8>,
+        chunked: Option<Chunked>,
+        /// Bytes still expected (`Content-Length` framing).
+        left: usize,
+        request_by: Instant,
+        /// Bytes received in the current rate window, and its end.
+        window_bytes: usize,
+        window_end: Instant,
+    },
+    /// A complete event went on; its reply comes through the mailbox.
+    Waiting {
+        generation: u64,
+        claim: Claim,
+        persist: Persist,
+        head_only: bool,
+    },
+    /// The last reply went out with FIN; what the peer still sends is discarded.
+    Linger { until: Instant, discarded: usize },
+}
 
-/// Accept until shutdown: each connection gets its own thread at once, or is refused.
-pub(super) fn accept_loop(shared: Arc<Shared>) {
-    loop {
-        let accepted = shared.listener.accept();
-        if shared.is_shutting_down() {
-            return;
+/// The byte stream: plain TCP or TLS over it.
+enum Wire {
+    Plain,
+    #[cfg(feature = "https")]
+    Tls(Box<rustls::ServerConnection>),
+}
+
+pub(super) struct Conn {
+    pub(super) token: Token,
+    pub(super) sock: TcpStream,
+    pub(super) peer: SocketAddr,
+    wire: Wire,
+    inbuf: Vec<u8>,
+    out: Vec<u8>,
+    out_pos: usize,
+    state: State,
+    generation: u64,
+    /// Since when the connection has been idle or its request incomplete (eviction order).
+    pub(super) since: Instant,
+    readable: bool,
+    writable: bool,
+    /// The peer sent FIN (or TLS close_notify).
+    eof: bool,
+    /// Close once the replies are written.
+    closing: bool,
+    /// Replies have waited unsent since then.
+    stalled_since: Option<Instant>,
+    /// The deadline this connection is filed under in the loop's timers.
+    pub(super) timer: Option<Instant>,
+    /// A refused connection: it only lingers, and counts against no cap.
+    pub(super) refused: bool,
+}
+
+impl Conn {
+    /// A new connection, to serve (its first head is due within the header timeout).
+    pub(super) fn new(
+        token: Token,
+        sock: TcpStream,
+        peer: SocketAddr,
+        shared: &Shared,
+        now: Instant,
+    ) -> Option<Conn> {
+        #[cfg(feature = "https")]
+        let wire = match &shared.tls {
+            Some(config) => Wire::Tls(Box::new(
+                rustls::ServerConnection::new(Arc::clone(config)).ok()?,
+            )),
+            None => Wire::Plain,
+        };
+        #[cfg(not(feature = "https"))]
+        let wire = Wire::Plain;
+        let config = &shared.config;
+        Some(Conn {
+            token,
+            sock,
+            peer,
+            wire,
+            inbuf: Vec::new(),
+            out: Vec::new(),
+            out_pos: 0,
+            state: State::Head {
+                head_by: Some(now + config.header_timeout.min(config.read_timeout)),
+                request_by: Some(now + config.read_timeout),
+            },
+            generation: 0,
+            since: Instant::now(),
+            readable: false,
+            writable: false,
+            eof: false,
+            closing: false,
+            stalled_since: None,
+            timer: None,
+            refused: false,
+        })
+    }
+
+    /// A connection refused at the cap: it reads the 503, then lingers.
+    pub(super) fn refused(
+        token: Token,
+        sock: TcpStream,
+        peer: SocketAddr,
+        read_timeout: Duration,
+        now: Instant,
+    ) -> Conn {
+        Conn {
+            token,
+            sock,
+            peer,
+            wire: Wire::Plain,
+            inbuf: Vec::new(),
+            out: h1::REFUSAL.to_vec(),
+            out_pos: 0,
+            state: State::Head {
+                head_by: None,
+                request_by: None,
+            },
+            generation: 0,
+            since: now,
+            readable: false,
+            writable: true,
+            eof: false,
+            closing: true,
+            stalled_since: None,
+            timer: None,
+            refused: true,
         }
-        let (stream, peer) = match accepted {
-            Ok(pair) => pair,
-            Err(e) => {
-                use std::io::ErrorKind as K;
-                if !matches!(
-                    e.kind(),
-                    K::ConnectionAborted | K::ConnectionReset | K::Interrupted | K::WouldBlock
-                ) {
-                    // Out of descriptors or memory: give the process a moment rather than
-                    // spinning on the same error.
-                    std::thread::sleep(Duration::from_millis(20));
+        .with_linger_limit(read_timeout)
+    }
+
+    fn with_linger_limit(mut self, read_timeout: Duration) -> Conn {
+        // The refusal is written at once (a fresh socket's buffer is empty), then FIN.
+        let now = self.since;
+        let _ = self.flush_plain();
+        let _ = self.sock.shutdown(Shutdown::Write);
+        self.state = State::Linger {
+            until: now + LINGER_TIME.min(read_timeout),
+            discarded: 0,
+        };
+        self
+    }
+
+    /// May be evicted to make room: idle, or with its request incomplete.
+    pub(super) fn evictable(&self) -> bool {
+        matches!(self.state, State::Head { .. } | State::Body { .. }) && !self.closing
+    }
+
+    /// Mark readiness from the poller.
+    pub(super) fn ready(&mut self, readable: bool, writable: bool) {
+        self.readable |= readable;
+        self.writable |= writable;
+    }
+
+    /// Shutdown began: idle and half-read connections end at once; one waiting for its
+    /// reply gets it (or 503 at the end of the grace) and then closes.
+    pub(super) fn stop(&mut self) -> Fate {
+        match self.state {
+            State::Head { .. } | State::Body { .. } => {
+                if self.unsent() {
+                    self.closing = true;
+                    Fate::Alive
+                } else {
+                    Fate::Gone
                 }
+            }
+            State::Waiting { .. } | State::Linger { .. } => Fate::Alive,
+        }
+    }
+
+    /// The reply to request `generation` arrived from another thread.
+    pub(super) fn complete(&mut self, generation: u64, reply: &Reply, cx: &Cx<'_>) {
+        if let State::Waiting {
+            generation: g,
+            persist,
+            head_only,
+            ..
+        } = self.state
+        {
+            if g == generation {
+                self.respond(reply, head_only, persist, cx);
+            }
+        }
+    }
+
+    /// Read, parse, write as far as the socket and the state allow.
+    pub(super) fn drive(&mut self, cx: &Cx<'_>) -> Fate {
+        for _ in 0..64 {
+            if self.fill(cx).is_err() {
+                return Fate::Gone;
+            }
+            if let State::Linger { discarded, .. } = self.state {
+                if self.eof || discarded >= LINGER_BYTES {
+                    return Fate::Gone;
+                }
+                return Fate::Alive;
+            }
+            let buffered = self.inbuf.len();
+            self.advance(cx);
+            let consumed = self.inbuf.len() < buffered;
+            if self.flush().is_err() {
+                return Fate::Gone;
+            }
+            if self.out.len() - self.out_pos > OUT_CAP {
+                cx.shared
+                    .counters
+                    .slow_readers
+                    .fetch_add(1, Ordering::Relaxed);
+                debug!("receiver: cut a connection whose peer does not read its replies");
+                return Fate::Gone;
+            }
+            if self.closing && !self.unsent() {
+                self.start_linger(cx);
                 continue;
             }
+            if self.eof
+                && !self.closing
+                && !self.unsent()
+                && matches!(self.state, State::Head { .. } | State::Body { .. })
+            {
+                // Closed between requests, or in the middle of one: nothing to answer.
+                return Fate::Gone;
+            }
+            let tls = !matches!(self.wire, Wire::Plain);
+            if !(self.inbuf.len() < IN_CAP && (self.readable || (tls && consumed))) {
+                break;
+            }
+        }
+        Fate::Alive
+    }
+
+    /// The next deadline of this connection.
+    pub(super) fn deadline(&self, cx: &Cx<'_>) -> Option<Instant> {
+        let config = &cx.shared.config;
+        let stall = self.stalled_since.map(|t| t + config.read_timeout);
+        let own = match &self.state {
+            State::Head {
+                head_by,
+                request_by,
+            } => {
+                if self.closing {
+                    None
+                } else if head_by.is_none() && self.inbuf.is_empty() {
+                    Some(self.since + config.idle_timeout)
+                } else {
+                    min_opt(*head_by, *request_by)
+                }
+            }
+            State::Body {
+                request_by,
+                window_end,
+                ..
+            } => Some(if config.min_body_rate > 0 {
+                (*request_by).min(*window_end)
+            } else {
+                *request_by
+            }),
+            State::Waiting { .. } => {
+                if cx.stopping {
+                    Some(cx.shared.grace_deadline().unwrap_or(cx.now))
+                } else {
+                    None
+                }
+            }
+            State::Linger { until, .. } => Some(*until),
         };
-        let accepted_at = Instant::now();
-        let _ = stream.set_nodelay(true);
-        let Some(transport) = transport(&shared, &stream) else {
-            continue;
-        };
-        #[cfg(test)]
-        let transport = match super::lock(&shared.wrap_transport).as_ref() {
-            Some(wrap) => wrap(transport),
-            None => transport,
-        };
-        let link = Arc::new(Link::new(transport, Arc::clone(&shared.shutting_down)));
-        let Some(id) = shared.register(&stream, &link) else {
-            refuse(&shared, stream);
-            continue;
-        };
-        drop(stream);
-        let for_thread = Arc::clone(&shared);
-        let spawned = std::thread::Builder::new()
-            .name("cinnox-conn".into())
-            .stack_size(CONN_STACK)
-            .spawn(move || {
-                let _guard = Registered {
-                    shared: &for_thread,
-                    id,
-                };
-                serve(&for_thread, link, peer, accepted_at);
-            });
-        if spawned.is_err() {
-            // The stream went with the closure and is closed; free its place.
-            shared.unregister(id);
-            shared.refused_connections.fetch_add(1, Ordering::Relaxed);
+        min_opt(stall, own)
+    }
+
+    /// A deadline passed: act on it.
+    pub(super) fn on_timer(&mut self, cx: &Cx<'_>) -> Fate {
+        let now = cx.now;
+        let config = &cx.shared.config;
+        let counters = &cx.shared.counters;
+        if self
+            .stalled_since
+            .is_some_and(|t| t + config.read_timeout <= now)
+        {
+            counters.slow_readers.fetch_add(1, Ordering::Relaxed);
+            debug!("receiver: cut a connection whose peer stopped reading (write deadline)");
+            return Fate::Gone;
+        }
+        match &mut self.state {
+            State::Head {
+                head_by,
+                request_by,
+            } => {
+                if self.closing {
+                    return Fate::Alive;
+                }
+                if head_by.is_none() && self.inbuf.is_empty() {
+                    if self.since + config.idle_timeout <= now {
+                        debug!("receiver: closed an idle keep-alive connection");
+                        return Fate::Gone;
+                    }
+                    return Fate::Alive;
+                }
+                if min_opt(*head_by, *request_by).is_some_and(|d| d <= now) {
+                    counters.read_timeouts.fetch_add(1, Ordering::Relaxed);
+                    debug!("receiver: request head timed out");
+                    self.respond_local(408, cx);
+                }
+            }
+            State::Body {
+                request_by,
+                window_bytes,
+                window_end,
+                ..
+            } => {
+                let slow = config.min_body_rate > 0
+                    && *window_end <= now
+                    && (*window_bytes as u64)
+                        < config.min_body_rate.saturating_mul(RATE_WINDOW.as_secs());
+                if *request_by <= now || slow {
+                    counters.read_timeouts.fetch_add(1, Ordering::Relaxed);
+                    debug!("receiver: request body timed out or came too slowly");
+                    self.respond_local(408, cx);
+                } else if *window_end <= now {
+                    *window_bytes = 0;
+                    *window_end = now + RATE_WINDOW;
+                }
+            }
+            State::Waiting {
+                claim, head_only, ..
+            } => {
+                if cx.stopping && cx.shared.grace_deadline().is_none_or(|d| d <= now) {
+                    let head_only = *head_only;
+                    // Claimed here: an answer that comes later is never made.
+                    if claim.expire() {
+                        counters.expired_deliveries.fetch_add(1, Ordering::Relaxed);
+                        self.respond(&h1::local_reply(503), head_only, Persist::Close, cx);
+                    }
+                    // Else the answer is in the mailbox already, or about to be.
+                }
+            }
+            State::Linger { until, .. } => {
+                if *until <= now {
+                    return Fate::Gone;
+                }
+            }
+        }
+        self.drive(cx)
+    }
+
+    fn unsent(&self) -> bool {
+        if self.out_pos < self.out.len() {
+            return true;
+        }
+        match &self.wire {
+            Wire::Plain => false,
+            #[cfg(feature = "https")]
+            Wire::Tls(tls) => tls.wants_write(),
         }
     }
-}
 
-/// Removes the connection from the open set when its thread ends, however it ends.
-struct Registered<'a> {
-    shared: &'a Shared,
-    id: u64,
-}
-
-impl Drop for Registered<'_> {
-    fn drop(&mut self) {
-        self.shared.unregister(self.id);
+    /// Parse and act on what is buffered.
+    fn advance(&mut self, cx: &Cx<'_>) {
+        loop {
+            match &mut self.state {
+                State::Linger { .. } | State::Waiting { .. } => return,
+                State::Head {
+                    head_by,
+                    request_by,
+                } => {
+                    if self.closing
+                        || self.inbuf.is_empty()
+                        || self.out.len() - self.out_pos > OUT_PAUSE
+                    {
+                        return;
+                    }
+                    if cx.stopping {
+                        self.closing = true;
+                        return;
+                    }
+                    if head_by.is_none() {
+                        // The first byte of a request after an idle time.
+                        let config = &cx.shared.config;
+                        *head_by = Some(cx.now + config.header_timeout.min(config.read_timeout));
+                        *request_by = Some(cx.now + config.read_timeout);
+                        self.since = Instant::now();
+                    }
+                    let request_by = request_by.unwrap_or(cx.now);
+                    match h1::parse_head(&self.inbuf) {
+                        Ok(None) => return,
+                        Err(status) => {
+                            cx.shared
+                                .counters
+                                .malformed_requests
+                                .fetch_add(1, Ordering::Relaxed);
+                            self.respond_local(status, cx);
+                            return;
+                        }
+                        Ok(Some((head, n))) => {
+                            self.inbuf.drain(..n);
+                            self.start_request(head, request_by, cx);
+                        }
+                    }
+                }
+                State::Body {
+                    body,
+                    chunked,
+                    left,
+                    window_bytes,
+                    ..
+                } => {
+                    if self.inbuf.is_empty() {
+                        return;
+                    }
+                    let max = cx.shared.webhook.max_body_len();
+                    let (used, complete) = match chunked {
+                        Some(decoder) => match decoder.feed(&self.inbuf, body, max) {
+                            Ok(step) => step,
+                            Err(status) => {
+                                cx.shared
+                                    .counters
+                                    .malformed_requests
+                                    .fetch_add(1, Ordering::Relaxed);
+                                self.respond_local(status, cx);
+                                return;
+                            }
+                        },
+                        None => {
+                            let take = (*left).min(self.inbuf.len());
+                            body.extend_from_slice(&self.inbuf[..take]);
+                            *left -= take;
+                            (take, *left == 0)
+                        }
+                    };
+                    *window_bytes += used;
+                    self.inbuf.drain(..used);
+                    if !complete {
+                        return;
+                    }
+                    let State::Body { head, body, .. } =
+                        std::mem::replace(&mut self.state, idle_state())
+                    else {
+                        return;
+                    };
+                    self.finish_request(head, body, cx);
+                }
+            }
+        }
     }
-}
 
-/// Answer 503, send FIN, then discard what the peer sends for a short bounded while, on a
-/// thread of its own, and close.
-///
-/// Closing a socket with received bytes unread makes the kernel reset the connection, and
-/// a reset can reach the peer before it read the 503 (or fail the write of the rest of its
-/// request), so the peer would see an error instead of "retry later". Draining costs a
-/// thread that does not count against the cap and holds nothing of the receiver: at most
-/// [`MAX_DRAINING`] at once, each ending at EOF, after [`LINGER_BYTES`] or after
-/// [`LINGER_TIME`] (or the read timeout, when shorter), whichever comes first.
-fn refuse(shared: &Shared, mut stream: TcpStream) {
-    shared.refused_connections.fetch_add(1, Ordering::Relaxed);
-    log::warn!(
-        "a connection was refused with 503: {} connections are open (max_connections)",
-        shared.config.max_connections
-    );
-    // A fresh socket's send buffer is empty: this never blocks the accept thread.
-    let _ = stream.set_nonblocking(true);
-    let _ = stream.write_all(REFUSAL);
-    let _ = stream.shutdown(Shutdown::Write);
-    let Some(slot) = DrainSlot::take(&shared.draining) else {
-        return;
-    };
-    let limit = LINGER_TIME.min(shared.config.read_timeout);
-    // When no thread can be had, the closure (and the stream) is dropped: closed at once.
-    let _ = std::thread::Builder::new()
-        .name("cinnox-refused".into())
-        .stack_size(DRAIN_STACK)
-        .spawn(move || {
-            let _slot = slot;
-            drain(stream, limit);
-        });
-}
-
-/// One of the [`MAX_DRAINING`] places, given back when dropped.
-struct DrainSlot(Arc<AtomicUsize>);
-
-impl DrainSlot {
-    fn take(count: &Arc<AtomicUsize>) -> Option<DrainSlot> {
-        count
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < MAX_DRAINING).then_some(n + 1)
-            })
-            .ok()?;
-        Some(DrainSlot(Arc::clone(count)))
-    }
-}
-
-impl Drop for DrainSlot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// Read and discard until EOF, [`LINGER_BYTES`], an error or `limit` from now; then the
-/// stream is closed (with nothing unread in the common case: no reset).
-fn drain(mut stream: TcpStream, limit: Duration) {
-    if stream.set_nonblocking(false).is_err() {
-        return;
-    }
-    let deadline = Instant::now() + limit;
-    let mut sink = [0u8; 8 * 1024];
-    let mut discarded = 0;
-    while discarded < LINGER_BYTES {
-        let now = Instant::now();
-        if now >= deadline || stream.set_read_timeout(Some(deadline - now)).is_err() {
+    /// A head arrived: check it, then read its body (or finish at once).
+    fn start_request(&mut self, head: Head, request_by: Instant, cx: &Cx<'_>) {
+        let shared = cx.shared;
+        let fields: Vec<(&str, &str)> = head
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let request = Request {
+            method: &head.method,
+            path: &head.target,
+            headers: &fields,
+            peer: Some(self.peer.ip()),
+            body: &[],
+        };
+        if let Err(refusal) = shared.webhook.check_head(&request) {
+            self.respond(&refusal, head.method == "HEAD", Persist::Close, cx);
             return;
         }
-        match stream.read(&mut sink) {
-            Ok(0) => return,
-            Ok(n) => discarded += n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock
-                        | std::io::ErrorKind::TimedOut
-                        | std::io::ErrorKind::Interrupted
-                ) => {}
-            Err(_) => return,
-        }
-    }
-}
-
-/// Stop the accept thread: shut the listening socket (Linux wakes a blocked `accept`),
-/// and connect to it once in case the platform does not.
-pub(super) fn stop_listening(shared: &Shared) {
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsRawFd;
-        // SAFETY: the descriptor belongs to `shared.listener`, alive for this call.
-        unsafe {
-            libc::shutdown(shared.listener.as_raw_fd(), libc::SHUT_RDWR);
-        }
-    }
-    let mut addr = shared.local_addr;
-    if addr.ip().is_unspecified() {
-        addr.set_ip(match addr {
-            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-        });
-    }
-    let _ = TcpStream::connect_timeout(&addr, Duration::from_millis(100));
-}
-
-/// The stream to serve: TLS over the socket when configured, else the socket.
-fn transport(shared: &Shared, stream: &TcpStream) -> Option<Box<dyn Transport>> {
-    let own = stream.try_clone().ok()?;
-    #[cfg(feature = "https")]
-    if let Some(tls) = &shared.tls {
-        let session = rustls::ServerConnection::new(Arc::clone(tls)).ok()?;
-        return Some(Box::new(rustls::StreamOwned::new(session, own)));
-    }
-    #[cfg(not(feature = "https"))]
-    let _ = shared;
-    Some(Box::new(own))
-}
-
-/// Requests in, replies out, until the connection ends.
-fn serve(shared: &Shared, link: Arc<Link>, peer: SocketAddr, accepted: Instant) {
-    let timeouts = Timeouts {
-        read: shared.config.read_timeout,
-        idle: shared.config.idle_timeout,
-    };
-    let mut conn = Conn::new(link, timeouts);
-    // The delivery whose reply the connection thread has not yet seen written.
-    let mut pending: Option<u64> = None;
-    loop {
-        if let Some(generation) = pending.take() {
-            // Wait for the next request in the read (the common case: the reply is
-            // written meanwhile by the answering thread, and this thread wakes once, when
-            // the next request arrives), then make sure the reply went out before going on.
-            let input = conn.await_input();
-            let done = shared.settle(conn.link(), generation);
-            if !done.written {
+        drop(fields);
+        let max = shared.webhook.max_body_len();
+        let (chunked, left) = match head.framing {
+            Framing::Length(n) if n > max => {
+                shared
+                    .counters
+                    .malformed_requests
+                    .fetch_add(1, Ordering::Relaxed);
+                self.respond_local(413, cx);
                 return;
             }
-            if done.close {
-                return conn.close();
-            }
-            match input {
-                // Silent since the hand-off, not since the reply: read_head waits anew.
-                Ok(()) | Err(ReadError::Idle) => {}
-                Err(ReadError::Timeout) => return timed_out(shared, conn),
-                Err(ReadError::Bad(status)) => return malformed(shared, conn, status),
-                Err(ReadError::Closed | ReadError::Broken) => return,
-            }
-        }
-        let (head, deadline) = match conn.read_head(accepted) {
-            Ok(read) => read,
-            Err(ReadError::Closed | ReadError::Idle | ReadError::Broken) => return,
-            Err(ReadError::Timeout) => return timed_out(shared, conn),
-            Err(ReadError::Bad(status)) => return malformed(shared, conn, status),
+            Framing::Length(n) => (None, n),
+            Framing::Chunked => (Some(Chunked::default()), 0),
         };
+        if head.expect_continue {
+            self.out.extend_from_slice(h1::CONTINUE);
+        }
+        if chunked.is_none() && left == 0 {
+            return self.finish_request(head, Vec::new(), cx);
+        }
+        self.state = State::Body {
+            body: Vec::with_capacity(left.min(64 * 1024)),
+            head,
+            chunked,
+            left,
+            request_by,
+            window_bytes: 0,
+            window_end: cx.now + RATE_WINDOW,
+        };
+    }
+
+    /// A whole request arrived: answer it, or hand its event on.
+    fn finish_request(&mut self, head: Head, body: Vec<u8>, cx: &Cx<'_>) {
+        let shared = cx.shared;
         let head_only = head.method == "HEAD";
         let fields: Vec<(&str, &str)> = head
             .headers
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
-        let mut request = Request {
+        let request = Request {
             method: &head.method,
             path: &head.target,
             headers: &fields,
-            peer: Some(peer.ip()),
-            body: &[],
+            peer: Some(self.peer.ip()),
+            body: &body,
         };
-        if let Err(refusal) = shared.webhook.check_head(&request) {
-            let _ = conn.write_reply(&refusal, head_only, true);
-            if head.framing == Framing::Length(0) {
-                conn.close();
-            } else {
-                conn.linger_close();
-            }
-            return;
-        }
-        if head.expect_continue && conn.write_continue().is_err() {
-            return;
-        }
-        let body = match conn.read_body(head.framing, shared.webhook.max_body_len(), deadline) {
-            Ok(body) => body,
-            Err(ReadError::Timeout) => return timed_out(shared, conn),
-            Err(ReadError::Bad(status)) => return malformed(shared, conn, status),
-            Err(_) => return,
+        let persist = if cx.stopping {
+            Persist::Close
+        } else {
+            head.persist()
         };
-        request.body = &body;
-        // The head passed `check_head` above: only the body is left to check.
+        // The head passed `check_head` already: only the body is left to check.
         match shared.webhook.handle_checked(&request) {
-            Outcome::Respond(reply) => {
-                let close = !head.keep_alive || shared.is_shutting_down();
-                if conn.write_reply(&reply, head_only, close).is_err() {
-                    return;
-                }
-                if close {
-                    return conn.close();
-                }
-            }
-            Outcome::Deliver(event) if shared.config.inbox.is_some() => {
-                // Durable first: 200 once committed, 503 when the store failed.
-                let reply = shared.store(&event);
-                let close = !head.keep_alive || shared.is_shutting_down();
-                if conn.write_reply(&reply, head_only, close).is_err() {
-                    return;
-                }
-                if close {
-                    return conn.close();
-                }
-            }
+            Outcome::Respond(reply) => self.respond(&reply, head_only, persist, cx),
             Outcome::Deliver(event) => {
-                // The answering thread writes the reply.
-                let generation = shared.deliver(conn.link(), event, peer, head.keep_alive);
-                // A reply that closes the connection (the request asked for it, or shutdown
-                // began, which also ends the read) is followed by the close, not a read.
-                if head.keep_alive && conn.link().reads_while_pending() {
-                    pending = Some(generation);
-                    continue;
+                self.generation += 1;
+                let claim = Claim::default();
+                let ticket = Ticket::new(
+                    Arc::clone(cx.mailbox),
+                    self.token,
+                    self.generation,
+                    claim.clone(),
+                );
+                self.state = State::Waiting {
+                    generation: self.generation,
+                    claim,
+                    persist,
+                    head_only,
+                };
+                shared.dispatch(event, self.peer, ticket);
+            }
+        }
+    }
+
+    /// Queue `reply`; the connection then waits for the next request, or closes.
+    fn respond(&mut self, reply: &Reply, head_only: bool, persist: Persist, cx: &Cx<'_>) {
+        let persist = if cx.stopping || self.closing {
+            Persist::Close
+        } else {
+            persist
+        };
+        self.out
+            .extend_from_slice(&h1::encode_reply(reply, head_only, persist));
+        if persist == Persist::Close {
+            self.closing = true;
+        }
+        self.state = idle_state();
+        self.since = Instant::now();
+    }
+
+    /// Answer a refusal of the HTTP layer and close.
+    fn respond_local(&mut self, status: u16, cx: &Cx<'_>) {
+        self.respond(&h1::local_reply(status), false, Persist::Close, cx);
+    }
+
+    /// The last reply is out: send FIN (TLS: close_notify first), then discard a bounded
+    /// amount of what the peer still sends.
+    fn start_linger(&mut self, cx: &Cx<'_>) {
+        #[cfg(feature = "https")]
+        if let Wire::Tls(tls) = &mut self.wire {
+            tls.send_close_notify();
+            let _ = self.flush();
+        }
+        let _ = self.sock.shutdown(Shutdown::Write);
+        let discarded = self.inbuf.len();
+        self.inbuf = Vec::new();
+        self.state = State::Linger {
+            until: cx.now + LINGER_TIME.min(cx.shared.config.read_timeout),
+            discarded,
+        };
+    }
+
+    /// Read what the socket has, up to the buffer cap.
+    fn fill(&mut self, _cx: &Cx<'_>) -> io::Result<()> {
+        let mut chunk = [0u8; 16 * 1024];
+        if let State::Linger { discarded, .. } = &mut self.state {
+            while self.readable && !self.eof && *discarded < LINGER_BYTES {
+                match self.sock.read(&mut chunk) {
+                    Ok(0) => self.eof = true,
+                    Ok(n) => *discarded += n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.readable = false,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
                 }
-                let done = shared.settle(conn.link(), generation);
-                if !done.written {
-                    return;
+            }
+            return Ok(());
+        }
+        match &mut self.wire {
+            Wire::Plain => {
+                while self.readable && !self.eof && self.inbuf.len() < IN_CAP {
+                    let room = (IN_CAP - self.inbuf.len()).min(chunk.len());
+                    match self.sock.read(&mut chunk[..room]) {
+                        Ok(0) => self.eof = true,
+                        Ok(n) => self.inbuf.extend_from_slice(&chunk[..n]),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.readable = false,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
                 }
-                if done.close {
-                    return conn.close();
+                Ok(())
+            }
+            #[cfg(feature = "https")]
+            Wire::Tls(tls) => {
+                loop {
+                    // Plaintext rustls holds first, then more records from the socket.
+                    while self.inbuf.len() < IN_CAP {
+                        let room = (IN_CAP - self.inbuf.len()).min(chunk.len());
+                        match tls.reader().read(&mut chunk[..room]) {
+                            Ok(0) => {
+                                self.eof = true;
+                                break;
+                            }
+                            Ok(n) => self.inbuf.extend_from_slice(&chunk[..n]),
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    if !self.readable || self.eof || self.inbuf.len() >= IN_CAP {
+                        return Ok(());
+                    }
+                    match tls.read_tls(&mut self.sock) {
+                        Ok(0) => {
+                            self.eof = true;
+                            return Ok(());
+                        }
+                        Ok(_) => {
+                            if let Err(e) = tls.process_new_packets() {
+                                // Send the alert, then give up on the connection.
+                                let _ = tls.write_tls(&mut self.sock);
+                                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            self.readable = false;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
                 }
             }
         }
     }
+
+    /// Write what is queued, as far as the socket takes it.
+    fn flush(&mut self) -> io::Result<()> {
+        let result = match &mut self.wire {
+            Wire::Plain => self.flush_plain(),
+            #[cfg(feature = "https")]
+            Wire::Tls(tls) => {
+                let sock = &mut self.sock;
+                let out = &self.out;
+                let pos = &mut self.out_pos;
+                let writable = &mut self.writable;
+                (|| loop {
+                    let mut progressed = false;
+                    if *pos < out.len() {
+                        let n = tls.writer().write(&out[*pos..])?;
+                        *pos += n;
+                        progressed |= n > 0;
+                    }
+                    while tls.wants_write() {
+                        match tls.write_tls(sock) {
+                            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                            Ok(_) => progressed = true,
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                                *writable = false;
+                                return Ok(());
+                            }
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    if !progressed || *pos == out.len() {
+                        return Ok(());
+                    }
+                })()
+            }
+        };
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+        }
+        self.stalled_since = if self.unsent() {
+            self.stalled_since.or(Some(Instant::now()))
+        } else {
+            None
+        };
+        result
+    }
+
+    fn flush_plain(&mut self) -> io::Result<()> {
+        while self.out_pos < self.out.len() {
+            match self.sock.write(&self.out[self.out_pos..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.out_pos += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.writable = false;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
 }
 
-/// The read deadline passed mid-request: 408, close.
-fn timed_out(shared: &Shared, mut conn: Conn) {
-    shared.read_timeouts.fetch_add(1, Ordering::Relaxed);
-    log::debug!("a request was not read within the read timeout: answered 408");
-    let _ = conn.write_reply(&local_reply(408), false, true);
-    conn.close();
+/// Waiting for the next request of a keep-alive connection (idle until its first byte).
+fn idle_state() -> State {
+    State::Head {
+        head_by: None,
+        request_by: None,
+    }
 }
 
-/// The HTTP layer refused the request: answer `status`, close.
-fn malformed(shared: &Shared, mut conn: Conn, status: u16) {
-    shared.malformed_requests.fetch_add(1, Ordering::Relaxed);
-    log::debug!("a malformed request was refused with {status}");
-    let _ = conn.write_reply(&local_reply(status), false, true);
-    conn.linger_close();
+fn min_opt(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
 }

@@ -1,13 +1,11 @@
-//! HTTPS: rustls over the connection's TCP socket (cargo feature `https`).
+//! HTTPS (cargo feature `https`): the server configuration. The I/O threads drive each
+//! session with rustls's non-blocking API (`read_tls`, `process_new_packets`, `write_tls`).
 
-use std::io::Write;
-use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::http::Transport;
 use crate::{Error, Result};
 
 /// A TLS server configuration from a PEM certificate chain and a PEM private key.
@@ -38,16 +36,4 @@ pub(super) fn server_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<rustl
             ))
         })?;
     Ok(Arc::new(config))
-}
-
-impl Transport for rustls::StreamOwned<rustls::ServerConnection, TcpStream> {
-    fn tcp(&self) -> &TcpStream {
-        &self.sock
-    }
-
-    fn close_write(&mut self) {
-        self.conn.send_close_notify();
-        let _ = self.flush();
-        let _ = self.sock.shutdown(Shutdown::Write);
-    }
 }

@@ -156,6 +156,12 @@ static void receiver_misuse(void) {
     EXPECT(cinnox_receiver_config_set_timeouts(NULL, 1, 1, 1), NUL);
     EXPECT(cinnox_receiver_config_set_max_connections(NULL, 1), NUL);
     EXPECT(cinnox_receiver_config_set_max_connections(cfg, 0), INV);
+    EXPECT(cinnox_receiver_config_set_io_threads(NULL, 1), NUL);
+    EXPECT(cinnox_receiver_config_set_io_threads(cfg, 0), INV);
+    EXPECT(cinnox_receiver_config_set_io_threads(cfg, 65), INV);
+    EXPECT(cinnox_receiver_config_set_header_timeout(NULL, 1), NUL);
+    EXPECT(cinnox_receiver_config_set_header_timeout(cfg, 0), INV);
+    EXPECT(cinnox_receiver_config_set_per_source_limit(NULL, 1), NUL);
 
     EXPECT(cinnox_receiver_new(NULL, "/p", &rx), NUL);
     EXPECT(cinnox_receiver_new("127.0.0.1:0", NULL, &rx), NUL);

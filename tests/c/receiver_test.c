@@ -29,6 +29,9 @@ static int poll_test(void) {
     if (cinnox_receiver_config_set_dedup_window(cfg, 0) != CINNOX_OK) return 1;
     if (cinnox_receiver_config_set_timeouts(cfg, 2000, 2000, 1000) != CINNOX_OK) return 1;
     if (cinnox_receiver_config_set_max_connections(cfg, 8) != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_set_io_threads(cfg, 2) != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_set_header_timeout(cfg, 2000) != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_set_per_source_limit(cfg, 8) != CINNOX_OK) return 1;
     r = cinnox_receiver_config_allow_source(cfg, "10.0.0.0/33");
     printf("bad cidr: %s\n", cinnox_result_name(r));
     r = cinnox_receiver_new("localhost:99999", "/hook", &rx);
@@ -86,6 +89,8 @@ static int poll_test(void) {
            (unsigned long long)st.events, (unsigned long long)st.acks,
            (unsigned long long)st.fails, (unsigned long long)st.refused_too_large,
            (unsigned long long)st.refused_not_found);
+    printf("connections: evicted=%llu open_within_cap=%d\n",
+           (unsigned long long)st.evicted_connections, st.open_connections <= 8);
 
     if (cinnox_receiver_shutdown(rx) != CINNOX_OK) return 1;
     if (cinnox_receiver_shutdown(rx) != CINNOX_OK) return 1; /* idempotent */

@@ -21,7 +21,7 @@ pub fn quick_config() -> ReceiverConfig {
         idle_timeout: Duration::from_secs(5),
         max_connections: 256,
         shutdown_grace: Duration::from_secs(2),
-        inbox: None,
+        ..ReceiverConfig::default()
     }
 }
 
@@ -113,6 +113,17 @@ impl Client {
                 return r;
             }
         }
+    }
+    /// Post `body` to `path` and give the status, `None` when the connection ends first
+    /// (refused, reset).
+    pub fn try_response_to(&mut self, path: &str, body: &[u8]) -> Option<u16> {
+        self.reader
+            .get_mut()
+            .write_all(&post_bytes(path, body))
+            .ok()?;
+        let mut line = String::new();
+        self.reader.read_line(&mut line).ok()?;
+        line.split(' ').nth(1)?.parse().ok()
     }
     /// Read one response, `None` on EOF before its first byte.
     pub fn try_response(&mut self) -> Option<Response> {
