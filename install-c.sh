@@ -69,7 +69,8 @@ if [ "$major" = 0 ]; then soname_suffix="0.$minor"; else soname_suffix="$major";
 native="-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
 
 if [ "$build" = 1 ]; then
-    (cd "$here" && CINNOX_SONAME=1 cargo build --release --lib)
+    # With the PostgreSQL inbox, so that C programs can open postgres:// inboxes.
+    (cd "$here" && CINNOX_SONAME=1 cargo build --release --lib --features postgres)
 fi
 for f in libcinnox.so libcinnox.a; do
     [ -f "$from/$f" ] || { echo "install-c.sh: $from/$f not found" >&2; exit 1; }
