@@ -181,7 +181,9 @@ fn a_peer_that_stops_reading_is_cut_and_stalls_neither_the_answer_nor_shutdown()
         "the receiver kept reading from a peer that does not read"
     );
     let stats = rx.stats();
-    assert_eq!(stats.slow_readers, 1);
+    // Cut for its unread replies, or (on a loaded machine, when the writer thread is slow
+    // to send a request whole) by the read deadline first: cut either way, once.
+    assert_eq!(stats.slow_readers + stats.read_timeouts, 1, "{stats:?}");
     assert_eq!(stats.webhook.acks, 1);
     let (tx, returned) = channel();
     let handle = rx.shutdown_handle();
