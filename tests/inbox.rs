@@ -1,6 +1,8 @@
 //! The durable inbox: store-if-new, claim with a lease, ack, retry, dead letters, replay,
 //! stats, purge; and a receiver that answers 200 only once an event is stored.
 
+#[path = "common/postgres.rs"]
+mod pg;
 #[path = "common/receiver.rs"]
 mod receiver;
 
@@ -24,43 +26,9 @@ fn sqlite(name: &str) -> String {
     db(name).display().to_string()
 }
 
-/// A fresh PostgreSQL database on the server `.ci/run` starts (`CINNOX_TEST_POSTGRES_URL`);
-/// `None` (the test skips, saying why) only when CI is not set.
+/// A fresh PostgreSQL database (see tests/common/postgres.rs).
 fn postgres(name: &str) -> Option<String> {
-    let Ok(admin) = std::env::var("CINNOX_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CINNOX_TEST_POSTGRES_URL is not set and CI is: .ci/run starts PostgreSQL"
-        );
-        eprintln!("no PostgreSQL (CINNOX_TEST_POSTGRES_URL): skipping");
-        return None;
-    };
-    Some(fresh_database(&admin, name))
-}
-
-#[cfg(feature = "postgres")]
-fn fresh_database(admin: &str, name: &str) -> String {
-    // Identifiers are cut at 63 bytes: a prefix and a hash of the whole name.
-    let hash = name.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    });
-    let db = format!(
-        "cinnox_{}_{hash:x}_{}",
-        &name[..name.len().min(16)],
-        std::process::id()
-    );
-    let mut c = postgres::Client::connect(admin, postgres::NoTls).expect("connect to PostgreSQL");
-    c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
-        .expect("drop an old database");
-    c.batch_execute(&format!("CREATE DATABASE {db}"))
-        .expect("create a database");
-    let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
-    format!("{base}/{db}")
-}
-
-#[cfg(not(feature = "postgres"))]
-fn fresh_database(_: &str, _: &str) -> String {
-    panic!("the PostgreSQL tests need the `postgres` feature (cargo test --all-features)")
+    pg::fresh(name)
 }
 
 /// Each test body runs on SQLite and on PostgreSQL.

@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 
 use cinnox::Inbox;
 
+#[path = "common/postgres.rs"]
+mod pg;
+
 const EXE: &str = env!("CARGO_BIN_EXE_cinnox");
 const PATH: &str = "/cinnox/crash";
 const SENDERS: usize = 4;
@@ -330,34 +333,9 @@ fn killing_a_worker_process_loses_no_event() {
 
 // ---- PostgreSQL: several hosts on one inbox ----
 
-/// A fresh database on the server `.ci/run` starts; `None` (skipping, saying why) only
-/// without CI.
+/// A fresh database (see tests/common/postgres.rs).
 fn postgres(name: &str) -> Option<String> {
-    let Ok(admin) = std::env::var("CINNOX_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CINNOX_TEST_POSTGRES_URL is not set and CI is: .ci/run starts PostgreSQL"
-        );
-        eprintln!("no PostgreSQL (CINNOX_TEST_POSTGRES_URL): skipping");
-        return None;
-    };
-    let db = format!("cinnox_crash_{name}_{}", std::process::id());
-    let mut c = postgres_client(&admin);
-    c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
-        .unwrap();
-    c.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
-    let (base, _) = admin.rsplit_once('/').unwrap();
-    Some(format!("{base}/{db}"))
-}
-
-#[cfg(feature = "postgres")]
-fn postgres_client(url: &str) -> postgres::Client {
-    postgres::Client::connect(url, postgres::NoTls).expect("connect to PostgreSQL")
-}
-
-#[cfg(not(feature = "postgres"))]
-fn postgres_client(_: &str) -> std::convert::Infallible {
-    panic!("the PostgreSQL tests need the `postgres` feature")
+    pg::fresh(name)
 }
 
 fn listen_args(location: &str) -> Vec<String> {

@@ -158,6 +158,44 @@ pub struct InboxCounts {
     pub oldest_pending_age: Duration,
 }
 
+impl InboxCounts {
+    /// The counts from a backend's groups of `(state, leased now, rows, oldest
+    /// received_at)`, the same query on every backend.
+    pub(crate) fn from_groups(
+        groups: impl IntoIterator<Item = (String, bool, u64, Option<i64>)>,
+        now: i64,
+    ) -> InboxCounts {
+        let mut c = InboxCounts::default();
+        let mut oldest: Option<i64> = None;
+        for (state, leased, n, min_received) in groups {
+            match (state.as_str(), leased) {
+                ("pending", false) => c.pending += n,
+                ("pending", true) => c.in_flight += n,
+                ("done", _) => c.done += n,
+                _ => c.dead += n,
+            }
+            if state == "pending" {
+                oldest = match (oldest, min_received) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+        }
+        if let Some(t) = oldest {
+            c.oldest_pending_age = Duration::from_millis(u64::try_from(now - t).unwrap_or(0));
+        }
+        c
+    }
+}
+
+/// The state shown for a row: `pending` with a live lease is `in_flight`.
+pub(crate) fn state_of(state: &str, lease_until: Option<i64>, now: i64) -> String {
+    match (state, lease_until) {
+        ("pending", Some(until)) if until > now => "in_flight".to_owned(),
+        (s, _) => s.to_owned(),
+    }
+}
+
 /// One stored event, as [`Inbox::get`] and [`Inbox::list`] show it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredEvent {

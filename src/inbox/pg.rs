@@ -97,13 +97,6 @@ impl Pg {
     }
 }
 
-fn state_of(state: &str, lease_until: Option<i64>, now: i64) -> String {
-    match (state, lease_until) {
-        ("pending", Some(until)) if until > now => "in_flight".to_owned(),
-        (s, _) => s.to_owned(),
-    }
-}
-
 impl Backend for Pg {
     fn insert(&mut self, events: &[(String, Vec<u8>)], now: i64) -> Result<Vec<Stored>> {
         self.with(|c| {
@@ -221,31 +214,15 @@ impl Backend for Pg {
                     &[&now],
                 )
                 .map_err(db("cannot count"))?;
-            let mut counts = InboxCounts::default();
-            let mut oldest: Option<i64> = None;
-            for r in rows {
-                let state: String = r.get(0);
-                let leased: bool = r.get(1);
-                let n = u64::try_from(r.get::<_, i64>(2)).unwrap_or(0);
-                let min_received: Option<i64> = r.get(3);
-                match (state.as_str(), leased) {
-                    ("pending", false) => counts.pending += n,
-                    ("pending", true) => counts.in_flight += n,
-                    ("done", _) => counts.done += n,
-                    _ => counts.dead += n,
-                }
-                if state == "pending" {
-                    oldest = match (oldest, min_received) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    };
-                }
-            }
-            if let Some(t) = oldest {
-                counts.oldest_pending_age =
-                    Duration::from_millis(u64::try_from(now - t).unwrap_or(0));
-            }
-            Ok(counts)
+            let groups = rows.iter().map(|r| {
+                (
+                    r.get::<_, String>(0),
+                    r.get::<_, bool>(1),
+                    u64::try_from(r.get::<_, i64>(2)).unwrap_or(0),
+                    r.get::<_, Option<i64>>(3),
+                )
+            });
+            Ok(InboxCounts::from_groups(groups, now))
         })
     }
 
@@ -305,7 +282,7 @@ impl Backend for Pg {
                 .map(|r| StoredEvent {
                     id: r.get(0),
                     dedup_key: r.get(1),
-                    state: state_of(r.get::<_, &str>(2), r.get(3), now),
+                    state: super::state_of(r.get::<_, &str>(2), r.get(3), now),
                     attempts: u32::try_from(r.get::<_, i32>(4)).unwrap_or(0),
                     last_error: r.get(5),
                     received_at_ms: r.get(6),

@@ -52,13 +52,6 @@ impl Sqlite {
     }
 }
 
-fn state_of(state: &str, lease_until: Option<i64>, now: i64) -> String {
-    match (state, lease_until) {
-        ("pending", Some(until)) if until > now => "in_flight".to_owned(),
-        (s, _) => s.to_owned(),
-    }
-}
-
 impl Backend for Sqlite {
     fn insert(&mut self, events: &[(String, Vec<u8>)], now: i64) -> Result<Vec<Stored>> {
         let tx = self
@@ -176,7 +169,6 @@ impl Backend for Sqlite {
     }
 
     fn counts(&mut self, now: i64) -> Result<InboxCounts> {
-        let mut c = InboxCounts::default();
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -195,26 +187,10 @@ impl Backend for Sqlite {
                 ))
             })
             .map_err(db("cannot count"))?;
-        let mut oldest: Option<i64> = None;
-        for row in rows {
-            let (state, leased, n, min_received) = row.map_err(db("cannot count"))?;
-            match (state.as_str(), leased) {
-                ("pending", false) => c.pending += n,
-                ("pending", true) => c.in_flight += n,
-                ("done", _) => c.done += n,
-                _ => c.dead += n,
-            }
-            if state == "pending" {
-                oldest = match (oldest, min_received) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-            }
-        }
-        if let Some(t) = oldest {
-            c.oldest_pending_age = Duration::from_millis(u64::try_from(now - t).unwrap_or(0));
-        }
-        Ok(c)
+        let rows = rows
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(db("cannot count"))?;
+        Ok(InboxCounts::from_groups(rows, now))
     }
 
     fn replay_dead(&mut self, range: Option<(i64, i64)>, now: i64) -> Result<u64> {
@@ -268,7 +244,7 @@ impl Backend for Sqlite {
                 Ok(StoredEvent {
                     id: r.get(0)?,
                     dedup_key: r.get(1)?,
-                    state: state_of(&r.get::<_, String>(2)?, r.get(3)?, now),
+                    state: super::state_of(&r.get::<_, String>(2)?, r.get(3)?, now),
                     attempts: r.get(4)?,
                     last_error: r.get(5)?,
                     received_at_ms: r.get(6)?,
