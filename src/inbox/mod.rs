@@ -188,6 +188,15 @@ impl InboxCounts {
     }
 }
 
+/// The row's state and due time after a failed attempt: pending again at `next`, or dead
+/// now when there is no next attempt.
+pub(crate) fn after_failure(next: Option<i64>, now: i64) -> (&'static str, i64) {
+    match next {
+        Some(at) => ("pending", at),
+        None => ("dead", now),
+    }
+}
+
 /// The state shown for a row: `pending` with a live lease is `in_flight`.
 pub(crate) fn state_of(state: &str, lease_until: Option<i64>, now: i64) -> String {
     match (state, lease_until) {

@@ -175,10 +175,7 @@ impl Backend for Pg {
         reason: &str,
         now: i64,
     ) -> Result<()> {
-        let (state, next) = match next {
-            Some(at) => ("pending", at),
-            None => ("dead", now),
-        };
+        let (state, next) = super::after_failure(next, now);
         self.with(|c| {
             c.execute(
                 "UPDATE cinnox_inbox SET state = $3, next_attempt_at = $4, lease_owner = NULL,
