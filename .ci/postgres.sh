@@ -17,8 +17,16 @@ chown "$pguser" "$pgdata"
 chmod 700 "$pgdata"
 runuser -u "$pguser" -- "$pgbin/initdb" -D "$pgdata" -A trust -U cinnox >/dev/null
 pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-runuser -u "$pguser" -- "$pgbin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w \
-    -o "-h 127.0.0.1 -p $pgport -k $pgdata -c max_connections=200 -c fsync=on" start >/dev/null
+# In the configuration file rather than on the command line, so that the restart test's
+# plain `pg_ctl stop` / `pg_ctl start` bring back the same server.
+cat >>"$pgdata/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $pgport
+unix_socket_directories = '$pgdata'
+max_connections = 200
+fsync = on
+EOF
+runuser -u "$pguser" -- "$pgbin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w start >/dev/null
 export CINNOX_TEST_POSTGRES_URL="postgres://cinnox@127.0.0.1:$pgport/postgres"
 export CINNOX_TEST_PG_CTL="$pgbin/pg_ctl"
 export CINNOX_TEST_PGDATA="$pgdata"

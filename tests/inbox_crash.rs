@@ -6,135 +6,24 @@
 #![cfg(feature = "cli")]
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cinnox::Inbox;
 
 #[path = "common/postgres.rs"]
 mod pg;
+#[path = "common/procs.rs"]
+mod procs;
 
-const EXE: &str = env!("CARGO_BIN_EXE_cinnox");
-const PATH: &str = "/cinnox/crash";
+use procs::*;
+
 const SENDERS: usize = 4;
 const PER_SENDER: usize = 500;
 const WORKERS: usize = 2;
-/// Long enough that no live handler outlives its lease on a loaded machine (an event held
-/// past its lease is handed out again, which would count as a double handling here).
-const LEASE_MS: &str = "2000";
-
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("cinnox-crash-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Each handled event's raw body, appended to `log` in one write.
-fn handler(log: &Path) -> String {
-    format!("printf '%s\\n' \"$(cat)\" >> '{}'", log.display())
-}
-
-/// Start `cinnox` with `args`; wait for its first stderr line (`listening on …` or
-/// `working on …`) and return it with the process.
-fn start(args: &[String]) -> (Child, String) {
-    let mut child = Command::new(EXE)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run cinnox");
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    err.read_line(&mut first).unwrap();
-    // Keep draining stderr so the child never blocks on it.
-    std::thread::spawn(move || {
-        let mut sink = Vec::new();
-        let _ = err.read_to_end(&mut sink);
-    });
-    (child, first.trim().to_owned())
-}
-
-fn kill9(child: &mut Child) {
-    // SAFETY: a plain kill(2) of our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-    let _ = child.wait();
-}
-
-fn event(id: &str) -> String {
-    format!(
-        r#"{{"id":"{id}","eventDescription":"NewInboundSMS","senderNumber":"85291234567","recipientNumber":"85223456789","receiveTime":"2026-11-28T00:00:00.000Z","contentType":"Text","content":"crash test"}}"#
-    )
-}
-
-/// POST one event on `conn` (reconnecting when needed); true when answered 200. Never
-/// retries the event itself: a failure is the sender's loss, as with CINNOX.
-fn post(conn: &mut Option<TcpStream>, addr: SocketAddr, body: &str) -> bool {
-    post_status(conn, addr, body, Duration::from_secs(20)) == Some(200)
-}
-
-/// POST one event; the status, `None` without an answer. Connecting again waits up to
-/// `reconnect` for a restarted receiver (the event is sent once it is up: only an event
-/// already on the wire when the process died is the sender's loss).
-fn post_status(
-    conn: &mut Option<TcpStream>,
-    addr: SocketAddr,
-    body: &str,
-    reconnect: Duration,
-) -> Option<u16> {
-    let deadline = Instant::now() + reconnect;
-    while conn.is_none() {
-        *conn = TcpStream::connect(addr).ok();
-        match conn {
-            Some(s) => {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
-            }
-            None if Instant::now() >= deadline => break,
-            None => std::thread::sleep(Duration::from_millis(5)),
-        }
-    }
-    let s = conn.as_mut()?;
-    let request = format!(
-        "POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let status = if s.write_all(request.as_bytes()).is_ok() {
-        read_status(s)
-    } else {
-        None
-    };
-    if status.is_none() {
-        *conn = None;
-    }
-    status
-}
-
-fn read_status(s: &mut TcpStream) -> Option<u16> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if s.read(&mut byte).ok()? == 0 {
-            return None;
-        }
-        head.push(byte[0]);
-    }
-    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
-    let status = text.get(9..12)?.parse().ok()?;
-    let len: usize = text
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; len];
-    s.read_exact(&mut body).ok()?;
-    Some(status)
-}
 
 /// Send every event from `SENDERS` connections; returns the ids answered 200. `progress`
 /// counts events sent, so that the killer can pick its moments.
@@ -156,38 +45,6 @@ fn send_all(addr: SocketAddr, progress: &AtomicUsize) -> HashSet<String> {
         }
     });
     acked.into_inner().unwrap()
-}
-
-/// Wait (on the inbox's real state) until nothing is pending or in flight.
-fn drained(db: &Path) {
-    drained_at(db.to_str().unwrap());
-}
-
-fn drained_at(location: &str) {
-    let inbox = Inbox::open(location).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let c = inbox.stats().unwrap();
-        if c.pending == 0 && c.in_flight == 0 {
-            assert_eq!(c.dead, 0, "no event may die: the handler never fails");
-            return;
-        }
-        assert!(Instant::now() < deadline, "not drained: {c:?}");
-        // Poll the file's real state: the handling happens in other processes.
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// How often each id was handled, from the log.
-fn handled(log: &Path) -> HashMap<String, usize> {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let mut counts = HashMap::new();
-    for part in text.split("\"id\":\"").skip(1) {
-        if let Some(end) = part.find('"') {
-            *counts.entry(part[..end].to_owned()).or_insert(0) += 1;
-        }
-    }
-    counts
 }
 
 fn check(acked: &HashSet<String>, handled: &HashMap<String, usize>, kills: usize) {
@@ -336,42 +193,6 @@ fn killing_a_worker_process_loses_no_event() {
 /// A fresh database (see tests/common/postgres.rs).
 fn postgres(name: &str) -> Option<String> {
     pg::fresh(name)
-}
-
-fn listen_args(location: &str) -> Vec<String> {
-    [
-        "listen",
-        "--bind",
-        "127.0.0.1:0",
-        "--path",
-        PATH,
-        "--inbox",
-        location,
-        "--store-only",
-    ]
-    .map(String::from)
-    .to_vec()
-}
-
-fn work_args(location: &str, log: &Path) -> Vec<String> {
-    vec![
-        "inbox".into(),
-        "work".into(),
-        "--inbox".into(),
-        location.into(),
-        "--lease-ms".into(),
-        LEASE_MS.into(),
-        "--exec".into(),
-        handler(log),
-    ]
-}
-
-fn listening(first: &str) -> SocketAddr {
-    first
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("{first}"))
-        .parse()
-        .unwrap()
 }
 
 #[test]
