@@ -57,6 +57,7 @@ on_both_backends!(
     purge_forgets_done_events_past_the_retention,
     the_receiver_answers_200_once_stored_and_the_application_takes_from_the_inbox,
     serve_retries_a_failing_or_panicking_handler_from_the_inbox,
+    copies_submitted_together_are_stored_once_and_each_told_which_it_was,
 );
 
 fn open(location: &str) -> Inbox {
@@ -83,6 +84,39 @@ fn counts(inbox: &Inbox) -> (u64, u64, u64, u64) {
 
 const NOW: Duration = Duration::from_millis(0);
 const WAIT: Duration = Duration::from_secs(20);
+
+/// Copies of one event and distinct events submitted at once (so that the writer commits
+/// them in the same batches): one `New` per key, every other copy a `Duplicate`, one row each.
+fn copies_submitted_together_are_stored_once_and_each_told_which_it_was(location: &str) {
+    let inbox = open(location);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut sent = 0;
+    for copy in 0..20 {
+        for key in ["b1", "b2", "b3"] {
+            let tx = tx.clone();
+            inbox.submit(
+                &event(key),
+                Box::new(move |r| {
+                    let _ = tx.send((key, copy, r));
+                }),
+            );
+            sent += 1;
+        }
+    }
+    let mut new = std::collections::HashMap::new();
+    for _ in 0..sent {
+        let (key, copy, r) = rx.recv_timeout(WAIT).unwrap();
+        match r.unwrap() {
+            Stored::New => assert!(new.insert(key, copy).is_none(), "{key} stored twice"),
+            Stored::Duplicate => {}
+        }
+    }
+    assert_eq!(new.len(), 3, "each key stored once: {new:?}");
+    let rows = inbox.list(0, 100).unwrap();
+    let keys: Vec<&str> = rows.iter().map(|r| r.dedup_key.as_str()).collect();
+    assert_eq!(rows.len(), 3, "{keys:?}");
+    assert_eq!(counts(&inbox), (3, 0, 0, 0));
+}
 
 fn store_is_idempotent_by_dedup_key_and_an_ack_marks_it_done(location: &str) {
     let inbox = open(location);

@@ -11,7 +11,9 @@
 use std::time::Duration;
 
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, NoTls};
+use std::collections::HashMap;
+
+use postgres::{Client, NoTls, Statement};
 
 use super::{store_error, Backend, Claimed, InboxCounts, Stored, StoredEvent};
 use crate::Result;
@@ -39,7 +41,49 @@ CREATE INDEX IF NOT EXISTS cinnox_inbox_due ON cinnox_inbox (state, next_attempt
 /// A connection that comes back after a failure.
 pub(crate) struct Pg {
     url: String,
-    client: Option<Client>,
+    conn: Option<Conn>,
+}
+
+/// A connection and the statements prepared on it (prepared once, so that each call is one
+/// round trip; a new connection prepares them again).
+struct Conn {
+    client: Client,
+    prepared: HashMap<&'static str, Statement>,
+}
+
+impl Conn {
+    fn new(client: Client) -> Conn {
+        Conn {
+            client,
+            prepared: HashMap::new(),
+        }
+    }
+
+    /// `sql`, prepared on this connection.
+    fn statement(&mut self, sql: &'static str) -> Result<Statement> {
+        if let Some(st) = self.prepared.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self
+            .client
+            .prepare(sql)
+            .map_err(db("cannot prepare a statement"))?;
+        self.prepared.insert(sql, st.clone());
+        Ok(st)
+    }
+}
+
+impl std::ops::Deref for Conn {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
 }
 
 fn db(what: &'static str) -> impl Fn(postgres::Error) -> crate::Error {
@@ -72,26 +116,26 @@ impl Pg {
         tx.commit().map_err(db("cannot commit"))?;
         Ok(Pg {
             url: url.to_owned(),
-            client: Some(client),
+            conn: Some(Conn::new(client)),
         })
     }
 
     /// The connection, reconnecting when it was lost.
-    fn client(&mut self) -> Result<&mut Client> {
-        if self.client.as_ref().is_none_or(Client::is_closed) {
-            self.client = None;
-            self.client = Some(connect(&self.url)?);
+    fn conn(&mut self) -> Result<&mut Conn> {
+        if self.conn.as_ref().is_none_or(|c| c.is_closed()) {
+            self.conn = None;
+            self.conn = Some(Conn::new(connect(&self.url)?));
         }
-        self.client
+        self.conn
             .as_mut()
             .ok_or_else(|| store_error("no connection", "reconnect failed"))
     }
 
     /// Run `f` on the connection; a failure that closed it makes the next call reconnect.
-    fn with<T>(&mut self, f: impl FnOnce(&mut Client) -> Result<T>) -> Result<T> {
-        let result = f(self.client()?);
-        if result.is_err() && self.client.as_ref().is_some_and(Client::is_closed) {
-            self.client = None;
+    fn with<T>(&mut self, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
+        let result = f(self.conn()?);
+        if result.is_err() && self.conn.as_ref().is_some_and(|c| c.is_closed()) {
+            self.conn = None;
         }
         result
     }
@@ -99,42 +143,51 @@ impl Pg {
 
 impl Backend for Pg {
     fn insert(&mut self, events: &[(String, Vec<u8>)], now: i64) -> Result<Vec<Stored>> {
-        self.with(|c| {
-            let mut tx = c.transaction().map_err(db("cannot begin"))?;
-            let insert = tx
-                .prepare(
-                    "INSERT INTO cinnox_inbox
-                     (dedup_key, body, state, attempts, next_attempt_at, received_at, updated_at)
-                     VALUES ($1, $2, 'pending', 0, $3, $3, $3)
-                     ON CONFLICT (dedup_key) DO NOTHING",
-                )
-                .map_err(db("cannot prepare the insert"))?;
-            let mut out = Vec::with_capacity(events.len());
-            for (key, body) in events {
-                let n = tx
-                    .execute(&insert, &[key, body, &now])
-                    .map_err(db("cannot store the event"))?;
-                out.push(if n == 1 {
+        let keys: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
+        let bodies: Vec<&[u8]> = events.iter().map(|(_, b)| b.as_slice()).collect();
+        let new_keys = self.with(|c| {
+            let st = c.statement(
+                "WITH stored AS (
+                         INSERT INTO cinnox_inbox
+                         (dedup_key, body, state, attempts, next_attempt_at, received_at,
+                          updated_at)
+                         SELECT k, b, 'pending', 0, $3, $3, $3
+                         FROM unnest($1::text[], $2::bytea[]) AS e(k, b)
+                         ON CONFLICT (dedup_key) DO NOTHING
+                         RETURNING dedup_key)
+                     SELECT dedup_key, pg_notify($4, '') FROM stored",
+            )?;
+            // The whole batch in one statement and one round trip, committed on its own
+            // (autocommit): what was already stored, here or by another host, is skipped
+            // by the unique key; the notification goes out with the commit (one per
+            // transaction: PostgreSQL folds identical ones).
+            let rows = c
+                .query(&st, &[&keys, &bodies, &now, &CHANNEL])
+                .map_err(db("cannot store the events"))?;
+            Ok(rows
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect::<std::collections::HashSet<String>>())
+        })?;
+        // In order: the first of a key that was stored now is new, anything else a
+        // duplicate (of an earlier row, or of one earlier in this batch).
+        let mut new_keys = new_keys;
+        Ok(keys
+            .iter()
+            .map(|k| {
+                if new_keys.remove(*k) {
                     Stored::New
                 } else {
                     Stored::Duplicate
-                });
-            }
-            if out.contains(&Stored::New) {
-                // Delivered to the listeners when the transaction commits.
-                tx.batch_execute(&format!("NOTIFY {CHANNEL}"))
-                    .map_err(db("cannot notify"))?;
-            }
-            tx.commit().map_err(db("cannot commit"))?;
-            Ok(out)
-        })
+                }
+            })
+            .collect())
     }
 
     fn claim(&mut self, owner: &str, now: i64, lease_until: i64) -> Result<Option<Claimed>> {
         self.with(|c| {
-            let row = c
-                .query_opt(
-                    "UPDATE cinnox_inbox SET lease_owner = $1, lease_until = $2,
+            let st = c.statement(
+                "UPDATE cinnox_inbox SET lease_owner = $1, lease_until = $2,
                          attempts = attempts + 1, updated_at = $3
                      WHERE id = (
                          SELECT id FROM cinnox_inbox
@@ -143,8 +196,9 @@ impl Backend for Pg {
                          ORDER BY next_attempt_at, id LIMIT 1
                          FOR UPDATE SKIP LOCKED)
                      RETURNING id, attempts, body",
-                    &[&owner, &lease_until, &now],
-                )
+            )?;
+            let row = c
+                .query_opt(&st, &[&owner, &lease_until, &now])
                 .map_err(db("cannot claim an event"))?;
             Ok(row.map(|r| Claimed {
                 id: r.get(0),
@@ -156,13 +210,13 @@ impl Backend for Pg {
 
     fn ack(&mut self, id: i64, now: i64) -> Result<()> {
         self.with(|c| {
-            c.execute(
+            let st = c.statement(
                 "UPDATE cinnox_inbox SET state = 'done', lease_owner = NULL, lease_until = NULL,
                      last_error = NULL, updated_at = $2
                  WHERE id = $1 AND state = 'pending'",
-                &[&id, &now],
-            )
-            .map_err(db("cannot mark the event done"))?;
+            )?;
+            c.execute(&st, &[&id, &now])
+                .map_err(db("cannot mark the event done"))?;
             Ok(())
         })
     }
@@ -177,26 +231,26 @@ impl Backend for Pg {
     ) -> Result<()> {
         let (state, next) = super::after_failure(next, now);
         self.with(|c| {
-            c.execute(
+            let st = c.statement(
                 "UPDATE cinnox_inbox SET state = $3, next_attempt_at = $4, lease_owner = NULL,
                      lease_until = NULL, last_error = $5, updated_at = $6
                  WHERE id = $1 AND state = 'pending' AND lease_owner = $2",
-                &[&id, &owner, &state, &next, &reason, &now],
-            )
-            .map_err(db("cannot record the failure"))?;
+            )?;
+            c.execute(&st, &[&id, &owner, &state, &next, &reason, &now])
+                .map_err(db("cannot record the failure"))?;
             Ok(())
         })
     }
 
     fn release(&mut self, id: i64, owner: &str, now: i64) -> Result<()> {
         self.with(|c| {
-            c.execute(
+            let st = c.statement(
                 "UPDATE cinnox_inbox SET lease_owner = NULL, lease_until = NULL,
                      attempts = greatest(attempts - 1, 0), next_attempt_at = $3, updated_at = $3
                  WHERE id = $1 AND state = 'pending' AND lease_owner = $2",
-                &[&id, &owner, &now],
-            )
-            .map_err(db("cannot give the event back"))?;
+            )?;
+            c.execute(&st, &[&id, &owner, &now])
+                .map_err(db("cannot give the event back"))?;
             Ok(())
         })
     }
