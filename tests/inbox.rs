@@ -398,3 +398,46 @@ fn a_store_that_fails_answers_503_with_retry_after_never_200() {
     );
     assert_eq!(rx.recv_timeout(WAIT).unwrap().event().id(), Some("lost?"));
 }
+
+/// PostgreSQL: the consumers of one process share a small pool of connections (one writer,
+/// at most four for claims and answers, one listening), however many threads consume.
+#[cfg(feature = "postgres")]
+#[test]
+fn many_consumer_threads_share_a_small_pool_of_postgres_connections() {
+    let Some(location) = postgres("pool") else {
+        return;
+    };
+    let inbox = open(&location);
+    let total = 200;
+    for n in 0..total {
+        assert_eq!(inbox.store(&event(&format!("p{n}"))).unwrap(), Stored::New);
+    }
+    let handled = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..12 {
+            s.spawn(|| {
+                while handled.load(Ordering::SeqCst) < total {
+                    match inbox.recv_timeout(Duration::from_millis(100)) {
+                        Ok(d) => {
+                            d.ack();
+                            handled.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(e) => assert_eq!(e.kind(), ErrorKind::Timeout),
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(counts(&inbox), (0, 0, total as u64, 0));
+    let db = location.rsplit_once('/').unwrap().1;
+    let admin = std::env::var("CINNOX_TEST_POSTGRES_URL").unwrap();
+    let mut c = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+    let open: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+            &[&db],
+        )
+        .unwrap()
+        .get(0);
+    assert!((3..=6).contains(&open), "{open} connections to {db}");
+}

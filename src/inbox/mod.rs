@@ -61,9 +61,12 @@
 //! DO NOTHING`), claims skip rows another worker holds (`FOR UPDATE SKIP LOCKED`) with the
 //! same leases, and the writer's `NOTIFY cinnox_inbox` wakes idle workers at once
 //! (`LISTEN`). The table is the same as above (`BIGSERIAL`, `BYTEA`, `BIGINT` times),
-//! created on first use under an advisory lock. Every connection reconnects after a
-//! failure: while the server is down, storing fails (the receiver answers 503) and workers
-//! wait; both go on when it is back, without a restart of theirs.
+//! created on first use under an advisory lock. Each `Inbox` holds a few connections: one
+//! for its writer (which stores what arrives together in one statement and one round
+//! trip), up to four shared by its consumers (opened as concurrent consumers need them),
+//! and one that listens. Every connection reconnects after a failure: while the server is
+//! down, storing fails (the receiver answers 503) and workers wait; both go on when it is
+//! back, without a restart of theirs.
 //!
 //! An event is *in flight* while it is `pending` with a live lease. Done events are kept for
 //! the retention (default 3 days, [`Inbox::purge`]); that is also how long a redelivery of
@@ -332,6 +335,88 @@ fn start_listener(_: &Arc<Inner>) -> Result<()> {
     Ok(())
 }
 
+/// The consumers' connections: one for SQLite (the file takes one writer at a time
+/// anyway), up to `max` for PostgreSQL, opened as concurrent consumers need them, so that
+/// the workers of one process claim and answer in parallel. A connection that broke
+/// reconnects on its next use.
+struct Readers {
+    location: String,
+    max: usize,
+    /// Idle connections, and how many are open (idle or in use).
+    state: Mutex<(Vec<Box<dyn Backend>>, usize)>,
+    freed: Condvar,
+}
+
+/// A connection taken from [`Readers`]; back to it on drop.
+struct Reader<'a> {
+    pool: &'a Readers,
+    backend: Option<Box<dyn Backend>>,
+}
+
+impl Readers {
+    fn new(location: &str, first: Box<dyn Backend>, max: usize) -> Readers {
+        Readers {
+            location: location.to_owned(),
+            max,
+            state: Mutex::new((vec![first], 1)),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// An idle connection, a new one while fewer than `max` are open, else the next one freed.
+    fn get(&self) -> Result<Reader<'_>> {
+        let mut state = lock(&self.state);
+        loop {
+            if let Some(backend) = state.0.pop() {
+                return Ok(Reader {
+                    pool: self,
+                    backend: Some(backend),
+                });
+            }
+            if state.1 < self.max {
+                state.1 += 1;
+                drop(state);
+                return match open_backend(&self.location) {
+                    Ok(backend) => Ok(Reader {
+                        pool: self,
+                        backend: Some(backend),
+                    }),
+                    Err(e) => {
+                        lock(&self.state).1 -= 1;
+                        self.freed.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            state = self.freed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = dyn Backend;
+    fn deref(&self) -> &(dyn Backend + 'static) {
+        self.backend.as_deref().expect("present until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Reader<'_> {
+    fn deref_mut(&mut self) -> &mut (dyn Backend + 'static) {
+        self.backend.as_deref_mut().expect("present until dropped")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(backend) = self.backend.take() {
+            lock(&self.pool.state).0.push(backend);
+            self.pool.freed.notify_one();
+        }
+    }
+}
+
+/// Consumers' connections to PostgreSQL at most, per inbox.
+const READERS: usize = 100;
 /// Events waiting for the writer at most; beyond, storing fails at once (503).
 const QUEUE: usize = 4096;
 /// How often a waiting consumer looks for events stored by other processes.
@@ -348,8 +433,8 @@ struct Inner {
     location: String,
     writer: Mutex<Option<SyncSender<Job>>>,
     writer_thread: Mutex<Option<JoinHandle<()>>>,
-    /// The consumers' connection: claims, acks, fails, stats.
-    reader: Mutex<Box<dyn Backend>>,
+    /// The consumers' connections: claims, acks, fails, stats.
+    readers: Readers,
     settings: Mutex<Settings>,
     /// Bumped by the writer after each commit; consumers wait on it.
     stored: Mutex<u64>,
@@ -403,7 +488,7 @@ impl Inbox {
             location: location.to_owned(),
             writer: Mutex::new(Some(tx)),
             writer_thread: Mutex::new(None),
-            reader: Mutex::new(reader),
+            readers: Readers::new(location, reader, if postgres { READERS } else { 1 }),
             settings: Mutex::new(Settings {
                 retry: RetrySchedule::default(),
                 lease: Duration::from_secs(60),
@@ -555,7 +640,10 @@ impl Inbox {
         let inner = &self.inner;
         let settings = *lock(&inner.settings);
         let now = now_ms();
-        let claimed = lock(&inner.reader).claim(&inner.owner, now, now + ms(settings.lease))?;
+        let claimed = inner
+            .readers
+            .get()?
+            .claim(&inner.owner, now, now + ms(settings.lease))?;
         if settings.store_down {
             lock(&inner.settings).store_down = false;
             log::info!("inbox: the store is reachable again");
@@ -575,7 +663,7 @@ impl Inbox {
             ))),
             // Stored after verification, so this cannot be; never hand it out.
             _ => {
-                lock(&inner.reader).fail(
+                inner.readers.get()?.fail(
                     claimed.id,
                     &inner.owner,
                     None,
@@ -589,12 +677,12 @@ impl Inbox {
 
     /// How many events are in each state.
     pub fn stats(&self) -> Result<InboxCounts> {
-        lock(&self.inner.reader).counts(now_ms())
+        self.inner.readers.get()?.counts(now_ms())
     }
 
     /// Make every dead event pending again (attempts start over); returns how many.
     pub fn replay_dead(&self) -> Result<u64> {
-        let n = lock(&self.inner.reader).replay_dead(None, now_ms())?;
+        let n = self.inner.readers.get()?.replay_dead(None, now_ms())?;
         log::info!("inbox: {n} dead events replayed");
         self.wake();
         Ok(n)
@@ -606,14 +694,18 @@ impl Inbox {
             t.duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as i64)
         };
-        let n = lock(&self.inner.reader).replay_dead(Some((at(from), at(to))), now_ms())?;
+        let n = self
+            .inner
+            .readers
+            .get()?
+            .replay_dead(Some((at(from), at(to))), now_ms())?;
         self.wake();
         Ok(n)
     }
 
     /// Make one done or dead event pending again; `false` when there is none with `id`.
     pub fn replay(&self, id: i64) -> Result<bool> {
-        let found = lock(&self.inner.reader).replay(id, now_ms())?;
+        let found = self.inner.readers.get()?.replay(id, now_ms())?;
         self.wake();
         Ok(found)
     }
@@ -622,7 +714,7 @@ impl Inbox {
     /// that is stored again). Returns how many. Call it from time to time, e.g. hourly with
     /// 3 days ([`DEFAULT_RETENTION`]).
     pub fn purge(&self, retention: Duration) -> Result<u64> {
-        lock(&self.inner.reader).purge(now_ms() - ms(retention))
+        self.inner.readers.get()?.purge(now_ms() - ms(retention))
     }
 
     /// The inbox's gauges in the Prometheus text format (see [`crate::metrics`]):
@@ -636,7 +728,7 @@ impl Inbox {
 
     /// Up to `limit` events with an id above `after`, oldest first.
     pub fn list(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>> {
-        lock(&self.inner.reader).list(after, limit, now_ms())
+        self.inner.readers.get()?.list(after, limit, now_ms())
     }
 
     /// The event with `id`.
@@ -716,7 +808,7 @@ impl Settle for Lease {
         let inner = &self.inbox.inner;
         let now = now_ms();
         let result = match verdict {
-            Verdict::Handled => lock(&inner.reader).ack(self.id, now),
+            Verdict::Handled => inner.readers.get().and_then(|mut r| r.ack(self.id, now)),
             Verdict::Failed => {
                 let retry = lock(&inner.settings).retry;
                 let delay = retry.delay_after(self.attempts);
@@ -736,7 +828,10 @@ impl Settle for Lease {
                     ),
                 }
                 let next = delay.map(|d| now + ms(d));
-                lock(&inner.reader).fail(self.id, &inner.owner, next, reason, now)
+                inner
+                    .readers
+                    .get()
+                    .and_then(|mut r| r.fail(self.id, &inner.owner, next, reason, now))
             }
         };
         // The store refused the answer (disk full, ...): the lease runs out and the event
@@ -751,7 +846,9 @@ impl Settle for Lease {
 
     fn abandon(self: Box<Self>, _event: &Event) {
         let inner = &self.inbox.inner;
-        let _ = lock(&inner.reader).release(self.id, &inner.owner, now_ms());
+        if let Ok(mut r) = inner.readers.get() {
+            let _ = r.release(self.id, &inner.owner, now_ms());
+        }
         self.inbox.wake();
     }
 }
