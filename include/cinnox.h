@@ -1000,6 +1000,13 @@ cinnox_result cinnox_set_log_callback(uint32_t max_level, cinnox_log_callback ca
 cinnox_result cinnox_receiver_metrics(const struct cinnox_receiver *rx, char **out);
 
 /**
+ * The port `GET /metrics` is served on (`cinnox_receiver_config_set_metrics_bind`; tells
+ * the port after binding port 0); 0 when the receiver serves no metrics or `rx` is NULL.
+ * Thread-safe, never blocks.
+ */
+uint16_t cinnox_receiver_metrics_port(const struct cinnox_receiver *rx);
+
+/**
  * Free a string the library handed out to own (`cinnox_receiver_metrics`). NULL does
  * nothing.
  */
@@ -1094,6 +1101,17 @@ cinnox_result cinnox_receiver_config_set_header_timeout(struct cinnox_receiver_c
  * is NULL.
  */
 cinnox_result cinnox_receiver_config_set_per_source_limit(struct cinnox_receiver_config *config, size_t connections);
+
+/**
+ * Serve `GET /metrics` (the Prometheus text format, as `cinnox_receiver_metrics` gives)
+ * on `addr` (`"IP:port"`, copied; port 0 picks a free one, `cinnox_receiver_metrics_port`
+ * tells it), an address of its own, never the webhook port. One connection at a time, each
+ * answered or closed within 2 s: bind it to a loopback or private address. The receiver's
+ * start fails when it cannot be bound. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
+ * `CINNOX_ERR_INVALID_ARGUMENT` for text that is not UTF-8 or not `IP:port` (the config is
+ * then unchanged).
+ */
+cinnox_result cinnox_receiver_config_set_metrics_bind(struct cinnox_receiver_config *config, const char *addr);
 
 /**
  * Start a receiver listening on `bind_addr` (e.g. `"127.0.0.1:8080"`, or port 0 for any

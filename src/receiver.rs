@@ -59,6 +59,7 @@ mod conn;
 mod event_loop;
 mod h1;
 mod pending;
+mod scrape;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -134,12 +135,24 @@ pub struct ReceiverConfig {
     /// a dead letter there (see [`crate::inbox`]). Without one, the application's answer is
     /// the HTTP status.
     pub inbox: Option<crate::Inbox>,
+    /// Serve `GET /metrics` ([`Receiver::metrics`], the Prometheus text format) on this
+    /// address of its own (default none); never on the webhook port, which answers only
+    /// its secret path. One connection at a time, each answered or closed within 2 s: bind
+    /// it to a loopback or private address. Port 0 picks a free port
+    /// ([`Receiver::metrics_addr`] tells it). A bind failure fails the receiver's start.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl ReceiverConfig {
     /// Store events in `inbox` before answering them (see [`ReceiverConfig::inbox`]).
     pub fn inbox(mut self, inbox: crate::Inbox) -> Self {
         self.inbox = Some(inbox);
+        self
+    }
+
+    /// Serve `GET /metrics` on `addr` (see [`ReceiverConfig::metrics_addr`]).
+    pub fn metrics_addr(mut self, addr: SocketAddr) -> Self {
+        self.metrics_addr = Some(addr);
         self
     }
 }
@@ -156,6 +169,7 @@ impl Default for ReceiverConfig {
             per_source_limit: 0,
             min_body_rate: 1024,
             inbox: None,
+            metrics_addr: None,
         }
     }
 }
@@ -216,6 +230,8 @@ impl ReceiverConfig {
 pub struct Receiver {
     shared: Arc<Shared>,
     io_threads: Mutex<Vec<JoinHandle<()>>>,
+    /// `GET /metrics` on its own address, when configured.
+    metrics_listener: Mutex<Option<scrape::MetricsListener>>,
 }
 
 /// A cloneable handle that shuts a [`Receiver`] down from any thread.
@@ -442,6 +458,7 @@ impl Receiver {
         let receiver = Receiver {
             shared: Arc::clone(&shared),
             io_threads: Mutex::new(Vec::new()),
+            metrics_listener: Mutex::new(None),
         };
         for i in 0..threads {
             let own = listener
@@ -466,6 +483,10 @@ impl Receiver {
             lock(&receiver.io_threads).push(handle);
         }
         drop(listener);
+        if let Some(addr) = shared.config.metrics_addr {
+            let metrics = scrape::MetricsListener::start(addr, Arc::downgrade(&shared))?;
+            *lock(&receiver.metrics_listener) = Some(metrics);
+        }
         log::info!("receiver listening on {local_addr} with {threads} I/O thread(s)");
         Ok(receiver)
     }
@@ -586,6 +607,9 @@ impl Receiver {
     /// wait out the grace for the very delivery the handler is working on.
     pub fn shutdown(&self) {
         self.shared.begin_shutdown();
+        if let Some(mut metrics) = lock(&self.metrics_listener).take() {
+            metrics.stop();
+        }
         let threads: Vec<JoinHandle<()>> = lock(&self.io_threads).drain(..).collect();
         let stopped = !threads.is_empty();
         for thread in threads {
@@ -615,114 +639,17 @@ impl Receiver {
     /// `cinnox_inbox_oldest_pending_age_seconds`, …). Cheap; with an inbox it runs one
     /// small query.
     pub fn metrics(&self) -> String {
-        let st = self.stats();
-        let w = &st.webhook;
-        let mut e = crate::metrics::Exposition::default();
-        e.counter(
-            "cinnox_webhook_requests_total",
-            "Webhook requests by how they were answered.",
-            &[
-                (&[("outcome", "delivered")], w.events),
-                (&[("outcome", "challenge")], w.challenges),
-                (&[("outcome", "duplicate")], w.duplicates),
-                (&[("outcome", "not_found")], w.refused_not_found),
-                (&[("outcome", "method_not_allowed")], w.refused_method),
-                (&[("outcome", "too_large")], w.refused_too_large),
-                (
-                    &[("outcome", "unsupported_media_type")],
-                    w.refused_media_type,
-                ),
-                (&[("outcome", "forbidden")], w.refused_forbidden),
-                (&[("outcome", "bad_request")], w.refused_bad_request),
-                (&[("outcome", "malformed")], st.malformed_requests),
-            ],
-        );
-        e.counter(
-            "cinnox_deliveries_total",
-            "Delivered events by the application's answer.",
-            &[
-                (&[("answer", "ack")], w.acks),
-                (&[("answer", "fail")], w.fails),
-                (&[("answer", "expired")], st.expired_deliveries),
-            ],
-        );
-        e.histogram(
-            "cinnox_handler_duration_seconds",
-            "How long the serve handler took per event.",
-            &self.shared.handler_duration,
-        );
-        e.gauge(
-            "cinnox_connections_open",
-            "Open connections to the webhook port.",
-            st.open_connections as f64,
-        );
-        e.counter(
-            "cinnox_connections_refused_total",
-            "Connections refused (answered 503): at the cap with nothing to evict, or over \
-             the per-source limit.",
-            &[(&[], st.refused_connections)],
-        );
-        e.counter(
-            "cinnox_connections_evicted_total",
-            "Idle or incomplete connections closed to make room for new ones.",
-            &[(&[], st.evicted_connections)],
-        );
-        e.counter(
-            "cinnox_read_timeouts_total",
-            "Connections cut off by the read deadline.",
-            &[(&[], st.read_timeouts)],
-        );
-        e.counter(
-            "cinnox_handler_panics_total",
-            "Handler panics caught by serve.",
-            &[(&[], st.handler_panics)],
-        );
-        e.counter(
-            "cinnox_inbox_store_failures_total",
-            "Events the inbox failed to store (answered 503).",
-            &[(&[], st.store_failures)],
-        );
-        let inbox = self
-            .shared
-            .config
-            .inbox
-            .as_ref()
-            .and_then(|i| i.stats().ok());
-        let in_flight = match &inbox {
-            Some(c) => c.in_flight,
-            None => w
-                .events
-                .saturating_sub(w.acks + w.fails + st.expired_deliveries),
-        };
-        e.gauge(
-            "cinnox_deliveries_in_flight",
-            "Events in the application's hands, not answered yet.",
-            in_flight as f64,
-        );
-        if let Some(c) = &inbox {
-            e.inbox(c);
-        }
-        e.finish()
+        self.shared.metrics()
+    }
+
+    /// Where `GET /metrics` is served ([`ReceiverConfig::metrics_addr`]); `None` without it.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        lock(&self.metrics_listener).as_ref().map(|m| m.addr())
     }
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> ReceiverStats {
-        let s = &self.shared;
-        let c = &s.counters;
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        ReceiverStats {
-            webhook: s.webhook.stats(),
-            handler_panics: get(&c.handler_panics),
-            refused_connections: get(&c.refused_connections),
-            read_timeouts: get(&c.read_timeouts),
-            malformed_requests: get(&c.malformed_requests),
-            expired_deliveries: get(&c.expired_deliveries),
-            evicted_connections: get(&c.evicted_connections),
-            open_connections: get(&c.open_connections),
-            fd_exhaustions: get(&c.fd_exhaustions),
-            slow_readers: get(&c.slow_readers),
-            store_failures: get(&c.store_failures),
-        }
+        self.shared.stats()
     }
 }
 
@@ -882,6 +809,115 @@ impl Shared {
         }
         for mailbox in lock(&self.mailboxes).iter() {
             mailbox.wake();
+        }
+    }
+}
+
+impl Shared {
+    /// See [`Receiver::metrics`].
+    pub(crate) fn metrics(&self) -> String {
+        let st = self.stats();
+        let w = &st.webhook;
+        let mut e = crate::metrics::Exposition::default();
+        e.counter(
+            "cinnox_webhook_requests_total",
+            "Webhook requests by how they were answered.",
+            &[
+                (&[("outcome", "delivered")], w.events),
+                (&[("outcome", "challenge")], w.challenges),
+                (&[("outcome", "duplicate")], w.duplicates),
+                (&[("outcome", "not_found")], w.refused_not_found),
+                (&[("outcome", "method_not_allowed")], w.refused_method),
+                (&[("outcome", "too_large")], w.refused_too_large),
+                (
+                    &[("outcome", "unsupported_media_type")],
+                    w.refused_media_type,
+                ),
+                (&[("outcome", "forbidden")], w.refused_forbidden),
+                (&[("outcome", "bad_request")], w.refused_bad_request),
+                (&[("outcome", "malformed")], st.malformed_requests),
+            ],
+        );
+        e.counter(
+            "cinnox_deliveries_total",
+            "Delivered events by the application's answer.",
+            &[
+                (&[("answer", "ack")], w.acks),
+                (&[("answer", "fail")], w.fails),
+                (&[("answer", "expired")], st.expired_deliveries),
+            ],
+        );
+        e.histogram(
+            "cinnox_handler_duration_seconds",
+            "How long the serve handler took per event.",
+            &self.handler_duration,
+        );
+        e.gauge(
+            "cinnox_connections_open",
+            "Open connections to the webhook port.",
+            st.open_connections as f64,
+        );
+        e.counter(
+            "cinnox_connections_refused_total",
+            "Connections refused (answered 503): at the cap with nothing to evict, or over \
+             the per-source limit.",
+            &[(&[], st.refused_connections)],
+        );
+        e.counter(
+            "cinnox_connections_evicted_total",
+            "Idle or incomplete connections closed to make room for new ones.",
+            &[(&[], st.evicted_connections)],
+        );
+        e.counter(
+            "cinnox_read_timeouts_total",
+            "Connections cut off by the read deadline.",
+            &[(&[], st.read_timeouts)],
+        );
+        e.counter(
+            "cinnox_handler_panics_total",
+            "Handler panics caught by serve.",
+            &[(&[], st.handler_panics)],
+        );
+        e.counter(
+            "cinnox_inbox_store_failures_total",
+            "Events the inbox failed to store (answered 503).",
+            &[(&[], st.store_failures)],
+        );
+        let inbox = self.config.inbox.as_ref().and_then(|i| i.stats().ok());
+        let in_flight = match &inbox {
+            Some(c) => c.in_flight,
+            None => w
+                .events
+                .saturating_sub(w.acks + w.fails + st.expired_deliveries),
+        };
+        e.gauge(
+            "cinnox_deliveries_in_flight",
+            "Events in the application's hands, not answered yet.",
+            in_flight as f64,
+        );
+        if let Some(c) = &inbox {
+            e.inbox(c);
+        }
+        e.finish()
+    }
+
+    /// See [`Receiver::stats`].
+    fn stats(&self) -> ReceiverStats {
+        let s = self;
+        let c = &s.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        ReceiverStats {
+            webhook: s.webhook.stats(),
+            handler_panics: get(&c.handler_panics),
+            refused_connections: get(&c.refused_connections),
+            read_timeouts: get(&c.read_timeouts),
+            malformed_requests: get(&c.malformed_requests),
+            expired_deliveries: get(&c.expired_deliveries),
+            evicted_connections: get(&c.evicted_connections),
+            open_connections: get(&c.open_connections),
+            fd_exhaustions: get(&c.fd_exhaustions),
+            slow_readers: get(&c.slow_readers),
+            store_failures: get(&c.store_failures),
         }
     }
 }

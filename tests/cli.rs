@@ -617,3 +617,41 @@ fn bad_usage_exits_2_and_every_command_has_help_with_an_example() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("call-start has no field \"content\""), "{err}");
 }
+
+#[test]
+fn listen_metrics_serves_prometheus_text_on_its_own_address() {
+    let (_sb, base) = sandbox();
+    let (mut rx, url) = listen(&["--json", "--metrics", "127.0.0.1:0"]);
+    let second = rx.err_line();
+    let scrape_url = second
+        .strip_prefix("metrics on ")
+        .unwrap_or_else(|| panic!("{second}"))
+        .to_owned();
+    assert!(scrape_url.ends_with("/metrics"), "{scrape_url}");
+    assert_ne!(
+        scrape_url.trim_end_matches("/metrics"),
+        url.trim_end_matches(PATH)
+    );
+    assert_eq!(subscribe(&base, &["call"], &url).0, 0);
+    let (code, out, _) = run(&["trigger", "call-start", "--sandbox", &base], &[]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(json(&rx.line())["kind"], "call-start");
+
+    let agent = ureq::Agent::new_with_defaults();
+    let mut answer = agent.get(&scrape_url).call().unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers().get("content-type").unwrap(),
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = answer.body_mut().read_to_string().unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l == "cinnox_webhook_requests_total{outcome=\"delivered\"} 1"),
+        "{text}"
+    );
+    // Not an address: a usage error, exit 2.
+    let (code, _, err) = run(&["listen", "--path", PATH, "--metrics", "localhost"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--metrics"), "{err}");
+}

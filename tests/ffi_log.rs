@@ -1,4 +1,5 @@
-//! Logs to a C callback and metrics text from a real C program, also under valgrind.
+//! Logs to a C callback, metrics text and `GET /metrics` from a real C program, also under
+//! valgrind.
 
 #[path = "common/ffi.rs"]
 mod ffi;
@@ -14,6 +15,13 @@ fn log_program(valgrind: bool) {
     assert_eq!(p.line(), "listening lines: 1");
     assert_eq!(p.line(), "metrics null: CINNOX_ERR_NULL_ARGUMENT");
     assert_eq!(p.line(), "metrics: yes");
+    assert_eq!(
+        p.line(),
+        "metrics bind 'localhost': CINNOX_ERR_INVALID_ARGUMENT"
+    );
+    assert_eq!(p.line(), "metrics bind NULL: CINNOX_ERR_NULL_ARGUMENT");
+    assert_eq!(p.line(), "ports: served, without: 0, NULL: 0");
+    assert_eq!(p.line(), "scrape: HTTP/1.1 200 OK");
     assert_eq!(
         p.finish(),
         "lines after turning off: 0, shutting down lines: 0"

@@ -395,3 +395,113 @@ fn metrics_parse_as_prometheus_text_with_exact_values() {
     assert_eq!(out("timeout"), 0.0);
     assert_eq!(value(&scrape, "cinnox_subscribe_retries_total", None), 0.0);
 }
+
+/// One raw request to `addr`; the whole answer (the server closes after it).
+fn raw(addr: std::net::SocketAddr, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(request).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn metrics_are_served_on_their_own_address_and_never_on_the_webhook_port() {
+    let rx = Receiver::bind_with(
+        "127.0.0.1:0",
+        WebhookConfig::new(receiver::PATH),
+        receiver::quick_config().metrics_addr("127.0.0.1:0".parse().unwrap()),
+    )
+    .unwrap();
+    let at = rx.metrics_addr().expect("a metrics address");
+    assert_ne!(at.port(), rx.local_addr().port());
+    assert_eq!(at.ip(), std::net::Ipv4Addr::LOCALHOST);
+
+    // A peer that connects and says nothing does not keep the scraper out for long.
+    let idle = std::net::TcpStream::connect(at).unwrap();
+
+    let ev = receiver::call_event("scraped");
+    std::thread::scope(|s| {
+        s.spawn(|| rx.recv().unwrap().ack());
+        assert_eq!(
+            Http::new(rx.local_addr())
+                .post(receiver::PATH, ev.as_bytes())
+                .status,
+            200
+        );
+    });
+    let answer = raw(at, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    assert_eq!(lines.next(), Some("HTTP/1.1 200 OK"));
+    let headers: Vec<&str> = lines.collect();
+    assert!(
+        headers.contains(&"Content-Type: text/plain; version=0.0.4; charset=utf-8"),
+        "{headers:?}"
+    );
+    assert!(headers.contains(&"Connection: close"), "{headers:?}");
+    assert!(
+        headers.contains(&format!("Content-Length: {}", body.len()).as_str()),
+        "{headers:?}"
+    );
+    let scrape = parse(body);
+    assert_eq!(
+        value(
+            &scrape,
+            "cinnox_webhook_requests_total",
+            Some(("outcome", "delivered"))
+        ),
+        1.0
+    );
+    drop(idle);
+
+    // HEAD: the same head, no body. Anything else: refused, exactly.
+    let head = raw(at, b"HEAD /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.ends_with("\r\n\r\n"), "{head}");
+    let wrong = raw(at, b"GET /metricsx HTTP/1.1\r\n\r\n");
+    assert!(wrong.starts_with("HTTP/1.1 404 Not Found\r\n"), "{wrong}");
+    let post = raw(at, b"POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    assert!(
+        post.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"),
+        "{post}"
+    );
+    assert!(post.contains("\r\nAllow: GET, HEAD\r\n"), "{post}");
+    let junk = raw(at, b"\x16\x03\x01 hello\r\n\r\n");
+    assert!(junk.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{junk}");
+    let huge = raw(at, &[b'a'; 16 * 1024]);
+    assert!(
+        huge.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+        "{huge}"
+    );
+
+    // The webhook port has no metrics.
+    let on_webhook = raw(
+        rx.local_addr(),
+        b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(on_webhook.starts_with("HTTP/1.1 404 "), "{on_webhook}");
+
+    // Shut down: the port is closed.
+    rx.shutdown();
+    assert_eq!(rx.metrics_addr(), None);
+    assert_eq!(
+        std::net::TcpStream::connect(at).unwrap_err().kind(),
+        std::io::ErrorKind::ConnectionRefused
+    );
+}
+
+#[test]
+fn a_metrics_address_in_use_fails_the_start_with_an_io_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let err = Receiver::bind_with(
+        "127.0.0.1:0",
+        WebhookConfig::new(receiver::PATH),
+        receiver::quick_config().metrics_addr(taken.local_addr().unwrap()),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), cinnox::ErrorKind::Io);
+    assert!(err.to_string().contains("metrics address"), "{err}");
+}

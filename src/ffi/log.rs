@@ -156,10 +156,25 @@ pub unsafe extern "C" fn cinnox_receiver_metrics(
         // SAFETY: the caller passes NULL or a live receiver.
         let rx = unsafe { arg_ref(rx, "rx") }?;
         let out = arg_out(out, "out")?;
-        let text = CString::new(rx.receiver().metrics()).unwrap_or_else(|_| CString::from(c"")); // the exposition holds no NUL
-                                                                                                 // SAFETY: `out` was checked non-NULL.
+        // The exposition holds no NUL.
+        let text = CString::new(rx.receiver().metrics()).unwrap_or_else(|_| CString::from(c""));
+        // SAFETY: `out` was checked non-NULL.
         unsafe { out.write(text.into_raw()) };
         Ok(())
+    })
+}
+
+/// The port `GET /metrics` is served on (`cinnox_receiver_config_set_metrics_bind`; tells
+/// the port after binding port 0); 0 when the receiver serves no metrics or `rx` is NULL.
+/// Thread-safe, never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_metrics_port(rx: *const cinnox_receiver) -> u16 {
+    get(0, || {
+        // SAFETY: the caller passes NULL or a live receiver.
+        match unsafe { rx.as_ref() } {
+            Some(rx) => rx.receiver().metrics_addr().map_or(0, |a| a.port()),
+            None => 0,
+        }
     })
 }
 

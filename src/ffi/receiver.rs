@@ -365,6 +365,33 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_per_source_limit(
     unsafe { with_server(config, |server| server.per_source_limit = connections) }
 }
 
+/// Serve `GET /metrics` (the Prometheus text format, as `cinnox_receiver_metrics` gives)
+/// on `addr` (`"IP:port"`, copied; port 0 picks a free one, `cinnox_receiver_metrics_port`
+/// tells it), an address of its own, never the webhook port. One connection at a time, each
+/// answered or closed within 2 s: bind it to a loopback or private address. The receiver's
+/// start fails when it cannot be bound. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
+/// `CINNOX_ERR_INVALID_ARGUMENT` for text that is not UTF-8 or not `IP:port` (the config is
+/// then unchanged).
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_config_set_metrics_bind(
+    config: *mut cinnox_receiver_config,
+    addr: *const c_char,
+) -> cinnox_result {
+    // SAFETY: forwarded caller promise.
+    unsafe {
+        with_config(config, |c| {
+            let text = arg_str(addr, "addr")?;
+            let parsed: std::net::SocketAddr = text.parse().map_err(|_| {
+                crate::Error::invalid_argument(format!(
+                    "the metrics address must be IP:port, such as 127.0.0.1:9100 (got {text:?})"
+                ))
+            })?;
+            c.server.metrics_addr = Some(parsed);
+            Ok(())
+        })
+    }
+}
+
 /// Change the server settings with `set`, keeping them only when they pass
 /// `ReceiverConfig::validate`.
 ///

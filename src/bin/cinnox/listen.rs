@@ -23,8 +23,8 @@ pub struct Args {
     /// Events handled at once.
     #[arg(long, default_value_t = 1)]
     workers: usize,
-    /// Store each event in this inbox (a file) before answering 200; events are then
-    /// handled from the inbox, with retries and dead letters.
+    /// Store each event in this inbox (a file, or a postgres:// URL) before answering 200;
+    /// events are then handled from the inbox, with retries and dead letters.
     #[arg(long)]
     inbox: Option<String>,
     /// With --inbox: only store events; worker processes (`cinnox inbox work`) handle them.
@@ -34,6 +34,10 @@ pub struct Args {
     /// (a process that dies gives its events back after this long).
     #[arg(long, requires = "inbox", default_value_t = 60_000)]
     lease_ms: u64,
+    /// Serve GET /metrics (Prometheus text) on this IP:port, apart from the webhook port;
+    /// keep it on a loopback or private address.
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<std::net::SocketAddr>,
 }
 
 /// What to do with each event, shared with `cinnox inbox work`.
@@ -86,8 +90,12 @@ pub fn run(a: Args) -> Outcome {
         inbox.set_lease(Duration::from_millis(a.lease_ms.max(1)))?;
         config = config.inbox(inbox);
     }
+    config.metrics_addr = a.metrics;
     let receiver = Receiver::bind_with(a.bind.as_str(), WebhookConfig::new(&a.path), config)?;
     eprintln!("listening on {}", receiver.local_addr());
+    if let Some(at) = receiver.metrics_addr() {
+        eprintln!("metrics on http://{at}/metrics");
+    }
     if a.store_only {
         let (tx, rx) = std::sync::mpsc::channel();
         crate::on_interrupt(move || {
