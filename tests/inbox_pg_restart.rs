@@ -1,7 +1,7 @@
-//! PostgreSQL stopped and started again under load, with a receiving process and a worker
-//! process on it: while it is down the receiver answers 503 (and stays up), the worker
-//! waits; once it is back both go on by themselves, and every event answered 200 is
-//! handled.
+//! PostgreSQL stopped and started again, then restarted (`pg_ctl restart`), under load,
+//! with a receiving process and a worker process on it: while it is down the receiver
+//! answers 503 (and stays up), the worker waits; once it is back both go on by themselves,
+//! and every event answered 200 is handled.
 //!
 //! In a test binary of its own: stopping the server would break any other PostgreSQL test
 //! running beside it (the tests of one binary run in parallel; binaries run one by one).
@@ -68,9 +68,12 @@ fn pg_ctl(action: &str) {
     );
     let log = format!("{data}/server.log");
     let mut args = vec![ctl.as_str(), "-D", &data, "-w", action];
-    match action {
-        "stop" => args.extend(["-m", "fast"]),
-        _ => args.extend(["-l", &log]),
+    if action != "start" {
+        args.extend(["-m", "fast"]);
+    }
+    // The server's output to its log, never to our pipes (which `output` reads to the end).
+    if action != "stop" {
+        args.extend(["-l", &log]);
     }
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
@@ -149,6 +152,13 @@ fn a_postgres_restart_under_load_loses_no_acknowledged_event() {
         let ok_at_start = shared.seen.lock().unwrap().ok;
         shared.wait_for("events stored after the start", |s| {
             s.ok >= ok_at_start + 200
+        });
+
+        // And `pg_ctl restart` in one step, under the same load.
+        pg_ctl("restart");
+        let ok_at_restart = shared.seen.lock().unwrap().ok;
+        shared.wait_for("events stored after the restart", |s| {
+            s.ok >= ok_at_restart + 200
         });
         shared.seen.lock().unwrap().stop = true;
     });
