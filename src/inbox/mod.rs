@@ -416,7 +416,7 @@ impl Drop for Reader<'_> {
 }
 
 /// Consumers' connections to PostgreSQL at most, per inbox.
-const READERS: usize = 100;
+const READERS: usize = 4;
 /// Events waiting for the writer at most; beyond, storing fails at once (503).
 const QUEUE: usize = 4096;
 /// How often a waiting consumer looks for events stored by other processes.
