@@ -146,7 +146,7 @@ fn pip_builds_the_library_into_a_platform_wheel() {
             .arg(&wheels)
             .arg(ffi::root().join("bindings/python"))
             // Not this run's target directory: cargo holds its lock while tests run.
-            .env("CARGO_TARGET_DIR", target().join("pkg-build-python")));
+            .env("CARGO_TARGET_DIR", target().join("pkg-build")));
     }
     let wheel = std::fs::read_dir(&wheels)
         .expect("the wheel directory")

@@ -1,0 +1,679 @@
+'use strict';
+// CINNOX event subscriptions from Node.js, over the cinnox library's C ABI (koffi).
+//
+// Every blocking call has a promise form (`…Async`, or `serve`), made with koffi's async
+// calls on its worker threads, so the event loop is never held; the plain forms block the
+// calling thread. Objects are freed by `close()`: never while one of their async calls is
+// still running (the free waits for it).
+
+const crypto = require('crypto');
+const path = require('path');
+const { Worker } = require('worker_threads');
+
+const ffi = require('./lib/ffi');
+const errors = require('./lib/errors');
+const events = require('./lib/events');
+
+const { c } = ffi;
+const { ClosedError, fromDetails, details } = errors;
+
+/** Raise the error of `code` (read on this thread) unless it is OK. */
+function check(code) {
+  if (code !== ffi.OK) throw fromDetails(details(c, code));
+}
+
+/** A koffi async call as a promise of its result code. */
+function callAsync(fn, ...args) {
+  return new Promise((resolve, reject) => {
+    fn.async(...args, (err, rc) => (err ? reject(err) : resolve(rc)));
+  });
+}
+
+/** The error of a failed async call: its code and what the code means (the library's
+ * message stays on the worker thread the call ran on). */
+function asyncError(code, what) {
+  return fromDetails({ code, message: `${what}: ${c.cinnox_result_name(code)}` });
+}
+
+/** Milliseconds for the library: a non-negative integer, or WAIT_FOREVER for undefined. */
+function ms(value, forever = false) {
+  if (value === undefined || value === null) {
+    if (forever) return ffi.WAIT_FOREVER;
+    return 0;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new errors.InvalidArgumentError(`a time in milliseconds must be a number >= 0 (got ${value})`, { code: 2 });
+  }
+  return Math.min(Math.round(value), ffi.WAIT_FOREVER - 1);
+}
+
+/** One library object: freed once, never while a call is using it. */
+class Handle {
+  constructor(ptr, free, what) {
+    this.ptr = ptr;
+    this.free = free;
+    this.what = what;
+    this.users = 0;
+    this.closing = false;
+  }
+
+  /** The pointer for one call (release it with `done`); ClosedError once closing. */
+  take() {
+    if (this.closing) throw new ClosedError(`the ${this.what} is closed`, { code: 9 });
+    this.users += 1;
+    return this.ptr;
+  }
+
+  done() {
+    this.users -= 1;
+    if (this.closing && this.users === 0) this.release();
+  }
+
+  /** Run `f(ptr)` synchronously. */
+  use(f) {
+    const ptr = this.take();
+    try {
+      return f(ptr);
+    } finally {
+      this.done();
+    }
+  }
+
+  /** Run the promise-returning `f(ptr)`; the object lives until it settles. */
+  async useAsync(f) {
+    const ptr = this.take();
+    try {
+      return await f(ptr);
+    } finally {
+      this.done();
+    }
+  }
+
+  /** Refuse new calls, run `wake(ptr)` to end blocked ones, free once none is running. */
+  close(wake) {
+    if (this.closing) return;
+    this.closing = true;
+    if (wake) wake(this.ptr);
+    if (this.users === 0) this.release();
+  }
+
+  release() {
+    if (this.ptr !== null) {
+      const ptr = this.ptr;
+      this.ptr = null;
+      this.free(ptr);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Client
+
+function subscription(sub) {
+  try {
+    return {
+      enabled: c.cinnox_subscription_enabled(sub),
+      url: c.cinnox_subscription_url(sub),
+      updatedAt: c.cinnox_subscription_updated_at(sub),
+    };
+  } finally {
+    c.cinnox_subscription_free(sub);
+  }
+}
+
+/**
+ * A client of one CINNOX account (its per-account base URL and App Token): subscribes and
+ * unsubscribes webhook URLs. The App Token never appears in errors.
+ */
+class Client {
+  constructor(baseUrl, appToken, { connectTimeout, timeout, userAgent } = {}) {
+    const out = [null];
+    check(c.cinnox_client_new(baseUrl, appToken, out));
+    this._h = new Handle(out[0], c.cinnox_client_free, 'client');
+    this._settings = { baseUrl, appToken, connectTimeout, timeout, userAgent };
+    this._worker = null;
+    this._pending = new Map();
+    this._next = 0;
+    if (connectTimeout !== undefined || timeout !== undefined) {
+      this._h.use((p) => check(c.cinnox_client_set_timeouts(p, ms(connectTimeout), ms(timeout))));
+    }
+    if (userAgent !== undefined) this._h.use((p) => check(c.cinnox_client_set_user_agent(p, userAgent)));
+  }
+
+  /** Subscribe `url` to the events of family `kind` (an `EventKind`) of app `appId`;
+   * blocks. CINNOX first verifies the URL (a receiver answers that by itself). */
+  subscribe(appId, kind, url) {
+    return this._change('subscribe', appId, kind, url);
+  }
+
+  /** Turn the subscription of `url` to family `kind` off; blocks. */
+  unsubscribe(appId, kind, url) {
+    return this._change('unsubscribe', appId, kind, url);
+  }
+
+  /** `subscribe` as a promise; the HTTP exchange runs off the event loop. */
+  subscribeAsync(appId, kind, url) {
+    return this._changeAsync('subscribe', appId, kind, url);
+  }
+
+  /** `unsubscribe` as a promise. */
+  unsubscribeAsync(appId, kind, url) {
+    return this._changeAsync('unsubscribe', appId, kind, url);
+  }
+
+  _change(op, appId, kind, url) {
+    return this._h.use((p) => {
+      const out = [null];
+      check(c[`cinnox_client_${op}`](p, appId, kind, url, out));
+      return subscription(out[0]);
+    });
+  }
+
+  // A client's failure carries CINNOX's code, which the library keeps per thread: the
+  // promise forms run on a worker thread of this client's (with a client of its own), which
+  // reads it where the call ran.
+  _changeAsync(op, appId, kind, url) {
+    if (this._h.closing) return Promise.reject(new ClosedError('the client is closed', { code: 9 }));
+    if (!this._worker) {
+      this._worker = new Worker(path.join(__dirname, 'lib', 'client-worker.js'), {
+        workerData: this._settings,
+      });
+      this._worker.on('message', ({ id, result, error }) => {
+        const pending = this._pending.get(id);
+        if (!pending) return;
+        this._pending.delete(id);
+        if (this._pending.size === 0) this._worker.unref();
+        if (error) pending.reject(fromDetails(error));
+        else pending.resolve(result);
+      });
+      this._worker.on('error', (e) => {
+        for (const p of this._pending.values()) p.reject(e);
+        this._pending.clear();
+      });
+    }
+    const id = this._next++;
+    this._worker.ref();
+    return new Promise((resolve, reject) => {
+      this._pending.set(id, { resolve, reject });
+      this._worker.postMessage({ id, op, appId, kind, url });
+    });
+  }
+
+  /** Free the client (idempotent); calls in progress finish first. */
+  close() {
+    this._h.close();
+    if (this._worker) {
+      const worker = this._worker;
+      this._worker = null;
+      for (const p of this._pending.values()) p.reject(new ClosedError('the client is closed', { code: 9 }));
+      this._pending.clear();
+      worker.terminate();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Deliveries, receiver, inbox
+
+const unanswered = new FinalizationRegistry((ptr) => c.cinnox_delivery_free(ptr));
+
+/**
+ * One event waiting for the application's answer: `ack()` (HTTP 200; with an inbox, done)
+ * or `fail()` (HTTP 500, so CINNOX delivers it again; with an inbox, retried). A delivery
+ * collected unanswered is failed.
+ */
+class Delivery {
+  constructor(ptr) {
+    this._ptr = ptr;
+    /** The event: a `CallStart`, `CallEnd`, `InboundSms`, `DeliveryReport` or `Other`. */
+    this.event = events.fromPointer(c.cinnox_delivery_event(ptr));
+    unanswered.register(this, ptr, this);
+  }
+
+  /** Whether `ack` or `fail` was called. */
+  get answered() {
+    return this._ptr === null;
+  }
+
+  _take() {
+    if (this._ptr === null) throw new ClosedError('this delivery was already answered', { code: 9 });
+    const ptr = this._ptr;
+    this._ptr = null;
+    unanswered.unregister(this);
+    return ptr;
+  }
+
+  /** Acknowledge the event. */
+  ack() {
+    check(c.cinnox_delivery_ack(this._take()));
+  }
+
+  /** Fail the event, so that it is delivered again. */
+  fail() {
+    check(c.cinnox_delivery_fail(this._take()));
+  }
+}
+
+/** Wait for a delivery with `recv(ptr, ms, out)`, blocking. */
+function receive(handle, recv, timeout) {
+  return handle.use((p) => {
+    const out = [null];
+    check(recv(p, ms(timeout, true), out));
+    return new Delivery(out[0]);
+  });
+}
+
+/** Wait for a delivery off the event loop. */
+function receiveAsync(handle, recv, timeout) {
+  return handle.useAsync(async (p) => {
+    const out = [null];
+    const rc = await callAsync(recv, p, ms(timeout, true), out);
+    if (rc !== ffi.OK) throw asyncError(rc, 'recv');
+    return new Delivery(out[0]);
+  });
+}
+
+async function* deliveries(recvAsync) {
+  for (;;) {
+    let d;
+    try {
+      d = await recvAsync();
+    } catch (e) {
+      if (e instanceof ClosedError) return;
+      throw e;
+    }
+    yield d;
+  }
+}
+
+/**
+ * A durable inbox: events are stored before they are answered 200, then handed out with
+ * retries and dead letters. `location`: a file path (SQLite) or a `postgres://` URL.
+ */
+class Inbox {
+  constructor(location) {
+    const out = [null];
+    check(c.cinnox_inbox_open(location, out));
+    this._h = new Handle(out[0], c.cinnox_inbox_free, 'inbox');
+    this.location = location;
+  }
+
+  /** `maxAttempts` attempts in all, `firstDelay` ms after the first failure, doubling up
+   * to `maxDelay` ms; then the event is dead. */
+  setRetry({ maxAttempts, firstDelay = 5000, maxDelay = 3600000 }) {
+    this._h.use((p) => check(c.cinnox_inbox_set_retry(p, maxAttempts, ms(firstDelay), ms(maxDelay))));
+  }
+
+  /** The next due event; blocks (`TimeoutError` after `timeout` ms). */
+  recv({ timeout } = {}) {
+    return receive(this._h, c.cinnox_inbox_recv, timeout);
+  }
+
+  /** The next due event, as a promise. */
+  recvAsync({ timeout } = {}) {
+    return receiveAsync(this._h, c.cinnox_inbox_recv, timeout);
+  }
+
+  [Symbol.asyncIterator]() {
+    return deliveries(() => this.recvAsync());
+  }
+
+  /** How many events are pending, in flight, done and dead. */
+  stats() {
+    const s = {};
+    this._h.use((p) => check(c.cinnox_inbox_stats(p, s)));
+    return {
+      pending: Number(s.pending),
+      inFlight: Number(s.in_flight),
+      done: Number(s.done),
+      dead: Number(s.dead),
+      oldestPendingAgeMs: Number(s.oldest_pending_age_ms),
+    };
+  }
+
+  /** Make every dead event pending again; how many. */
+  replayDead() {
+    const n = [0];
+    this._h.use((p) => check(c.cinnox_inbox_replay_dead(p, n)));
+    return Number(n[0]);
+  }
+
+  /** Close the inbox (idempotent). */
+  close() {
+    this._h.close();
+  }
+}
+
+/**
+ * A hardened webhook receiver on `bind` (`"host:port"`; port 0 picks a free one). It answers
+ * CINNOX's URL verification by itself, refuses every request that is not a POST to its path
+ * (a secret path; the default is a random one) and hands each event to the application.
+ *
+ * Options: `path`, `inbox` (an `Inbox`), `maxBody`, `allowSources` and `trustedProxies`
+ * (CIDR texts), `dedupWindow` (ms; 0 turns duplicate detection off), `maxConnections`,
+ * `ioThreads`, `headerTimeout` (ms), `perSourceLimit`, `metricsBind` (`"127.0.0.1:9100"`:
+ * `GET /metrics` there).
+ */
+class Receiver {
+  constructor(bind = '127.0.0.1:0', options = {}) {
+    const o = options;
+    const urlPath = o.path || `/cinnox/${crypto.randomBytes(18).toString('base64url')}`;
+    const cfg = [null];
+    check(c.cinnox_receiver_config_new(urlPath, cfg));
+    const config = cfg[0];
+    const out = [null];
+    try {
+      if (o.maxBody !== undefined) check(c.cinnox_receiver_config_set_max_body(config, o.maxBody));
+      for (const cidr of o.allowSources || []) check(c.cinnox_receiver_config_allow_source(config, cidr));
+      for (const cidr of o.trustedProxies || []) check(c.cinnox_receiver_config_trust_proxy(config, cidr));
+      if (o.dedupWindow !== undefined) check(c.cinnox_receiver_config_set_dedup_window(config, ms(o.dedupWindow)));
+      if (o.maxConnections !== undefined) check(c.cinnox_receiver_config_set_max_connections(config, o.maxConnections));
+      if (o.ioThreads !== undefined) check(c.cinnox_receiver_config_set_io_threads(config, o.ioThreads));
+      if (o.headerTimeout !== undefined) check(c.cinnox_receiver_config_set_header_timeout(config, ms(o.headerTimeout)));
+      if (o.perSourceLimit !== undefined) check(c.cinnox_receiver_config_set_per_source_limit(config, o.perSourceLimit));
+      if (o.metricsBind !== undefined) check(c.cinnox_receiver_config_set_metrics_bind(config, o.metricsBind));
+      if (o.inbox) o.inbox._h.use((p) => check(c.cinnox_receiver_config_set_inbox(config, p)));
+      check(c.cinnox_receiver_new_with_config(bind, config, out));
+    } finally {
+      c.cinnox_receiver_config_free(config);
+    }
+    this._h = new Handle(out[0], c.cinnox_receiver_free, 'receiver');
+    /** The webhook path (a secret: never log it). */
+    this.path = urlPath.startsWith('/') ? urlPath : `/${urlPath}`;
+    this.inbox = o.inbox || null;
+    const host = bind.slice(0, bind.lastIndexOf(':'));
+    this._host = ['0.0.0.0', '', '[::]'].includes(host) ? '127.0.0.1' : host;
+    /** The bound port. */
+    this.port = c.cinnox_receiver_port(out[0]);
+    /** The port of `GET /metrics`, or null. */
+    this.metricsPort = c.cinnox_receiver_metrics_port(out[0]) || null;
+  }
+
+  /** `http://host:port/path` on this machine. */
+  get url() {
+    return `http://${this._host}:${this.port}${this.path}`;
+  }
+
+  /** Whether `close()` was called. */
+  get closed() {
+    return this._h.closing;
+  }
+
+  /** The next event; blocks the thread (`TimeoutError` after `timeout` ms, `ClosedError`
+   * once shut down). Prefer `recvAsync` in a server. */
+  recv({ timeout } = {}) {
+    return receive(this._h, c.cinnox_receiver_recv, timeout);
+  }
+
+  /** The next event, as a promise; the wait runs off the event loop. */
+  recvAsync({ timeout } = {}) {
+    return receiveAsync(this._h, c.cinnox_receiver_recv, timeout);
+  }
+
+  /** `for await (const delivery of receiver)`: deliveries until the receiver is shut down. */
+  [Symbol.asyncIterator]() {
+    return deliveries(() => this.recvAsync());
+  }
+
+  /**
+   * Run `handler(event)` (sync or async) for every event, at most `workers` at once, until
+   * the receiver is shut down; resolves then, once running handlers finished. A handler
+   * that returns (or resolves) acknowledges the event; one that throws (or rejects) fails
+   * it, so CINNOX delivers it again, and `onError(error, event)` is called (default: a
+   * line on stderr). One wait for events runs off the event loop at a time.
+   */
+  async serve(handler, { workers = 1, onError } = {}) {
+    if (!Number.isInteger(workers) || workers < 1) {
+      throw new errors.InvalidArgumentError(`workers must be an integer >= 1 (got ${workers})`, { code: 2 });
+    }
+    const report =
+      onError ||
+      ((e) => {
+        console.error('cinnox: the handler failed; the event is failed:', e);
+      });
+    const running = new Set();
+    for (;;) {
+      while (running.size >= workers) await Promise.race(running);
+      let d;
+      try {
+        d = await this.recvAsync();
+      } catch (e) {
+        if (e instanceof ClosedError) break;
+        throw e;
+      }
+      const job = (async () => {
+        try {
+          await handler(d.event);
+          d.ack();
+        } catch (e) {
+          if (!d.answered) d.fail();
+          try {
+            report(e, d.event);
+          } catch {
+            // the reporter's own failure changes nothing
+          }
+        }
+      })();
+      running.add(job);
+      job.finally(() => running.delete(job));
+    }
+    await Promise.all(running);
+  }
+
+  /** Stop accepting, let in-flight deliveries finish, wake `recv` and `serve`. Returns at
+   * once; idempotent. */
+  shutdown() {
+    if (this._h.closing) return;
+    this._h.use((p) => check(c.cinnox_receiver_shutdown(p)));
+  }
+
+  /** A snapshot of the counters. */
+  stats() {
+    const s = {};
+    this._h.use((p) => check(c.cinnox_receiver_stats(p, s)));
+    const camel = (n) => n.replace(/_([a-z])/g, (_, x) => x.toUpperCase());
+    return Object.fromEntries(ffi.COUNTERS.map((n) => [camel(n), Number(s[n])]));
+  }
+
+  /** The receiver's metrics in the Prometheus text format. */
+  metrics() {
+    return this._h.use((p) => {
+      const out = [null];
+      check(c.cinnox_receiver_metrics(p, out));
+      try {
+        return ffi.koffi.decode(out[0], 'char', -1);
+      } finally {
+        c.cinnox_string_free(out[0]);
+      }
+    });
+  }
+
+  /** Shut down and free the receiver (idempotent); waits for nothing: the free happens
+   * when the last running call returns. */
+  close() {
+    this._h.close((p) => c.cinnox_receiver_shutdown(p));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sandbox
+
+/** Other wire shapes the spec allows, for the sandbox's triggers (OR them). */
+const Wire = Object.freeze({
+  NUMBERS_AS_JSON_NUMBERS: 1,
+  CALLEES_AS_ARRAY: 2,
+  WITHOUT_ENVELOPE: 4,
+});
+
+function records(r) {
+  try {
+    const out = [];
+    const n = Number(c.cinnox_trigger_result_count(r));
+    for (let i = 0; i < n; i++) {
+      const attempts = Number(c.cinnox_trigger_result_attempts(r, i));
+      const statuses = [];
+      for (let a = 0; a < attempts; a++) statuses.push(c.cinnox_trigger_result_status(r, i, a));
+      out.push({
+        delivered: c.cinnox_trigger_result_delivered(r, i),
+        attempts,
+        statuses,
+        latencyMs: Number(c.cinnox_trigger_result_latency_us(r, i)) / 1000,
+      });
+    }
+    return out;
+  } finally {
+    c.cinnox_trigger_result_free(r);
+  }
+}
+
+/**
+ * CINNOX on this machine, for tests and trying things out. A trigger delivers an event to
+ * every URL subscribed to its family and waits until each receiver answered, and a receiver
+ * answers once the application answered: so in one Node thread use the `…Async` triggers
+ * (a blocking trigger would wait for a `recvAsync` that cannot run meanwhile, and report
+ * every attempt failed after the delivery timeouts).
+ */
+class Sandbox {
+  constructor({ appId, appToken, deliveryTimeout, redeliveryDelays } = {}) {
+    const out = [null];
+    if (deliveryTimeout === undefined && redeliveryDelays === undefined) {
+      check(c.cinnox_sandbox_start(out));
+    } else {
+      const delays = (redeliveryDelays || []).map((d) => ms(d));
+      check(c.cinnox_sandbox_start_with(ms(deliveryTimeout), delays.length ? delays : null, delays.length, out));
+    }
+    this._h = new Handle(out[0], c.cinnox_sandbox_free, 'sandbox');
+    /** The base URL to give `Client`. */
+    this.baseUrl = c.cinnox_sandbox_base_url(out[0]);
+    if (appId !== undefined || appToken !== undefined) this.addApp(appId, appToken);
+  }
+
+  /** Accept the App ID `appId` with the App Token `appToken`. */
+  addApp(appId, appToken) {
+    this._h.use((p) => check(c.cinnox_sandbox_add_app(p, appId, appToken)));
+  }
+
+  /** Subscriptions held now. */
+  get subscriptionCount() {
+    return this._h.use((p) => Number(c.cinnox_sandbox_subscription_count(p)));
+  }
+
+  _trigger(fn, args) {
+    return this._h.use((p) => {
+      const out = [null];
+      check(fn(p, ...args, out));
+      return records(out[0]);
+    });
+  }
+
+  _triggerAsync(fn, args) {
+    return this._h.useAsync(async (p) => {
+      const out = [null];
+      const rc = await callAsync(fn, p, ...args, out);
+      if (rc !== ffi.OK) throw asyncError(rc, 'trigger');
+      return records(out[0]);
+    });
+  }
+
+  /** Deliver the JSON text `json`, as is, to the URLs subscribed to `kind`; blocks. */
+  triggerJson(kind, json) {
+    return this._trigger(c.cinnox_sandbox_trigger_json, [kind, json]);
+  }
+
+  triggerJsonAsync(kind, json) {
+    return this._triggerAsync(c.cinnox_sandbox_trigger_json, [kind, json]);
+  }
+
+  /** Deliver a call start (omitted fields: realistic defaults; the call ID random). */
+  triggerCallStart({ callId = null, callerNumber = null, calleeNumber = null, wire = 0 } = {}) {
+    return this._trigger(c.cinnox_sandbox_trigger_call_start, [callId, callerNumber, calleeNumber, wire]);
+  }
+
+  triggerCallStartAsync({ callId = null, callerNumber = null, calleeNumber = null, wire = 0 } = {}) {
+    return this._triggerAsync(c.cinnox_sandbox_trigger_call_start, [callId, callerNumber, calleeNumber, wire]);
+  }
+
+  /** Deliver a call end for `callId` (omitted: a random ID). */
+  triggerCallEnd({ callId = null, wire = 0 } = {}) {
+    return this._trigger(c.cinnox_sandbox_trigger_call_end, [callId, wire]);
+  }
+
+  triggerCallEndAsync({ callId = null, wire = 0 } = {}) {
+    return this._triggerAsync(c.cinnox_sandbox_trigger_call_end, [callId, wire]);
+  }
+
+  /** Deliver an inbound SMS. */
+  triggerInboundSms({ senderNumber = null, recipientNumber = null, content = null, wire = 0 } = {}) {
+    return this._trigger(c.cinnox_sandbox_trigger_inbound_sms, [senderNumber, recipientNumber, content, wire]);
+  }
+
+  triggerInboundSmsAsync({ senderNumber = null, recipientNumber = null, content = null, wire = 0 } = {}) {
+    return this._triggerAsync(c.cinnox_sandbox_trigger_inbound_sms, [senderNumber, recipientNumber, content, wire]);
+  }
+
+  /** Deliver an outbound SMS delivery report (`status`: "Delivered", "Undelivered", …). */
+  triggerDeliveryReport({ transactionId = null, status = null, wire = 0 } = {}) {
+    return this._trigger(c.cinnox_sandbox_trigger_outbound_sms, [transactionId, status, wire]);
+  }
+
+  triggerDeliveryReportAsync({ transactionId = null, status = null, wire = 0 } = {}) {
+    return this._triggerAsync(c.cinnox_sandbox_trigger_outbound_sms, [transactionId, status, wire]);
+  }
+
+  /** Stop the sandbox (idempotent). */
+  close() {
+    this._h.close();
+  }
+}
+
+/** Parse a webhook body (a Buffer or string) into its event, for a server of your own. */
+function parse(body) {
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(String(body));
+  const out = [null];
+  check(c.cinnox_parse(buf, buf.length, out));
+  try {
+    if (c.cinnox_event_get_type(out[0]) === 1) {
+      throw new errors.WrongTypeError('this body is a URL-verification challenge, not an event', { code: 11 });
+    }
+    return events.fromPointer(out[0]);
+  } finally {
+    c.cinnox_event_free(out[0]);
+  }
+}
+
+/** The version of the cinnox library this package loads. */
+function libraryVersion() {
+  return c.cinnox_version();
+}
+
+module.exports = {
+  Client,
+  Receiver,
+  Delivery,
+  Inbox,
+  Sandbox,
+  Wire,
+  EventKind: events.EventKind,
+  DeliveryStatus: events.DeliveryStatus,
+  Event: events.Event,
+  CallStart: events.CallStart,
+  CallEnd: events.CallEnd,
+  InboundSms: events.InboundSms,
+  DeliveryReport: events.DeliveryReport,
+  Other: events.Other,
+  CinnoxError: errors.CinnoxError,
+  Error: errors.CinnoxError,
+  InvalidArgumentError: errors.InvalidArgumentError,
+  TransportError: errors.TransportError,
+  TimeoutError: errors.TimeoutError,
+  ApiError: errors.ApiError,
+  UnexpectedResponseError: errors.UnexpectedResponseError,
+  BadRequestError: errors.BadRequestError,
+  IoError: errors.IoError,
+  ClosedError: errors.ClosedError,
+  WrongTypeError: errors.WrongTypeError,
+  CODE_INVALID_TOKEN: 6452000,
+  parse,
+  libraryVersion,
+  libraryFile: ffi.file,
+};

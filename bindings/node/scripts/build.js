@@ -1,0 +1,73 @@
+'use strict';
+// Puts the cinnox shared library into native/, where the package loads it: the one named by
+// CINNOX_LIBRARY; else, in a checkout of cinnox, one built with
+// `cargo build --release --lib --features postgres` (CARGO_TARGET_DIR is honoured); else the
+// one already there (a package made by `npm pack` carries it).
+
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const NAME = process.platform === 'darwin' ? 'libcinnox.dylib' : 'libcinnox.so';
+const pkg = path.resolve(__dirname, '..');
+const root = path.resolve(pkg, '..', '..');
+
+function fail(message) {
+  console.error(`cinnox: ${message}`);
+  process.exit(1);
+}
+
+const target = path.join(pkg, 'native', NAME);
+
+/** Whether the package sits in a checkout of cinnox (bindings/node of it). */
+function inCheckout() {
+  try {
+    return /^name\s*=\s*"cinnox"/m.test(fs.readFileSync(path.join(root, 'Cargo.toml'), 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+function built() {
+  if (process.env.CINNOX_LIBRARY) {
+    const given = process.env.CINNOX_LIBRARY;
+    if (!fs.existsSync(given)) fail(`CINNOX_LIBRARY=${given}: no such file`);
+    return given;
+  }
+  if (!inCheckout()) {
+    if (fs.existsSync(target)) return null;
+    fail(`no library: not in a checkout of cinnox (${root}) and none in ${target}; set CINNOX_LIBRARY`);
+  }
+  const args = ['build', '--release', '--lib', '--features', 'postgres', '--message-format=json-render-diagnostics'];
+  console.error(`cinnox: building the library: cargo ${args.join(' ')}`);
+  let out;
+  try {
+    out = execFileSync(process.env.CARGO || 'cargo', args, {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+  } catch (e) {
+    fail(e.code === 'ENOENT' ? 'cargo is needed to build the library (https://rustup.rs)' : `cargo build failed (${e.status})`);
+  }
+  for (const line of out.split('\n')) {
+    let msg;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (msg.reason !== 'compiler-artifact' || msg.target.name !== 'cinnox') continue;
+    const found = (msg.filenames || []).find((f) => path.basename(f) === NAME);
+    if (found) return found;
+  }
+  fail(`cargo built no ${NAME}`);
+}
+
+const source = built();
+if (source !== null) {
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.copyFileSync(source, target);
+}
+console.error(`cinnox: ${target}`);
