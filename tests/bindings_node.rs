@@ -121,6 +121,25 @@ fn node_package_builds_packs_installs_and_its_tests_pass() {
         "the application loads the library its package carries"
     );
 
+    // The TypeScript declarations, as an application compiles against them.
+    run(npm(&app).args(["install", "typescript@5", "@types/node@20"]));
+    std::fs::copy(package.join("test/types.ts"), app.join("types.ts")).unwrap();
+    run(Command::new(app.join("node_modules/.bin/tsc"))
+        .args([
+            "--noEmit",
+            "--strict",
+            "--target",
+            "es2020",
+            "--module",
+            "commonjs",
+            "--moduleResolution",
+            "node",
+            "--types",
+            "node",
+            "types.ts",
+        ])
+        .current_dir(&app));
+
     // The suite, on the package built from source.
     let out = Command::new("node")
         .args(["--test", "--test-timeout=120000", "test/"])
