@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 from typing import Optional
 
@@ -27,8 +28,7 @@ def set_log_level(level: Optional[int] = logging.INFO) -> None:
     Lines come from the library's threads; ``logging`` is thread-safe."""
     global _callback
     if level is None:
-        check(_ffi.lib.cinnox_set_log_callback(1, _ffi.LOG_CALLBACK(), None))
-        _callback = None
+        _off()
         return
     max_level = max(
         (lib_level for lib_level, py_level in _LEVELS.items() if py_level >= level), default=1
@@ -45,4 +45,15 @@ def set_log_level(level: Optional[int] = logging.INFO) -> None:
 
     callback = _ffi.LOG_CALLBACK(forward)
     check(_ffi.lib.cinnox_set_log_callback(max_level, callback, None))
+    if _callback is None:
+        # The library's threads may still log while the interpreter shuts down, when
+        # calling into Python is no longer possible: stop forwarding first.
+        atexit.register(_off)
     _callback = callback
+
+
+def _off() -> None:
+    global _callback
+    if _callback is not None:
+        _ffi.lib.cinnox_set_log_callback(1, _ffi.LOG_CALLBACK(), None)
+        _callback = None
