@@ -12,7 +12,9 @@ mod ffi;
 mod toolchain;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+use toolchain::run;
 
 /// The tests of bindings/node/test/cinnox.test.js; each must run and pass.
 const NODE_TESTS: &[&str] = &[
@@ -34,18 +36,6 @@ const NODE_TESTS: &[&str] = &[
 
 fn target() -> PathBuf {
     ffi::lib_dir().join("..")
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn npm(dir: &Path) -> Command {

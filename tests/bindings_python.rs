@@ -11,8 +11,10 @@ mod ffi;
 mod toolchain;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
 use std::sync::Mutex;
+use toolchain::run;
 
 /// The tests of bindings/python/tests/test_cinnox.py; each must run and pass.
 const PY_TESTS: &[&str] = &[
@@ -38,18 +40,6 @@ static BUILD: Mutex<()> = Mutex::new(());
 
 fn target() -> PathBuf {
     ffi::lib_dir().join("..")
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 /// A virtual environment at `dir` with pytest; `None` (skipped) without Python's venv.

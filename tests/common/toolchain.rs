@@ -26,3 +26,16 @@ pub fn available(what: &str, probe: &mut Command) -> bool {
     }
     ok
 }
+
+/// Run `cmd` to its end; its output, or a panic with both streams when it failed.
+pub fn run(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}

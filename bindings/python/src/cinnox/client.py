@@ -92,24 +92,16 @@ class Client:
         CINNOX first verifies the URL (a receiver answers that by itself), then subscribes
         it. Raises ``ApiError`` (with ``api_code``) when CINNOX refuses.
         """
-        out = ctypes.c_void_p()
-        with self._h.use() as ptr:
-            check(
-                _ffi.lib.cinnox_client_subscribe(
-                    ptr, _ffi.arg(app_id), int(kind), _ffi.arg(url), ctypes.byref(out)
-                )
-            )
-        return _subscription(out)
+        return self._change(_ffi.lib.cinnox_client_subscribe, app_id, kind, url)
 
     def unsubscribe(self, app_id: str, kind: Union[EventKind, int], url: str) -> Subscription:
         """Turn the subscription of ``url`` to family ``kind`` off."""
+        return self._change(_ffi.lib.cinnox_client_unsubscribe, app_id, kind, url)
+
+    def _change(self, fn, app_id: str, kind: Union[EventKind, int], url: str) -> Subscription:
         out = ctypes.c_void_p()
         with self._h.use() as ptr:
-            check(
-                _ffi.lib.cinnox_client_unsubscribe(
-                    ptr, _ffi.arg(app_id), int(kind), _ffi.arg(url), ctypes.byref(out)
-                )
-            )
+            check(fn(ptr, _ffi.arg(app_id), int(kind), _ffi.arg(url), ctypes.byref(out)))
         return _subscription(out)
 
     def close(self) -> None:

@@ -98,6 +98,15 @@ def _receive(handle: Handle, recv, timeout: Optional[float]) -> Delivery:
             raise Timeout("no event arrived within the timeout", code=_ffi.ERR_TIMEOUT)
 
 
+def _until_closed(recv: Callable[[], Delivery]) -> Iterator[Delivery]:
+    """``recv()`` again and again, until it raises ``Closed``."""
+    while True:
+        try:
+            yield recv()
+        except Closed:
+            return
+
+
 @dataclass(frozen=True)
 class InboxStats:
     """How many events are in each state of an inbox."""
@@ -143,11 +152,7 @@ class Inbox:
 
     def __iter__(self) -> Iterator[Delivery]:
         """Deliveries, one after another, until the inbox is closed."""
-        while True:
-            try:
-                yield self.recv()
-            except Closed:
-                return
+        return _until_closed(self.recv)
 
     def stats(self) -> InboxStats:
         """How many events are pending, in flight, done and dead."""
@@ -297,11 +302,7 @@ class Receiver:
 
     def __iter__(self) -> Iterator[Delivery]:
         """Deliveries, one after another, until the receiver is shut down."""
-        while True:
-            try:
-                yield self.recv()
-            except Closed:
-                return
+        return _until_closed(self.recv)
 
     def serve(self, handler: Callable[[Event], object], workers: int = 1) -> None:
         """Run ``handler(event)`` for every event on ``workers`` threads of the library,
