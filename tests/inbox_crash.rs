@@ -211,7 +211,7 @@ fn three_receivers_and_three_workers_share_one_postgres_inbox() {
     let addrs: Vec<SocketAddr> = receivers.iter().map(|r| r.1).collect();
     let mut workers: Vec<Child> = (0..3).map(|_| start(&work_args(&url, &log)).0).collect();
 
-    let total = 1500;
+    let total = 3000;
     let progress = AtomicUsize::new(0);
     let acked = Mutex::new(HashSet::new());
     let twice_sent = Mutex::new(Vec::new());
