@@ -22,6 +22,7 @@ const PY_TESTS: &[&str] = &[
     "test_failed_delivery_is_redelivered",
     "test_handler_exception_fails_the_event_and_it_is_redelivered",
     "test_handler_can_shut_serve_down",
+    "test_closing_the_receiver_from_its_handler_ends_serve",
     "test_bad_token_is_an_api_error_with_cinnox_code",
     "test_invalid_arguments_raise_invalid_argument",
     "test_recv_times_out_and_close_wakes_a_waiting_recv",

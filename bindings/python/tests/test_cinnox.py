@@ -164,6 +164,17 @@ def test_handler_can_shut_serve_down(sandbox, client):
             rx.recv(timeout=1)
 
 
+def test_closing_the_receiver_from_its_handler_ends_serve(sandbox, client):
+    rx = cinnox.Receiver()
+    client.subscribe(APP, cinnox.EventKind.CALL, rx.url)
+    serving = in_thread(lambda: rx.serve(lambda event: rx.close()))
+    assert sandbox.trigger_call_start()[0].statuses == (200,)
+    serving.result()
+    assert rx.closed
+    with pytest.raises(cinnox.Closed):
+        rx.recv(timeout=1)
+
+
 def test_bad_token_is_an_api_error_with_cinnox_code(sandbox):
     with cinnox.Client(sandbox.base_url, "not-the-token") as c:
         with pytest.raises(cinnox.ApiError) as info:

@@ -17,6 +17,9 @@ from .events import Event, from_pointer
 
 log = logging.getLogger("cinnox")
 
+# Set on a thread while it runs a serve handler: close() there must not wait for serve.
+_serving = threading.local()
+
 # A blocking wait is cut into slices this long, so that Ctrl-C (which Python handles between
 # calls) stops a program waiting in recv within this time.
 _SLICE = 0.25
@@ -279,6 +282,7 @@ class Receiver:
         finally:
             lib.cinnox_receiver_config_free(config)
         self._h = Handle(out.value, lib.cinnox_receiver_free, "receiver")
+        self._close_after_serve = False
         self.path = path if path.startswith("/") else "/" + path
         self.inbox = inbox
         host = bind.rsplit(":", 1)[0]
@@ -312,12 +316,15 @@ class Receiver:
         is logged to the ``cinnox`` logger."""
 
         def call(_userdata: object, ev: int) -> int:
+            _serving.receiver = self
             try:
                 handler(from_pointer(ev))
                 return 0
             except BaseException:  # never into the library: the event is failed instead
                 log.exception("cinnox: the handler raised; the event is failed")
                 return 1
+            finally:
+                _serving.receiver = None
 
         callback = _ffi.HANDLER(call)
         outcome: dict = {}
@@ -338,6 +345,8 @@ class Receiver:
                 _ffi.lib.cinnox_receiver_shutdown(ptr)
                 thread.join()
                 raise
+        if self._close_after_serve:
+            self.close()
         if "error" in outcome:
             raise outcome["error"]
 
@@ -368,7 +377,12 @@ class Receiver:
             _ffi.lib.cinnox_string_free(out)
 
     def close(self) -> None:
-        """Shut down and free the receiver (idempotent); waits for calls in progress."""
+        """Shut down and free the receiver (idempotent); waits for calls in progress.
+        From a ``serve`` handler it shuts down at once and frees when ``serve`` returns."""
+        if getattr(_serving, "receiver", None) is self:
+            self._close_after_serve = True
+            self.shutdown()
+            return
         self._h.close(wake=_ffi.lib.cinnox_receiver_shutdown)
 
     @property
