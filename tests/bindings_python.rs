@@ -161,6 +161,11 @@ fn pip_builds_the_library_into_a_platform_wheel() {
     run(pip(&python)
         .args(["install", "-q", "--force-reinstall", "--no-deps"])
         .arg(&wheel));
+    let size = std::fs::metadata(&wheel).unwrap().len();
+    assert!(
+        size < 8 << 20,
+        "the library in the wheel is stripped: {size} bytes"
+    );
     let out = run(Command::new(&python)
         .args([
             "-c",

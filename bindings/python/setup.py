@@ -84,6 +84,15 @@ class BuildWithLibrary(build_py):
         target = Path(self.build_lib) / "cinnox" / LIBRARY
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(built_library(), target)
+        strip(target)
+
+
+def strip(library: Path) -> None:
+    """Drop the debug information (about 50 MB → 4 MB), as ./install-c.sh does; the
+    dynamic symbols stay. CINNOX_NO_STRIP=1 keeps it; without `strip` it is kept too."""
+    if os.environ.get("CINNOX_NO_STRIP") == "1" or shutil.which("strip") is None:
+        return
+    subprocess.run(["strip", "--strip-debug", str(library)], check=True)
 
 
 class BinaryDistribution(Distribution):

@@ -69,5 +69,14 @@ const source = built();
 if (source !== null) {
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.copyFileSync(source, target);
+  // Drop the debug information (about 50 MB -> 4 MB), as ./install-c.sh does; the dynamic
+  // symbols stay. CINNOX_NO_STRIP=1 keeps it; without `strip` it is kept too.
+  if (process.env.CINNOX_NO_STRIP !== '1') {
+    try {
+      execFileSync('strip', ['--strip-debug', target], { stdio: 'inherit' });
+    } catch (e) {
+      if (e.code !== 'ENOENT') fail(`strip failed (${e.status})`);
+    }
+  }
 }
 console.error(`cinnox: ${target}`);
