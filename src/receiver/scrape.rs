@@ -13,8 +13,8 @@ use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::Shared;
-use crate::{Error, ErrorKind, Result};
+use super::{io_error, Shared};
+use crate::Result;
 
 /// A connection's whole time, from its accept to its close.
 pub(crate) const DEADLINE: Duration = Duration::from_secs(2);
@@ -31,12 +31,11 @@ pub(crate) struct MetricsListener {
 impl MetricsListener {
     /// Bind `addr` and serve the metrics of `shared` there until stopped.
     pub(crate) fn start(addr: SocketAddr, shared: Weak<Shared>) -> Result<MetricsListener> {
-        let io = |what: &str, e: std::io::Error| Error::new(ErrorKind::Io, format!("{what}: {e}"));
         let listener =
-            TcpListener::bind(addr).map_err(|e| io("cannot bind the metrics address", e))?;
+            TcpListener::bind(addr).map_err(|e| io_error("cannot bind the metrics address", e))?;
         let addr = listener
             .local_addr()
-            .map_err(|e| io("cannot read the metrics address", e))?;
+            .map_err(|e| io_error("cannot read the metrics address", e))?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
@@ -53,7 +52,7 @@ impl MetricsListener {
                     answer(conn, &shared);
                 }
             })
-            .map_err(|e| io("cannot start the metrics thread", e))?;
+            .map_err(|e| io_error("cannot start the metrics thread", e))?;
         log::info!("metrics on http://{addr}/metrics");
         Ok(MetricsListener {
             addr,

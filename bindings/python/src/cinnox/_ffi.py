@@ -178,7 +178,6 @@ _SIGNATURES = {
     "cinnox_client_set_user_agent": ([_P, _S], c_uint32),
     "cinnox_client_subscribe": ([_P, _S, c_uint32, _S, _PP], c_uint32),
     "cinnox_client_unsubscribe": ([_P, _S, c_uint32, _S, _PP], c_uint32),
-    "cinnox_client_set_subscription_slug": ([_P, _S, _S, c_bool, _S, _PP], c_uint32),
     "cinnox_subscription_enabled": ([_P], c_bool),
     "cinnox_subscription_url": ([_P], c_char_p),
     "cinnox_subscription_updated_at": ([_P], c_char_p),
@@ -193,7 +192,6 @@ _SIGNATURES = {
     "cinnox_event_outbound_sms": ([_P], POINTER(OutboundSms)),
     "cinnox_event_other": ([_P], POINTER(OtherEvent)),
     "cinnox_event_dedup_key": ([_P], c_char_p),
-    "cinnox_event_challenge": ([_P], c_char_p),
     # receiver
     "cinnox_receiver_config_new": ([_S, _PP], c_uint32),
     "cinnox_receiver_config_free": ([_P], None),
@@ -205,7 +203,6 @@ _SIGNATURES = {
     "cinnox_receiver_config_set_io_threads": ([_P, c_size_t], c_uint32),
     "cinnox_receiver_config_set_header_timeout": ([_P, c_uint32], c_uint32),
     "cinnox_receiver_config_set_per_source_limit": ([_P, c_size_t], c_uint32),
-    "cinnox_receiver_config_set_timeouts": ([_P, c_uint32, c_uint32, c_uint32], c_uint32),
     "cinnox_receiver_config_set_inbox": ([_P, _P], c_uint32),
     "cinnox_receiver_config_set_metrics_bind": ([_P, _S], c_uint32),
     "cinnox_receiver_new_with_config": ([_S, _P, _PP], c_uint32),
