@@ -16,7 +16,27 @@ pgdata=$(mktemp -d /tmp/cinnox-pg.XXXXXX)
 chown "$pguser" "$pgdata"
 chmod 700 "$pgdata"
 runuser -u "$pguser" -- "$pgbin/initdb" -D "$pgdata" -A trust -U cinnox >/dev/null
-pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A free port below the kernel's ephemeral range: while the restart test has the server
+# down, no outgoing connection or bind(:0) elsewhere can take it.
+pgport=$(python3 - <<'PY'
+import os, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+start = 10000 + os.getpid() * 7919 % max(1, low - 10000)
+for i in range(low - 10000):
+    port = 10000 + (start - 10000 + i) % (low - 10000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    raise SystemExit("no free port below %d" % low)
+PY
+)
 # In the configuration file rather than on the command line, so that the restart test's
 # plain `pg_ctl stop` / `pg_ctl start` bring back the same server.
 cat >>"$pgdata/postgresql.conf" <<EOF

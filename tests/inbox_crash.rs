@@ -26,8 +26,9 @@ const PER_SENDER: usize = 500;
 const WORKERS: usize = 2;
 
 /// Send every event from `SENDERS` connections; returns the ids answered 200. `progress`
-/// counts events sent, so that the killer can pick its moments.
-fn send_all(addr: SocketAddr, progress: &AtomicUsize) -> HashSet<String> {
+/// counts events sent, so that the killer can pick its moments; `stop` ends the sending
+/// early (the test is failing).
+fn send_all(addr: SocketAddr, progress: &AtomicUsize, stop: &AtomicBool) -> HashSet<String> {
     let acked = Mutex::new(HashSet::new());
     std::thread::scope(|s| {
         for t in 0..SENDERS {
@@ -35,6 +36,9 @@ fn send_all(addr: SocketAddr, progress: &AtomicUsize) -> HashSet<String> {
             s.spawn(move || {
                 let mut conn = None;
                 for n in 0..PER_SENDER {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
                     let id = format!("crash-{t}-{n}");
                     if post(&mut conn, addr, &event(&id)) {
                         acked.lock().unwrap().insert(id);
@@ -77,47 +81,73 @@ fn killing_the_receiving_process_loses_no_acknowledged_event() {
     let d = dir("receiver");
     let db = d.join("inbox.db");
     let log = d.join("handled.log");
-    let mut args: Vec<String> = ["listen", "--bind", "127.0.0.1:0", "--path", PATH, "--inbox"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    // Restarts bind the same port: one no other socket can take meanwhile.
+    let addr = SocketAddr::from(([127, 0, 0, 1], fixed_port()));
+    let mut args: Vec<String> = [
+        "listen",
+        "--bind",
+        &addr.to_string(),
+        "--path",
+        PATH,
+        "--inbox",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     args.push(db.display().to_string());
     args.extend(["--lease-ms", LEASE_MS, "--workers"].map(String::from));
     args.push(WORKERS.to_string());
     args.push("--exec".into());
     args.push(handler(&log));
+    let start_receiver = |child: &mut Child| {
+        let (c, first) = start(&args);
+        *child = c;
+        assert_eq!(
+            first,
+            format!("listening on {addr}"),
+            "{}",
+            stderr_of(child)
+        );
+    };
     let (mut child, first) = start(&args);
-    let addr: SocketAddr = first
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("{first}"))
-        .parse()
-        .unwrap();
-    // Restarts bind the same port.
-    args[2] = addr.to_string();
+    assert_eq!(
+        first,
+        format!("listening on {addr}"),
+        "{}",
+        stderr_of(&child)
+    );
 
     let progress = AtomicUsize::new(0);
     let kills = 4;
     let done = AtomicBool::new(false);
+    let stop = AtomicBool::new(false);
     let acked = std::thread::scope(|s| {
         let sender = s.spawn(|| {
-            let acked = send_all(addr, &progress);
+            let acked = send_all(addr, &progress, &stop);
             done.store(true, Ordering::SeqCst);
             acked
         });
+        // A failure below stops the senders, so that the test ends at once.
+        let _stop_senders = OnDrop(|| stop.store(true, Ordering::SeqCst));
         // Kill at points spread over the run (after 15 %, 35 %, 55 %, 75 % of the events
         // were sent), each time mid-stream, and restart at once.
         let total = SENDERS * PER_SENDER;
         for k in 0..kills {
             let at = total * (15 + 20 * k) / 100;
             while progress.load(Ordering::SeqCst) < at && !done.load(Ordering::SeqCst) {
+                assert_running(&mut child, "the receiving process");
                 std::thread::yield_now();
             }
             kill9(&mut child);
-            child = start(&args).0;
+            start_receiver(&mut child);
+        }
+        while !done.load(Ordering::SeqCst) {
+            assert_running(&mut child, "the receiving process");
+            std::thread::yield_now();
         }
         sender.join().unwrap()
     });
-    drained(&db);
+    drained_by(db.to_str().unwrap(), &mut [&mut child]);
     kill9(&mut child);
     check(&acked, &handled(&log), kills);
 }
@@ -161,7 +191,7 @@ fn killing_a_worker_process_loses_no_event() {
     let kills = 4;
     let acked = std::thread::scope(|s| {
         let sender = s.spawn(|| {
-            let acked = send_all(addr, &progress);
+            let acked = send_all(addr, &progress, &AtomicBool::new(false));
             let _ = tx.send(());
             acked
         });
@@ -180,8 +210,10 @@ fn killing_a_worker_process_loses_no_event() {
     });
     // Every event sent to a receiver that was never killed is answered 200.
     assert_eq!(acked.len(), SENDERS * PER_SENDER);
-    drained(&db);
-    for w in workers.lock().unwrap().iter_mut() {
+    let mut workers = workers.lock().unwrap();
+    let mut handlers: Vec<&mut Child> = workers.iter_mut().collect();
+    drained_by(db.to_str().unwrap(), &mut handlers);
+    for w in workers.iter_mut() {
         kill9(w);
     }
     kill9(&mut receiver);
@@ -251,7 +283,9 @@ fn three_receivers_and_three_workers_share_one_postgres_inbox() {
         }
         kill9(&mut workers[0]);
     });
-    drained_at(&url);
+    let (_, alive) = workers.split_at_mut(1);
+    let mut alive: Vec<&mut Child> = alive.iter_mut().collect();
+    drained_by(&url, &mut alive);
     let handled = handled(&log);
     let acked = acked.into_inner().unwrap();
     let lost: Vec<&String> = acked

@@ -140,6 +140,10 @@ fn a_postgres_restart_under_load_loses_no_acknowledged_event() {
             let shared = &shared;
             s.spawn(move || send_until_stopped(shared, addr, t));
         }
+        // Also when a step below fails: the senders stop and the test ends.
+        let _stop_senders = OnDrop(|| {
+            shared.seen.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+        });
         shared.wait_for("events stored before the stop", |s| s.ok >= 200);
 
         pg_ctl("stop");
@@ -160,7 +164,6 @@ fn a_postgres_restart_under_load_loses_no_acknowledged_event() {
         shared.wait_for("events stored after the restart", |s| {
             s.ok >= ok_at_restart + 200
         });
-        shared.seen.lock().unwrap().stop = true;
     });
     let seen = shared.seen.into_inner().unwrap();
     assert!(
@@ -179,7 +182,7 @@ fn a_postgres_restart_under_load_loses_no_acknowledged_event() {
     }
 
     // The worker, never restarted, handles everything.
-    drained_at(&url);
+    drained_by(&url, &mut [&mut worker]);
     let handled = handled(&log);
     let lost: Vec<&String> = acked
         .iter()

@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cinnox::Inbox;
@@ -29,8 +30,13 @@ pub fn handler(log: &Path) -> String {
     format!("printf '%s\\n' \"$(cat)\" >> '{}'", log.display())
 }
 
+/// What each started process wrote to stderr, by pid: shown when a test fails.
+static STDERR: std::sync::Mutex<Vec<(u32, Arc<Mutex<Vec<u8>>>)>> =
+    std::sync::Mutex::new(Vec::new());
+
 /// Start `cinnox` with `args`; wait for its first stderr line (`listening on …` or
-/// `working on …`) and return it with the process.
+/// `working on …`) and return it with the process. The rest of its stderr is kept (see
+/// [`stderr_of`]).
 pub fn start(args: &[String]) -> (Child, String) {
     let mut child = Command::new(EXE)
         .args(args)
@@ -42,12 +48,69 @@ pub fn start(args: &[String]) -> (Child, String) {
     let mut err = BufReader::new(child.stderr.take().unwrap());
     let mut first = String::new();
     err.read_line(&mut first).unwrap();
+    let kept = Arc::new(Mutex::new(first.clone().into_bytes()));
+    STDERR.lock().unwrap().push((child.id(), kept.clone()));
     // Keep draining stderr so the child never blocks on it.
     std::thread::spawn(move || {
-        let mut sink = Vec::new();
-        let _ = err.read_to_end(&mut sink);
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = err.read(&mut buf) {
+            kept.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
     });
     (child, first.trim().to_owned())
+}
+
+/// The last lines process `child` wrote to stderr (for a failure message).
+pub fn stderr_of(child: &Child) -> String {
+    let all = STDERR.lock().unwrap();
+    let Some((_, kept)) = all.iter().rev().find(|(pid, _)| *pid == child.id()) else {
+        return String::new();
+    };
+    let text = String::from_utf8_lossy(&kept.lock().unwrap()).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// Panic, with what it wrote, when `child` is no longer running.
+pub fn assert_running(child: &mut Child, what: &str) {
+    if let Ok(Some(status)) = child.try_wait() {
+        panic!("{what} exited ({status}):\n{}", stderr_of(child));
+    }
+}
+
+/// A free port on 127.0.0.1 below the kernel's ephemeral range, for a process that is
+/// restarted on the same port: no `bind(…:0)` and no outgoing connection of another test
+/// can take it while the process is down (an ephemeral port can be).
+pub fn fixed_port() -> u16 {
+    let low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768);
+    // Spread the tests of concurrent binaries over the range below it.
+    // and of the tests in this one.
+    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let span = u32::from(low.saturating_sub(10_000)).max(1);
+    let seed = std::process::id()
+        .wrapping_mul(7919)
+        .wrapping_add(call * 101);
+    let mut port = 10_000 + (seed % span) as u16;
+    for _ in 0..span {
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+        port = if port + 1 >= low { 10_000 } else { port + 1 };
+    }
+    panic!("no free port below {low}");
+}
+
+/// Runs its closure when dropped, also when unwinding from a failed assertion.
+pub struct OnDrop<F: FnMut()>(pub F);
+
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)()
+    }
 }
 
 pub fn kill9(child: &mut Child) {
@@ -131,6 +194,12 @@ pub fn drained(db: &Path) {
 }
 
 pub fn drained_at(location: &str) {
+    drained_by(location, &mut []);
+}
+
+/// Wait until nothing is pending or in flight, while the `handlers` that do the handling
+/// keep running (a failure shows what they wrote).
+pub fn drained_by(location: &str, handlers: &mut [&mut Child]) {
     let inbox = Inbox::open(location).unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -139,7 +208,16 @@ pub fn drained_at(location: &str) {
             assert_eq!(c.dead, 0, "no event may die: the handler never fails");
             return;
         }
-        assert!(Instant::now() < deadline, "not drained: {c:?}");
+        for h in handlers.iter_mut() {
+            assert_running(h, "a handling process");
+        }
+        if Instant::now() >= deadline {
+            let said: Vec<String> = handlers.iter().map(|h| stderr_of(h)).collect();
+            panic!(
+                "not drained: {c:?}; the handling processes said:\n{}",
+                said.join("\n--\n")
+            );
+        }
         // Poll the file's real state: the handling happens in other processes.
         std::thread::sleep(Duration::from_millis(20));
     }
