@@ -31,8 +31,8 @@ pub fn handler(log: &Path) -> String {
 }
 
 /// What each started process wrote to stderr, by pid: shown when a test fails.
-static STDERR: std::sync::Mutex<Vec<(u32, Arc<Mutex<Vec<u8>>>)>> =
-    std::sync::Mutex::new(Vec::new());
+type Kept = Arc<Mutex<Vec<u8>>>;
+static STDERR: Mutex<Vec<(u32, Kept)>> = Mutex::new(Vec::new());
 
 /// Start `cinnox` with `args`; wait for its first stderr line (`listening on …` or
 /// `working on …`) and return it with the process. The rest of its stderr is kept (see
