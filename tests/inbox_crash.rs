@@ -8,8 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::{SocketAddr, TcpStream};
 use std::process::Child;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cinnox::Inbox;
@@ -26,9 +25,9 @@ const PER_SENDER: usize = 500;
 const WORKERS: usize = 2;
 
 /// Send every event from `SENDERS` connections; returns the ids answered 200. `progress`
-/// counts events sent, so that the killer can pick its moments; `stop` ends the sending
+/// counts events sent, so that the killer can pick its moments, and can stop the sending
 /// early (the test is failing).
-fn send_all(addr: SocketAddr, progress: &AtomicUsize, stop: &AtomicBool) -> HashSet<String> {
+fn send_all(addr: SocketAddr, progress: &Progress) -> HashSet<String> {
     let acked = Mutex::new(HashSet::new());
     std::thread::scope(|s| {
         for t in 0..SENDERS {
@@ -36,18 +35,19 @@ fn send_all(addr: SocketAddr, progress: &AtomicUsize, stop: &AtomicBool) -> Hash
             s.spawn(move || {
                 let mut conn = None;
                 for n in 0..PER_SENDER {
-                    if stop.load(Ordering::SeqCst) {
+                    if progress.stopped() {
                         break;
                     }
                     let id = format!("crash-{t}-{n}");
                     if post(&mut conn, addr, &event(&id)) {
                         acked.lock().unwrap().insert(id);
                     }
-                    progress.fetch_add(1, Ordering::SeqCst);
+                    progress.add();
                 }
             });
         }
     });
+    progress.finish();
     acked.into_inner().unwrap()
 }
 
@@ -99,52 +99,34 @@ fn killing_the_receiving_process_loses_no_acknowledged_event() {
     args.push(WORKERS.to_string());
     args.push("--exec".into());
     args.push(handler(&log));
-    let start_receiver = |child: &mut Child| {
-        let (c, first) = start(&args);
-        *child = c;
+    let start_receiver = || {
+        let (child, first) = start(&args);
         assert_eq!(
             first,
             format!("listening on {addr}"),
             "{}",
-            stderr_of(child)
+            stderr_of(&child)
         );
+        child
     };
-    let (mut child, first) = start(&args);
-    assert_eq!(
-        first,
-        format!("listening on {addr}"),
-        "{}",
-        stderr_of(&child)
-    );
+    let mut child = start_receiver();
 
-    let progress = AtomicUsize::new(0);
+    let progress = Progress::default();
     let kills = 4;
-    let done = AtomicBool::new(false);
-    let stop = AtomicBool::new(false);
     let acked = std::thread::scope(|s| {
-        let sender = s.spawn(|| {
-            let acked = send_all(addr, &progress, &stop);
-            done.store(true, Ordering::SeqCst);
-            acked
-        });
+        let sender = s.spawn(|| send_all(addr, &progress));
         // A failure below stops the senders, so that the test ends at once.
-        let _stop_senders = OnDrop(|| stop.store(true, Ordering::SeqCst));
+        let _stop_senders = OnDrop(|| progress.stop());
         // Kill at points spread over the run (after 15 %, 35 %, 55 %, 75 % of the events
         // were sent), each time mid-stream, and restart at once.
         let total = SENDERS * PER_SENDER;
         for k in 0..kills {
             let at = total * (15 + 20 * k) / 100;
-            while progress.load(Ordering::SeqCst) < at && !done.load(Ordering::SeqCst) {
-                assert_running(&mut child, "the receiving process");
-                std::thread::yield_now();
-            }
+            progress.wait_for(at, || assert_running(&mut child, "the receiving process"));
             kill9(&mut child);
-            start_receiver(&mut child);
+            child = start_receiver();
         }
-        while !done.load(Ordering::SeqCst) {
-            assert_running(&mut child, "the receiving process");
-            std::thread::yield_now();
-        }
+        progress.wait_finished(|| assert_running(&mut child, "the receiving process"));
         sender.join().unwrap()
     });
     drained_by(db.to_str().unwrap(), &mut [&mut child]);
@@ -186,21 +168,15 @@ fn killing_a_worker_process_loses_no_event() {
     let workers: Arc<Mutex<Vec<Child>>> = Arc::new(Mutex::new(
         (0..WORKERS).map(|_| start(&worker_args).0).collect(),
     ));
-    let progress = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel::<()>();
+    let progress = Progress::default();
     let kills = 4;
     let acked = std::thread::scope(|s| {
-        let sender = s.spawn(|| {
-            let acked = send_all(addr, &progress, &AtomicBool::new(false));
-            let _ = tx.send(());
-            acked
-        });
+        let sender = s.spawn(|| send_all(addr, &progress));
+        let _stop_senders = OnDrop(|| progress.stop());
         let total = SENDERS * PER_SENDER;
         for k in 0..kills {
             let at = total * (15 + 20 * k) / 100;
-            while progress.load(Ordering::SeqCst) < at && rx.try_recv().is_err() {
-                std::thread::yield_now();
-            }
+            progress.wait_for(at, || assert_running(&mut receiver, "the receiver"));
             let mut w = workers.lock().unwrap();
             let victim = k % WORKERS;
             kill9(&mut w[victim]);
@@ -244,13 +220,19 @@ fn three_receivers_and_three_workers_share_one_postgres_inbox() {
     let mut workers: Vec<Child> = (0..3).map(|_| start(&work_args(&url, &log)).0).collect();
 
     let total = 3000;
-    let progress = AtomicUsize::new(0);
+    let progress = Progress::default();
     let acked = Mutex::new(HashSet::new());
     let twice_sent = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for t in 0..3 {
             let (addrs, acked, twice_sent, progress) = (&addrs, &acked, &twice_sent, &progress);
             s.spawn(move || {
+                // A sender that fails must not leave the killer below waiting.
+                let _finish_on_panic = OnDrop(|| {
+                    if std::thread::panicking() {
+                        progress.finish()
+                    }
+                });
                 let mut conns: Vec<Option<TcpStream>> = vec![None, None, None];
                 for n in (t..total).step_by(3) {
                     let id = format!("pg-{n}");
@@ -269,18 +251,14 @@ fn three_receivers_and_three_workers_share_one_postgres_inbox() {
                             twice_sent.lock().unwrap().push(id);
                         }
                     }
-                    progress.fetch_add(1, Ordering::SeqCst);
+                    progress.add();
                 }
             });
         }
         // One receiver and one worker die mid-run (and stay dead).
-        while progress.load(Ordering::SeqCst) < total / 3 {
-            std::thread::yield_now();
-        }
+        progress.wait_for(total / 3, || {});
         kill9(&mut receivers[0].0);
-        while progress.load(Ordering::SeqCst) < total / 2 {
-            std::thread::yield_now();
-        }
+        progress.wait_for(total / 2, || {});
         kill9(&mut workers[0]);
     });
     let (_, alive) = workers.split_at_mut(1);

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use cinnox::Inbox;
@@ -110,6 +110,59 @@ pub struct OnDrop<F: FnMut()>(pub F);
 impl<F: FnMut()> Drop for OnDrop<F> {
     fn drop(&mut self) {
         (self.0)()
+    }
+}
+
+/// Events sent so far, for the thread that kills processes to wait on (without spinning
+/// on the two cores the senders, receivers and workers share); `stop` asks the senders to
+/// end early (the test is failing).
+#[derive(Default)]
+pub struct Progress {
+    state: Mutex<(usize, bool)>,
+    changed: Condvar,
+    stopped: std::sync::atomic::AtomicBool,
+}
+
+impl Progress {
+    /// One more event sent.
+    pub fn add(&self) {
+        self.state.lock().unwrap().0 += 1;
+        self.changed.notify_all();
+    }
+
+    /// The sending is over.
+    pub fn finish(&self) {
+        self.state.lock().unwrap().1 = true;
+        self.changed.notify_all();
+    }
+
+    /// Ask the senders to end early.
+    pub fn stop(&self) {
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn stopped(&self) -> bool {
+        self.stopped.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Wait until `at` events were sent or the sending is over; `check` runs every 100 ms
+    /// meanwhile (to notice a process that died).
+    pub fn wait_for(&self, at: usize, mut check: impl FnMut()) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while state.0 < at && !state.1 {
+            check();
+            state = self
+                .changed
+                .wait_timeout(state, Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Wait until the sending is over, running `check` as [`Progress::wait_for`] does.
+    pub fn wait_finished(&self, check: impl FnMut()) {
+        self.wait_for(usize::MAX, check);
     }
 }
 
