@@ -35,8 +35,8 @@ fn go_module_tests_pass() {
     // Kept between runs (under the target directory) so that Go rebuilds only what changed.
     let cache = lib.join("..").join("go-cache");
     std::fs::create_dir_all(&cache).expect("create the Go cache directory");
-    let out = Command::new("go")
-        .args(["test", "-count=1", "-v", "./..."])
+    let mut go = Command::new("go");
+    go.args(["test", "-count=1", "-v", "./..."])
         .current_dir(ffi::root().join("bindings/go"))
         .env("GOCACHE", cache.join("build"))
         .env("GOPATH", cache.join("path"))
@@ -45,9 +45,8 @@ fn go_module_tests_pass() {
         .env("GOTOOLCHAIN", "local")
         .env("CGO_ENABLED", "1")
         // Put this run's build first on the search path for -l:libcinnox.a.
-        .env("CGO_LDFLAGS", format!("-L{}", lib.display()))
-        .output()
-        .expect("run go test");
+        .env("CGO_LDFLAGS", format!("-L{}", lib.display()));
+    let out = ffi::output_within(&mut go, ffi::PROGRAM_LIMIT);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -135,12 +135,11 @@ fn node_package_builds_packs_installs_and_its_tests_pass() {
         .current_dir(&app));
 
     // The suite, on the package built from source.
-    let out = Command::new("node")
-        .args(["--test", "--test-timeout=120000", "test/"])
+    let mut node = Command::new("node");
+    node.args(["--test", "--test-timeout=120000", "test/"])
         .current_dir(&package)
-        .env_remove("CINNOX_LIBRARY")
-        .output()
-        .expect("run node --test");
+        .env_remove("CINNOX_LIBRARY");
+    let out = ffi::output_within(&mut node, ffi::PROGRAM_LIMIT);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

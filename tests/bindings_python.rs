@@ -54,12 +54,7 @@ fn venv(dir: &Path) -> Option<PathBuf> {
     {
         return None;
     }
-    pip(&python)
-        .args(["install", "-q", "pytest>=7"])
-        .status()
-        .ok()
-        .filter(|s| s.success())
-        .unwrap_or_else(|| panic!("pip install pytest into {}", dir.display()));
+    toolchain::run(pip(&python).args(["install", "-q", "pytest>=7"]));
     Some(python)
 }
 
@@ -74,14 +69,14 @@ fn pip(python: &Path) -> Command {
 /// Run the pytest suite with `python`, from outside the source tree (so that the installed
 /// package is what is imported), and check every test passed.
 fn pytest(python: &Path) {
-    let out = Command::new(python)
+    let mut pytest = Command::new(python);
+    pytest
         .args(["-m", "pytest", "-v", "-p", "no:cacheprovider"])
         .arg(ffi::root().join("bindings/python/tests"))
         .current_dir(std::env::temp_dir())
         .env_remove("CINNOX_LIBRARY")
-        .env_remove("LD_LIBRARY_PATH")
-        .output()
-        .expect("run pytest");
+        .env_remove("LD_LIBRARY_PATH");
+    let out = ffi::output_within(&mut pytest, ffi::PROGRAM_LIMIT);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

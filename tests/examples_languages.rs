@@ -8,14 +8,12 @@ mod ffi;
 mod toolchain;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const JNA_JAR: &str = "/usr/share/java/jna.jar";
 
 fn run(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("run {cmd:?}: {e}"))
+    ffi::output_within(cmd, ffi::PROGRAM_LIMIT)
 }
 
 fn succeed(what: &str, out: &Output) -> String {

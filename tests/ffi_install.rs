@@ -20,7 +20,7 @@ int main(void) {
 "#;
 
 fn sh(cmd: &mut Command) -> String {
-    let o = cmd.output().expect("run");
+    let o = ffi::output_within(cmd, ffi::PROGRAM_LIMIT);
     assert!(
         o.status.success(),
         "{cmd:?} failed:\n{}{}",
@@ -126,11 +126,10 @@ fn install_script_has_help_and_finds_the_libraries_under_cargo_target_dir() {
     ] {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
     }
-    let bad = Command::new("sh")
-        .arg(&script)
-        .arg("--bogus")
-        .output()
-        .unwrap();
+    let bad = ffi::output_within(
+        Command::new("sh").arg(&script).arg("--bogus"),
+        ffi::PROGRAM_LIMIT,
+    );
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown argument --bogus"));
 

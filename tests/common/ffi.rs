@@ -7,6 +7,51 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+/// How long a test lets one program (a compiler, a C program under valgrind, a language's
+/// test runner) run before it kills it and fails: a program that hangs fails its test
+/// instead of stalling the whole run.
+pub const PROGRAM_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// `cmd`'s output, as `Command::output` gives it (stdin is null), or a panic with what it
+/// printed when it is still running after `limit`: then it is killed, with every process
+/// it started (it runs in a process group of its own).
+pub fn output_within(cmd: &mut Command, limit: std::time::Duration) -> Output {
+    use std::os::unix::process::CommandExt;
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
+    let group = child.id() as i32;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let output = match rx.recv_timeout(limit) {
+        Ok(output) => output,
+        Err(_) => {
+            // SAFETY: kill(2) of the process group this function started.
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+            let said = rx
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .ok()
+                .and_then(Result::ok)
+                .map(|o| {
+                    format!(
+                        "{}\n{}",
+                        String::from_utf8_lossy(&o.stdout),
+                        String::from_utf8_lossy(&o.stderr)
+                    )
+                })
+                .unwrap_or_default();
+            panic!("{cmd:?} was still running after {limit:?} and was killed:\n{said}");
+        }
+    };
+    output.unwrap_or_else(|e| panic!("run {cmd:?}: {e}"))
+}
+
 /// The directory holding the freshly built `libcinnox.so` / `libcinnox.a`.
 ///
 /// `cargo test` builds every crate type of the library into `target/<profile>/deps/` (next
@@ -56,7 +101,7 @@ fn compile(compiler: &str, std: &str, sources: &[&Path], out: &Path, extra: &[&s
         .arg(format!("-Wl,-rpath,{}", lib.display()))
         .args(extra)
         .arg("-lcinnox");
-    let o = cmd.output().expect("run the compiler");
+    let o = output_within(&mut cmd, PROGRAM_LIMIT);
     assert!(
         o.status.success(),
         "{compiler} failed on {sources:?}:\n{}{}",
@@ -139,13 +184,11 @@ impl Run {
 
 /// Run `exe` with `args` and extra environment variables.
 pub fn run(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let output = Command::new(exe)
-        .env("LD_LIBRARY_PATH", lib_dir())
+    let mut cmd = Command::new(exe);
+    cmd.env("LD_LIBRARY_PATH", lib_dir())
         .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run the program");
+        .envs(env.iter().copied());
+    let output = output_within(&mut cmd, PROGRAM_LIMIT);
     Run {
         output,
         what: exe.display().to_string(),
@@ -158,16 +201,14 @@ pub fn run_valgrind(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Option<R
     if !have_valgrind() {
         return None;
     }
-    let output = Command::new("valgrind")
-        .args(["--leak-check=full", "--error-exitcode=1", "--quiet"])
+    let mut cmd = Command::new("valgrind");
+    cmd.args(["--leak-check=full", "--error-exitcode=1", "--quiet"])
         .arg(suppressions())
         .arg(exe)
         .args(args)
         .env("LD_LIBRARY_PATH", lib_dir())
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run valgrind");
+        .envs(env.iter().copied());
+    let output = output_within(&mut cmd, PROGRAM_LIMIT);
     Some(Run {
         output,
         what: format!("valgrind {}", exe.display()),

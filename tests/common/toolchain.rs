@@ -29,7 +29,7 @@ pub fn available(what: &str, probe: &mut Command) -> bool {
 
 /// Run `cmd` to its end; its output, or a panic with both streams when it failed.
 pub fn run(cmd: &mut Command) -> std::process::Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
+    let out = crate::ffi::output_within(cmd, crate::ffi::PROGRAM_LIMIT);
     assert!(
         out.status.success(),
         "{cmd:?} failed ({}):\n{}\n{}",
