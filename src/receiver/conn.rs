@@ -17,6 +17,13 @@ use super::pending::{Claim, Mailbox, Ticket};
 use super::Shared;
 use crate::webhook::{Outcome, Reply, Request};
 
+/// Read-parse-write rounds one connection gets per turn of its I/O loop, so that a peer
+/// with much to send does not hold the others up (small in the unit tests, so that they
+/// take the path where a connection needs a second turn).
+#[cfg(not(test))]
+const TURN: usize = 64;
+#[cfg(test)]
+const TURN: usize = 2;
 /// Bytes read ahead of the parser at most (a head, or pipelined requests while one waits).
 const IN_CAP: usize = h1::MAX_HEAD + 16 * 1024;
 /// Unsent reply bytes beyond which no further request of the connection is parsed.
@@ -107,6 +114,10 @@ pub(super) struct Conn {
     stalled_since: Option<Instant>,
     /// The deadline this connection is filed under in the loop's timers.
     pub(super) timer: Option<Instant>,
+    /// Its last drive stopped at the turn's share with more to read: the loop drives it
+    /// again next turn (readiness is edge-triggered: no new event may come for what the
+    /// socket already holds).
+    pub(super) more: bool,
     /// A refused connection: it only lingers, and counts against no cap.
     pub(super) refused: bool,
 }
@@ -150,6 +161,7 @@ impl Conn {
             closing: false,
             stalled_since: None,
             timer: None,
+            more: false,
             refused: false,
         })
     }
@@ -182,6 +194,7 @@ impl Conn {
             closing: true,
             stalled_since: None,
             timer: None,
+            more: false,
             refused: true,
         }
         .with_linger_limit(read_timeout)
@@ -243,7 +256,8 @@ impl Conn {
 
     /// Read, parse, write as far as the socket and the state allow.
     pub(super) fn drive(&mut self, cx: &Cx<'_>) -> Fate {
-        for _ in 0..64 {
+        self.more = false;
+        for _ in 0..TURN {
             if self.fill(cx).is_err() {
                 return Fate::Gone;
             }
@@ -281,9 +295,11 @@ impl Conn {
             }
             let tls = !matches!(self.wire, Wire::Plain);
             if !(self.inbuf.len() < IN_CAP && (self.readable || (tls && consumed))) {
-                break;
+                return Fate::Alive;
             }
         }
+        // The turn's share is used with more to read: again next turn.
+        self.more = true;
         Fate::Alive
     }
 

@@ -53,6 +53,8 @@ struct State {
     evictions_since_log: u64,
     last_emfile_log: Option<Instant>,
     emfile_since_log: u64,
+    /// Connections to drive again next turn (see `Conn::more`).
+    again: Vec<usize>,
 }
 
 impl Loop {
@@ -70,6 +72,7 @@ impl Loop {
             evictions_since_log: 0,
             last_emfile_log: None,
             emfile_since_log: 0,
+            again: Vec::new(),
         };
         let mut touched: Vec<usize> = Vec::new();
         let mut completions: Vec<Completion> = Vec::new();
@@ -94,7 +97,12 @@ impl Loop {
                 wake_at = min_opt(wake_at, st.accept_paused_until);
             }
             wake_at = min_opt(wake_at, hard_stop);
-            let timeout = wake_at.map(|t| t.saturating_duration_since(now));
+            let timeout = if st.again.is_empty() {
+                wake_at.map(|t| t.saturating_duration_since(now))
+            } else {
+                // Work is left from the last turn: only look for new events.
+                Some(Duration::ZERO)
+            };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     warn!("receiver: polling failed ({e}); retrying");
@@ -102,6 +110,7 @@ impl Loop {
                 }
                 continue;
             }
+            touched.append(&mut st.again);
             for event in events.iter() {
                 match event.token() {
                     LISTENER => accept_ready = true,
@@ -330,6 +339,9 @@ impl State {
         };
         if f(conn, cx) == Fate::Gone {
             return self.remove(id, cx.shared);
+        }
+        if conn.more {
+            self.again.push(id);
         }
         let next = conn.deadline(cx);
         if next != conn.timer {

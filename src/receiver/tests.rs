@@ -350,3 +350,54 @@ fn a_store_still_busy_when_the_grace_ends_is_answered_503_and_its_late_word_igno
     done(Ok(Stored::New));
     assert_eq!(rx.stats().expired_deliveries, 1);
 }
+
+/// A peer that pipelines more than a turn's share at once, then only reads, gets every
+/// answer: a connection stopped at its share is driven again next turn, not left waiting
+/// for a readiness event that never comes (edge-triggered). `TURN` is 2 in these tests, so
+/// a megabyte of requests takes many turns.
+#[test]
+fn a_pipelined_burst_larger_than_a_turn_is_answered_whole() {
+    let rx = Receiver::bind("127.0.0.1:0", WebhookConfig::new(PATH)).unwrap();
+    let body = br#"{"challenge":"pipelined"}"#;
+    let mut one = format!(
+        "POST {PATH} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    one.extend_from_slice(body);
+    let count = 1024 * 1024 / one.len();
+    let burst: Vec<u8> = one
+        .iter()
+        .copied()
+        .cycle()
+        .take(one.len() * count)
+        .collect();
+    let mut s = TcpStream::connect(rx.local_addr()).unwrap();
+    s.set_read_timeout(Some(BOUND)).unwrap();
+    let mut reader = s.try_clone().unwrap();
+    let writer = thread::spawn(move || s.write_all(&burst).map(|()| s));
+    // Every answer is the same 200 with the echoed challenge: count them whole.
+    let answer = b"HTTP/1.1 200 OK\r\n";
+    let (mut answered, mut pending, mut chunk) = (0, Vec::new(), vec![0u8; 64 * 1024]);
+    while answered < count {
+        let n = reader
+            .read(&mut chunk)
+            .unwrap_or_else(|e| panic!("after {answered} of {count} answers: {e}"));
+        assert!(n > 0, "closed after {answered} of {count} answers");
+        pending.extend_from_slice(&chunk[..n]);
+        let mut from = 0;
+        while let Some(at) = pending[from..]
+            .windows(answer.len())
+            .position(|w| w == answer)
+        {
+            answered += 1;
+            from += at + answer.len();
+        }
+        // Keep a tail that may be the start of the next status line.
+        let keep = pending.len().saturating_sub(answer.len() - 1).max(from);
+        pending.drain(..keep);
+    }
+    assert_eq!(answered, count);
+    let _open = writer.join().unwrap().unwrap();
+    assert_eq!(rx.stats().webhook.challenges, count as u64);
+}
