@@ -317,6 +317,8 @@ pub(crate) struct Shared {
 struct Queue {
     items: VecDeque<Delivery>,
     closed: bool,
+    /// Workers waiting for an item (woken or not yet).
+    waiting: usize,
 }
 
 /// The addresses `addr` names. One that does not parse (`"8080"`, `"localhost:99999"`) or
@@ -448,6 +450,7 @@ impl Receiver {
             queue: Mutex::new(Queue {
                 items: VecDeque::new(),
                 closed: false,
+                waiting: 0,
             }),
             queue_ready: Condvar::new(),
             counters: Counters::default(),
@@ -725,6 +728,7 @@ impl Shared {
             if queue.closed {
                 return Err(closed_error());
             }
+            queue.waiting += 1;
             queue = match deadline {
                 None => self
                     .queue_ready
@@ -733,6 +737,7 @@ impl Shared {
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
+                        queue.waiting -= 1;
                         return Err(Error::new(
                             ErrorKind::Timeout,
                             "no event arrived within the timeout",
@@ -744,6 +749,23 @@ impl Shared {
                         .0
                 }
             };
+            queue.waiting -= 1;
+        }
+    }
+
+    /// Wake as many waiting workers as there are queued items (at most): called by an I/O
+    /// thread once per turn of its loop rather than per event, so that the events of one
+    /// turn go to the workers together (on a busy core, a wake-up per event would switch
+    /// threads per event).
+    pub(crate) fn wake_workers(&self) {
+        let n = {
+            let queue = lock(&self.queue);
+            queue.items.len().min(queue.waiting)
+        };
+        if n >= 2 {
+            self.queue_ready.notify_all();
+        } else if n == 1 {
+            self.queue_ready.notify_one();
         }
     }
 
@@ -782,10 +804,10 @@ impl Shared {
                 None
             }
         };
-        match refused {
+        // The I/O thread wakes the workers at the end of its turn (`wake_workers`).
+        if let Some(delivery) = refused {
             // Shut down: nobody will take it; dropping it fails it.
-            Some(delivery) => drop(delivery),
-            None => self.queue_ready.notify_one(),
+            drop(delivery);
         }
     }
 

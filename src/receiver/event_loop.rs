@@ -186,6 +186,7 @@ impl Loop {
                 };
                 st.drive(id, &cx, |c, cx| c.on_timer(cx));
             }
+            self.shared.wake_workers();
             if stopping && (st.conns.is_empty() || hard_stop.is_some_and(|t| Instant::now() >= t)) {
                 break;
             }
