@@ -536,19 +536,26 @@ impl Receiver {
         let workers = workers.min(self.shared.config.max_connections);
         let handler = &handler;
         std::thread::scope(|scope| {
-            let mut started = 0;
+            let mut handles = Vec::with_capacity(workers);
             let mut last_error = None;
             for i in 0..workers {
                 let spawned = std::thread::Builder::new()
                     .name(format!("cinnox-worker-{i}"))
                     .spawn_scoped(scope, move || self.work(handler));
                 match spawned {
-                    Ok(_) => started += 1,
+                    Ok(handle) => handles.push(handle),
                     Err(e) => {
                         last_error = Some(e);
                         break;
                     }
                 }
+            }
+            let started = handles.len();
+            // Joined, not only waited for (as the scope would): when serve returns, its
+            // threads are gone, their thread-local storage too (a C program that exits
+            // right after sees nothing of them under a leak checker).
+            for handle in handles {
+                let _ = handle.join();
             }
             match (started, last_error) {
                 (0, Some(e)) => Err(Error::new(

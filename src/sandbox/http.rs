@@ -149,7 +149,14 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             continue;
         };
         let mut conns = lock(&shared.conns);
-        conns.threads.retain(|t| !t.is_finished());
+        // Joined rather than dropped (detached): a finished thread may still be exiting.
+        let (done, running) = std::mem::take(&mut conns.threads)
+            .into_iter()
+            .partition::<Vec<_>, _>(|t| t.is_finished());
+        conns.threads = running;
+        for t in done {
+            let _ = t.join();
+        }
         if conns.open.len() >= MAX_CONNECTIONS {
             continue;
         }
