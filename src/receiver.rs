@@ -306,6 +306,9 @@ pub(crate) struct Shared {
     grace: Mutex<Option<Instant>>,
     queue: Mutex<Queue>,
     queue_ready: Condvar,
+    /// Events were queued since the workers were last woken (see `wake_workers`): an I/O
+    /// loop's turn that queued nothing takes no lock for them.
+    queued_unwoken: AtomicBool,
     counters: Counters,
     /// How long `serve`'s handler took per event.
     handler_duration: crate::metrics::Histogram,
@@ -453,6 +456,7 @@ impl Receiver {
                 waiting: 0,
             }),
             queue_ready: Condvar::new(),
+            queued_unwoken: AtomicBool::new(false),
             counters: Counters::default(),
             handler_duration: crate::metrics::Histogram::new(crate::metrics::HANDLER_BUCKETS),
             mailboxes: Mutex::new(Vec::new()),
@@ -735,23 +739,27 @@ impl Shared {
             if queue.closed {
                 return Err(closed_error());
             }
+            let left = match deadline {
+                None => None,
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => {
+                        return Err(Error::new(
+                            ErrorKind::Timeout,
+                            "no event arrived within the timeout",
+                        ))
+                    }
+                },
+            };
             queue.waiting += 1;
-            queue = match deadline {
+            queue = match left {
                 None => self
                     .queue_ready
                     .wait(queue)
                     .unwrap_or_else(|e| e.into_inner()),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        queue.waiting -= 1;
-                        return Err(Error::new(
-                            ErrorKind::Timeout,
-                            "no event arrived within the timeout",
-                        ));
-                    }
+                Some(left) => {
                     self.queue_ready
-                        .wait_timeout(queue, d - now)
+                        .wait_timeout(queue, left)
                         .unwrap_or_else(|e| e.into_inner())
                         .0
                 }
@@ -765,6 +773,9 @@ impl Shared {
     /// turn go to the workers together (on a busy core, a wake-up per event would switch
     /// threads per event).
     pub(crate) fn wake_workers(&self) {
+        if !self.queued_unwoken.swap(false, Ordering::AcqRel) {
+            return;
+        }
         let n = {
             let queue = lock(&self.queue);
             queue.items.len().min(queue.waiting)
@@ -811,10 +822,11 @@ impl Shared {
                 None
             }
         };
-        // The I/O thread wakes the workers at the end of its turn (`wake_workers`).
-        if let Some(delivery) = refused {
+        match refused {
             // Shut down: nobody will take it; dropping it fails it.
-            drop(delivery);
+            Some(delivery) => drop(delivery),
+            // The I/O thread wakes the workers at the end of its turn (`wake_workers`).
+            None => self.queued_unwoken.store(true, Ordering::Release),
         }
     }
 
