@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -86,10 +87,9 @@ pub fn fixed_port() -> u16 {
         .ok()
         .and_then(|r| r.split_whitespace().next()?.parse().ok())
         .unwrap_or(32768);
-    // Spread the tests of concurrent binaries over the range below it.
-    // and of the tests in this one.
-    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    // Spread the tests of concurrent binaries, and of this one, over the range below it.
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    let call = CALLS.fetch_add(1, Ordering::SeqCst);
     let span = u32::from(low.saturating_sub(10_000)).max(1);
     let seed = std::process::id()
         .wrapping_mul(7919)
@@ -120,7 +120,7 @@ impl<F: FnMut()> Drop for OnDrop<F> {
 pub struct Progress {
     state: Mutex<(usize, bool)>,
     changed: Condvar,
-    stopped: std::sync::atomic::AtomicBool,
+    stopped: AtomicBool,
 }
 
 impl Progress {
@@ -138,12 +138,11 @@ impl Progress {
 
     /// Ask the senders to end early.
     pub fn stop(&self) {
-        self.stopped
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.stopped.store(true, Ordering::SeqCst);
     }
 
     pub fn stopped(&self) -> bool {
-        self.stopped.load(std::sync::atomic::Ordering::SeqCst)
+        self.stopped.load(Ordering::SeqCst)
     }
 
     /// Wait until `at` events were sent or the sending is over; `check` runs every 100 ms
@@ -241,17 +240,8 @@ pub fn read_status(s: &mut TcpStream) -> Option<u16> {
     Some(status)
 }
 
-/// Wait (on the inbox's real state) until nothing is pending or in flight.
-pub fn drained(db: &Path) {
-    drained_at(db.to_str().unwrap());
-}
-
-pub fn drained_at(location: &str) {
-    drained_by(location, &mut []);
-}
-
-/// Wait until nothing is pending or in flight, while the `handlers` that do the handling
-/// keep running (a failure shows what they wrote).
+/// Wait (on the inbox's real state) until nothing is pending or in flight, while the
+/// `handlers` that do the handling keep running (a failure shows what they wrote).
 pub fn drained_by(location: &str, handlers: &mut [&mut Child]) {
     let inbox = Inbox::open(location).unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
