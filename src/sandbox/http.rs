@@ -193,6 +193,20 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) {
         }
         let (request, keep_alive) = match read_request(&mut stream, &mut buf, shared.max_body) {
             Ok(Some(r)) => r,
+            // Not HTTP, or HTTP the sandbox does not serve: say so before closing (a TLS
+            // client that sent its ClientHello here then reports a plain-HTTP answer).
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                let refusal = Response {
+                    status: 400,
+                    headers: vec![("Content-Type", "application/json".to_owned())],
+                    body: serde_json::json!({"code": crate::error::api_code::PARAMETER_ERROR, "message": e.to_string()})
+                        .to_string()
+                        .into_bytes(),
+                };
+                let _ = write_response(&mut stream, &refusal, false);
+                let _ = stream.shutdown(Shutdown::Write);
+                return;
+            }
             Ok(None) | Err(_) => return,
         };
         let response = (shared.handler)(&request);

@@ -65,6 +65,7 @@
 //! 400 with 6451000.
 
 mod http;
+mod journal;
 mod named;
 mod notification;
 mod outbound;
@@ -77,6 +78,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+pub use journal::{LogEntry, LogEvent};
 pub use named::NotificationKind;
 pub use notification::{
     CallNotification, CallParty, DeliveryReportNotification, InboundSmsNotification, Notification,
@@ -293,6 +295,8 @@ struct Sub {
 struct Shared {
     apps: Mutex<HashMap<String, App>>,
     deliveries: Mutex<Vec<DeliveryRecord>>,
+    /// What happened, in order (see [`Sandbox::take_log`]).
+    log: Mutex<Vec<LogEntry>>,
     rate_limit: Option<RateLimit>,
     verify_timeout: Duration,
     delivery_timeout: Duration,
@@ -309,6 +313,13 @@ impl Shared {
     }
     fn deliveries(&self) -> MutexGuard<'_, Vec<DeliveryRecord>> {
         self.deliveries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    /// Add `event` to the log, stamped now. Called with the apps lock held for a
+    /// subscription change, so that the log has the changes in the order they were made
+    /// (the log's lock is always taken last).
+    fn record(&self, event: LogEvent) {
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        log.push(LogEntry::now(event));
     }
 
     fn deliver(&self, only: Option<&str>, n: &Notification) -> Vec<DeliveryRecord> {
@@ -341,6 +352,7 @@ impl Shared {
                 record.attempts.len()
             );
             self.deliveries().push(record.clone());
+            self.record(LogEvent::Delivery(record.clone()));
             records.push(record);
         }
         records
@@ -411,6 +423,7 @@ impl Sandbox {
         let shared = Arc::new(Shared {
             apps: Mutex::new(apps),
             deliveries: Mutex::new(Vec::new()),
+            log: Mutex::new(Vec::new()),
             rate_limit: config.rate_limit,
             verify_timeout: config.verify_timeout,
             delivery_timeout: config.delivery_timeout,
@@ -488,6 +501,15 @@ impl Sandbox {
     /// as long as the sandbox runs).
     pub fn take_deliveries(&self) -> Vec<DeliveryRecord> {
         std::mem::take(&mut *self.shared.deliveries())
+    }
+
+    /// What happened since the last call, in order, and forget it: every subscription
+    /// made or removed, every subscription request refused (with why: which token was
+    /// wrong, what the URL answered to the challenge) and every delivery, each stamped
+    /// with its time. `cinnox sandbox` prints these lines. The log grows for as long as
+    /// the sandbox runs unless taken.
+    pub fn take_log(&self) -> Vec<LogEntry> {
+        std::mem::take(&mut *self.shared.log.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Deliver `notification` to every URL subscribed to its family (of every app), one

@@ -5,7 +5,7 @@ use std::time::Instant;
 use subtle::ConstantTimeEq;
 
 use super::http::{Request, Response};
-use super::{outbound, time, NotificationKind, Shared, Sub, WireVariant};
+use super::{outbound, time, LogEvent, Notification, NotificationKind, Shared, Sub, WireVariant};
 use crate::error::api_code;
 use crate::EventKind;
 
@@ -93,7 +93,60 @@ fn control_trigger(request: &Request, kind: &str, shared: &Shared) -> Answer {
         Ok(n) => n,
         Err(e) => return param(e.message()),
     };
-    let records = shared.deliver(app.as_deref(), &notification);
+    deliveries_answer(shared, app.as_deref(), &notification)
+}
+
+/// The other control endpoint: `POST /_sandbox/deliver/{family}` (a short name or slug of
+/// one of the nine families).
+pub(super) const CONTROL_DELIVER: &str = "/_sandbox/deliver/";
+
+/// Deliver the body itself, which must be JSON, as a notification of `family` to its
+/// subscriptions (of one app with `?app=ID`): any notification at all, for the families
+/// and shapes no builder makes. Answers as [`control_trigger`] does.
+fn control_deliver(request: &Request, family: &str, shared: &Shared) -> Answer {
+    let param = |m: &str| Answer::bad(api_code::PARAMETER_ERROR, m);
+    if request.method != "POST" {
+        return Answer::bad(
+            api_code::METHOD_NOT_FOUND,
+            &format!("method: {} url: {}", request.method, request.target),
+        );
+    }
+    let Some(kind) = EventKind::from_name(family).filter(|k| !matches!(k, EventKind::Other(_)))
+    else {
+        return Answer::error(
+            404,
+            api_code::METHOD_NOT_FOUND,
+            "unknown family (call, inbound-sms, outbound-sms, inquiry, recording, \
+             external-contact, staff-contact, label, inquiry-label, or a slug)",
+        );
+    };
+    let mut app = None;
+    if let Some((_, query)) = request.target.split_once('?') {
+        for (name, value) in query.split('&').filter_map(|kv| kv.split_once('=')) {
+            match name {
+                "app" => {
+                    let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+                    app = Some(value.into_owned());
+                }
+                _ => return param(&format!("unknown parameter {name:?}")),
+            }
+        }
+    }
+    let Some(body) = request.body.as_deref() else {
+        return param("the body is too large");
+    };
+    let Ok(text) = std::str::from_utf8(body) else {
+        return param("the notification body is not UTF-8");
+    };
+    match Notification::json(kind, text) {
+        Ok(notification) => deliveries_answer(shared, app.as_deref(), &notification),
+        Err(e) => param(e.message()),
+    }
+}
+
+/// Deliver `notification` and answer what happened to each delivery.
+fn deliveries_answer(shared: &Shared, app: Option<&str>, notification: &Notification) -> Answer {
+    let records = shared.deliver(app, notification);
     let deliveries: Vec<serde_json::Value> = records
         .iter()
         .map(|r| {
@@ -150,6 +203,9 @@ fn answer(request: &Request, shared: &Shared) -> Answer {
     if let Some(kind) = path.strip_prefix(CONTROL_TRIGGER) {
         return control_trigger(request, kind, shared);
     }
+    if let Some(family) = path.strip_prefix(CONTROL_DELIVER) {
+        return control_deliver(request, family, shared);
+    }
     let Some(rest) = path.strip_prefix("/v1/api/apps/") else {
         return not_found();
     };
@@ -168,22 +224,44 @@ fn answer(request: &Request, shared: &Shared) -> Answer {
         .map(|s| s.into_owned())
         .unwrap_or_default();
 
+    // Every refusal from here on is logged with what the sandbox saw (never the token).
+    let refuse = |answer: Answer, code: i64, reason: String| {
+        shared.record(LogEvent::Refused {
+            app_id: app_id.clone(),
+            kind: kind.clone(),
+            code,
+            reason,
+        });
+        answer
+    };
+    let invalid_token = |why: &str| {
+        refuse(
+            Answer::bad(api_code::INVALID_TOKEN, "invalid token"),
+            api_code::INVALID_TOKEN,
+            format!("invalid token ({why})"),
+        )
+    };
+
     // 2. Authentication, then 3. the rate limit, under one lock.
     let token = request.header("Authorization").and_then(bearer);
     {
         let mut apps = shared.apps();
         let Some(token) = token else {
-            return Answer::bad(api_code::INVALID_TOKEN, "invalid token");
+            return invalid_token("no Authorization: Bearer header");
         };
         let matches = |t: &str| bool::from(t.as_bytes().ct_eq(token.as_bytes()));
         if !apps.values().any(|a| matches(&a.token)) {
-            return Answer::bad(api_code::INVALID_TOKEN, "invalid token");
+            return invalid_token("the token of no configured app");
         }
         let Some(app) = apps.get_mut(&app_id) else {
-            return Answer::bad(api_code::INVALID_APP_ID, "invalid appID");
+            return refuse(
+                Answer::bad(api_code::INVALID_APP_ID, "invalid appID"),
+                api_code::INVALID_APP_ID,
+                "invalid appID (no such app is configured)".to_owned(),
+            );
         };
         if !matches(&app.token) {
-            return Answer::bad(api_code::INVALID_TOKEN, "invalid token");
+            return invalid_token("the token of another app");
         }
         if let Some(limit) = shared.rate_limit {
             let now = Instant::now();
@@ -202,15 +280,29 @@ fn answer(request: &Request, shared: &Shared) -> Answer {
                     .unwrap_or(limit.per);
                 let mut a = Answer::error(429, api_code::TOO_MANY_REQUESTS, "Too many requests");
                 // Whole seconds, rounded up, at least 1.
-                a.retry_after = Some(wait.as_millis().div_ceil(1000).max(1) as u64);
-                return a;
+                let secs = wait.as_millis().div_ceil(1000).max(1) as u64;
+                a.retry_after = Some(secs);
+                return refuse(
+                    a,
+                    api_code::TOO_MANY_REQUESTS,
+                    format!(
+                        "too many requests (over {} in {:?}; Retry-After {secs})",
+                        limit.requests, limit.per
+                    ),
+                );
             }
             app.window.push_back(now);
         }
     }
 
     // 4. The body.
-    let param = |m: &str| Answer::bad(api_code::PARAMETER_ERROR, m);
+    let param = |m: &str| {
+        refuse(
+            Answer::bad(api_code::PARAMETER_ERROR, m),
+            api_code::PARAMETER_ERROR,
+            m.to_owned(),
+        )
+    };
     let content_type = request.header("Content-Type").unwrap_or("");
     let media = content_type.split(';').next().unwrap_or("").trim();
     if !media.eq_ignore_ascii_case("application/json") {
@@ -241,14 +333,24 @@ fn answer(request: &Request, shared: &Shared) -> Answer {
         if let Some(app) = apps.get_mut(&app_id) {
             if enabled {
                 app.subscriptions.insert(
-                    kind,
+                    kind.clone(),
                     Sub {
                         url: hook.clone(),
                         updated_at: updated_at.clone(),
                     },
                 );
+                shared.record(LogEvent::Subscribed {
+                    app_id: app_id.clone(),
+                    kind,
+                    url: hook.clone(),
+                    updated_at: updated_at.clone(),
+                });
             } else {
                 app.subscriptions.remove(&kind);
+                shared.record(LogEvent::Unsubscribed {
+                    app_id: app_id.clone(),
+                    kind,
+                });
             }
         }
     }

@@ -1,6 +1,6 @@
 //! `cinnox sandbox`: the CINNOX stand-in as a server for programs in any language.
 
-use std::collections::BTreeSet;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -38,55 +38,33 @@ pub fn run(a: Args) -> Outcome {
     for (id, token) in &apps {
         config = config.app(id, token);
     }
+    // Ctrl-C works from the moment the base URL is printed.
+    let (stop_tx, stop_rx) = mpsc::channel();
+    crate::on_interrupt(move || {
+        let _ = stop_tx.send(());
+    })?;
     let sandbox = Sandbox::start(config)?;
     println!("sandbox {}", sandbox.base_url());
     for (id, _) in &apps {
         println!("app {id}");
     }
-    let (stop_tx, stop_rx) = mpsc::channel();
-    crate::on_interrupt(move || {
-        let _ = stop_tx.send(());
-    })?;
-    // One line per subscription change and per delivery, until Ctrl-C.
-    let mut seen = BTreeSet::new();
-    loop {
-        let subs: BTreeSet<(String, String, String)> = sandbox
-            .subscriptions()
-            .into_iter()
-            .map(|s| (s.app_id, s.kind.short_name().to_owned(), s.updated_at))
-            .collect();
-        for (app, family, at) in subs.difference(&seen) {
-            println!("subscribed   app {app} {family} (updatedAt {at})");
+    // One line per subscription change, refused subscription and delivery, in the order
+    // they happened, until Ctrl-C.
+    let print = |sandbox: &Sandbox| {
+        let mut out = std::io::stdout().lock();
+        for entry in sandbox.take_log() {
+            let _ = writeln!(out, "{entry}");
         }
-        for (app, family, _) in seen.difference(&subs) {
-            if !subs.iter().any(|(a, f, _)| a == app && f == family) {
-                println!("unsubscribed app {app} {family}");
-            }
-        }
-        seen = subs;
-        for d in sandbox.take_deliveries() {
-            let statuses: Vec<String> = d
-                .statuses()
-                .iter()
-                .map(|s| s.map_or("-".to_owned(), |n| n.to_string()))
-                .collect();
-            println!(
-                "delivery     app {} {} {} after {} attempt(s) (HTTP {})",
-                d.app_id,
-                d.kind.short_name(),
-                if d.delivered() {
-                    "delivered"
-                } else {
-                    "not delivered"
-                },
-                d.attempts.len(),
-                statuses.join(", ")
-            );
-        }
-        if stop_rx.recv_timeout(Duration::from_millis(100)).is_ok() {
-            break;
-        }
+        let _ = out.flush();
+        // The log has them; the sandbox's own record of deliveries would only grow.
+        drop(sandbox.take_deliveries());
+    };
+    while let Err(mpsc::RecvTimeoutError::Timeout) =
+        stop_rx.recv_timeout(Duration::from_millis(100))
+    {
+        print(&sandbox);
     }
+    print(&sandbox);
     sandbox.shutdown();
     println!("sandbox stopped");
     Ok(true)
