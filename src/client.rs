@@ -166,6 +166,19 @@ impl fmt::Debug for Subscription {
     }
 }
 
+/// What an `https://` request to a plain-HTTP server comes to, in words.
+pub(crate) const PLAIN_HTTP: &str =
+    "the server answered in plain HTTP, not HTTPS: use http:// instead of https://";
+
+/// Whether `e` is what a TLS client gets from a server that answered in plain HTTP (an
+/// `https://` URL for an `http://` server): rustls reads the first bytes of
+/// `HTTP/1.1 400 …` as a record of no known content type, and says only `received corrupt
+/// message of type InvalidContentType`.
+pub(crate) fn answered_in_plain_http(e: &ureq::Error) -> bool {
+    e.to_string()
+        .contains("corrupt message of type InvalidContentType")
+}
+
 /// A URL for messages and `Debug`: scheme and host kept, userinfo, path, query and
 /// fragment hidden (`https://…@host/…`), since a webhook URL's path holds its secret.
 pub(crate) fn redact_url(url: &str) -> String {
@@ -581,6 +594,7 @@ impl Client {
             {
                 (ErrorKind::Timeout, true, format!("no reply in time ({io})"))
             }
+            _ if answered_in_plain_http(&e) => (ErrorKind::Transport, false, PLAIN_HTTP.into()),
             // rustls reports handshake and certificate failures as InvalidData; they do not
             // heal by retrying.
             ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => (

@@ -461,6 +461,7 @@ impl Conn {
                                 .counters
                                 .malformed_requests
                                 .fetch_add(1, Ordering::Relaxed);
+                            log_bad_head(&self.inbuf, status, self.peer);
                             self.respond_local(status, cx);
                             return;
                         }
@@ -796,5 +797,23 @@ fn min_opt(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, None) => a,
         (None, b) => b,
+    }
+}
+
+/// Say at debug level why a request head was refused, and name the common mistake of a
+/// TLS ClientHello (handshake record `0x16 0x03 …`) sent to a plain-HTTP port: the sender
+/// was given an `https://` URL for this `http://` receiver.
+fn log_bad_head(inbuf: &[u8], status: u16, peer: SocketAddr) {
+    if inbuf.starts_with(&[0x16, 0x03]) {
+        debug!(
+            "refused {status} (a TLS handshake on this plain-HTTP port: the sender uses \
+             https:// for an http:// receiver) from {}",
+            peer.ip()
+        );
+    } else {
+        debug!(
+            "refused {status} (malformed request head) from {}",
+            peer.ip()
+        );
     }
 }

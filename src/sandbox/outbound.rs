@@ -114,6 +114,9 @@ pub fn send(
 /// A transport failure in words that never quote the URL (its path may be a secret).
 fn describe(e: ureq::Error) -> Posted {
     use ureq::Error as E;
+    if crate::client::answered_in_plain_http(&e) {
+        return Posted::Transport(crate::client::PLAIN_HTTP.to_owned());
+    }
     let text = match e {
         E::Timeout(_) => return Posted::Timeout,
         E::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => return Posted::Timeout,
