@@ -431,8 +431,10 @@ impl Receiver {
             (None, None) => None,
         };
         let addrs = resolve_bind_address(addr)?;
-        let listener = std::net::TcpListener::bind(&addrs[..])
-            .map_err(|e| io_error("cannot bind the receiver", e))?;
+        let listener = std::net::TcpListener::bind(&addrs[..]).map_err(|e| {
+            let at: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+            io_error(&format!("cannot bind the receiver to {}", at.join(", ")), e)
+        })?;
         let local_addr = listener
             .local_addr()
             .map_err(|e| io_error("cannot read the bound address", e))?;

@@ -31,8 +31,8 @@ pub(crate) struct MetricsListener {
 impl MetricsListener {
     /// Bind `addr` and serve the metrics of `shared` there until stopped.
     pub(crate) fn start(addr: SocketAddr, shared: Weak<Shared>) -> Result<MetricsListener> {
-        let listener =
-            TcpListener::bind(addr).map_err(|e| io_error("cannot bind the metrics address", e))?;
+        let listener = TcpListener::bind(addr)
+            .map_err(|e| io_error(&format!("cannot bind the metrics address {addr}"), e))?;
         let addr = listener
             .local_addr()
             .map_err(|e| io_error("cannot read the metrics address", e))?;
