@@ -36,11 +36,17 @@ fn lines(r: impl Read + Send + 'static) -> Receiver<String> {
 }
 
 fn spawn(args: &[&str]) -> Proc {
+    spawn_with(args, &[])
+}
+
+fn spawn_with(args: &[&str], env: &[(&str, &str)]) -> Proc {
     let mut child = Command::new(EXE)
         .args(args)
         .env_remove("CINNOX_BASE_URL")
         .env_remove("CINNOX_APP_ID")
         .env_remove("CINNOX_APP_TOKEN")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -106,6 +112,7 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
         .env_remove("CINNOX_BASE_URL")
         .env_remove("CINNOX_APP_ID")
         .env_remove("CINNOX_APP_TOKEN")
+        .env_remove("RUST_LOG")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
@@ -134,7 +141,10 @@ fn listen(extra: &[&str]) -> (Proc, String) {
     let mut args = vec!["listen", "--bind", "127.0.0.1:0", "--path", PATH];
     args.extend_from_slice(extra);
     let mut p = spawn(&args);
-    let first = p.err_line();
+    // Past the library's own lines at -v.
+    let first = std::iter::from_fn(|| Some(p.err_line()))
+        .find(|l| !l.starts_with('['))
+        .unwrap_or_default();
     let addr = first
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("{first}"))
@@ -157,6 +167,20 @@ fn subscribe(base: &str, families: &[&str], url: &str) -> (i32, String, String) 
     args.extend_from_slice(families);
     args.extend_from_slice(&["--url", url]);
     run(&args, &env)
+}
+
+/// The rest of a sandbox log line after its timestamp, which must be RFC 3339 in UTC with
+/// milliseconds (`2026-01-05T09:30:00.123Z `).
+fn untimed(line: &str) -> &str {
+    let (at, rest) = line
+        .split_once(' ')
+        .unwrap_or_else(|| panic!("no timestamp: {line:?}"));
+    let shape: String = at
+        .chars()
+        .map(|c| if c.is_ascii_digit() { 'd' } else { c })
+        .collect();
+    assert_eq!(shape, "dddd-dd-ddTdd:dd:dd.dddZ", "{line:?}");
+    rest
 }
 
 fn json(line: &str) -> serde_json::Value {
@@ -183,9 +207,15 @@ fn sandbox_listen_subscribe_and_trigger_all_four_end_to_end() {
     for _ in 0..3 {
         assert_eq!(rx.err_line(), "challenge answered");
     }
-    let mut subscribed: Vec<String> = (0..3).map(|_| sb.line()).collect();
+    let mut subscribed: Vec<String> = (0..3).map(|_| untimed(&sb.line()).to_owned()).collect();
     subscribed.sort();
-    assert!(subscribed[0].starts_with(&format!("subscribed   app {APP} call (updatedAt ")));
+    assert!(
+        subscribed[0].starts_with(&format!(
+            "subscribed   app {APP} call at {}/… (updatedAt ",
+            url.trim_end_matches(PATH)
+        )),
+        "{subscribed:?}"
+    );
 
     let triggers: [(&str, &[&str], &str); 4] = [
         (
@@ -227,7 +257,7 @@ fn sandbox_listen_subscribe_and_trigger_all_four_end_to_end() {
             "delivery-report" => assert_eq!(event["fields"]["status"], "Undelivered"),
             _ => assert!(event["fields"]["id"].is_string(), "{event}"),
         }
-        let delivery = sb.line();
+        let delivery = untimed(&sb.line()).to_owned();
         assert!(
             delivery.starts_with(&format!("delivery     app {APP} "))
                 && delivery.contains(" delivered after 1 attempt(s) (HTTP 200)"),
@@ -654,4 +684,657 @@ fn listen_metrics_serves_prometheus_text_on_its_own_address() {
     let (code, _, err) = run(&["listen", "--path", PATH, "--metrics", "localhost"], &[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--metrics"), "{err}");
+}
+
+/// The lines a process wrote to both outputs, for checks that no secret appears.
+fn all_text(out: &[String], err: &[String]) -> String {
+    out.iter()
+        .chain(err)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn missing_credentials_name_the_options_and_environment_variables() {
+    let args = ["subscribe", "call", "--url", "http://127.0.0.1:9/x"];
+    let (code, out, err) = run(&args, &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
+        "error: missing credentials: set CINNOX_BASE_URL (or --base-url), CINNOX_APP_ID \
+         (or --app), CINNOX_APP_TOKEN (or --token)\n"
+    );
+    // Only what is missing; an empty variable is missing.
+    let (code, _, err) = run(
+        &["unsubscribe", "--all"],
+        &[
+            ("CINNOX_BASE_URL", "http://127.0.0.1:9"),
+            ("CINNOX_APP_ID", APP),
+            ("CINNOX_APP_TOKEN", ""),
+        ],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: missing credentials: set CINNOX_APP_TOKEN (or --token)\n"
+    );
+}
+
+#[test]
+fn trigger_without_a_target_names_to_and_sandbox() {
+    let (code, out, err) = run(&["trigger", "call-start"], &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines[..2],
+        [
+            "error: the following required arguments were not provided:",
+            "  <--to <URL>|--sandbox <URL>>"
+        ],
+        "{err}"
+    );
+    // Both at once is still refused.
+    let (code, _, err) = run(
+        &[
+            "trigger",
+            "call-start",
+            "--to",
+            "http://x/y",
+            "--sandbox",
+            "http://x",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("error: the argument '--to <URL>' cannot be used with '--sandbox <URL>'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn trigger_json_file_through_the_sandbox_delivers_the_file_as_it_is() {
+    let (_sb, base) = sandbox();
+    let (mut rx, url) = listen(&["--json"]);
+    assert_eq!(subscribe(&base, &["inbound-sms"], &url).0, 0);
+    let body = r#"{"id":"sms-file-1","eventDescription":"NewInboundSMS","senderNumber":"85211112222","content":"from a file, via the sandbox"}"#;
+    let file = std::env::temp_dir().join(format!("cinnox-cli-sb-{}.json", std::process::id()));
+    std::fs::write(&file, body).unwrap();
+    let path = file.to_str().unwrap();
+    let (code, out, err) = run(
+        &["trigger", "inbound-sms", "--sandbox", &base, "--json", path],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out,
+        format!("inbound-sms -> app {APP}: delivered (HTTP 200)\n")
+    );
+    let event = json(&rx.line());
+    assert_eq!(event["kind"], "inbound-sms");
+    assert_eq!(event["fields"]["content"], "from a file, via the sandbox");
+    // Byte for byte: the raw body is the file.
+    assert_eq!(event["raw"], json(body));
+
+    // With --app, to that app only; an app without the subscription gets nothing.
+    let (code, _, err) = run(
+        &[
+            "trigger",
+            "inbound-sms",
+            "--sandbox",
+            &base,
+            "--app",
+            "no-such-app",
+            "--json",
+            path,
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "inbound-sms: nothing is subscribed to inbound-sms in the sandbox\n"
+    );
+    // A file that is not JSON: the sandbox says so, exit 1.
+    std::fs::write(&file, "{not json").unwrap();
+    let (code, _, err) = run(
+        &["trigger", "inbound-sms", "--sandbox", &base, "--json", path],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with(
+            "error: the sandbox answered HTTP 400: the notification body is not JSON: "
+        ),
+        "{err}"
+    );
+    // A file with --set is bad usage, as with --to.
+    let (code, _, err) = run(
+        &[
+            "trigger",
+            "inbound-sms",
+            "--sandbox",
+            &base,
+            "--json",
+            path,
+            "--set",
+            "content=x",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+    let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn forward_to_must_be_an_absolute_http_url() {
+    for (args, value) in [
+        (
+            &["listen", "--path", PATH, "--forward-to", "not-a-url"][..],
+            "not-a-url",
+        ),
+        (
+            &[
+                "listen",
+                "--path",
+                PATH,
+                "--forward-to",
+                "ftp://127.0.0.1/x",
+            ],
+            "ftp://127.0.0.1/x",
+        ),
+        (
+            &["inbox", "work", "--inbox", "x.db", "--forward-to", "/hook"],
+            "/hook",
+        ),
+    ] {
+        let (code, out, err) = run(args, &[]);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert_eq!(
+            err.lines().next(),
+            Some(
+                format!(
+                    "error: invalid value '{value}' for '--forward-to <URL>': not an absolute \
+                     http:// or https:// URL (e.g. http://127.0.0.1:3000/hook)"
+                )
+                .as_str()
+            ),
+            "{err}"
+        );
+    }
+    assert!(!std::path::Path::new("x.db").exists());
+}
+
+#[test]
+fn https_to_a_plain_http_port_says_to_use_http() {
+    const PLAIN: &str =
+        "the server answered in plain HTTP, not HTTPS: use http:// instead of https://";
+    let (mut rx, url) = listen(&["-v"]);
+    let https = url.replacen("http://", "https://", 1);
+    let (code, out, _) = run(&["verify", &https], &[]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        out.lines().last(),
+        Some(
+            format!(
+                "verdict   CINNOX would refuse this URL: the receiver could not be reached: {PLAIN}"
+            )
+            .as_str()
+        )
+    );
+    let (code, out, _) = run(&["trigger", "call-start", "--to", &https], &[]);
+    assert_eq!(code, 1);
+    assert_eq!(out, format!("call-start -> no answer: {PLAIN}\n"));
+    // The receiver says at debug level what it saw.
+    let seen: Vec<String> = (0..2).map(|_| rx.err_line()).collect();
+    assert_eq!(
+        seen,
+        vec![
+            "[DEBUG cinnox::receiver::conn] refused 400 (a TLS handshake on this plain-HTTP \
+             port: the sender uses https:// for an http:// receiver) from 127.0.0.1";
+            2
+        ]
+    );
+
+    // The client against the (plain) sandbox, and the sandbox against the receiver.
+    let (_sb, base) = sandbox();
+    let https_base = base.replacen("http://", "https://", 1);
+    let (code, _, err) = run(
+        &[
+            "subscribe",
+            "call",
+            "--url",
+            &url,
+            "--base-url",
+            &https_base,
+            "--app",
+            APP,
+            "--token",
+            TOKEN,
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        format!("error: call: transport error: {https_base}: {PLAIN}\n")
+    );
+    let (code, _, err) = subscribe(&base, &["call"], &https);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        format!(
+            "error: call: CINNOX API error: HTTP 400, code 6451000: webhook URL verification \
+             failed: the receiver could not be reached: {PLAIN}\n"
+        )
+    );
+    let (code, _, err) = run(&["trigger", "call-start", "--sandbox", &https_base], &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        format!("error: the sandbox could not be reached: {PLAIN}\n")
+    );
+
+    // --forward-to an https:// URL of a plain-HTTP handler.
+    let (_sb2, base2) = sandbox();
+    let target = fixed(200, "application/json", "{}").replacen("http://", "https://", 1);
+    let (mut fwd, url2) = listen(&["--forward-to", &target]);
+    assert_eq!(subscribe(&base2, &["call"], &url2).0, 0);
+    let (code, _, _) = run(&["trigger", "call-start", "--sandbox", &base2], &[]);
+    assert_eq!(code, 1);
+    let line = fwd.line();
+    assert!(
+        line.ends_with(&format!(
+            "-> failed: the forward target could not be reached: {PLAIN}"
+        )),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_bind_failure_names_the_address() {
+    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let at = busy.local_addr().unwrap().to_string();
+    let (code, out, err) = run(&["listen", "--bind", &at, "--path", PATH], &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.starts_with(&format!(
+            "error: I/O error: cannot bind the receiver to {at}: Address already in use"
+        )),
+        "{err}"
+    );
+    let (code, _, err) = run(
+        &[
+            "listen",
+            "--bind",
+            "127.0.0.1:0",
+            "--path",
+            PATH,
+            "--metrics",
+            &at,
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "error: I/O error: cannot bind the metrics address {at}: Address already in use"
+        )),
+        "{err}"
+    );
+}
+
+/// Send `head` (a request head, and a body if any) on a connection of its own to the
+/// receiver at `url`, and return the status of the answer.
+fn raw_status(url: &str, head: &str) -> u16 {
+    let addr = url.trim_start_matches("http://").split('/').next().unwrap();
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(WAIT)).unwrap();
+    conn.write_all(head.as_bytes()).unwrap();
+    let mut answer = [0u8; 12];
+    conn.read_exact(&mut answer).unwrap();
+    String::from_utf8_lossy(&answer[9..12]).parse().unwrap()
+}
+
+#[test]
+fn verbose_shows_every_refusal_and_rust_log_selects_lines() {
+    let refusals = |rx: &mut Proc, url: &str| {
+        let post = |path: &str, ct: &str, len: usize| {
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ct}\r\n\
+                 Content-Length: {len}\r\n\r\n"
+            )
+        };
+        assert_eq!(
+            raw_status(url, &(post("/wrong", "application/json", 2) + "{}")),
+            404
+        );
+        assert_eq!(
+            raw_status(url, &format!("GET {PATH} HTTP/1.1\r\nHost: x\r\n\r\n")),
+            405
+        );
+        assert_eq!(raw_status(url, &(post(PATH, "text/plain", 2) + "{}")), 415);
+        assert_eq!(
+            raw_status(url, &post(PATH, "application/json", 2 << 20)),
+            413
+        );
+        (0..4).map(|_| rx.err_line()).collect::<Vec<_>>()
+    };
+    let expected = [
+        "[DEBUG cinnox::webhook] refused 404 (wrong path) from 127.0.0.1",
+        "[DEBUG cinnox::webhook] refused 405 (not POST) from 127.0.0.1",
+        "[DEBUG cinnox::webhook] refused 415 (not JSON) from 127.0.0.1",
+        "[DEBUG cinnox::webhook] refused 413 (body too large) from 127.0.0.1",
+    ];
+    // -v: the library's info lines come first, then each refusal.
+    let mut p = spawn(&["listen", "-v", "--bind", "127.0.0.1:0", "--path", PATH]);
+    let first = p.err_line();
+    assert!(
+        first.starts_with("[INFO  cinnox::receiver] receiver listening on 127.0.0.1:"),
+        "{first}"
+    );
+    let addr = p.err_line();
+    let url = format!(
+        "http://{}{PATH}",
+        addr.strip_prefix("listening on ").unwrap()
+    );
+    assert_eq!(refusals(&mut p, &url), expected);
+    let (code, _, err) = p.interrupt();
+    assert_eq!(code, 0);
+    assert_eq!(
+        err,
+        [
+            "shut down: received 0, acked 0, failed 0, duplicates 0, refused 4, challenges 0",
+            &format!(
+                "[INFO  cinnox::receiver] receiver on {} stopped",
+                &addr["listening on ".len()..]
+            )
+        ]
+    );
+
+    // RUST_LOG alone: only what it names.
+    let args = ["listen", "--bind", "127.0.0.1:0", "--path", PATH];
+    let mut p = spawn_with(&args, &[("RUST_LOG", "cinnox::webhook=debug")]);
+    let addr = p.err_line();
+    let url = format!(
+        "http://{}{PATH}",
+        addr.strip_prefix("listening on ").unwrap()
+    );
+    assert_eq!(refusals(&mut p, &url), expected);
+
+    // Neither: no refusal is shown; the shutdown line counts them.
+    let (p, url) = listen(&[]);
+    assert_eq!(
+        raw_status(&url, &format!("GET {PATH} HTTP/1.1\r\nHost: x\r\n\r\n")),
+        405
+    );
+    let (_, _, err) = p.interrupt();
+    assert_eq!(
+        err,
+        ["shut down: received 0, acked 0, failed 0, duplicates 0, refused 1, challenges 0"]
+    );
+}
+
+#[test]
+fn no_secret_in_any_output_at_the_highest_verbosity() {
+    // Every process of a whole session at -vv and at RUST_LOG=trace: the App Token and the
+    // webhook path never appear (ureq logs request URLs at debug: it is held at info).
+    for (flag, env) in [("-vv", vec![]), ("-v", vec![("RUST_LOG", "trace")])] {
+        let mut sb = spawn_with(&["sandbox", flag, "--app", &format!("{APP}:{TOKEN}")], &env);
+        let base = sb.line().strip_prefix("sandbox ").unwrap().to_owned();
+        let mut rx = spawn_with(
+            &[
+                "listen",
+                flag,
+                "--bind",
+                "127.0.0.1:0",
+                "--path",
+                PATH,
+                "--json",
+            ],
+            &env,
+        );
+        let addr = loop {
+            let l = rx.err_line();
+            if let Some(a) = l.strip_prefix("listening on ") {
+                break a.to_owned();
+            }
+        };
+        let url = format!("http://{addr}{PATH}");
+        let mut env_all = env.clone();
+        let c = creds(&base);
+        env_all.extend(c.iter().map(|(k, v)| (*k, v.as_str())));
+        let mut texts = Vec::new();
+        for args in [
+            vec!["subscribe", flag, "call", "--url", &url],
+            vec!["verify", flag, &url],
+            vec!["trigger", flag, "call-start", "--sandbox", &base],
+            vec!["trigger", flag, "call-end", "--to", &url],
+            vec!["unsubscribe", flag, "call"],
+        ] {
+            let (code, out, err) = run(&args, &env_all);
+            assert_eq!(code, 0, "{args:?}: {out}{err}");
+            assert!(
+                err.contains("DEBUG") || err.contains("TRACE") || err.is_empty(),
+                "{err}"
+            );
+            texts.push(out + &err);
+        }
+        // Two events handled: then stop both.
+        rx.line();
+        rx.line();
+        let seen = rx.seen.clone();
+        let (_, out, err) = rx.interrupt();
+        texts.push(all_text(&seen, &out) + &all_text(&err, &[]));
+        let (_, out, err) = sb.interrupt();
+        texts.push(all_text(&out, &err));
+        let all = texts.join("\n");
+        assert!(
+            all.contains("[DEBUG cinnox::"),
+            "{flag} shows debug lines: {all}"
+        );
+        for secret in [TOKEN, &PATH["/cinnox/".len()..]] {
+            assert!(
+                !all.contains(secret),
+                "{secret} in the output of {flag}:\n{all}"
+            );
+        }
+    }
+}
+
+#[test]
+fn with_an_inbox_the_shutdown_line_counts_what_the_handler_acked() {
+    let dir = std::env::temp_dir().join(format!("cinnox-cli-inbox-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("inbox.db");
+    let db = db.to_str().unwrap();
+    let (_sb, base) = sandbox();
+    let (mut rx, url) = listen(&["--inbox", db, "--json"]);
+    assert_eq!(subscribe(&base, &["call"], &url).0, 0);
+    for kind in ["call-start", "call-end"] {
+        let (code, out, _) = run(&["trigger", kind, "--sandbox", &base], &[]);
+        assert_eq!(code, 0, "{out}");
+        assert_eq!(json(&rx.line())["acked"], true);
+    }
+    let (code, _, err) = rx.interrupt();
+    assert_eq!(code, 0);
+    assert_eq!(
+        err.last().map(String::as_str),
+        Some(
+            "shut down: received 2, stored 2, acked 2, failed 0, duplicates 0, refused 0, \
+             challenges 1"
+        ),
+        "{err:?}"
+    );
+    // Only storing: what was stored, and no acks to speak of.
+    let (mut rx, url) = listen(&["--inbox", db, "--store-only"]);
+    assert_eq!(subscribe(&base, &["call"], &url).0, 0);
+    let (code, out, _) = run(&["trigger", "call-start", "--sandbox", &base], &[]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(rx.err_line(), "challenge answered");
+    let (code, _, err) = rx.interrupt();
+    assert_eq!(code, 0);
+    assert_eq!(
+        err.last().map(String::as_str),
+        Some("shut down: received 1, stored 1, duplicates 0, refused 0, challenges 1"),
+        "{err:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_burst_of_challenges_is_summarised_not_printed_one_line_each() {
+    const BURST: usize = 300;
+    let (rx, url) = listen(&[]);
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches(PATH)
+        .to_owned();
+    let started = std::time::Instant::now();
+    // Pipelined on one connection, then every answer read.
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    conn.set_read_timeout(Some(WAIT)).unwrap();
+    let body = r#"{"challenge":"aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVs"}"#;
+    let request = format!(
+        "POST {PATH} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let writer = {
+        let mut w = conn.try_clone().unwrap();
+        let all = request.repeat(BURST);
+        std::thread::spawn(move || w.write_all(all.as_bytes()).unwrap())
+    };
+    let mut answered = 0;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 65536];
+    while answered < BURST {
+        let n = conn.read(&mut buf).unwrap();
+        assert!(n > 0, "closed after {answered} answers");
+        got.extend_from_slice(&buf[..n]);
+        answered = String::from_utf8_lossy(&got)
+            .matches("HTTP/1.1 200 ")
+            .count();
+    }
+    writer.join().unwrap();
+    let (code, _, err) = rx.interrupt();
+    let secs = started.elapsed().as_secs() as usize;
+    assert_eq!(code, 0);
+    assert_eq!(
+        err.last().map(String::as_str),
+        Some(
+            format!(
+                "shut down: received 0, acked 0, failed 0, duplicates 0, refused 0, challenges {BURST}"
+            )
+            .as_str()
+        )
+    );
+    // Every challenge accounted for, in at most 11 lines per 10 s window.
+    let lines = &err[..err.len() - 1];
+    assert!(
+        lines.len() <= 11 * (secs / 10 + 2),
+        "{} lines: {lines:?}",
+        lines.len()
+    );
+    assert_eq!(lines[..10], ["challenge answered"; 10], "{lines:?}");
+    let mut total = 0;
+    for l in lines {
+        total += if l == "challenge answered" {
+            1
+        } else {
+            let n = l
+                .strip_prefix("answered ")
+                .and_then(|r| r.split_once(" more challenges in the last "))
+                .and_then(|(n, rest)| rest.ends_with(" s").then_some(n))
+                .unwrap_or_else(|| panic!("{l:?}"));
+            n.parse::<usize>().unwrap()
+        };
+    }
+    assert_eq!(total, BURST, "{lines:?}");
+}
+
+#[test]
+fn the_sandbox_logs_in_order_with_times_and_says_why_it_refused() {
+    let (sb, base) = sandbox();
+    let (mut rx, url) = listen(&["--json"]);
+    let addr = url.trim_end_matches(PATH).to_owned();
+    assert_eq!(subscribe(&base, &["call"], &url).0, 0);
+    // A delivery and an unsubscription right after it: the log keeps their order.
+    let (code, _, _) = run(&["trigger", "call-start", "--sandbox", &base], &[]);
+    assert_eq!(code, 0);
+    let env = creds(&base);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(run(&["unsubscribe", "call"], &env).0, 0);
+    rx.line();
+    // Refused: a wrong token, an unknown app, a URL that fails verification.
+    let wrong_token = [
+        "subscribe",
+        "call",
+        "--url",
+        &url,
+        "--base-url",
+        &base,
+        "--app",
+        APP,
+        "--token",
+        "wr0ng-T0KEN",
+    ];
+    assert_eq!(run(&wrong_token, &[]).0, 1);
+    let other_app = [
+        "subscribe",
+        "call",
+        "--url",
+        &url,
+        "--base-url",
+        &base,
+        "--app",
+        "other-app",
+        "--token",
+        TOKEN,
+    ];
+    assert_eq!(run(&other_app, &[]).0, 1);
+    let wrong_path = format!("{addr}/nope");
+    assert_eq!(subscribe(&base, &["call"], &wrong_path).0, 1);
+
+    let (code, out, _) = sb.interrupt();
+    assert_eq!(code, 0);
+    assert_eq!(out.last().map(String::as_str), Some("sandbox stopped"));
+    let lines = &out[..out.len() - 1];
+    assert_eq!(lines.len(), 6, "{lines:?}");
+    let times: Vec<&str> = lines.iter().map(|l| &l[..24]).collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "in the order they happened");
+    let rest: Vec<&str> = lines.iter().map(|l| untimed(l)).collect();
+    assert!(
+        rest[0].starts_with(&format!(
+            "subscribed   app {APP} call at {addr}/… (updatedAt 20"
+        )),
+        "{rest:?}"
+    );
+    assert_eq!(
+        rest[1..],
+        [
+            format!("delivery     app {APP} call delivered after 1 attempt(s) (HTTP 200)").as_str(),
+            &format!("unsubscribed app {APP} call"),
+            &format!(
+                "refused      app {APP} call: invalid token (the token of no configured app) \
+                 (code 6452000)"
+            ),
+            "refused      app other-app call: invalid appID (no such app is configured) (code 6452001)",
+            &format!(
+                "refused      app {APP} call: webhook URL verification failed: the receiver \
+                 answered HTTP 404 (expected 200); body: \"{{\\\"code\\\":404,\\\"message\\\":\\\"not \
+                 found\\\"}}\" (code 6451000)"
+            ),
+        ]
+    );
+    let all = out.join("\n");
+    assert!(
+        !all.contains(TOKEN) && !all.contains("wr0ng") && !all.contains("p4th"),
+        "{all}"
+    );
 }

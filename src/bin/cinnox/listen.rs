@@ -2,8 +2,8 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use cinnox::receiver::ReceiverConfig;
 use cinnox::{Event, Inbox, Receiver, ReceiverStats, WebhookConfig};
@@ -47,7 +47,7 @@ pub struct Handling {
     #[arg(long)]
     pub json: bool,
     /// POST each event's raw body to this URL; a 2xx answer acknowledges it.
-    #[arg(long, conflicts_with = "exec")]
+    #[arg(long, value_name = "URL", value_parser = crate::http_url, conflicts_with = "exec")]
     pub forward_to: Option<String>,
     /// Run this shell command per event, the raw body on stdin and the kind in
     /// CINNOX_EVENT_KIND (call-start, call-end, inbound-sms, delivery-report, other); exit
@@ -92,41 +92,87 @@ pub fn run(a: Args) -> Outcome {
     }
     config.metrics_addr = a.metrics;
     let receiver = Receiver::bind_with(a.bind.as_str(), WebhookConfig::new(&a.path), config)?;
+    // Ctrl-C works from the moment the address is printed.
+    let handle = receiver.shutdown_handle();
+    let (stop_tx, stopped) = std::sync::mpsc::channel();
+    crate::on_interrupt(move || {
+        handle.shutdown();
+        let _ = stop_tx.send(());
+    })?;
     eprintln!("listening on {}", receiver.local_addr());
     if let Some(at) = receiver.metrics_addr() {
         eprintln!("metrics on http://{at}/metrics");
     }
-    if a.store_only {
-        let (tx, rx) = std::sync::mpsc::channel();
-        crate::on_interrupt(move || {
-            let _ = tx.send(());
-        })?;
-        let _ = rx.recv();
-        receiver.shutdown();
-        eprintln!("shut down: {}", counts(&receiver.stats()));
-        return Ok(true);
-    }
-    let handle = receiver.shutdown_handle();
-    crate::on_interrupt(move || handle.shutdown())?;
-
+    let handled = Handled::default();
+    let tally = match (a.store_only, a.inbox.is_some()) {
+        (true, _) => Tally::StoreOnly,
+        (false, true) => Tally::Inbox(&handled),
+        (false, false) => Tally::Receiver,
+    };
     // Challenges never reach the handler: show them, and the counts on a terminal, from the
     // receiver's counters.
     let done = AtomicBool::new(false);
     let terminal = std::io::stderr().is_terminal();
     let served = std::thread::scope(|s| {
-        let watcher = s.spawn(|| watch(|| receiver.stats(), &done, terminal));
-        let served = receiver.serve(a.workers, |event| handle_event(event, &action, json));
+        let watcher = s.spawn(|| {
+            watch(
+                || counts(&receiver.stats(), &tally),
+                &receiver,
+                &done,
+                terminal,
+            )
+        });
+        let served = if a.store_only {
+            let _ = stopped.recv();
+            receiver.shutdown();
+            Ok(())
+        } else {
+            receiver.serve(a.workers, |event| {
+                let result = handle_event(event, &action, json);
+                handled.count(&result);
+                result
+            })
+        };
         done.store(true, Ordering::Release);
         let _ = watcher.join();
         served
     });
     served?;
-    let st = receiver.stats();
-    eprintln!("shut down: {}", counts(&st));
+    eprintln!("shut down: {}", counts(&receiver.stats(), &tally));
     Ok(true)
 }
 
-fn counts(st: &ReceiverStats) -> String {
+/// The handler's answers, counted by the command: with an inbox, the receiver's own
+/// `acks` and `fails` stay 0 (it answers 200 once an event is stored, and the handler's
+/// answer goes to the inbox).
+#[derive(Default)]
+struct Handled {
+    acked: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl Handled {
+    fn count(&self, result: &Result<(), String>) {
+        let n = if result.is_ok() {
+            &self.acked
+        } else {
+            &self.failed
+        };
+        n.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// What the counts say about acks.
+enum Tally<'a> {
+    /// No inbox: the receiver's counters (its answers are the handler's).
+    Receiver,
+    /// An inbox and a handler: what was stored, and what the handler answered.
+    Inbox(&'a Handled),
+    /// An inbox and no handler: what was stored.
+    StoreOnly,
+}
+
+fn counts(st: &ReceiverStats, tally: &Tally<'_>) -> String {
     let w = &st.webhook;
     let refused = w.refused_not_found
         + w.refused_method
@@ -135,29 +181,118 @@ fn counts(st: &ReceiverStats) -> String {
         + w.refused_forbidden
         + w.refused_bad_request
         + st.malformed_requests;
+    let stored = w.events.saturating_sub(st.store_failures);
+    let answers = match tally {
+        Tally::Receiver => format!("acked {}, failed {}", w.acks, w.fails),
+        Tally::Inbox(h) => format!(
+            "stored {stored}, acked {}, failed {}",
+            h.acked.load(Ordering::Relaxed),
+            h.failed.load(Ordering::Relaxed)
+        ),
+        Tally::StoreOnly => format!("stored {stored}"),
+    };
     format!(
-        "received {}, acked {}, failed {}, duplicates {}, refused {}, challenges {}",
-        w.events, w.acks, w.fails, w.duplicates, refused, w.challenges
+        "received {}, {answers}, duplicates {}, refused {}, challenges {}",
+        w.events, w.duplicates, refused, w.challenges
     )
 }
 
-/// Print a line per challenge answered and, on a terminal, a status line with the counts.
-fn watch(stats: impl Fn() -> ReceiverStats, done: &AtomicBool, terminal: bool) {
-    let mut challenges = 0;
+/// Print the challenges answered (see [`ChallengeLines`]) and, on a terminal, a status line
+/// with the counts.
+fn watch(counts: impl Fn() -> String, receiver: &Receiver, done: &AtomicBool, terminal: bool) {
+    let mut lines = ChallengeLines::new(CHALLENGE_WINDOW, CHALLENGE_BURST);
+    let print = |line: String| eprintln!("{line}");
     while !done.load(Ordering::Acquire) {
-        let st = stats();
-        while challenges < st.webhook.challenges {
-            challenges += 1;
-            eprintln!("challenge answered");
-        }
+        lines.update(
+            receiver.stats().webhook.challenges,
+            Instant::now(),
+            &mut |l| {
+                if terminal {
+                    eprint!("\r\x1b[K");
+                }
+                print(l);
+            },
+        );
         if terminal {
-            eprint!("\r{}\x1b[K", counts(&st));
+            eprint!("\r{}\x1b[K", counts());
             let _ = std::io::stderr().flush();
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     if terminal {
         eprintln!();
+    }
+    lines.update(
+        receiver.stats().webhook.challenges,
+        Instant::now(),
+        &mut |l| print(l),
+    );
+    lines.finish(Instant::now(), &mut |l| print(l));
+}
+
+/// How long one window of challenge lines lasts.
+const CHALLENGE_WINDOW: Duration = Duration::from_secs(10);
+/// Challenges shown one line each at the start of a window.
+const CHALLENGE_BURST: u64 = 10;
+
+/// One line per challenge answered would be a flood under a burst (CINNOX, or anyone who
+/// knows the URL, may send many): the first `burst` challenges of a window get a line each
+/// (`challenge answered`), the rest one line when the window ends (`answered N more
+/// challenges in the last 10 s`). A window starts with the first challenge after one ended.
+struct ChallengeLines {
+    window: Duration,
+    burst: u64,
+    /// Challenges accounted for.
+    seen: u64,
+    /// When the current window started, and the challenges in it.
+    current: Option<(Instant, u64)>,
+}
+
+impl ChallengeLines {
+    fn new(window: Duration, burst: u64) -> ChallengeLines {
+        ChallengeLines {
+            window,
+            burst,
+            seen: 0,
+            current: None,
+        }
+    }
+
+    /// Account for the challenges up to `total` (the receiver's counter), at `now`.
+    fn update(&mut self, total: u64, now: Instant, out: &mut dyn FnMut(String)) {
+        if let Some((started, _)) = self.current {
+            if now.duration_since(started) >= self.window {
+                self.finish(started + self.window, out);
+            }
+        }
+        let new = total.saturating_sub(self.seen);
+        self.seen = total.max(self.seen);
+        if new == 0 {
+            return;
+        }
+        let (_, in_window) = self.current.get_or_insert((now, 0));
+        let own_lines = new.min(self.burst.saturating_sub(*in_window));
+        *in_window += new;
+        for _ in 0..own_lines {
+            out("challenge answered".to_owned());
+        }
+    }
+
+    /// End the current window at `now`: one line for the challenges not shown yet.
+    fn finish(&mut self, now: Instant, out: &mut dyn FnMut(String)) {
+        let Some((started, in_window)) = self.current.take() else {
+            return;
+        };
+        let more = in_window.saturating_sub(self.burst);
+        if more > 0 {
+            let secs = now
+                .duration_since(started)
+                .as_millis()
+                .div_ceil(1000)
+                .clamp(1, self.window.as_secs().max(1).into());
+            let noun = if more == 1 { "challenge" } else { "challenges" };
+            out(format!("answered {more} more {noun} in the last {secs} s"));
+        }
     }
 }
 
@@ -175,7 +310,10 @@ pub fn handle_event(event: &Event, action: &Action, json: bool) -> Result<(), St
                 "the forward target answered HTTP {}",
                 r.status().as_u16()
             )),
-            Err(e) => Err(format!("the forward target could not be reached: {e}")),
+            Err(e) => Err(format!(
+                "the forward target could not be reached: {}",
+                crate::transport_words(&e)
+            )),
         },
         Action::Exec(cmd) => exec(cmd, event),
     };
@@ -224,5 +362,54 @@ fn stderr_for_child() -> Stdio {
     match std::io::stderr().as_fd().try_clone_to_owned() {
         Ok(fd) => Stdio::from(fd),
         Err(_) => Stdio::null(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(lines: &mut ChallengeLines, steps: &[(u64, u64)], at: Instant) -> Vec<String> {
+        let mut out = Vec::new();
+        for (total, ms) in steps {
+            lines.update(*total, at + Duration::from_millis(*ms), &mut |l| {
+                out.push(l)
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn a_burst_gets_its_first_lines_then_one_line_per_window() {
+        let t = Instant::now();
+        let mut lines = ChallengeLines::new(Duration::from_secs(10), 3);
+        // Two challenges, then 1,000 in one poll, then more in the same window.
+        let out = run(&mut lines, &[(2, 0), (1002, 100), (1500, 9_000)], t);
+        assert_eq!(out, ["challenge answered"; 3]);
+        // The window ends: one line for the 1,497 not shown, then a new window starts.
+        let out = run(&mut lines, &[(1501, 10_000), (1600, 10_100)], t);
+        assert_eq!(
+            out,
+            [
+                "answered 1497 more challenges in the last 10 s",
+                "challenge answered",
+                "challenge answered",
+                "challenge answered"
+            ]
+        );
+        let mut out = Vec::new();
+        lines.finish(t + Duration::from_millis(12_500), &mut |l| out.push(l));
+        assert_eq!(out, ["answered 97 more challenges in the last 3 s"]);
+    }
+
+    #[test]
+    fn quiet_windows_print_nothing_more() {
+        let t = Instant::now();
+        let mut lines = ChallengeLines::new(Duration::from_secs(10), 10);
+        let out = run(&mut lines, &[(1, 0), (2, 50), (2, 20_000), (3, 30_000)], t);
+        assert_eq!(out, ["challenge answered"; 3]);
+        let mut out = Vec::new();
+        lines.finish(t + Duration::from_secs(31), &mut |l| out.push(l));
+        assert!(out.is_empty(), "{out:?}");
     }
 }

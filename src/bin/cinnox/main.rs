@@ -5,6 +5,7 @@
 
 mod inbox;
 mod listen;
+mod logging;
 mod render;
 mod sandbox;
 mod subscribe;
@@ -26,6 +27,10 @@ Examples:
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log more on stderr: -v every refusal with its reason (debug), -vv trace. RUST_LOG
+    /// (e.g. RUST_LOG=cinnox::webhook=debug) sets the levels in detail.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
 }
 
 /// Where CINNOX is and who is asking; the token is never printed.
@@ -33,14 +38,56 @@ struct Cli {
 pub struct Credentials {
     /// The Open API base URL shown in the CINNOX dashboard.
     #[arg(long, env = "CINNOX_BASE_URL")]
-    base_url: String,
+    base_url: Option<String>,
     /// The App ID.
     #[arg(long = "app", env = "CINNOX_APP_ID")]
-    app_id: String,
+    app_id: Option<String>,
     /// The App Token (prefer the environment variable: a command line is visible to others).
     #[arg(long, env = "CINNOX_APP_TOKEN", hide_env_values = true)]
-    token: String,
+    token: Option<String>,
 }
+
+impl Credentials {
+    /// The base URL, App ID and App Token; a usage error naming each option and
+    /// environment variable that is missing (or empty).
+    pub fn get(&self) -> Result<(&str, &str, &str), Usage> {
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().filter(|s| !s.is_empty())
+        }
+        let (base, app, token) = (
+            given(&self.base_url),
+            given(&self.app_id),
+            given(&self.token),
+        );
+        if let (Some(base), Some(app), Some(token)) = (base, app, token) {
+            return Ok((base, app, token));
+        }
+        let missing: Vec<&str> = [
+            (base.is_none(), "CINNOX_BASE_URL (or --base-url)"),
+            (app.is_none(), "CINNOX_APP_ID (or --app)"),
+            (token.is_none(), "CINNOX_APP_TOKEN (or --token)"),
+        ]
+        .into_iter()
+        .filter_map(|(absent, what)| absent.then_some(what))
+        .collect();
+        Err(Usage(format!(
+            "missing credentials: set {}",
+            missing.join(", ")
+        )))
+    }
+}
+
+/// Bad usage that clap cannot see: reported as `error: …` with exit status 2.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
 
 #[derive(Subcommand)]
 enum Command {
@@ -79,16 +126,21 @@ Kinds: call-start, call-end, inbound-sms, delivery-report.
 Examples:
   cinnox trigger call-start --to http://127.0.0.1:8080/cinnox/s3cret --set caller_number=+85291234567
   cinnox trigger inbound-sms --sandbox http://127.0.0.1:40000 --set content=hello
-  cinnox trigger inbound-sms --to http://127.0.0.1:8080/cinnox/s3cret --json my-event.json")]
+  cinnox trigger inbound-sms --to http://127.0.0.1:8080/cinnox/s3cret --json my-event.json
+  cinnox trigger inbound-sms --sandbox http://127.0.0.1:40000 --json my-event.json")]
     Trigger(trigger::Args),
     /// Run the local CINNOX stand-in that programs in any language subscribe against.
     #[command(after_help = "\
 Example:
   cinnox sandbox --bind 127.0.0.1:40000 --app demo-app:demo-token
 
-Control endpoint (for tests in any language), on the same server:
+It prints one line per subscription made or removed, subscription refused (with why) and
+delivery, in the order they happened, each with its time (RFC 3339, UTC).
+
+Control endpoints (for tests in any language), on the same server:
   POST /_sandbox/trigger/{call-start|call-end|inbound-sms|delivery-report}[?app=ID&variant=NAME]
-  with an optional JSON object of field overrides, e.g. {\"content\":\"hello\"}.")]
+  with an optional JSON object of field overrides, e.g. {\"content\":\"hello\"};
+  POST /_sandbox/deliver/{FAMILY}[?app=ID] with the whole notification (JSON) as the body.")]
     Sandbox(sandbox::Args),
     /// Look into a durable inbox, replay, purge, or consume it as a worker.
     #[command(after_help = "\
@@ -104,6 +156,11 @@ Examples:
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let rust_log = std::env::var("RUST_LOG").ok();
+    logging::init(
+        cli.verbose,
+        rust_log.as_deref().filter(|s| !s.trim().is_empty()),
+    );
     let result = match cli.command {
         Command::Subscribe(a) => subscribe::subscribe(a),
         Command::Unsubscribe(a) => subscribe::unsubscribe(a),
@@ -118,7 +175,11 @@ fn main() -> ExitCode {
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            if e.is::<Usage>() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -130,4 +191,28 @@ pub type Outcome = Result<bool, Box<dyn std::error::Error>>;
 /// Stop on Ctrl-C (and SIGTERM): call `stop` once, from the signal-handling thread.
 pub fn on_interrupt(stop: impl Fn() + Send + 'static) -> Result<(), Box<dyn std::error::Error>> {
     ctrlc::set_handler(stop).map_err(|e| format!("cannot handle Ctrl-C: {e}").into())
+}
+
+/// A ureq failure in words: an `https://` URL for a plain-HTTP server says so (rustls
+/// alone says `received corrupt message of type InvalidContentType`).
+pub fn transport_words(e: &ureq::Error) -> String {
+    let text = e.to_string();
+    if text.contains("corrupt message of type InvalidContentType") {
+        "the server answered in plain HTTP, not HTTPS: use http:// instead of https://".to_owned()
+    } else {
+        text
+    }
+}
+
+/// An absolute `http://` or `https://` URL with a host, for clap.
+pub fn http_url(text: &str) -> Result<String, String> {
+    let uri: ureq::http::Uri = text
+        .parse()
+        .map_err(|_| "not a URL (expected e.g. http://127.0.0.1:3000/hook)".to_owned())?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(host)) if !host.is_empty() => Ok(text.to_owned()),
+        _ => Err(
+            "not an absolute http:// or https:// URL (e.g. http://127.0.0.1:3000/hook)".to_owned(),
+        ),
+    }
 }

@@ -63,10 +63,11 @@ fn families(given: Vec<EventKind>, all: bool) -> Vec<EventKind> {
 
 /// One line per family; every family is tried, and the command fails if any did.
 fn change(c: &Credentials, families: Vec<EventKind>, enabled: bool, url: &str) -> Outcome {
-    let client = Client::new(&c.base_url, &c.token)?;
+    let (base_url, app_id, token) = c.get()?;
+    let client = Client::new(base_url, token)?;
     let mut ok = true;
     for kind in families {
-        match client.set_subscription(&c.app_id, kind.clone(), enabled, url) {
+        match client.set_subscription(app_id, kind.clone(), enabled, url) {
             Ok(sub) => {
                 let state = if sub.enabled { "subscribed" } else { "removed" };
                 let at = sub.updated_at.as_deref().unwrap_or("-");

@@ -8,15 +8,16 @@ use cinnox::EventKind;
 use crate::Outcome;
 
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("target").args(["to", "sandbox"]).required(true)))]
 pub struct Args {
     /// call-start, call-end, inbound-sms or delivery-report.
     #[arg(value_parser = notification_kind)]
     kind: NotificationKind,
     /// Send straight to this webhook URL.
-    #[arg(long, required_unless_present = "sandbox", conflicts_with = "sandbox")]
+    #[arg(long, value_name = "URL")]
     to: Option<String>,
     /// Ask a running `cinnox sandbox` (its base URL) to deliver it to its subscriptions.
-    #[arg(long)]
+    #[arg(long, value_name = "URL")]
     sandbox: Option<String>,
     /// With --sandbox: only to this app's subscription.
     #[arg(long, requires = "sandbox")]
@@ -28,8 +29,9 @@ pub struct Args {
     /// callees-as-array, without-envelope.
     #[arg(long = "variant", value_parser = variant)]
     variants: Vec<WireVariant>,
-    /// With --to: send this file's JSON as the body instead of a built notification.
-    #[arg(long, requires = "to", conflicts_with_all = ["fields", "variants"])]
+    /// Send this file's JSON as the body instead of a built notification (with --sandbox:
+    /// to the subscriptions of KIND's family).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["fields", "variants"])]
     json: Option<std::path::PathBuf>,
     /// How long to wait for the answer, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
@@ -85,18 +87,21 @@ pub fn run(a: Args) -> Outcome {
         .map(|(f, v)| (f.as_str(), v.as_str()))
         .collect();
     let timeout = Duration::from_millis(a.timeout_ms.max(1));
+    let file = match &a.json {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
     if let Some(base) = &a.sandbox {
-        return through_sandbox(base, &a, timeout);
+        return through_sandbox(base, &a, file, timeout);
     }
     let Some(url) = &a.to else {
-        return Err("give --to URL or --sandbox URL".into());
+        return Err(crate::Usage("give --to URL or --sandbox URL".to_owned()).into());
     };
-    let notification = match &a.json {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            Notification::json(family(a.kind), &text)?
-        }
+    let notification = match &file {
+        Some(text) => Notification::json(family(a.kind), text)?,
         None => a.kind.build(&fields, wire)?,
     };
     let attempt = sandbox::send(url, &notification, timeout)?;
@@ -109,13 +114,21 @@ pub fn run(a: Args) -> Outcome {
     Ok(attempt.succeeded())
 }
 
-/// `POST {base}/_sandbox/trigger/{kind}` with the fields as a JSON object.
-fn through_sandbox(base: &str, a: &Args, timeout: Duration) -> Outcome {
-    let mut url = format!(
-        "{}/_sandbox/trigger/{}",
-        base.trim_end_matches('/'),
-        a.kind.name()
-    );
+/// `POST {base}/_sandbox/trigger/{kind}` with the fields as a JSON object, or, with a
+/// file, `POST {base}/_sandbox/deliver/{family}` with the file as the notification.
+fn through_sandbox(base: &str, a: &Args, file: Option<String>, timeout: Duration) -> Outcome {
+    let mut url = match &file {
+        Some(_) => format!(
+            "{}/_sandbox/deliver/{}",
+            base.trim_end_matches('/'),
+            family(a.kind).short_name()
+        ),
+        None => format!(
+            "{}/_sandbox/trigger/{}",
+            base.trim_end_matches('/'),
+            a.kind.name()
+        ),
+    };
     let mut query: Vec<String> = Vec::new();
     if let Some(app) = &a.app {
         query.push(format!(
@@ -137,11 +150,14 @@ fn through_sandbox(base: &str, a: &Args, timeout: Duration) -> Outcome {
     if !query.is_empty() {
         url = format!("{url}?{}", query.join("&"));
     }
-    let body: serde_json::Map<String, serde_json::Value> = a
-        .fields
-        .iter()
-        .map(|(f, v)| (f.clone(), serde_json::Value::String(v.clone())))
-        .collect();
+    let body = file.unwrap_or_else(|| {
+        let fields: serde_json::Map<String, serde_json::Value> = a
+            .fields
+            .iter()
+            .map(|(f, v)| (f.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        serde_json::Value::Object(fields).to_string()
+    });
     // Deliveries include the sandbox's redeliveries: allow for them.
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -151,8 +167,13 @@ fn through_sandbox(base: &str, a: &Args, timeout: Duration) -> Outcome {
     let mut reply = agent
         .post(&url)
         .header("Content-Type", "application/json")
-        .send(serde_json::Value::Object(body).to_string().as_bytes())
-        .map_err(|e| format!("the sandbox could not be reached: {e}"))?;
+        .send(body.as_bytes())
+        .map_err(|e| {
+            format!(
+                "the sandbox could not be reached: {}",
+                crate::transport_words(&e)
+            )
+        })?;
     let status = reply.status().as_u16();
     let text = reply.body_mut().read_to_string().unwrap_or_default();
     let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
