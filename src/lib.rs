@@ -96,6 +96,7 @@ pub mod metrics;
 mod random;
 pub mod receiver;
 pub mod sandbox;
+mod sync;
 pub mod webhook;
 
 pub use client::{Client, ClientBuilder, RetryPolicy, Subscription};

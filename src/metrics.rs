@@ -106,35 +106,6 @@ impl Exposition {
         let _ = writeln!(self.text, "{name}_count {cumulative}");
     }
 
-    /// The inbox's gauges.
-    pub(crate) fn inbox(&mut self, c: &crate::inbox::InboxCounts) {
-        self.gauge(
-            "cinnox_inbox_pending",
-            "Events stored and waiting to be handled.",
-            c.pending as f64,
-        );
-        self.gauge(
-            "cinnox_inbox_in_flight",
-            "Events held by a consumer now.",
-            c.in_flight as f64,
-        );
-        self.gauge(
-            "cinnox_inbox_done",
-            "Events handled and kept for the retention.",
-            c.done as f64,
-        );
-        self.gauge(
-            "cinnox_inbox_dead",
-            "Events given up after their last attempt (replay them).",
-            c.dead as f64,
-        );
-        self.gauge(
-            "cinnox_inbox_oldest_pending_age_seconds",
-            "How long the oldest pending or in-flight event has waited.",
-            c.oldest_pending_age.as_secs_f64(),
-        );
-    }
-
     pub(crate) fn finish(self) -> String {
         self.text
     }

@@ -71,13 +71,14 @@ use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub use crate::delivery::Delivery;
 use crate::delivery::Settle;
 use crate::event::Event;
+use crate::sync::lock;
 use crate::webhook::{Reply, Verdict, Webhook, WebhookConfig};
 use crate::{Error, ErrorKind, Result};
 use pending::{Mailbox, Ticket};
@@ -348,11 +349,6 @@ fn resolve_bind_address(addr: impl ToSocketAddrs) -> Result<Vec<SocketAddr>> {
         return Err(Error::invalid_argument("the bind address names no address"));
     }
     Ok(addrs)
-}
-
-/// Lock, ignoring poisoning: every protected state stays consistent between statements.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn closed_error() -> Error {
@@ -939,7 +935,7 @@ impl Shared {
             in_flight as f64,
         );
         if let Some(c) = &inbox {
-            e.inbox(c);
+            c.write_metrics(&mut e);
         }
         e.finish()
     }

@@ -84,7 +84,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::delivery::{Delivery, Settle};
 use crate::event::Event;
-use crate::receiver::lock;
+use crate::sync::lock;
 use crate::webhook::Verdict;
 use crate::{Error, ErrorKind, Result};
 
@@ -162,6 +162,36 @@ pub struct InboxCounts {
 }
 
 impl InboxCounts {
+    /// The inbox's gauges, for [`Inbox::metrics`] and the receiver's exposition.
+    pub(crate) fn write_metrics(&self, e: &mut crate::metrics::Exposition) {
+        let c = self;
+        e.gauge(
+            "cinnox_inbox_pending",
+            "Events stored and waiting to be handled.",
+            c.pending as f64,
+        );
+        e.gauge(
+            "cinnox_inbox_in_flight",
+            "Events held by a consumer now.",
+            c.in_flight as f64,
+        );
+        e.gauge(
+            "cinnox_inbox_done",
+            "Events handled and kept for the retention.",
+            c.done as f64,
+        );
+        e.gauge(
+            "cinnox_inbox_dead",
+            "Events given up after their last attempt (replay them).",
+            c.dead as f64,
+        );
+        e.gauge(
+            "cinnox_inbox_oldest_pending_age_seconds",
+            "How long the oldest pending or in-flight event has waited.",
+            c.oldest_pending_age.as_secs_f64(),
+        );
+    }
+
     /// The counts from a backend's groups of `(state, leased now, rows, oldest
     /// received_at)`, the same query on every backend.
     pub(crate) fn from_groups(
@@ -722,7 +752,7 @@ impl Inbox {
     /// `cinnox_inbox_dead`, `cinnox_inbox_oldest_pending_age_seconds`. Runs one small query.
     pub fn metrics(&self) -> Result<String> {
         let mut e = crate::metrics::Exposition::default();
-        e.inbox(&self.stats()?);
+        self.stats()?.write_metrics(&mut e);
         Ok(e.finish())
     }
 

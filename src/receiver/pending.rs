@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use mio::{Token, Waker};
 
-use super::lock;
+use crate::sync::lock;
 use crate::webhook::Reply;
 
 const PENDING: u8 = 0;

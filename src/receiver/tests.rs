@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use super::{lock, Receiver, ReceiverConfig, Store, Stored};
+use super::{Receiver, ReceiverConfig, Store, Stored};
 use crate::event::Event;
+use crate::sync::lock;
 use crate::{Error, ErrorKind, WebhookConfig};
 
 const PATH: &str = "/hook/s3cret";

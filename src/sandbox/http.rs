@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::receiver::lock;
+use crate::sync::lock;
 
 /// Largest request head read.
 const MAX_HEAD: usize = 16 * 1024;
