@@ -97,6 +97,7 @@ mod random;
 pub mod receiver;
 pub mod sandbox;
 mod sync;
+mod urls;
 pub mod webhook;
 
 pub use client::{Client, ClientBuilder, RetryPolicy, Subscription};

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::{time, DeliveryRecord};
-use crate::client::redact_url;
+use crate::urls::redact_url;
 use crate::EventKind;
 
 /// One thing the sandbox did, with when ([`Sandbox::take_log`](super::Sandbox::take_log)).

@@ -87,7 +87,7 @@ pub use notification::{
 pub use outbound::{send, verify_url, Verification};
 
 // A URL with its path hidden (`http://127.0.0.1:8080/…`): webhook paths carry secrets.
-use crate::client::redact_url;
+use crate::urls::redact_url;
 use crate::{Error, ErrorKind, EventKind, Result};
 
 /// A rate limit: at most `requests` in any window of `per`.

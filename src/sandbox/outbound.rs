@@ -105,7 +105,7 @@ pub fn send(
     notification: &super::Notification,
     timeout: Duration,
 ) -> crate::Result<super::Attempt> {
-    if let Some(why) = crate::client::webhook_url_problem(url) {
+    if let Some(why) = crate::urls::webhook_url_problem(url) {
         return Err(crate::Error::invalid_argument(format!("the URL {why}")));
     }
     Ok(attempt(&agent(timeout), url, notification.body(), timeout))
@@ -114,8 +114,8 @@ pub fn send(
 /// A transport failure in words that never quote the URL (its path may be a secret).
 fn describe(e: ureq::Error) -> Posted {
     use ureq::Error as E;
-    if crate::client::answered_in_plain_http(&e) {
-        return Posted::Transport(crate::client::PLAIN_HTTP.to_owned());
+    if crate::urls::answered_in_plain_http(&e) {
+        return Posted::Transport(crate::urls::PLAIN_HTTP.to_owned());
     }
     let text = match e {
         E::Timeout(_) => return Posted::Timeout,
@@ -247,7 +247,7 @@ impl Verification {
 /// ([`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) otherwise); every
 /// other failure (no answer, a wrong answer) is in the report, not an error.
 pub fn verify_url(url: &str, timeout: Duration) -> crate::Result<Verification> {
-    if let Some(why) = crate::client::webhook_url_problem(url) {
+    if let Some(why) = crate::urls::webhook_url_problem(url) {
         return Err(crate::Error::invalid_argument(format!("the URL {why}")));
     }
     Ok(verify(&agent(timeout), url, timeout))

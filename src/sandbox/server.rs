@@ -400,7 +400,7 @@ fn parse_body(body: &[u8]) -> Result<(bool, String), String> {
 }
 
 fn is_absolute_http_url(url: &str) -> bool {
-    crate::client::webhook_url_problem(url).is_none()
+    crate::urls::webhook_url_problem(url).is_none()
 }
 
 #[cfg(test)]
