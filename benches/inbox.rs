@@ -115,7 +115,8 @@ fn through_receiver(n: usize, conns: usize, with_inbox: bool, salt: u64) -> f64 
     if with_inbox {
         config = config.inbox(Inbox::open(&fresh_db("rx")).expect("inbox"));
     }
-    let rx = Receiver::bind_with("127.0.0.1:0", WebhookConfig::new(PATH), config).expect("bind");
+    let rx = Receiver::bind_with("127.0.0.1:0", WebhookConfig::new(PATH).unwrap(), config)
+        .expect("bind");
     let addr: SocketAddr = rx.local_addr();
     let rate = std::thread::scope(|s| {
         if !with_inbox {

@@ -102,13 +102,14 @@ fn request(body: &[u8]) -> Request<'_> {
 
 fn bench(c: &mut Criterion<ThreadCpuTime>) {
     // The default policy.
-    let plain = warmed(WebhookConfig::new(PATH));
+    let plain = warmed(WebhookConfig::new(PATH).unwrap());
     // Every check on: a source allowlist, and the client taken from X-Forwarded-For because
     // the peer is a trusted proxy.
     let guarded = warmed(
-        WebhookConfig::new(PATH)
+        WebhookConfig::builder(PATH)
             .allow_source("203.0.113.0/24")
-            .and_then(|c| c.trust_proxy("10.0.0.0/8"))
+            .trust_proxy("10.0.0.0/8")
+            .build()
             .expect("valid networks"),
     );
     for (name, body) in event::SEEDS {

@@ -207,7 +207,8 @@ fn with_cinnox<T>(run: impl FnOnce(SocketAddr) -> T) -> T {
         max_connections: 1024,
         ..ReceiverConfig::default()
     };
-    let rx = Receiver::bind_with("127.0.0.1:0", WebhookConfig::new(PATH), config).expect("bind");
+    let rx = Receiver::bind_with("127.0.0.1:0", WebhookConfig::new(PATH).unwrap(), config)
+        .expect("bind");
     let addr = rx.local_addr();
     let handle = rx.shutdown_handle();
     thread::scope(|s| {
@@ -377,7 +378,10 @@ fn with_hyper<T>(run: impl FnOnce(SocketAddr) -> T) -> T {
 fn with_cinnox_nodedup<T>(run: impl FnOnce(SocketAddr) -> T) -> T {
     let rx = Receiver::bind_with(
         "127.0.0.1:0",
-        WebhookConfig::new(PATH).dedup_window(None),
+        WebhookConfig::builder(PATH)
+            .dedup_window(None)
+            .build()
+            .unwrap(),
         ReceiverConfig::default(),
     )
     .expect("bind");

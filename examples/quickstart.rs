@@ -101,8 +101,11 @@ fn local() -> Result<(), Failure> {
 
     // The webhook path carries a secret: only CINNOX (here: the sandbox) knows the URL.
     let path = format!("/cinnox/{}", random_hex());
-    let receiver = Receiver::bind("127.0.0.1:0", WebhookConfig::new(&path))
-        .map_err(|e| format!("cannot start the receiver: {e}"))?;
+    let receiver = Receiver::bind(
+        "127.0.0.1:0",
+        WebhookConfig::new(&path).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("cannot start the receiver: {e}"))?;
     let hook = format!("http://{}{path}", receiver.local_addr());
     let receiver = Arc::new(receiver);
 
@@ -242,7 +245,7 @@ fn inbox_demo(path: &str) -> Result<(), Failure> {
             .map_err(|e| e.to_string())?;
         let receiver = Receiver::bind_with(
             "127.0.0.1:0",
-            WebhookConfig::new(path),
+            WebhookConfig::new(path).map_err(|e| e.to_string())?,
             ReceiverConfig::default().inbox(inbox.clone()),
         )
         .map_err(|e| format!("cannot start the receiver: {e}"))?;
@@ -319,8 +322,11 @@ fn against_cinnox(base: &str, app_id: &str, token: &str, hook: &str) -> Result<(
     println!("cinnox quickstart: CINNOX at {base}, app {app_id}");
     println!();
 
-    let receiver = Receiver::bind(listen.as_str(), WebhookConfig::new(&path))
-        .map_err(|e| format!("cannot start the receiver on {listen}: {e}"))?;
+    let receiver = Receiver::bind(
+        listen.as_str(),
+        WebhookConfig::new(&path).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("cannot start the receiver on {listen}: {e}"))?;
     line(
         "receiver",
         &format!(

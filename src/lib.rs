@@ -21,7 +21,7 @@
 //!
 //!     // A receiver on a secret path: CINNOX does not sign webhooks, the path keeps
 //!     // strangers out.
-//!     let receiver = Receiver::bind("127.0.0.1:0", WebhookConfig::new("/cinnox/s3cr3t"))?;
+//!     let receiver = Receiver::bind("127.0.0.1:0", WebhookConfig::new("/cinnox/s3cr3t")?)?;
 //!     let url = format!("http://{}/cinnox/s3cr3t", receiver.local_addr());
 //!
 //!     // Subscribe: CINNOX verifies the URL (the receiver answers the challenge) first.
@@ -108,7 +108,7 @@ pub use inbox::Inbox;
 pub use kind::EventKind;
 pub use receiver::{Receiver, ReceiverConfig, ReceiverStats, ShutdownHandle};
 pub use sandbox::{Sandbox, SandboxConfig};
-pub use webhook::{Outcome, Reply, Request, Verdict, Webhook, WebhookConfig};
+pub use webhook::{Outcome, Reply, Request, Verdict, Webhook, WebhookConfig, WebhookConfigBuilder};
 
 /// The README's Rust examples, compiled and run as doc tests.
 #[cfg(doctest)]

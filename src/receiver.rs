@@ -3,7 +3,7 @@
 //! ```no_run
 //! use cinnox::{Receiver, WebhookConfig};
 //!
-//! let receiver = Receiver::bind("0.0.0.0:8080", WebhookConfig::new("/cinnox/s3cret"))?;
+//! let receiver = Receiver::bind("0.0.0.0:8080", WebhookConfig::new("/cinnox/s3cret")?)?;
 //! loop {
 //!     let delivery = receiver.recv()?;
 //!     println!("{:?}", delivery.event().payload());
@@ -420,7 +420,6 @@ impl Receiver {
         store: Option<Arc<dyn Store>>,
     ) -> Result<Receiver> {
         config.validate()?;
-        webhook.validate()?;
         let store: Option<Arc<dyn Store>> = match (store, &config.inbox) {
             (Some(store), _) => Some(store),
             (None, Some(inbox)) => Some(Arc::new(inbox.clone())),

@@ -209,7 +209,12 @@ fn check(wh: &Webhook, body: &[u8]) {
 
 #[test]
 fn arbitrary_bytes_never_panic() {
-    let wh = Webhook::new(WebhookConfig::new("/hook").max_body(4096));
+    let wh = Webhook::new(
+        WebhookConfig::builder("/hook")
+            .max_body(4096)
+            .build()
+            .unwrap(),
+    );
     let mut rng = Rng::new(0x5eed_0001);
     for _ in 0..20_000 {
         let len = rng.below(64);
@@ -230,7 +235,12 @@ fn arbitrary_bytes_never_panic() {
 
 #[test]
 fn mutated_valid_bodies_never_panic() {
-    let wh = Webhook::new(WebhookConfig::new("/hook").dedup_capacity(100));
+    let wh = Webhook::new(
+        WebhookConfig::builder("/hook")
+            .dedup_capacity(100)
+            .build()
+            .unwrap(),
+    );
     let mut rng = Rng::new(0x5eed_0002);
     let challenge = br#"{"challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}"#;
     let array_callees = br#"{"message":{"id":"c","status":"CallStart","caller":{"number":85298765432},"callees":[{"eid":"a","number":"+1"},{"number":8.5e10}]}}"#;
@@ -253,7 +263,7 @@ fn mutated_valid_bodies_never_panic() {
 
 #[test]
 fn random_json_objects_are_events_or_challenges() {
-    let wh = Webhook::new(WebhookConfig::new("/hook"));
+    let wh = Webhook::new(WebhookConfig::new("/hook").unwrap());
     let mut rng = Rng::new(0x5eed_0003);
     let mut refused = 0;
     for _ in 0..20_000 {

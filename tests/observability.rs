@@ -68,14 +68,18 @@ fn no_log_line_above_trace_carries_a_secret_or_message_content() {
     let path = format!("/cinnox/{SECRET}");
     let plain = Receiver::bind_with(
         "127.0.0.1:0",
-        WebhookConfig::new(&path).max_body(2048),
+        WebhookConfig::builder(&path)
+            .max_body(2048)
+            .build()
+            .unwrap(),
         receiver::quick_config(),
     )
     .unwrap();
     let durable = Receiver::bind_with(
         "127.0.0.1:0",
-        WebhookConfig::new(&path)
+        WebhookConfig::builder(&path)
             .allow_source("10.0.0.0/8")
+            .build()
             .unwrap(),
         receiver::quick_config().inbox(inbox.clone()),
     )
@@ -153,7 +157,7 @@ fn no_log_line_above_trace_carries_a_secret_or_message_content() {
     // The durable receiver stores an event, which then dies in the inbox.
     let open = Receiver::bind_with(
         "127.0.0.1:0",
-        WebhookConfig::new(&path),
+        WebhookConfig::new(&path).unwrap(),
         receiver::quick_config().inbox(inbox.clone()),
     )
     .unwrap();
@@ -243,7 +247,7 @@ fn metrics_parse_as_prometheus_text_with_exact_values() {
     capture();
     let rx = Receiver::bind_with(
         "127.0.0.1:0",
-        WebhookConfig::new(receiver::PATH),
+        WebhookConfig::new(receiver::PATH).unwrap(),
         receiver::quick_config(),
     )
     .unwrap();
@@ -345,7 +349,7 @@ fn metrics_parse_as_prometheus_text_with_exact_values() {
     let inbox = Inbox::open(dir.join("i.db").to_str().unwrap()).unwrap();
     let durable = Receiver::bind_with(
         "127.0.0.1:0",
-        WebhookConfig::new(receiver::PATH),
+        WebhookConfig::new(receiver::PATH).unwrap(),
         receiver::quick_config().inbox(inbox.clone()),
     )
     .unwrap();
@@ -411,7 +415,7 @@ fn raw(addr: std::net::SocketAddr, request: &[u8]) -> String {
 fn metrics_are_served_on_their_own_address_and_never_on_the_webhook_port() {
     let rx = Receiver::bind_with(
         "127.0.0.1:0",
-        WebhookConfig::new(receiver::PATH),
+        WebhookConfig::new(receiver::PATH).unwrap(),
         receiver::quick_config().metrics_addr("127.0.0.1:0".parse().unwrap()),
     )
     .unwrap();
@@ -498,7 +502,7 @@ fn a_metrics_address_in_use_fails_the_start_with_an_io_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let err = Receiver::bind_with(
         "127.0.0.1:0",
-        WebhookConfig::new(receiver::PATH),
+        WebhookConfig::new(receiver::PATH).unwrap(),
         receiver::quick_config().metrics_addr(taken.local_addr().unwrap()),
     )
     .unwrap_err();

@@ -248,7 +248,10 @@ fn at_the_cap_the_connection_idle_or_incomplete_longest_is_evicted() {
 
 #[test]
 fn an_oversized_body_gets_413_without_being_read_and_the_connection_closes() {
-    let rx = start(WebhookConfig::new(PATH).max_body(1024), quick_config());
+    let rx = start(
+        WebhookConfig::builder(PATH).max_body(1024).build().unwrap(),
+        quick_config(),
+    );
     let addr = rx.local_addr();
     // Declared length far over the cap; only the start of the body is ever sent.
     let mut c = Client::new(addr);
@@ -315,7 +318,10 @@ fn a_declared_length_is_not_allocated_before_the_bytes_arrive() {
     // the body is buffered as it arrives, so a huge declaration that is never sent costs
     // nothing and ends at the read deadline like any stalled body.
     let rx = start(
-        WebhookConfig::new(PATH).max_body(usize::MAX),
+        WebhookConfig::builder(PATH)
+            .max_body(usize::MAX)
+            .build()
+            .unwrap(),
         ReceiverConfig {
             read_timeout: SHORT,
             ..quick_config()

@@ -63,7 +63,7 @@ fn https_delivers_events_and_answers_challenges() {
     let tls = self_signed();
     let rx = Receiver::bind_tls_with(
         "127.0.0.1:0",
-        WebhookConfig::new(PATH),
+        WebhookConfig::new(PATH).unwrap(),
         ReceiverConfig {
             read_timeout: Duration::from_secs(60),
             ..quick_config()
@@ -106,7 +106,7 @@ fn unusable_pem_is_an_invalid_argument_that_does_not_quote_the_key() {
     let tls = self_signed();
     let e = Receiver::bind_tls(
         "127.0.0.1:0",
-        WebhookConfig::new(PATH),
+        WebhookConfig::new(PATH).unwrap(),
         b"not a certificate",
         tls.key_pem.as_bytes(),
     )
@@ -114,7 +114,7 @@ fn unusable_pem_is_an_invalid_argument_that_does_not_quote_the_key() {
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     let e = Receiver::bind_tls(
         "127.0.0.1:0",
-        WebhookConfig::new(PATH),
+        WebhookConfig::new(PATH).unwrap(),
         tls.cert_pem.as_bytes(),
         b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
     )

@@ -34,7 +34,8 @@ struct World {
 impl World {
     fn new(config: SandboxConfig) -> World {
         let sandbox = Sandbox::start(config.app(APP, TOKEN)).unwrap();
-        let receiver = Arc::new(Receiver::bind("127.0.0.1:0", WebhookConfig::new(PATH)).unwrap());
+        let receiver =
+            Arc::new(Receiver::bind("127.0.0.1:0", WebhookConfig::new(PATH).unwrap()).unwrap());
         let url = format!("http://{}{PATH}", receiver.local_addr());
         let client = Client::builder(sandbox.base_url(), TOKEN)
             .proxy_from_env(false)

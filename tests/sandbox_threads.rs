@@ -14,7 +14,7 @@ fn dropping_a_sandbox_leaves_no_thread_behind() {
     assert!(before > 0, "/proc/self/task is readable");
     {
         let sandbox = Sandbox::start(SandboxConfig::new().app("app", "token")).unwrap();
-        let receiver = Receiver::bind("127.0.0.1:0", WebhookConfig::new("/hook")).unwrap();
+        let receiver = Receiver::bind("127.0.0.1:0", WebhookConfig::new("/hook").unwrap()).unwrap();
         let url = format!("http://{}/hook", receiver.local_addr());
         // Keep-alive connections to the sandbox from a client, and a delivery through it.
         let client = Client::new(sandbox.base_url(), "token").unwrap();

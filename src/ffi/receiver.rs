@@ -10,7 +10,7 @@ use super::{arg_mut, arg_out, arg_ref, arg_str, call, get, put_handle, Failure};
 use crate::delivery::Delivery;
 use crate::ffi::cinnox_result;
 use crate::receiver::{Receiver, ReceiverConfig};
-use crate::webhook::WebhookConfig;
+use crate::webhook::{WebhookConfig, WebhookConfigBuilder};
 
 /// `timeout_ms` for `cinnox_receiver_recv` that waits without a deadline.
 pub const CINNOX_WAIT_FOREVER: u32 = u32::MAX;
@@ -23,6 +23,8 @@ pub const CINNOX_WAIT_FOREVER: u32 = u32::MAX;
 /// at once.
 pub struct cinnox_receiver_config {
     webhook: WebhookConfig,
+    /// What `webhook` was built from: the setters change it, and build it again.
+    webhook_builder: WebhookConfigBuilder,
     pub(crate) server: ReceiverConfig,
 }
 
@@ -182,10 +184,10 @@ pub unsafe extern "C" fn cinnox_receiver_config_new(
         let out = arg_out(out, "out")?;
         // SAFETY: the caller passes NULL or a NUL-terminated string.
         let path = unsafe { arg_str(path, "path") }?;
-        let webhook = WebhookConfig::new(path);
-        webhook.validate()?;
+        let webhook_builder = WebhookConfig::builder(path);
         let config = cinnox_receiver_config {
-            webhook,
+            webhook: webhook_builder.clone().build()?,
+            webhook_builder,
             server: ReceiverConfig::default(),
         };
         // SAFETY: `out` was checked non-NULL.
@@ -215,12 +217,14 @@ unsafe fn with_config(
 /// Apply `change` to the webhook policy of `config`; on failure the config is unchanged.
 unsafe fn with_webhook(
     config: *mut cinnox_receiver_config,
-    change: impl FnOnce(WebhookConfig) -> Result<WebhookConfig, Failure>,
+    change: impl FnOnce(WebhookConfigBuilder) -> Result<WebhookConfigBuilder, Failure>,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promise.
     unsafe {
         with_config(config, |c| {
-            c.webhook = change(c.webhook.clone())?;
+            let builder = change(c.webhook_builder.clone())?;
+            c.webhook = builder.clone().build()?;
+            c.webhook_builder = builder;
             Ok(())
         })
     }
@@ -247,7 +251,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_allow_source(
     cidr: *const c_char,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promises.
-    unsafe { with_webhook(config, |w| Ok(w.allow_source(arg_str(cidr, "cidr")?)?)) }
+    unsafe { with_webhook(config, |w| Ok(w.allow_source(arg_str(cidr, "cidr")?))) }
 }
 
 /// Trust `X-Forwarded-For` from peers in the network `cidr` (copied); may be called several
@@ -258,7 +262,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_trust_proxy(
     cidr: *const c_char,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promises.
-    unsafe { with_webhook(config, |w| Ok(w.trust_proxy(arg_str(cidr, "cidr")?)?)) }
+    unsafe { with_webhook(config, |w| Ok(w.trust_proxy(arg_str(cidr, "cidr")?))) }
 }
 
 /// How long a delivered event is remembered so that a redelivery is answered 200 without
@@ -446,7 +450,7 @@ pub unsafe extern "C" fn cinnox_receiver_new(
         let addr = unsafe { arg_str(bind_addr, "bind_addr") }?;
         // SAFETY: as above.
         let path = unsafe { arg_str(path, "path") }?;
-        let rx = bind(addr, WebhookConfig::new(path), ReceiverConfig::default())?;
+        let rx = bind(addr, WebhookConfig::new(path)?, ReceiverConfig::default())?;
         // SAFETY: `out` was checked non-NULL.
         unsafe { put_handle(out, rx) };
         Ok(())

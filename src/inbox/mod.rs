@@ -15,7 +15,7 @@
 //!
 //! let inbox = Inbox::open("inbox.db")?;
 //! let config = ReceiverConfig::default().inbox(inbox);
-//! let receiver = Receiver::bind_with("0.0.0.0:8080", WebhookConfig::new("/cinnox/s3cret"), config)?;
+//! let receiver = Receiver::bind_with("0.0.0.0:8080", WebhookConfig::new("/cinnox/s3cret")?, config)?;
 //! receiver.serve(4, |event| {
 //!     println!("{:?}", event.payload());
 //!     Ok::<(), std::io::Error>(()) // Err or a panic: retried later from the inbox

@@ -40,7 +40,7 @@ fn event(id: &str) -> Vec<u8> {
 fn an_answer_after_the_grace_is_neither_counted_nor_remembered() {
     let rx = Receiver::bind_with(
         "127.0.0.1:0",
-        WebhookConfig::new(PATH),
+        WebhookConfig::new(PATH).unwrap(),
         ReceiverConfig {
             shutdown_grace: Duration::from_millis(100),
             ..ReceiverConfig::default()
@@ -102,7 +102,7 @@ fn connect(rx: &Receiver) -> (TcpStream, BufReader<TcpStream>) {
 
 #[test]
 fn shutdown_fails_a_delivery_nobody_took_with_500_written_by_the_io_thread() {
-    let rx = Receiver::bind("127.0.0.1:0", WebhookConfig::new(PATH)).unwrap();
+    let rx = Receiver::bind("127.0.0.1:0", WebhookConfig::new(PATH).unwrap()).unwrap();
     let (mut s, mut reader) = connect(&rx);
     s.write_all(&event("unclaimed")).unwrap();
     // The event is queued; nobody takes it.
@@ -129,7 +129,7 @@ fn shutdown_fails_a_delivery_nobody_took_with_500_written_by_the_io_thread() {
 fn a_peer_that_stops_reading_is_cut_and_stalls_neither_the_answer_nor_shutdown() {
     let rx = Receiver::bind_with(
         "127.0.0.1:0",
-        WebhookConfig::new(PATH),
+        WebhookConfig::new(PATH).unwrap(),
         ReceiverConfig {
             read_timeout: Duration::from_millis(500),
             ..ReceiverConfig::default()
@@ -252,7 +252,10 @@ fn with_store(
     });
     let rx = Receiver::bind_with_store(
         "127.0.0.1:0",
-        WebhookConfig::new(PATH).dedup_window(None),
+        WebhookConfig::builder(PATH)
+            .dedup_window(None)
+            .build()
+            .unwrap(),
         ReceiverConfig {
             shutdown_grace: Duration::from_millis(300),
             ..ReceiverConfig::default()
@@ -358,7 +361,7 @@ fn a_store_still_busy_when_the_grace_ends_is_answered_503_and_its_late_word_igno
 /// a megabyte of requests takes many turns.
 #[test]
 fn a_pipelined_burst_larger_than_a_turn_is_answered_whole() {
-    let rx = Receiver::bind("127.0.0.1:0", WebhookConfig::new(PATH)).unwrap();
+    let rx = Receiver::bind("127.0.0.1:0", WebhookConfig::new(PATH).unwrap()).unwrap();
     let body = br#"{"challenge":"pipelined"}"#;
     let mut one = format!(
         "POST {PATH} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",

@@ -30,9 +30,9 @@
 //!
 //! # Source
 //!
-//! Without [`WebhookConfig::allow_source`] every source is accepted. With it, the client
+//! Without [`WebhookConfigBuilder::allow_source`] every source is accepted. With it, the client
 //! address must be in one of the networks. The client address is the TCP peer, unless the
-//! peer is a trusted proxy ([`WebhookConfig::trust_proxy`]): then `X-Forwarded-For` (all such
+//! peer is a trusted proxy ([`WebhookConfigBuilder::trust_proxy`]): then `X-Forwarded-For` (all such
 //! headers, in order) is read from the right and the first address that is not a trusted
 //! proxy is the client; when every listed address is a trusted proxy, the left-most one is.
 //! An entry that is not an IP address (optionally with a port) makes the client unknown; an
@@ -43,13 +43,13 @@
 //!
 //! When the application answers [`Verdict::Handled`], the event's
 //! [`DedupKey`](crate::event::DedupKey) is remembered for the dedup window (default 10
-//! minutes, counted from the acknowledgement), at most [`WebhookConfig::dedup_capacity`] keys
+//! minutes, counted from the acknowledgement), at most [`WebhookConfigBuilder::dedup_capacity`] keys
 //! (default 10 000; the oldest is forgotten first; a key over 256 bytes is kept as a keyed
 //! 128-bit fingerprint, so each costs little). A redelivery inside the window is answered
 //! 200 without reaching the application. Two deliveries of one event that arrive before
 //! either is acknowledged both reach the application. [`Verdict::Failed`] is not
 //! remembered: the redelivery reaches the application again. The clock is
-//! [`Instant::now`] unless [`WebhookConfig::clock`] injects another (tests).
+//! [`Instant::now`] unless [`WebhookConfigBuilder::clock`] injects another (tests).
 //!
 //! # Counters
 //!
@@ -90,7 +90,7 @@ mod request;
 mod source;
 mod stats;
 
-pub use config::{Clock, WebhookConfig, DEFAULT_MAX_BODY};
+pub use config::{Clock, WebhookConfig, WebhookConfigBuilder, DEFAULT_MAX_BODY};
 pub(crate) use fields::content_length;
 pub(crate) use request::error_body;
 pub use request::{Outcome, Reply, Request, Verdict};
@@ -219,7 +219,7 @@ impl Webhook {
             Some(_) => target,
         };
         // A config without a secret path answers nothing (`validate` refuses it up front).
-        if !self.config.has_secret_path() || !same_secret(path, secret) {
+        if !same_secret(path, secret) {
             return Err(Refusal::NotFound);
         }
         if req.method != "POST" {
@@ -323,17 +323,13 @@ impl Webhook {
     }
 
     fn dedup(&self) -> Option<(Duration, usize)> {
-        match self.config.dedup_window {
-            Some(w) if !w.is_zero() && self.config.dedup_capacity > 0 => {
-                Some((w, self.config.dedup_capacity))
-            }
-            _ => None,
-        }
+        self.config
+            .dedup_window()
+            .map(|w| (w, self.config.dedup_capacity))
     }
 
     fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
-        // The memory stays consistent between statements, so a poisoned lock is usable.
-        self.memory.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.memory)
     }
 
     /// The whole decision for one request.

@@ -35,7 +35,7 @@ pub fn start(webhook: WebhookConfig, config: ReceiverConfig) -> Receiver {
 
 /// A receiver with the test path and `config`.
 pub fn start_default(config: ReceiverConfig) -> Receiver {
-    start(WebhookConfig::new(PATH), config)
+    start(WebhookConfig::new(PATH).unwrap(), config)
 }
 
 /// A call-start event with this call ID.

@@ -91,7 +91,7 @@ pub fn run(a: Args) -> Outcome {
         config = config.inbox(inbox);
     }
     config.metrics_addr = a.metrics;
-    let receiver = Receiver::bind_with(a.bind.as_str(), WebhookConfig::new(&a.path), config)?;
+    let receiver = Receiver::bind_with(a.bind.as_str(), WebhookConfig::new(&a.path)?, config)?;
     // Ctrl-C works from the moment the address is printed.
     let handle = receiver.shutdown_handle();
     let (stop_tx, stopped) = std::sync::mpsc::channel();
