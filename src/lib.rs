@@ -100,7 +100,7 @@ mod sync;
 mod urls;
 pub mod webhook;
 
-pub use client::{Client, ClientBuilder, RetryPolicy, Subscription};
+pub use client::{Client, ClientBuilder, RetryPolicy, RetryPolicyBuilder, Subscription};
 pub use delivery::Delivery;
 pub use error::{Error, ErrorKind, Result};
 pub use event::{challenge_reply, parse, Event, Incoming};

@@ -309,13 +309,6 @@ fn bad_configuration_is_rejected_by_build() {
         ),
         ("bad agent", builder(&url).user_agent("x\ny")),
         ("empty agent", builder(&url).user_agent("")),
-        (
-            "zero attempts",
-            builder(&url).retry(RetryPolicy {
-                max_attempts: 0,
-                ..RetryPolicy::default()
-            }),
-        ),
     ];
     for (what, b) in bad {
         let e = b.build().unwrap_err();
@@ -328,6 +321,13 @@ fn bad_configuration_is_rejected_by_build() {
     }
     assert_eq!(mock.count(), 0);
     assert!(Client::new("HTTP://cinnox.example", TOKEN).is_ok());
+    // A policy of zero attempts cannot be built, so no client can hold one.
+    let e = RetryPolicy::builder().max_attempts(0).build().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(
+        e.to_string().contains("max_attempts must be at least 1"),
+        "{e}"
+    );
 }
 
 // ---- errors ----
@@ -553,11 +553,13 @@ fn a_tls_failure_is_a_transport_error_and_not_retried() {
     let (url, served) = client::plaintext_server();
     let c = builder(&url)
         .timeout(Duration::from_secs(2))
-        .retry(RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(1),
-            ..RetryPolicy::default()
-        })
+        .retry(
+            RetryPolicy::builder()
+                .max_attempts(3)
+                .base_delay(Duration::from_millis(1))
+                .build()
+                .unwrap(),
+        )
         .build()
         .unwrap();
     let e = c.subscribe("app", EventKind::Call, HOOK).unwrap_err();

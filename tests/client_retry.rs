@@ -14,12 +14,15 @@ const HOOK: &str = "https://me.example/hook";
 
 /// Retries with ~1 ms delays, so tests run fast.
 fn fast(max_attempts: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_attempts,
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(4),
-        max_elapsed: Duration::from_secs(10),
-    }
+    fast_builder(max_attempts).build().unwrap()
+}
+
+fn fast_builder(max_attempts: u32) -> cinnox::RetryPolicyBuilder {
+    RetryPolicy::builder()
+        .max_attempts(max_attempts)
+        .base_delay(Duration::from_millis(1))
+        .max_delay(Duration::from_millis(4))
+        .max_elapsed(Duration::from_secs(10))
 }
 
 fn client(base: &str, policy: RetryPolicy) -> Client {
@@ -117,16 +120,13 @@ fn retry_policy_none_makes_one_attempt() {
     let e = call(&client(&mock.url(), RetryPolicy::none())).unwrap_err();
     assert_eq!(mock.count(), 1);
     assert_eq!(e.http_status(), Some(503));
-    assert_eq!(RetryPolicy::none().max_attempts, 1);
+    assert_eq!(RetryPolicy::none().max_attempts(), 1);
 }
 
 #[test]
 fn no_retry_starts_after_max_elapsed() {
     let mock = MockCinnox::with_script(vec![Scripted::raw(503, b""); 3]);
-    let policy = RetryPolicy {
-        max_elapsed: Duration::ZERO,
-        ..fast(5)
-    };
+    let policy = fast_builder(5).max_elapsed(Duration::ZERO).build().unwrap();
     let e = call(&client(&mock.url(), policy)).unwrap_err();
     assert_eq!(mock.count(), 1);
     assert_eq!(e.http_status(), Some(503));
@@ -137,10 +137,10 @@ fn retry_after_is_honoured_but_capped_by_max_delay() {
     // The server asks for an hour; max_delay caps the wait at 80 ms, which is far more than
     // the ~1 ms backoff would have waited: the pause proves Retry-After was read.
     let mock = MockCinnox::with_script(vec![Scripted::raw(429, b"").header("Retry-After", "3600")]);
-    let policy = RetryPolicy {
-        max_delay: Duration::from_millis(80),
-        ..fast(3)
-    };
+    let policy = fast_builder(3)
+        .max_delay(Duration::from_millis(80))
+        .build()
+        .unwrap();
     let started = Instant::now();
     call(&client(&mock.url(), policy)).unwrap();
     let took = started.elapsed();
@@ -152,11 +152,11 @@ fn retry_after_is_honoured_but_capped_by_max_delay() {
 #[test]
 fn retry_after_that_would_pass_max_elapsed_stops_retrying() {
     let mock = MockCinnox::with_script(vec![Scripted::raw(503, b"").header("Retry-After", "60")]);
-    let policy = RetryPolicy {
-        max_delay: Duration::from_secs(60),
-        max_elapsed: Duration::from_secs(10),
-        ..fast(3)
-    };
+    let policy = fast_builder(3)
+        .max_delay(Duration::from_secs(60))
+        .max_elapsed(Duration::from_secs(10))
+        .build()
+        .unwrap();
     let started = Instant::now();
     let e = call(&client(&mock.url(), policy)).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(3));
@@ -217,12 +217,13 @@ fn refused_connections_are_retried_then_reported() {
 
 #[test]
 fn delay_for_bounds() {
-    let p = RetryPolicy {
-        max_attempts: 10,
-        base_delay: Duration::from_millis(200),
-        max_delay: Duration::from_secs(5),
-        max_elapsed: Duration::from_secs(30),
-    };
+    let p = RetryPolicy::builder()
+        .max_attempts(10)
+        .base_delay(Duration::from_millis(200))
+        .max_delay(Duration::from_secs(5))
+        .max_elapsed(Duration::from_secs(30))
+        .build()
+        .unwrap();
     // Equal jitter: retry n waits within [d/2, d], d = min(base * 2^(n-1), max_delay).
     let expect = [200u64, 400, 800, 1600, 3200, 5000, 5000];
     for (i, full_ms) in expect.iter().enumerate() {

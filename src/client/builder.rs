@@ -104,7 +104,6 @@ impl ClientBuilder {
         if self.connect_timeout.is_zero() || self.timeout.is_zero() {
             return Err(Error::invalid_argument("timeouts must be longer than zero"));
         }
-        self.retry.validate()?;
 
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)

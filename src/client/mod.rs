@@ -51,7 +51,7 @@ mod retry;
 mod scrub;
 
 pub use builder::ClientBuilder;
-pub use retry::RetryPolicy;
+pub use retry::{RetryPolicy, RetryPolicyBuilder};
 
 use crate::urls::{answered_in_plain_http, redact_url, PLAIN_HTTP};
 use answer::{interpret, io_description, truncate_chars, Failure, Reply};
@@ -336,12 +336,12 @@ impl Client {
                     e
                 }
             };
-            if !failure.retryable || attempt >= policy.max_attempts {
+            if !failure.retryable || attempt >= policy.max_attempts() {
                 return Err(give_up(failure.error));
             }
             let delay =
                 policy.delay_for(attempt, failure.error.retry_after(), crate::random::u64());
-            if started.elapsed().saturating_add(delay) > policy.max_elapsed {
+            if started.elapsed().saturating_add(delay) > policy.max_elapsed() {
                 return Err(give_up(failure.error));
             }
             self.inner

@@ -5,7 +5,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::{Error, Result};
 
 /// How the client retries transient failures (connect errors, timeouts, HTTP 429/502/503/504,
-/// code 6451010). Authentication and parameter errors are never retried.
+/// code 6451010). Authentication and parameter errors are never retried. Made by
+/// [`RetryPolicy::builder`], [`RetryPolicy::default`] or [`RetryPolicy::none`].
 ///
 /// The delay before retry `n` (1 for the first retry) is drawn with "equal jitter" from
 /// `[d/2, d]`, where `d = min(base_delay * 2^(n-1), max_delay)`. When the server sent
@@ -15,32 +16,104 @@ use crate::{Error, Result};
 /// ```
 /// # use cinnox::RetryPolicy;
 /// # use std::time::Duration;
-/// let p = RetryPolicy { base_delay: Duration::from_millis(100), ..RetryPolicy::default() };
+/// let p = RetryPolicy::builder().base_delay(Duration::from_millis(100)).build()?;
 /// // The second retry waits between 100 and 200 ms, depending on the random draw.
 /// let d = p.delay_for(2, None, 12345);
 /// assert!(d >= Duration::from_millis(100) && d <= Duration::from_millis(200));
 /// // A server's Retry-After wins, capped by max_delay (5 s by default).
 /// assert_eq!(p.delay_for(1, Some(Duration::from_secs(60)), 0), Duration::from_secs(5));
+/// # Ok::<(), cinnox::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included (1 = no retry).
-    pub max_attempts: u32,
-    /// The delay before the first retry; doubled for each further one, with jitter.
-    pub base_delay: Duration,
-    /// No single delay is longer than this (a `Retry-After` is capped by it too).
-    pub max_delay: Duration,
-    /// No retry starts after this much time has passed since the first attempt.
-    pub max_elapsed: Duration,
+    max_attempts: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+    max_elapsed: Duration,
+}
+
+/// Configures a [`RetryPolicy`]: made by [`RetryPolicy::builder`] with the defaults;
+/// checked by [`build`](RetryPolicyBuilder::build).
+#[derive(Debug, Clone)]
+pub struct RetryPolicyBuilder {
+    policy: RetryPolicy,
+}
+
+impl RetryPolicyBuilder {
+    /// Attempts in all, the first included (default 4; 1 = no retry; 0 fails `build`).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.policy.max_attempts = attempts;
+        self
+    }
+
+    /// The delay before the first retry (default 200 ms); doubled for each further one,
+    /// with jitter.
+    pub fn base_delay(mut self, delay: Duration) -> Self {
+        self.policy.base_delay = delay;
+        self
+    }
+
+    /// No single delay is longer than this (default 5 s); a `Retry-After` is capped by it
+    /// too.
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.policy.max_delay = delay;
+        self
+    }
+
+    /// No retry starts after this much time has passed since the first attempt (default
+    /// 30 s).
+    pub fn max_elapsed(mut self, elapsed: Duration) -> Self {
+        self.policy.max_elapsed = elapsed;
+        self
+    }
+
+    /// The policy, checked: [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument)
+    /// when `max_attempts` is 0.
+    pub fn build(self) -> Result<RetryPolicy> {
+        if self.policy.max_attempts == 0 {
+            return Err(Error::invalid_argument(
+                "retry policy: max_attempts must be at least 1 (1 means no retry)",
+            ));
+        }
+        Ok(self.policy)
+    }
 }
 
 impl RetryPolicy {
+    /// A builder starting from the defaults (4 attempts, 200 ms doubling up to 5 s, no
+    /// retry after 30 s).
+    pub fn builder() -> RetryPolicyBuilder {
+        RetryPolicyBuilder {
+            policy: RetryPolicy::default(),
+        }
+    }
+
     /// No retries: one attempt only.
     pub fn none() -> RetryPolicy {
         RetryPolicy {
             max_attempts: 1,
             ..RetryPolicy::default()
         }
+    }
+
+    /// Attempts in all, the first included (1 = no retry).
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The delay before the first retry; doubled for each further one, with jitter.
+    pub fn base_delay(&self) -> Duration {
+        self.base_delay
+    }
+
+    /// No single delay is longer than this (a `Retry-After` is capped by it too).
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// No retry starts after this much time has passed since the first attempt.
+    pub fn max_elapsed(&self) -> Duration {
+        self.max_elapsed
     }
 
     /// The delay before retry number `retry` (1 for the first retry, i.e. the second attempt;
@@ -66,18 +139,10 @@ impl RetryPolicy {
         let jitter = u128::from(random) % (spread + 1);
         nanos_to_duration(half + jitter)
     }
-
-    pub(super) fn validate(&self) -> Result<()> {
-        if self.max_attempts == 0 {
-            return Err(Error::invalid_argument(
-                "retry policy: max_attempts must be at least 1 (1 means no retry)",
-            ));
-        }
-        Ok(())
-    }
 }
 
 impl Default for RetryPolicy {
+    /// 4 attempts, 200 ms doubling up to 5 s, no retry after 30 s.
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 4,

@@ -150,14 +150,13 @@ pub unsafe extern "C" fn cinnox_client_set_retry(
     call(|| {
         // SAFETY: the caller passes NULL or a live client.
         let client = unsafe { arg_ref(client, "client") }?;
-        client.update(|b| {
-            b.retry(RetryPolicy {
-                max_attempts,
-                base_delay: Duration::from_millis(base_delay_ms.into()),
-                max_delay: Duration::from_millis(max_delay_ms.into()),
-                max_elapsed: Duration::from_millis(max_elapsed_ms.into()),
-            })
-        })
+        let policy = RetryPolicy::builder()
+            .max_attempts(max_attempts)
+            .base_delay(Duration::from_millis(base_delay_ms.into()))
+            .max_delay(Duration::from_millis(max_delay_ms.into()))
+            .max_elapsed(Duration::from_millis(max_elapsed_ms.into()))
+            .build()?;
+        client.update(|b| b.retry(policy))
     })
 }
 
