@@ -36,7 +36,13 @@ fn bare_receiver() -> String {
 
 fn delivery(c: &mut Criterion) {
     let url = bare_receiver();
-    let sandbox = Sandbox::start(SandboxConfig::new().app("bench", "token")).expect("sandbox");
+    let sandbox = Sandbox::start(
+        SandboxConfig::builder()
+            .app("bench", "token")
+            .build()
+            .unwrap(),
+    )
+    .expect("sandbox");
     let client = ureq::Agent::new_with_config(
         ureq::Agent::config_builder()
             .proxy(None)

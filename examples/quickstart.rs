@@ -91,13 +91,13 @@ fn local() -> Result<(), Failure> {
 
     let app_id = "quickstart-app";
     let token = format!("tok-{}", random_hex());
-    let sandbox = Sandbox::start(
-        SandboxConfig::new()
-            .app(app_id, &token)
-            .verify_timeout(Duration::from_secs(2))
-            .delivery_timeout(Duration::from_secs(2)),
-    )
-    .map_err(|e| format!("cannot start the sandbox: {e}"))?;
+    let config = SandboxConfig::builder()
+        .app(app_id, &token)
+        .verify_timeout(Duration::from_secs(2))
+        .delivery_timeout(Duration::from_secs(2))
+        .build()
+        .map_err(|e| format!("cannot configure the sandbox: {e}"))?;
+    let sandbox = Sandbox::start(config).map_err(|e| format!("cannot start the sandbox: {e}"))?;
 
     // The webhook path carries a secret: only CINNOX (here: the sandbox) knows the URL.
     let path = format!("/cinnox/{}", random_hex());

@@ -17,7 +17,7 @@
 //!
 //! fn main() -> cinnox::Result<()> {
 //!     // CINNOX (here, its stand-in) knows the app and its App Token.
-//!     let sandbox = Sandbox::start(SandboxConfig::new().app("my-app", "my-token"))?;
+//!     let sandbox = Sandbox::start(SandboxConfig::builder().app("my-app", "my-token").build()?)?;
 //!
 //!     // A receiver on a secret path: CINNOX does not sign webhooks, the path keeps
 //!     // strangers out.
@@ -107,7 +107,7 @@ pub use event::{challenge_reply, parse, Event, Incoming};
 pub use inbox::Inbox;
 pub use kind::EventKind;
 pub use receiver::{Receiver, ReceiverConfig, ReceiverStats, ShutdownHandle};
-pub use sandbox::{Sandbox, SandboxConfig};
+pub use sandbox::{Sandbox, SandboxConfig, SandboxConfigBuilder};
 pub use webhook::{Outcome, Reply, Request, Verdict, Webhook, WebhookConfig, WebhookConfigBuilder};
 
 /// The README's Rust examples, compiled and run as doc tests.

@@ -60,9 +60,11 @@ fn no_log_line_above_trace_carries_a_secret_or_message_content() {
         .unwrap();
 
     let sandbox = Sandbox::start(
-        SandboxConfig::new()
+        SandboxConfig::builder()
             .app("obs-app", TOKEN)
-            .redelivery(vec![Duration::from_millis(10)]),
+            .redelivery(vec![Duration::from_millis(10)])
+            .build()
+            .unwrap(),
     )
     .unwrap();
     let path = format!("/cinnox/{SECRET}");
@@ -379,7 +381,13 @@ fn metrics_parse_as_prometheus_text_with_exact_values() {
     held.ack();
 
     // The client's counters: one success, one API error.
-    let sandbox = Sandbox::start(SandboxConfig::new().app("m-app", "m-token")).unwrap();
+    let sandbox = Sandbox::start(
+        SandboxConfig::builder()
+            .app("m-app", "m-token")
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     let url = format!("http://{}{}", durable.local_addr(), receiver::PATH);
     let client = Client::new(sandbox.base_url(), "m-token").unwrap();
     client.subscribe("m-app", EventKind::Call, &url).unwrap();

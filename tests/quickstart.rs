@@ -214,7 +214,13 @@ fn against_a_configured_service_until_a_signal() {
     use cinnox::sandbox::{CallNotification, SandboxConfig};
     use cinnox::{EventKind, Sandbox};
 
-    let sandbox = Sandbox::start(SandboxConfig::new().app("real-app", "real-token")).unwrap();
+    let sandbox = Sandbox::start(
+        SandboxConfig::builder()
+            .app("real-app", "real-token")
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     // A port that was free a moment ago, for the receiver to bind.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

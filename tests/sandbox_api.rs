@@ -13,11 +13,13 @@ const CALL: &str = "call-event-sub";
 
 fn start() -> Sandbox {
     Sandbox::start(
-        SandboxConfig::new()
+        SandboxConfig::builder()
             .app("app-1", "token-1")
             .app("app-2", "token-2")
             // Never reached by a stand-in that answers, even on a loaded machine.
-            .verify_timeout(Duration::from_secs(5)),
+            .verify_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap(),
     )
     .unwrap()
 }
@@ -323,10 +325,12 @@ fn state_across_enable_and_disable() {
 #[test]
 fn rate_limit_per_app() {
     let sb = Sandbox::start(
-        SandboxConfig::new()
+        SandboxConfig::builder()
             .app("app-1", "token-1")
             .app("app-2", "token-2")
-            .rate_limit(3, Duration::from_secs(60)),
+            .rate_limit(3, Duration::from_secs(60))
+            .build()
+            .unwrap(),
     )
     .unwrap();
     let b = sb.base_url();
@@ -364,9 +368,11 @@ fn rate_limit_per_app() {
 fn rate_window_slides() {
     let window = Duration::from_millis(300);
     let sb = Sandbox::start(
-        SandboxConfig::new()
+        SandboxConfig::builder()
             .app("app-1", "token-1")
-            .rate_limit(1, window),
+            .rate_limit(1, window)
+            .build()
+            .unwrap(),
     )
     .unwrap();
     let b = sb.base_url();
@@ -419,13 +425,28 @@ fn apps_added_while_running() {
 
 #[test]
 fn bad_configuration_is_refused() {
-    let e = Sandbox::start(SandboxConfig::new().app("", "t")).unwrap_err();
+    // An invalid configuration cannot be built.
+    let e = SandboxConfig::builder().app("", "t").build().unwrap_err();
     assert_eq!(e.kind(), cinnox::ErrorKind::InvalidArgument);
-    let e = Sandbox::start(SandboxConfig::new().rate_limit(0, Duration::from_secs(1))).unwrap_err();
+    let e = SandboxConfig::builder().app("a", "").build().unwrap_err();
     assert_eq!(e.kind(), cinnox::ErrorKind::InvalidArgument);
+    for (n, per) in [(0, Duration::from_secs(1)), (1, Duration::ZERO)] {
+        let e = SandboxConfig::builder()
+            .rate_limit(n, per)
+            .build()
+            .unwrap_err();
+        assert_eq!(e.kind(), cinnox::ErrorKind::InvalidArgument);
+        assert!(e.to_string().contains("rate limit"), "{e}");
+    }
     // A port in use.
     let sb = start();
-    let e = Sandbox::start(SandboxConfig::new().bind(sb.local_addr())).unwrap_err();
+    let e = Sandbox::start(
+        SandboxConfig::builder()
+            .bind(sb.local_addr())
+            .build()
+            .unwrap(),
+    )
+    .unwrap_err();
     assert_eq!(e.kind(), cinnox::ErrorKind::Io);
     assert!(sb.base_url().starts_with("http://127.0.0.1:"));
 }

@@ -7,18 +7,20 @@ use std::time::Duration;
 
 use cinnox::sandbox::{
     CallNotification, DeliveryReportNotification, InboundSmsNotification, Notification,
-    SandboxConfig, WireVariant,
+    SandboxConfig, SandboxConfigBuilder, WireVariant,
 };
 use cinnox::{EventKind, Sandbox};
 use sandbox::*;
 
-fn start(config: SandboxConfig) -> Sandbox {
+fn start(config: SandboxConfigBuilder) -> Sandbox {
     Sandbox::start(
         config
             .app("app-1", "token-1")
             .app("app-2", "token-2")
             // Never reached by a stand-in that answers, even on a loaded machine.
-            .verify_timeout(Duration::from_secs(5)),
+            .verify_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap(),
     )
     .unwrap()
 }
@@ -39,14 +41,14 @@ fn subscribe(sb: &Sandbox, app: &str, kind: &EventKind, hook: &StandIn, path: &s
 
 #[test]
 fn nothing_subscribed_delivers_nothing() {
-    let sb = start(SandboxConfig::new());
+    let sb = start(SandboxConfig::builder());
     assert!(sb.trigger(&CallNotification::start().build()).is_empty());
     assert!(sb.deliveries().is_empty());
 }
 
 #[test]
 fn each_seed_notification_arrives_byte_for_byte() {
-    let sb = start(SandboxConfig::new());
+    let sb = start(SandboxConfig::builder());
     let hook = StandIn::answering(|_| Reply::With(200, String::new()));
     for kind in [
         EventKind::Call,
@@ -85,7 +87,7 @@ fn each_seed_notification_arrives_byte_for_byte() {
 
 #[test]
 fn redelivery_after_a_500() {
-    let sb = start(SandboxConfig::new());
+    let sb = start(SandboxConfig::builder());
     let hook = StandIn::answering(|n| {
         if n == 0 {
             Reply::With(500, "handler failed".into())
@@ -116,7 +118,7 @@ fn redelivery_after_a_500() {
 
 #[test]
 fn gives_up_after_the_schedule() {
-    let sb = start(SandboxConfig::new().redelivery(vec![Duration::from_millis(1); 2]));
+    let sb = start(SandboxConfig::builder().redelivery(vec![Duration::from_millis(1); 2]));
     let hook = StandIn::answering(|_| Reply::With(503, String::new()));
     subscribe(&sb, "app-1", &EventKind::Call, &hook, "/h");
     let r = &sb.trigger(&CallNotification::end().build())[0];
@@ -128,7 +130,7 @@ fn gives_up_after_the_schedule() {
     hook.assert_nothing_more();
 
     // No redelivery at all.
-    let sb = start(SandboxConfig::new().redelivery(vec![]));
+    let sb = start(SandboxConfig::builder().redelivery(vec![]));
     subscribe(&sb, "app-1", &EventKind::Call, &hook, "/h");
     assert_eq!(
         sb.trigger(&CallNotification::end().build())[0].statuses(),
@@ -139,7 +141,7 @@ fn gives_up_after_the_schedule() {
 #[test]
 fn timeouts_and_transport_errors_are_redelivered() {
     let sb = start(
-        SandboxConfig::new()
+        SandboxConfig::builder()
             // Waited out once (the hang), and long enough that the answering second
             // attempt never hits it on a loaded machine.
             .delivery_timeout(Duration::from_secs(1))
@@ -175,7 +177,7 @@ fn timeouts_and_transport_errors_are_redelivered() {
 
 #[test]
 fn every_subscribed_app_gets_it_unless_one_is_named() {
-    let sb = start(SandboxConfig::new());
+    let sb = start(SandboxConfig::builder());
     let h1 = StandIn::answering(|_| Reply::With(200, String::new()));
     let h2 = StandIn::answering(|_| Reply::With(200, String::new()));
     subscribe(&sb, "app-1", &EventKind::OutboundSms, &h1, "/one");
@@ -213,7 +215,7 @@ fn every_subscribed_app_gets_it_unless_one_is_named() {
 
 #[test]
 fn raw_json_and_raw_bytes_for_other_families() {
-    let sb = start(SandboxConfig::new());
+    let sb = start(SandboxConfig::builder());
     let hook = StandIn::answering(|_| Reply::With(200, String::new()));
     subscribe(&sb, "app-1", &EventKind::Recording, &hook, "/rec");
     let json =
@@ -233,7 +235,7 @@ fn raw_json_and_raw_bytes_for_other_families() {
 
 #[test]
 fn delivery_records_hide_the_webhook_path() {
-    let sb = start(SandboxConfig::new());
+    let sb = start(SandboxConfig::builder());
     let hook = StandIn::answering(|_| Reply::With(200, String::new()));
     subscribe(&sb, "app-1", &EventKind::Call, &hook, "/cinnox/s3cr3t");
     let r = sb.trigger(&CallNotification::start().build());

@@ -11,7 +11,7 @@ use cinnox::event::{
 };
 use cinnox::sandbox::{
     CallNotification, DeliveryReportNotification, InboundSmsNotification, SandboxConfig,
-    WireVariant,
+    SandboxConfigBuilder, WireVariant,
 };
 use cinnox::{Client, ErrorKind, EventKind, Receiver, RetryPolicy, Sandbox, WebhookConfig};
 
@@ -32,8 +32,8 @@ struct World {
 }
 
 impl World {
-    fn new(config: SandboxConfig) -> World {
-        let sandbox = Sandbox::start(config.app(APP, TOKEN)).unwrap();
+    fn new(config: SandboxConfigBuilder) -> World {
+        let sandbox = Sandbox::start(config.app(APP, TOKEN).build().unwrap()).unwrap();
         let receiver =
             Arc::new(Receiver::bind("127.0.0.1:0", WebhookConfig::new(PATH).unwrap()).unwrap());
         let url = format!("http://{}{PATH}", receiver.local_addr());
@@ -98,7 +98,7 @@ fn party(eid: &str, number: &str) -> Party {
 
 #[test]
 fn subscribe_trigger_receive_unsubscribe() {
-    let w = World::new(SandboxConfig::new());
+    let w = World::new(SandboxConfig::builder());
     for kind in [
         EventKind::Call,
         EventKind::InboundSms,
@@ -201,7 +201,7 @@ fn subscribe_trigger_receive_unsubscribe() {
 
 #[test]
 fn a_failed_delivery_reaches_the_application_again() {
-    let w = World::new(SandboxConfig::new());
+    let w = World::new(SandboxConfig::builder());
     w.client
         .subscribe(APP, EventKind::InboundSms, &w.url)
         .unwrap();
@@ -234,7 +234,7 @@ fn a_failed_delivery_reaches_the_application_again() {
 #[test]
 fn the_client_reads_the_sandbox_errors() {
     let w = World::new(
-        SandboxConfig::new()
+        SandboxConfig::builder()
             .rate_limit(1, Duration::from_secs(60))
             // The receiver answers the handshake (404); a short deadline could beat it.
             .verify_timeout(Duration::from_secs(5)),

@@ -19,9 +19,11 @@ fn start() -> Sandbox {
 
 fn start_with(verify_timeout: Duration) -> Sandbox {
     Sandbox::start(
-        SandboxConfig::new()
+        SandboxConfig::builder()
             .app("app-1", "token-1")
-            .verify_timeout(verify_timeout),
+            .verify_timeout(verify_timeout)
+            .build()
+            .unwrap(),
     )
     .unwrap()
 }

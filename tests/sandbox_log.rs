@@ -7,19 +7,21 @@ mod sandbox;
 
 use std::time::Duration;
 
-use cinnox::sandbox::{CallNotification, LogEntry, LogEvent, SandboxConfig};
+use cinnox::sandbox::{CallNotification, LogEntry, LogEvent, SandboxConfig, SandboxConfigBuilder};
 use cinnox::{EventKind, Sandbox};
 use sandbox::*;
 
 const CALL: &str = "call-event-sub";
 
-fn start(config: SandboxConfig) -> Sandbox {
+fn start(config: SandboxConfigBuilder) -> Sandbox {
     Sandbox::start(
         config
             .app("app-1", "token-1")
             .app("app-2", "token-2")
             .redelivery(Vec::new())
-            .verify_timeout(Duration::from_secs(5)),
+            .verify_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap(),
     )
     .unwrap()
 }
@@ -48,7 +50,7 @@ fn lines(log: &[LogEntry]) -> Vec<String> {
 #[test]
 fn the_log_has_changes_refusals_and_deliveries_in_order() {
     // Five requests past authentication (the refusals before it do not count), then 429.
-    let sb = start(SandboxConfig::new().rate_limit(5, Duration::from_secs(3600)));
+    let sb = start(SandboxConfig::builder().rate_limit(5, Duration::from_secs(3600)));
     let hook = StandIn::answering(|_| Reply::With(200, String::new()));
     let not_json = StandIn::start(|_| Reply::With(200, "ok".to_owned()));
     let url = hook.url("/cinnox/s3cret");
@@ -134,7 +136,7 @@ fn the_log_has_changes_refusals_and_deliveries_in_order() {
 
 #[test]
 fn deliver_sends_the_body_as_it_is_to_the_family() {
-    let sb = start(SandboxConfig::new());
+    let sb = start(SandboxConfig::builder());
     let hook = StandIn::answering(|_| Reply::With(200, String::new()));
     let base = sb.base_url();
     for app in ["app-1", "app-2"] {
@@ -254,7 +256,7 @@ fn a_tls_client_gets_a_plain_http_refusal() {
     // A ClientHello on the sandbox's plain port is answered in plain HTTP before the
     // connection closes, so that a TLS client can say what went wrong.
     use std::io::{Read, Write};
-    let sb = start(SandboxConfig::new());
+    let sb = start(SandboxConfig::builder());
     let mut conn = std::net::TcpStream::connect(sb.local_addr()).unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();

@@ -13,7 +13,13 @@ fn dropping_a_sandbox_leaves_no_thread_behind() {
     let before = threads();
     assert!(before > 0, "/proc/self/task is readable");
     {
-        let sandbox = Sandbox::start(SandboxConfig::new().app("app", "token")).unwrap();
+        let sandbox = Sandbox::start(
+            SandboxConfig::builder()
+                .app("app", "token")
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
         let receiver = Receiver::bind("127.0.0.1:0", WebhookConfig::new("/hook").unwrap()).unwrap();
         let url = format!("http://{}/hook", receiver.local_addr());
         // Keep-alive connections to the sandbox from a client, and a delivery through it.

@@ -58,7 +58,7 @@ unsafe fn start(config: SandboxConfig, out: *mut *mut cinnox_sandbox) -> FfiResu
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_sandbox_start(out: *mut *mut cinnox_sandbox) -> cinnox_result {
     // SAFETY: the caller passes NULL or a writable `out`.
-    call(|| unsafe { start(SandboxConfig::new(), out) })
+    call(|| unsafe { start(SandboxConfig::default(), out) })
 }
 
 /// `cinnox_sandbox_start` with other delivery settings: each attempt waits at most
@@ -73,7 +73,7 @@ pub unsafe extern "C" fn cinnox_sandbox_start_with(
     out: *mut *mut cinnox_sandbox,
 ) -> cinnox_result {
     call(|| {
-        let mut config = SandboxConfig::new();
+        let mut config = SandboxConfig::builder();
         if delivery_timeout_ms > 0 {
             config = config.delivery_timeout(Duration::from_millis(delivery_timeout_ms.into()));
         }
@@ -92,7 +92,7 @@ pub unsafe extern "C" fn cinnox_sandbox_start_with(
                 .collect(),
         );
         // SAFETY: the caller passes NULL or a writable `out`.
-        unsafe { start(config, out) }
+        unsafe { start(config.build()?, out) }
     })
 }
 

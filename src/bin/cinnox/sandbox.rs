@@ -29,7 +29,7 @@ fn app(text: &str) -> Result<(String, String), String> {
 }
 
 pub fn run(a: Args) -> Outcome {
-    let mut config = SandboxConfig::new().bind(a.bind);
+    let mut config = SandboxConfig::builder().bind(a.bind);
     let apps = if a.apps.is_empty() {
         vec![("demo-app".to_owned(), "demo-token".to_owned())]
     } else {
@@ -43,7 +43,7 @@ pub fn run(a: Args) -> Outcome {
     crate::on_interrupt(move || {
         let _ = stop_tx.send(());
     })?;
-    let sandbox = Sandbox::start(config)?;
+    let sandbox = Sandbox::start(config.build()?)?;
     println!("sandbox {}", sandbox.base_url());
     for (id, _) in &apps {
         println!("app {id}");
