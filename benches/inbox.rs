@@ -111,12 +111,11 @@ fn post(s: &mut TcpStream, body: &str) {
 /// Events answered 200 per second through a receiver, over `conns` keep-alive connections;
 /// with an inbox (stored, nobody consuming) or without (a worker acks each).
 fn through_receiver(n: usize, conns: usize, with_inbox: bool, salt: u64) -> f64 {
-    let mut config = ReceiverConfig::default();
+    let mut config = ReceiverConfig::builder(WebhookConfig::new(PATH).unwrap());
     if with_inbox {
         config = config.inbox(Inbox::open(&fresh_db("rx")).expect("inbox"));
     }
-    let rx = Receiver::bind_with("127.0.0.1:0", WebhookConfig::new(PATH).unwrap(), config)
-        .expect("bind");
+    let rx = Receiver::bind("127.0.0.1:0", config.build().expect("config")).expect("bind");
     let addr: SocketAddr = rx.local_addr();
     let rate = std::thread::scope(|s| {
         if !with_inbox {

@@ -203,12 +203,11 @@ fn with_bare<T>(run: impl FnOnce(SocketAddr) -> T) -> T {
 
 /// The receiver (`serve(4, |_| Ok(()))`) running `run` against it.
 fn with_cinnox<T>(run: impl FnOnce(SocketAddr) -> T) -> T {
-    let config = ReceiverConfig {
-        max_connections: 1024,
-        ..ReceiverConfig::default()
-    };
-    let rx = Receiver::bind_with("127.0.0.1:0", WebhookConfig::new(PATH).unwrap(), config)
-        .expect("bind");
+    let config = ReceiverConfig::builder(WebhookConfig::new(PATH).unwrap())
+        .max_connections(1024)
+        .build()
+        .expect("config");
+    let rx = Receiver::bind("127.0.0.1:0", config).expect("bind");
     let addr = rx.local_addr();
     let handle = rx.shutdown_handle();
     thread::scope(|s| {
@@ -376,15 +375,11 @@ fn with_hyper<T>(run: impl FnOnce(SocketAddr) -> T) -> T {
 
 /// The receiver for the wrk rows: default settings, duplicate detection off.
 fn with_cinnox_nodedup<T>(run: impl FnOnce(SocketAddr) -> T) -> T {
-    let rx = Receiver::bind_with(
-        "127.0.0.1:0",
-        WebhookConfig::builder(PATH)
-            .dedup_window(None)
-            .build()
-            .unwrap(),
-        ReceiverConfig::default(),
-    )
-    .expect("bind");
+    let webhook = WebhookConfig::builder(PATH)
+        .dedup_window(None)
+        .build()
+        .unwrap();
+    let rx = Receiver::bind("127.0.0.1:0", webhook).expect("bind");
     let addr = rx.local_addr();
     let handle = rx.shutdown_handle();
     thread::scope(|s| {

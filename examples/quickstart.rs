@@ -243,12 +243,12 @@ fn inbox_demo(path: &str) -> Result<(), Failure> {
                 max_delay: Duration::from_millis(50),
             })
             .map_err(|e| e.to_string())?;
-        let receiver = Receiver::bind_with(
-            "127.0.0.1:0",
-            WebhookConfig::new(path).map_err(|e| e.to_string())?,
-            ReceiverConfig::default().inbox(inbox.clone()),
-        )
-        .map_err(|e| format!("cannot start the receiver: {e}"))?;
+        let config = ReceiverConfig::builder(WebhookConfig::new(path).map_err(|e| e.to_string())?)
+            .inbox(inbox.clone())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let receiver = Receiver::bind("127.0.0.1:0", config)
+            .map_err(|e| format!("cannot start the receiver: {e}"))?;
         let url = format!("http://{}{path}", receiver.local_addr());
         let sms = InboundSmsNotification::new()
             .sender_number("85261234567")

@@ -106,7 +106,9 @@ pub use error::{Error, ErrorKind, Result};
 pub use event::{challenge_reply, parse, Event, Incoming};
 pub use inbox::Inbox;
 pub use kind::EventKind;
-pub use receiver::{Receiver, ReceiverConfig, ReceiverStats, ShutdownHandle};
+pub use receiver::{
+    Receiver, ReceiverConfig, ReceiverConfigBuilder, ReceiverStats, ShutdownHandle,
+};
 pub use sandbox::{Sandbox, SandboxConfig, SandboxConfigBuilder};
 pub use webhook::{Outcome, Reply, Request, Verdict, Webhook, WebhookConfig, WebhookConfigBuilder};
 

@@ -55,6 +55,7 @@
 //! `max_connections`). Below that, accepting meets `EMFILE`, which the receiver survives
 //! as described above.
 
+mod config;
 mod conn;
 mod event_loop;
 mod h1;
@@ -79,150 +80,12 @@ pub use crate::delivery::Delivery;
 use crate::delivery::Settle;
 use crate::event::Event;
 use crate::sync::lock;
-use crate::webhook::{Reply, Verdict, Webhook, WebhookConfig};
+use crate::webhook::{Reply, Verdict, Webhook};
 use crate::{Error, ErrorKind, Result};
+pub use config::{ReceiverConfig, ReceiverConfigBuilder, MAX_TIMEOUT};
 use pending::{Mailbox, Ticket};
 #[allow(unused_imports)]
 pub(crate) use store::{Store, Stored};
-
-/// Server settings beyond the [`WebhookConfig`] policy.
-#[derive(Debug, Clone)]
-pub struct ReceiverConfig {
-    /// Longest time for a whole request (head and body) from its first byte (for the first
-    /// request of a connection, from the accept); default 10 s. Like the other durations
-    /// here, at most [`MAX_TIMEOUT`].
-    ///
-    /// It also bounds how long replies may wait unread by a peer that stopped reading:
-    /// past it the connection is cut.
-    pub read_timeout: Duration,
-    /// A keep-alive connection idle this long is closed; default 30 s.
-    pub idle_timeout: Duration,
-    /// Open connections at most; default 10,000.
-    ///
-    /// At the limit, a new connection evicts the open connection that has been idle, or
-    /// has had its request incomplete, the longest (counted in
-    /// [`ReceiverStats::evicted_connections`]). Only when none can be evicted (every
-    /// connection waits for the application's answer) is the new one refused: it reads
-    /// `503 Service Unavailable` with `Retry-After: 1`, and what it sent is discarded for
-    /// at most 2 s (or the read timeout) and 256 KiB before it is closed, so that it reads
-    /// the 503 rather than a reset. The process needs a file-descriptor limit above
-    /// `max_connections + 32 × io_threads` (see the module documentation).
-    pub max_connections: usize,
-    /// How long `shutdown` lets in-flight deliveries finish; default 5 s.
-    ///
-    /// A delivery still unanswered when it ends is answered `503` on the wire and counted in
-    /// [`ReceiverStats::expired_deliveries`]. The application may still answer it, but that
-    /// answer changes nothing: it is counted neither as an ack nor as a fail, and an ack
-    /// then remembers no dedup key (CINNOX was told 503 and will deliver the event again).
-    pub shutdown_grace: Duration,
-    /// The I/O threads that own the sockets; default 1, at most 64. Each takes an equal
-    /// share of `max_connections`.
-    pub io_threads: usize,
-    /// A new connection's first request head (and each later head, from its first byte)
-    /// must be complete within this time (and within the read timeout); default 5 s.
-    pub header_timeout: Duration,
-    /// Open connections from one source address at most (per I/O thread); 0 (the default)
-    /// is no limit, as a proxy in front of the receiver is a single address. Beyond it a
-    /// new connection from that address is refused like one beyond `max_connections`.
-    pub per_source_limit: usize,
-    /// A request body must arrive at this many bytes per second at least, measured over
-    /// 5 s windows; slower is cut with `408`. 0 disables the check; default 1,024.
-    pub min_body_rate: u64,
-    /// A durable inbox (default none). With one, each verified event is stored before it is
-    /// answered: `200` once it is committed (also for a duplicate already stored), `503`
-    /// with `Retry-After` when the store fails (disk full, read-only, a database down), so
-    /// nothing is acknowledged that is not stored. `recv`, `recv_timeout` and `serve` then
-    /// take events from the inbox, and the application's answer becomes an ack, a retry or
-    /// a dead letter there (see [`crate::inbox`]). Without one, the application's answer is
-    /// the HTTP status.
-    pub inbox: Option<crate::Inbox>,
-    /// Serve `GET /metrics` ([`Receiver::metrics`], the Prometheus text format) on this
-    /// address of its own (default none); never on the webhook port, which answers only
-    /// its secret path. One connection at a time, each answered or closed within 2 s: bind
-    /// it to a loopback or private address. Port 0 picks a free port
-    /// ([`Receiver::metrics_addr`] tells it). A bind failure fails the receiver's start.
-    pub metrics_addr: Option<SocketAddr>,
-}
-
-impl ReceiverConfig {
-    /// Store events in `inbox` before answering them (see [`ReceiverConfig::inbox`]).
-    pub fn inbox(mut self, inbox: crate::Inbox) -> Self {
-        self.inbox = Some(inbox);
-        self
-    }
-
-    /// Serve `GET /metrics` on `addr` (see [`ReceiverConfig::metrics_addr`]).
-    pub fn metrics_addr(mut self, addr: SocketAddr) -> Self {
-        self.metrics_addr = Some(addr);
-        self
-    }
-}
-
-impl Default for ReceiverConfig {
-    fn default() -> Self {
-        ReceiverConfig {
-            read_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(30),
-            max_connections: 10_000,
-            shutdown_grace: Duration::from_secs(5),
-            io_threads: 1,
-            header_timeout: Duration::from_secs(5),
-            per_source_limit: 0,
-            min_body_rate: 1024,
-            inbox: None,
-            metrics_addr: None,
-        }
-    }
-}
-
-/// The longest timeout or grace accepted: deadlines are computed by adding them to the
-/// current time, which must not overflow.
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-
-/// The most I/O threads accepted.
-const MAX_IO_THREADS: usize = 64;
-
-impl ReceiverConfig {
-    /// Refuse settings the receiver cannot run with (zero or overflowing timeouts, no
-    /// connections, no I/O thread); `bind_with` and the C setters share it.
-    pub(crate) fn validate(&self) -> Result<()> {
-        for (name, d) in [
-            ("read_timeout", self.read_timeout),
-            ("idle_timeout", self.idle_timeout),
-            ("header_timeout", self.header_timeout),
-        ] {
-            if d.is_zero() {
-                return Err(Error::invalid_argument(format!(
-                    "{name} must be above zero"
-                )));
-            }
-        }
-        for (name, d) in [
-            ("read_timeout", self.read_timeout),
-            ("idle_timeout", self.idle_timeout),
-            ("shutdown_grace", self.shutdown_grace),
-            ("header_timeout", self.header_timeout),
-        ] {
-            if d > MAX_TIMEOUT {
-                return Err(Error::invalid_argument(format!(
-                    "{name} must be at most {} days",
-                    MAX_TIMEOUT.as_secs() / 86_400
-                )));
-            }
-        }
-        if self.max_connections == 0 {
-            return Err(Error::invalid_argument(
-                "max_connections must be at least 1",
-            ));
-        }
-        if self.io_threads == 0 || self.io_threads > MAX_IO_THREADS {
-            return Err(Error::invalid_argument(format!(
-                "io_threads must be between 1 and {MAX_IO_THREADS}"
-            )));
-        }
-        Ok(())
-    }
-}
 
 /// The webhook server.
 ///
@@ -360,43 +223,13 @@ fn io_error(what: &str, e: std::io::Error) -> Error {
 }
 
 impl Receiver {
-    /// Bind `addr` (port 0 allowed) with default [`ReceiverConfig`].
-    pub fn bind(addr: impl ToSocketAddrs, webhook: WebhookConfig) -> Result<Receiver> {
-        Receiver::bind_with(addr, webhook, ReceiverConfig::default())
-    }
-
-    /// Bind `addr` with explicit server settings.
-    pub fn bind_with(
-        addr: impl ToSocketAddrs,
-        webhook: WebhookConfig,
-        config: ReceiverConfig,
-    ) -> Result<Receiver> {
-        Receiver::start(addr, webhook, config, None, None)
-    }
-
-    /// Bind `addr` and serve HTTPS with this certificate chain and private key (PEM text:
-    /// one or more `CERTIFICATE` blocks, leaf first; a PKCS#8, PKCS#1 or SEC1 key).
-    #[cfg(feature = "https")]
-    pub fn bind_tls(
-        addr: impl ToSocketAddrs,
-        webhook: WebhookConfig,
-        cert_pem: &[u8],
-        key_pem: &[u8],
-    ) -> Result<Receiver> {
-        Receiver::bind_tls_with(addr, webhook, ReceiverConfig::default(), cert_pem, key_pem)
-    }
-
-    /// [`Receiver::bind_tls`] with explicit server settings.
-    #[cfg(feature = "https")]
-    pub fn bind_tls_with(
-        addr: impl ToSocketAddrs,
-        webhook: WebhookConfig,
-        config: ReceiverConfig,
-        cert_pem: &[u8],
-        key_pem: &[u8],
-    ) -> Result<Receiver> {
-        let tls = tls::server_config(cert_pem, key_pem)?;
-        Receiver::start(addr, webhook, config, Some(tls), None)
+    /// Bind `addr` (port 0 allowed) and start serving with `config`: a [`ReceiverConfig`],
+    /// or a [`WebhookConfig`](crate::WebhookConfig) for the defaults.
+    ///
+    /// Fails with [`ErrorKind::InvalidArgument`] for an address that names no socket address
+    /// and [`ErrorKind::Io`] (naming the address) when it cannot be bound.
+    pub fn bind(addr: impl ToSocketAddrs, config: impl Into<ReceiverConfig>) -> Result<Receiver> {
+        Receiver::start(addr, config.into(), None)
     }
 
     /// Start a receiver whose events go to `store` (when given) instead of the
@@ -404,22 +237,17 @@ impl Receiver {
     #[allow(dead_code)]
     pub(crate) fn bind_with_store(
         addr: impl ToSocketAddrs,
-        webhook: WebhookConfig,
         config: ReceiverConfig,
         store: Option<Arc<dyn Store>>,
     ) -> Result<Receiver> {
-        Receiver::start(addr, webhook, config, None, store)
+        Receiver::start(addr, config, store)
     }
 
     fn start(
         addr: impl ToSocketAddrs,
-        webhook: WebhookConfig,
         config: ReceiverConfig,
-        #[cfg(feature = "https")] tls: Option<Arc<rustls::ServerConfig>>,
-        #[cfg(not(feature = "https"))] _tls: Option<()>,
         store: Option<Arc<dyn Store>>,
     ) -> Result<Receiver> {
-        config.validate()?;
         let store: Option<Arc<dyn Store>> = match (store, &config.inbox) {
             (Some(store), _) => Some(store),
             (None, Some(inbox)) => Some(Arc::new(inbox.clone())),
@@ -438,8 +266,10 @@ impl Receiver {
             .map_err(|e| io_error("cannot make the listening socket non-blocking", e))?;
         let threads = config.io_threads;
         let cap = config.max_connections.div_ceil(threads);
+        #[cfg(feature = "https")]
+        let tls = config.tls.clone();
         let shared = Arc::new(Shared {
-            webhook: Arc::new(Webhook::new(webhook)),
+            webhook: Arc::new(Webhook::new(config.webhook.clone())),
             config,
             local_addr,
             #[cfg(feature = "https")]

@@ -12,7 +12,7 @@ use std::time::Duration;
 use cinnox::sandbox::{
     CallNotification, DeliveryReportNotification, InboundSmsNotification, SandboxConfig,
 };
-use cinnox::{Client, EventKind, Inbox, Receiver, RetryPolicy, Sandbox, WebhookConfig};
+use cinnox::{Client, EventKind, Inbox, RetryPolicy, Sandbox, WebhookConfig};
 use receiver::Client as Http;
 
 static LINES: Mutex<Vec<(log::Level, String)>> = Mutex::new(Vec::new());
@@ -68,7 +68,7 @@ fn no_log_line_above_trace_carries_a_secret_or_message_content() {
     )
     .unwrap();
     let path = format!("/cinnox/{SECRET}");
-    let plain = Receiver::bind_with(
+    let plain = receiver::bind_with(
         "127.0.0.1:0",
         WebhookConfig::builder(&path)
             .max_body(2048)
@@ -77,7 +77,7 @@ fn no_log_line_above_trace_carries_a_secret_or_message_content() {
         receiver::quick_config(),
     )
     .unwrap();
-    let durable = Receiver::bind_with(
+    let durable = receiver::bind_with(
         "127.0.0.1:0",
         WebhookConfig::builder(&path)
             .allow_source("10.0.0.0/8")
@@ -157,7 +157,7 @@ fn no_log_line_above_trace_carries_a_secret_or_message_content() {
     // 403: not from 10.0.0.0/8 (each refusal closes its connection).
     assert_eq!(http.post(&path, sms.as_bytes()).status, 403);
     // The durable receiver stores an event, which then dies in the inbox.
-    let open = Receiver::bind_with(
+    let open = receiver::bind_with(
         "127.0.0.1:0",
         WebhookConfig::new(&path).unwrap(),
         receiver::quick_config().inbox(inbox.clone()),
@@ -247,7 +247,7 @@ fn value(scrape: &prometheus_parse::Scrape, name: &str, label: Option<(&str, &st
 #[test]
 fn metrics_parse_as_prometheus_text_with_exact_values() {
     capture();
-    let rx = Receiver::bind_with(
+    let rx = receiver::bind_with(
         "127.0.0.1:0",
         WebhookConfig::new(receiver::PATH).unwrap(),
         receiver::quick_config(),
@@ -349,7 +349,7 @@ fn metrics_parse_as_prometheus_text_with_exact_values() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let inbox = Inbox::open(dir.join("i.db").to_str().unwrap()).unwrap();
-    let durable = Receiver::bind_with(
+    let durable = receiver::bind_with(
         "127.0.0.1:0",
         WebhookConfig::new(receiver::PATH).unwrap(),
         receiver::quick_config().inbox(inbox.clone()),
@@ -421,7 +421,7 @@ fn raw(addr: std::net::SocketAddr, request: &[u8]) -> String {
 
 #[test]
 fn metrics_are_served_on_their_own_address_and_never_on_the_webhook_port() {
-    let rx = Receiver::bind_with(
+    let rx = receiver::bind_with(
         "127.0.0.1:0",
         WebhookConfig::new(receiver::PATH).unwrap(),
         receiver::quick_config().metrics_addr("127.0.0.1:0".parse().unwrap()),
@@ -508,7 +508,7 @@ fn metrics_are_served_on_their_own_address_and_never_on_the_webhook_port() {
 #[test]
 fn a_metrics_address_in_use_fails_the_start_with_an_io_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let err = Receiver::bind_with(
+    let err = receiver::bind_with(
         "127.0.0.1:0",
         WebhookConfig::new(receiver::PATH).unwrap(),
         receiver::quick_config().metrics_addr(taken.local_addr().unwrap()),

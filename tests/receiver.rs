@@ -198,8 +198,8 @@ fn serve_with_no_worker_is_an_invalid_argument() {
 #[test]
 fn serve_starts_no_more_workers_than_connections_can_keep_busy() {
     // A C caller's (size_t)-1 must not make serve try to start 2^64 threads.
-    let rx = start_default(ReceiverConfig {
-        max_connections: 4,
+    let rx = start_default(ServerSettings {
+        max_connections: Some(4),
         ..quick_config()
     });
     rx.shutdown();
@@ -217,54 +217,67 @@ fn serve_starts_no_more_workers_than_connections_can_keep_busy() {
 }
 
 #[test]
-fn a_bad_configuration_is_refused_at_bind() {
-    let config = ReceiverConfig {
-        max_connections: 0,
-        ..ReceiverConfig::default()
-    };
-    let e =
-        Receiver::bind_with("127.0.0.1:0", WebhookConfig::new(PATH).unwrap(), config).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+fn a_bad_configuration_cannot_be_built() {
+    let webhook = WebhookConfig::new(PATH).unwrap();
+    let builder = || ReceiverConfig::builder(webhook.clone());
+    for (what, b, says) in [
+        (
+            "no connections",
+            builder().max_connections(0),
+            "max_connections",
+        ),
+        ("no I/O thread", builder().io_threads(0), "io_threads"),
+        ("65 I/O threads", builder().io_threads(65), "io_threads"),
+        (
+            "zero read timeout",
+            builder().read_timeout(Duration::ZERO),
+            "read_timeout",
+        ),
+        (
+            "zero idle timeout",
+            builder().idle_timeout(Duration::ZERO),
+            "idle_timeout",
+        ),
+        (
+            "zero header timeout",
+            builder().header_timeout(Duration::ZERO),
+            "header_timeout",
+        ),
+    ] {
+        let e = b.build().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{what}");
+        assert!(e.to_string().contains(says), "{what}: {e}");
+    }
 }
 
 #[test]
-fn a_timeout_too_large_for_the_clock_is_refused_at_bind() {
+fn a_timeout_too_large_for_the_clock_cannot_be_built() {
     // `Duration::MAX` reads as "never", but no deadline can be computed from it: every
     // connection thread (and the shutdown in Drop) would panic on the addition.
-    let huge = [
-        ReceiverConfig {
-            read_timeout: Duration::MAX,
-            ..ReceiverConfig::default()
-        },
-        ReceiverConfig {
-            idle_timeout: Duration::MAX,
-            ..ReceiverConfig::default()
-        },
-        ReceiverConfig {
-            shutdown_grace: Duration::MAX,
-            ..ReceiverConfig::default()
-        },
-    ];
-    for config in huge {
-        let e = Receiver::bind_with(
-            "127.0.0.1:0",
-            WebhookConfig::new(PATH).unwrap(),
-            config.clone(),
-        )
-        .unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{config:?}");
-        assert!(e.to_string().contains("at most"), "{e}");
+    let builder = || ReceiverConfig::builder(WebhookConfig::new(PATH).unwrap());
+    for (what, b) in [
+        ("read_timeout", builder().read_timeout(Duration::MAX)),
+        ("idle_timeout", builder().idle_timeout(Duration::MAX)),
+        ("shutdown_grace", builder().shutdown_grace(Duration::MAX)),
+        ("header_timeout", builder().header_timeout(Duration::MAX)),
+    ] {
+        let e = b.build().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{what}");
+        assert!(
+            e.to_string().contains(&format!("{what} must be at most")),
+            "{e}"
+        );
     }
     // A year is still a timeout.
     let year = Duration::from_secs(365 * 24 * 3600);
-    let rx = Receiver::bind_with(
+    let rx = bind_with(
         "127.0.0.1:0",
         WebhookConfig::new(PATH).unwrap(),
-        ReceiverConfig {
-            read_timeout: year,
-            idle_timeout: year,
-            shutdown_grace: Duration::ZERO,
-            ..ReceiverConfig::default()
+        ServerSettings {
+            read_timeout: Some(year),
+            idle_timeout: Some(year),
+            shutdown_grace: Some(Duration::ZERO),
+            ..ServerSettings::default()
         },
     )
     .unwrap();
@@ -396,8 +409,8 @@ fn shutdown_lets_the_delivery_in_flight_finish_and_wakes_waiters() {
 
 #[test]
 fn shutdown_answers_503_when_the_grace_runs_out() {
-    let rx = start_default(ReceiverConfig {
-        shutdown_grace: Duration::from_millis(200),
+    let rx = start_default(ServerSettings {
+        shutdown_grace: Some(Duration::from_millis(200)),
         ..quick_config()
     });
     let addr = rx.local_addr();
@@ -427,8 +440,8 @@ fn a_delivery_answered_after_the_idle_timeout_keeps_its_connection() {
     // The idle timeout counts from the reply, not from the hand-off: an application slower
     // than it does not get its keep-alive connection closed under it.
     let idle = Duration::from_millis(300);
-    let rx = start_default(ReceiverConfig {
-        idle_timeout: idle,
+    let rx = start_default(ServerSettings {
+        idle_timeout: Some(idle),
         ..quick_config()
     });
     let addr = rx.local_addr();

@@ -8,7 +8,6 @@ use std::io::{Read, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use cinnox::receiver::ReceiverConfig;
 use cinnox::WebhookConfig;
 use receiver::*;
 
@@ -78,8 +77,8 @@ fn stall_all(addr: std::net::SocketAddr) -> Vec<(Client, Instant)> {
 fn stalled_requests_do_not_delay_deliveries_on_other_connections() {
     // The stalled requests' deadline is far beyond this test: a delivery that had to wait
     // for them would hit the client's 5 s read timeout instead of its answer.
-    let rx = start_default(ReceiverConfig {
-        read_timeout: Duration::from_secs(60),
+    let rx = start_default(ServerSettings {
+        read_timeout: Some(Duration::from_secs(60)),
         ..quick_config()
     });
     let addr = rx.local_addr();
@@ -103,8 +102,8 @@ fn stalled_requests_do_not_delay_deliveries_on_other_connections() {
 #[test]
 fn stalled_requests_are_cut_at_the_read_deadline() {
     let deadline = SHORT;
-    let rx = start_default(ReceiverConfig {
-        read_timeout: deadline,
+    let rx = start_default(ServerSettings {
+        read_timeout: Some(deadline),
         ..quick_config()
     });
     let cuts: Vec<_> = thread::scope(|s| {
@@ -142,8 +141,8 @@ fn stalled_requests_are_cut_at_the_read_deadline() {
 
 #[test]
 fn a_connection_that_never_sends_is_closed_at_the_read_deadline() {
-    let rx = start_default(ReceiverConfig {
-        read_timeout: SHORT,
+    let rx = start_default(ServerSettings {
+        read_timeout: Some(SHORT),
         ..quick_config()
     });
     let (mut c, started) = hang(rx.local_addr(), b"");
@@ -156,8 +155,8 @@ fn a_connection_that_never_sends_is_closed_at_the_read_deadline() {
 #[test]
 fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     let idle = SHORT;
-    let rx = start_default(ReceiverConfig {
-        idle_timeout: idle,
+    let rx = start_default(ServerSettings {
+        idle_timeout: Some(idle),
         ..quick_config()
     });
     let mut c = Client::new(rx.local_addr());
@@ -181,8 +180,8 @@ fn busy(rx: &cinnox::Receiver, id: &str) -> (Client, cinnox::Delivery) {
 
 #[test]
 fn at_the_cap_with_every_connection_busy_new_connections_are_refused_at_once() {
-    let rx = start_default(ReceiverConfig {
-        max_connections: 4,
+    let rx = start_default(ServerSettings {
+        max_connections: Some(4),
         ..quick_config()
     });
     let addr = rx.local_addr();
@@ -215,8 +214,8 @@ fn at_the_cap_with_every_connection_busy_new_connections_are_refused_at_once() {
 
 #[test]
 fn at_the_cap_the_connection_idle_or_incomplete_longest_is_evicted() {
-    let rx = start_default(ReceiverConfig {
-        max_connections: 4,
+    let rx = start_default(ServerSettings {
+        max_connections: Some(4),
         ..quick_config()
     });
     let addr = rx.local_addr();
@@ -322,8 +321,8 @@ fn a_declared_length_is_not_allocated_before_the_bytes_arrive() {
             .max_body(usize::MAX)
             .build()
             .unwrap(),
-        ReceiverConfig {
-            read_timeout: SHORT,
+        ServerSettings {
+            read_timeout: Some(SHORT),
             ..quick_config()
         },
     );
@@ -371,8 +370,8 @@ fn a_chunk_size_that_is_not_plain_hex_digits_is_refused() {
 
 #[test]
 fn a_refused_client_that_sends_its_whole_request_first_reads_the_whole_503() {
-    let rx = start_default(ReceiverConfig {
-        max_connections: 1,
+    let rx = start_default(ServerSettings {
+        max_connections: Some(1),
         ..quick_config()
     });
     let addr = rx.local_addr();
@@ -419,8 +418,8 @@ fn small_send_buffer(stream: &std::net::TcpStream) {
 
 #[test]
 fn a_refused_client_that_never_stops_sending_is_cut_off_by_the_byte_bound() {
-    let rx = start_default(ReceiverConfig {
-        max_connections: 1,
+    let rx = start_default(ServerSettings {
+        max_connections: Some(1),
         ..quick_config()
     });
     let addr = rx.local_addr();
@@ -459,9 +458,9 @@ fn a_refused_client_that_never_stops_sending_is_cut_off_by_the_byte_bound() {
 
 #[test]
 fn a_head_slower_than_the_header_timeout_gets_408_long_before_the_read_deadline() {
-    let rx = start_default(ReceiverConfig {
-        header_timeout: SHORT,
-        read_timeout: Duration::from_secs(60),
+    let rx = start_default(ServerSettings {
+        header_timeout: Some(SHORT),
+        read_timeout: Some(Duration::from_secs(60)),
         ..quick_config()
     });
     // The client gives up after 5 s: only the header timeout can answer in time.
@@ -478,9 +477,9 @@ fn a_head_slower_than_the_header_timeout_gets_408_long_before_the_read_deadline(
 
 #[test]
 fn a_body_slower_than_the_minimum_rate_gets_408_before_the_read_deadline() {
-    let rx = start_default(ReceiverConfig {
-        min_body_rate: 1_000_000,
-        read_timeout: Duration::from_secs(60),
+    let rx = start_default(ServerSettings {
+        min_body_rate: Some(1_000_000),
+        read_timeout: Some(Duration::from_secs(60)),
         ..quick_config()
     });
     let mut c = Client::new(rx.local_addr());
@@ -502,8 +501,8 @@ fn a_body_slower_than_the_minimum_rate_gets_408_before_the_read_deadline() {
 
 #[test]
 fn beyond_the_per_source_limit_new_connections_from_that_source_are_refused() {
-    let rx = start_default(ReceiverConfig {
-        per_source_limit: 2,
+    let rx = start_default(ServerSettings {
+        per_source_limit: Some(2),
         ..quick_config()
     });
     let addr = rx.local_addr();
@@ -531,8 +530,8 @@ fn beyond_the_per_source_limit_new_connections_from_that_source_are_refused() {
 
 #[test]
 fn several_io_threads_serve_sixty_four_connections() {
-    let rx = start_default(ReceiverConfig {
-        io_threads: 4,
+    let rx = start_default(ServerSettings {
+        io_threads: Some(4),
         ..quick_config()
     });
     let addr = rx.local_addr();

@@ -15,7 +15,6 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::thread;
 
-use cinnox::receiver::ReceiverConfig;
 use receiver::*;
 
 const ROLE: &str = "CINNOX_EMFILE_CLIENT_OF";
@@ -45,8 +44,8 @@ fn out_of_descriptors_the_receiver_evicts_backs_off_and_goes_on() {
     if std::env::var_os(ROLE).is_some() {
         return;
     }
-    let rx = Arc::new(start_default(ReceiverConfig {
-        max_connections: 10_000,
+    let rx = Arc::new(start_default(ServerSettings {
+        max_connections: Some(10_000),
         ..quick_config()
     }));
     // Room for 40 more descriptors in this process: far fewer than the child's connections.

@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use cinnox::receiver::ReceiverConfig;
 use cinnox::Receiver;
 use receiver::*;
 
@@ -71,7 +70,7 @@ struct Served {
 }
 
 impl Served {
-    fn start(config: ReceiverConfig) -> Served {
+    fn start(config: ServerSettings) -> Served {
         raise_fd_limit();
         let baseline = threads();
         let rx = Arc::new(start_default(config));
@@ -135,12 +134,12 @@ fn open(addr: SocketAddr, n: usize, first_bytes: &[u8]) -> Vec<TcpStream> {
 #[test]
 fn idle_keep_alive_connections_cost_no_thread_and_block_no_delivery() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let served = Served::start(ReceiverConfig {
-        max_connections: 10_000,
+    let served = Served::start(ServerSettings {
+        max_connections: Some(10_000),
         // Setting up a thousand connections on a loaded machine must not outlast them.
-        idle_timeout: Duration::from_secs(120),
-        header_timeout: Duration::from_secs(120),
-        read_timeout: Duration::from_secs(120),
+        idle_timeout: Some(Duration::from_secs(120)),
+        header_timeout: Some(Duration::from_secs(120)),
+        read_timeout: Some(Duration::from_secs(120)),
         ..quick_config()
     });
     let n = scale(1000);
@@ -161,8 +160,8 @@ fn idle_keep_alive_connections_cost_no_thread_and_block_no_delivery() {
 #[test]
 fn beyond_the_cap_idle_connections_are_evicted_and_deliveries_answered() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let served = Served::start(ReceiverConfig {
-        max_connections: 100,
+    let served = Served::start(ServerSettings {
+        max_connections: Some(100),
         ..quick_config()
     });
     let _idle = open(served.addr(), 300, b"");
@@ -179,11 +178,11 @@ fn slow_heads_and_slow_bodies_cost_no_thread_and_block_no_delivery() {
     // (The deadlines that end such connections are tested on their own; here they must
     // outlast the set-up on a loaded machine.)
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let served = Served::start(ReceiverConfig {
-        header_timeout: Duration::from_secs(120),
-        read_timeout: Duration::from_secs(120),
-        min_body_rate: 0,
-        max_connections: 10_000,
+    let served = Served::start(ServerSettings {
+        header_timeout: Some(Duration::from_secs(120)),
+        read_timeout: Some(Duration::from_secs(120)),
+        min_body_rate: Some(0),
+        max_connections: Some(10_000),
         ..quick_config()
     });
     let n = scale(300);
@@ -209,8 +208,8 @@ fn slow_heads_and_slow_bodies_cost_no_thread_and_block_no_delivery() {
 #[test]
 fn peers_that_never_read_their_replies_stall_no_worker_and_no_delivery() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let served = Served::start(ReceiverConfig {
-        read_timeout: Duration::from_secs(2),
+    let served = Served::start(ServerSettings {
+        read_timeout: Some(Duration::from_secs(2)),
         ..quick_config()
     });
     // Four connections that post events as fast as the receiver takes them and never read.

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use cinnox::receiver::ReceiverConfig;
 use receiver::*;
 
 /// How long each attack runs.
@@ -38,7 +37,7 @@ fn slowloris_slow_bodies_and_slow_reads_leave_every_delivery_answered() {
         eprintln!("skipped: slowhttptest is not installed");
         return;
     }
-    let rx = Arc::new(start_default(ReceiverConfig::default()));
+    let rx = Arc::new(start_default(ServerSettings::default()));
     let url = format!("http://{}{PATH}", rx.local_addr());
     let serving = {
         let rx = Arc::clone(&rx);

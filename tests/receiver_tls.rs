@@ -61,17 +61,16 @@ fn post_tls(
 #[test]
 fn https_delivers_events_and_answers_challenges() {
     let tls = self_signed();
-    let rx = Receiver::bind_tls_with(
-        "127.0.0.1:0",
-        WebhookConfig::new(PATH).unwrap(),
-        ReceiverConfig {
-            read_timeout: Duration::from_secs(60),
-            ..quick_config()
-        },
-        tls.cert_pem.as_bytes(),
-        tls.key_pem.as_bytes(),
-    )
+    let config = ServerSettings {
+        read_timeout: Some(Duration::from_secs(60)),
+        ..quick_config()
+    }
+    .builder(WebhookConfig::new(PATH).unwrap())
+    .tls(tls.cert_pem.as_bytes(), tls.key_pem.as_bytes())
+    .build()
     .unwrap();
+    assert!(config.is_tls());
+    let rx = Receiver::bind("127.0.0.1:0", config).unwrap();
     let addr = rx.local_addr();
     let cert = tls.cert_der.clone();
     let client = thread::spawn(move || post_tls(addr, &cert, &call_event("tls-1")));
@@ -104,21 +103,20 @@ fn https_delivers_events_and_answers_challenges() {
 #[test]
 fn unusable_pem_is_an_invalid_argument_that_does_not_quote_the_key() {
     let tls = self_signed();
-    let e = Receiver::bind_tls(
-        "127.0.0.1:0",
-        WebhookConfig::new(PATH).unwrap(),
-        b"not a certificate",
-        tls.key_pem.as_bytes(),
-    )
-    .unwrap_err();
+    let webhook = WebhookConfig::new(PATH).unwrap();
+    // The pair is read when the configuration is built: no receiver starts with it.
+    let e = ReceiverConfig::builder(webhook.clone())
+        .tls(b"not a certificate", tls.key_pem.as_bytes())
+        .build()
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
-    let e = Receiver::bind_tls(
-        "127.0.0.1:0",
-        WebhookConfig::new(PATH).unwrap(),
-        tls.cert_pem.as_bytes(),
-        b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-    )
-    .unwrap_err();
+    let e = ReceiverConfig::builder(webhook)
+        .tls(
+            tls.cert_pem.as_bytes(),
+            b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        )
+        .build()
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     let key_body: String = tls.key_pem.lines().nth(1).unwrap().to_owned();
     assert!(!format!("{e} {e:?}").contains(&key_body));

@@ -101,7 +101,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_inbox(
         let config = unsafe { arg_mut(config, "config") }?;
         // SAFETY: the caller passes NULL or a live inbox.
         let inbox = unsafe { arg_ref(inbox, "inbox") }?;
-        config.server.inbox = Some(inbox.inbox.clone());
+        config.server = config.server.clone().inbox(inbox.inbox.clone());
         Ok(())
     })
 }

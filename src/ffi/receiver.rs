@@ -9,6 +9,7 @@ use super::event::cinnox_event;
 use super::{arg_mut, arg_out, arg_ref, arg_str, call, get, put_handle, Failure};
 use crate::delivery::Delivery;
 use crate::ffi::cinnox_result;
+use crate::receiver::ReceiverConfigBuilder;
 use crate::receiver::{Receiver, ReceiverConfig};
 use crate::webhook::{WebhookConfig, WebhookConfigBuilder};
 
@@ -25,7 +26,7 @@ pub struct cinnox_receiver_config {
     webhook: WebhookConfig,
     /// What `webhook` was built from: the setters change it, and build it again.
     webhook_builder: WebhookConfigBuilder,
-    pub(crate) server: ReceiverConfig,
+    pub(crate) server: ReceiverConfigBuilder,
 }
 
 impl cinnox_receiver_config {
@@ -185,10 +186,11 @@ pub unsafe extern "C" fn cinnox_receiver_config_new(
         // SAFETY: the caller passes NULL or a NUL-terminated string.
         let path = unsafe { arg_str(path, "path") }?;
         let webhook_builder = WebhookConfig::builder(path);
+        let webhook = webhook_builder.clone().build()?;
         let config = cinnox_receiver_config {
-            webhook: webhook_builder.clone().build()?,
+            server: ReceiverConfig::builder(webhook.clone()),
+            webhook,
             webhook_builder,
-            server: ReceiverConfig::default(),
         };
         // SAFETY: `out` was checked non-NULL.
         unsafe { put_handle(out, config) };
@@ -302,17 +304,17 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_timeouts(
 ) -> cinnox_result {
     // SAFETY: forwarded caller promise.
     unsafe {
-        with_config(config, |c| {
+        with_server(config, |mut server| {
             if read_timeout_ms > 0 {
-                c.server.read_timeout = ms(read_timeout_ms);
+                server = server.read_timeout(ms(read_timeout_ms));
             }
             if idle_timeout_ms > 0 {
-                c.server.idle_timeout = ms(idle_timeout_ms);
+                server = server.idle_timeout(ms(idle_timeout_ms));
             }
             if shutdown_grace_ms > 0 {
-                c.server.shutdown_grace = ms(shutdown_grace_ms);
+                server = server.shutdown_grace(ms(shutdown_grace_ms));
             }
-            Ok(())
+            server
         })
     }
 }
@@ -328,7 +330,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_max_connections(
     connections: usize,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promise.
-    unsafe { with_server(config, |server| server.max_connections = connections) }
+    unsafe { with_server(config, |server| server.max_connections(connections)) }
 }
 
 /// The I/O threads that own the receiver's sockets (default 1, at most 64); each takes an
@@ -340,7 +342,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_io_threads(
     threads: usize,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promise.
-    unsafe { with_server(config, |server| server.io_threads = threads) }
+    unsafe { with_server(config, |server| server.io_threads(threads)) }
 }
 
 /// How long a new connection's first request head (and each later head, from its first
@@ -353,7 +355,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_header_timeout(
     timeout_ms: u32,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promise.
-    unsafe { with_server(config, |server| server.header_timeout = ms(timeout_ms)) }
+    unsafe { with_server(config, |server| server.header_timeout(ms(timeout_ms))) }
 }
 
 /// Open connections from one source address at most (per I/O thread); 0 (the default) is
@@ -366,7 +368,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_per_source_limit(
     connections: usize,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promise.
-    unsafe { with_server(config, |server| server.per_source_limit = connections) }
+    unsafe { with_server(config, |server| server.per_source_limit(connections)) }
 }
 
 /// Serve `GET /metrics` (the Prometheus text format, as `cinnox_receiver_metrics` gives)
@@ -390,39 +392,33 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_metrics_bind(
                     "the metrics address must be IP:port, such as 127.0.0.1:9100 (got {text:?})"
                 ))
             })?;
-            c.server.metrics_addr = Some(parsed);
+            c.server = c.server.clone().metrics_addr(parsed);
             Ok(())
         })
     }
 }
 
-/// Change the server settings with `set`, keeping them only when they pass
-/// `ReceiverConfig::validate`.
+/// Change the server settings with `set`, keeping them only when they build.
 ///
 /// # Safety
 /// `config` is NULL or a live configuration (`with_config`'s promise).
 unsafe fn with_server(
     config: *mut cinnox_receiver_config,
-    set: impl FnOnce(&mut ReceiverConfig),
+    set: impl FnOnce(ReceiverConfigBuilder) -> ReceiverConfigBuilder,
 ) -> cinnox_result {
     // SAFETY: forwarded caller promise.
     unsafe {
         with_config(config, |c| {
-            let mut server = c.server.clone();
-            set(&mut server);
-            server.validate()?;
+            let server = set(c.server.clone());
+            server.clone().build()?;
             c.server = server;
             Ok(())
         })
     }
 }
 
-fn bind(
-    addr: &str,
-    webhook: WebhookConfig,
-    server: ReceiverConfig,
-) -> Result<cinnox_receiver, Failure> {
-    let rx = Receiver::bind_with(addr, webhook, server)?;
+fn bind(addr: &str, config: ReceiverConfig) -> Result<cinnox_receiver, Failure> {
+    let rx = Receiver::bind(addr, config)?;
     Ok(cinnox_receiver {
         rx,
         active: Arc::new((Mutex::new(0), Condvar::new())),
@@ -450,7 +446,7 @@ pub unsafe extern "C" fn cinnox_receiver_new(
         let addr = unsafe { arg_str(bind_addr, "bind_addr") }?;
         // SAFETY: as above.
         let path = unsafe { arg_str(path, "path") }?;
-        let rx = bind(addr, WebhookConfig::new(path)?, ReceiverConfig::default())?;
+        let rx = bind(addr, ReceiverConfig::new(WebhookConfig::new(path)?)?)?;
         // SAFETY: `out` was checked non-NULL.
         unsafe { put_handle(out, rx) };
         Ok(())
@@ -471,7 +467,8 @@ pub unsafe extern "C" fn cinnox_receiver_new_with_config(
         let addr = unsafe { arg_str(bind_addr, "bind_addr") }?;
         // SAFETY: the caller passes NULL or a live config.
         let config = unsafe { arg_ref(config, "config") }?;
-        let rx = bind(addr, config.webhook.clone(), config.server.clone())?;
+        let settings = config.server.clone().webhook(config.webhook.clone());
+        let rx = bind(addr, settings.build()?)?;
         // SAFETY: `out` was checked non-NULL.
         unsafe { put_handle(out, rx) };
         Ok(())

@@ -14,8 +14,10 @@
 //! use cinnox::{Receiver, WebhookConfig};
 //!
 //! let inbox = Inbox::open("inbox.db")?;
-//! let config = ReceiverConfig::default().inbox(inbox);
-//! let receiver = Receiver::bind_with("0.0.0.0:8080", WebhookConfig::new("/cinnox/s3cret")?, config)?;
+//! let config = ReceiverConfig::builder(WebhookConfig::new("/cinnox/s3cret")?)
+//!     .inbox(inbox)
+//!     .build()?;
+//! let receiver = Receiver::bind("0.0.0.0:8080", config)?;
 //! receiver.serve(4, |event| {
 //!     println!("{:?}", event.payload());
 //!     Ok::<(), std::io::Error>(()) // Err or a panic: retried later from the inbox

@@ -38,15 +38,11 @@ fn event(id: &str) -> Vec<u8> {
 
 #[test]
 fn an_answer_after_the_grace_is_neither_counted_nor_remembered() {
-    let rx = Receiver::bind_with(
-        "127.0.0.1:0",
-        WebhookConfig::new(PATH).unwrap(),
-        ReceiverConfig {
-            shutdown_grace: Duration::from_millis(100),
-            ..ReceiverConfig::default()
-        },
-    )
-    .unwrap();
+    let config = ReceiverConfig::builder(WebhookConfig::new(PATH).unwrap())
+        .shutdown_grace(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let rx = Receiver::bind("127.0.0.1:0", config).unwrap();
     let addr = rx.local_addr();
     let client = thread::spawn(move || {
         let mut s = TcpStream::connect(addr).unwrap();
@@ -127,15 +123,11 @@ fn shutdown_fails_a_delivery_nobody_took_with_500_written_by_the_io_thread() {
 
 #[test]
 fn a_peer_that_stops_reading_is_cut_and_stalls_neither_the_answer_nor_shutdown() {
-    let rx = Receiver::bind_with(
-        "127.0.0.1:0",
-        WebhookConfig::new(PATH).unwrap(),
-        ReceiverConfig {
-            read_timeout: Duration::from_millis(500),
-            ..ReceiverConfig::default()
-        },
-    )
-    .unwrap();
+    let config = ReceiverConfig::builder(WebhookConfig::new(PATH).unwrap())
+        .read_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let rx = Receiver::bind("127.0.0.1:0", config).unwrap();
     let (mut s, _reader) = connect(&rx);
     s.set_write_timeout(Some(BOUND * 2)).unwrap();
     // Small buffers, so that unread replies fill them quickly.
@@ -250,16 +242,17 @@ fn with_store(
         kept: Mutex::new(Vec::new()),
         late: Mutex::new(Some(tx)),
     });
+    let webhook = WebhookConfig::builder(PATH)
+        .dedup_window(None)
+        .build()
+        .unwrap();
+    let config = ReceiverConfig::builder(webhook)
+        .shutdown_grace(Duration::from_millis(300))
+        .build()
+        .unwrap();
     let rx = Receiver::bind_with_store(
         "127.0.0.1:0",
-        WebhookConfig::builder(PATH)
-            .dedup_window(None)
-            .build()
-            .unwrap(),
-        ReceiverConfig {
-            shutdown_grace: Duration::from_millis(300),
-            ..ReceiverConfig::default()
-        },
+        config,
         Some(Arc::clone(&store) as Arc<dyn Store>),
     )
     .unwrap();

@@ -5,36 +5,113 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use cinnox::receiver::ReceiverConfig;
+use cinnox::receiver::{ReceiverConfig, ReceiverConfigBuilder};
 use cinnox::{Receiver, WebhookConfig};
 
 /// The webhook path every test receiver answers on.
 pub const PATH: &str = "/hook/s3cret";
 
+/// The server settings a test picks, as plain fields with the receiver's defaults, so that
+/// a test names only what it is about (`ServerSettings { read_timeout: SHORT,
+/// ..quick_config() }`). [`bind_with`] hands them to the real [`ReceiverConfig::builder`],
+/// whose `build` checks them: a test of a bad setting sees the library's own error.
+#[derive(Clone, Default)]
+pub struct ServerSettings {
+    pub read_timeout: Option<Duration>,
+    pub idle_timeout: Option<Duration>,
+    pub max_connections: Option<usize>,
+    pub shutdown_grace: Option<Duration>,
+    pub io_threads: Option<usize>,
+    pub header_timeout: Option<Duration>,
+    pub per_source_limit: Option<usize>,
+    pub min_body_rate: Option<u64>,
+    pub inbox: Option<cinnox::Inbox>,
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+impl ServerSettings {
+    /// These settings with an inbox.
+    pub fn inbox(mut self, inbox: cinnox::Inbox) -> Self {
+        self.inbox = Some(inbox);
+        self
+    }
+
+    /// These settings with a metrics address.
+    pub fn metrics_addr(mut self, addr: SocketAddr) -> Self {
+        self.metrics_addr = Some(addr);
+        self
+    }
+
+    /// The real builder with these settings on top of its defaults.
+    pub fn builder(self, webhook: WebhookConfig) -> ReceiverConfigBuilder {
+        let mut b = ReceiverConfig::builder(webhook);
+        if let Some(v) = self.read_timeout {
+            b = b.read_timeout(v);
+        }
+        if let Some(v) = self.idle_timeout {
+            b = b.idle_timeout(v);
+        }
+        if let Some(v) = self.max_connections {
+            b = b.max_connections(v);
+        }
+        if let Some(v) = self.shutdown_grace {
+            b = b.shutdown_grace(v);
+        }
+        if let Some(v) = self.io_threads {
+            b = b.io_threads(v);
+        }
+        if let Some(v) = self.header_timeout {
+            b = b.header_timeout(v);
+        }
+        if let Some(v) = self.per_source_limit {
+            b = b.per_source_limit(v);
+        }
+        if let Some(v) = self.min_body_rate {
+            b = b.min_body_rate(v);
+        }
+        if let Some(v) = self.inbox {
+            b = b.inbox(v);
+        }
+        if let Some(v) = self.metrics_addr {
+            b = b.metrics_addr(v);
+        }
+        b
+    }
+}
+
 /// The settings of tests that are not about timeouts: deadlines far beyond what a loaded
 /// machine can delay a client between its requests (a shut-down receiver closes idle
 /// connections at once, so they cost no test time). Tests of a deadline set a short one
 /// themselves, with [`SHORT`].
-pub fn quick_config() -> ReceiverConfig {
-    ReceiverConfig {
-        read_timeout: Duration::from_secs(5),
-        idle_timeout: Duration::from_secs(5),
-        max_connections: 256,
-        shutdown_grace: Duration::from_secs(2),
-        ..ReceiverConfig::default()
+pub fn quick_config() -> ServerSettings {
+    ServerSettings {
+        read_timeout: Some(Duration::from_secs(5)),
+        idle_timeout: Some(Duration::from_secs(5)),
+        max_connections: Some(256),
+        shutdown_grace: Some(Duration::from_secs(2)),
+        ..ServerSettings::default()
     }
 }
 
 /// The read or idle deadline of the tests that wait for one.
 pub const SHORT: Duration = Duration::from_millis(300);
 
+/// A receiver on `addr` with `webhook` and `settings`, through the real builder.
+pub fn bind_with(
+    addr: &str,
+    webhook: WebhookConfig,
+    settings: ServerSettings,
+) -> cinnox::Result<Receiver> {
+    Receiver::bind(addr, settings.builder(webhook).build()?)
+}
+
 /// A receiver on 127.0.0.1, any port.
-pub fn start(webhook: WebhookConfig, config: ReceiverConfig) -> Receiver {
-    Receiver::bind_with("127.0.0.1:0", webhook, config).expect("bind")
+pub fn start(webhook: WebhookConfig, config: ServerSettings) -> Receiver {
+    bind_with("127.0.0.1:0", webhook, config).expect("bind")
 }
 
 /// A receiver with the test path and `config`.
-pub fn start_default(config: ReceiverConfig) -> Receiver {
+pub fn start_default(config: ServerSettings) -> Receiver {
     start(WebhookConfig::new(PATH).unwrap(), config)
 }
 

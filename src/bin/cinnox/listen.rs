@@ -84,14 +84,16 @@ impl Handling {
 pub fn run(a: Args) -> Outcome {
     let action = a.handling.action();
     let json = a.handling.json;
-    let mut config = ReceiverConfig::default();
+    let mut config = ReceiverConfig::builder(WebhookConfig::new(&a.path)?);
     if let Some(location) = &a.inbox {
         let inbox = Inbox::open(location)?;
         inbox.set_lease(Duration::from_millis(a.lease_ms.max(1)))?;
         config = config.inbox(inbox);
     }
-    config.metrics_addr = a.metrics;
-    let receiver = Receiver::bind_with(a.bind.as_str(), WebhookConfig::new(&a.path)?, config)?;
+    if let Some(addr) = a.metrics {
+        config = config.metrics_addr(addr);
+    }
+    let receiver = Receiver::bind(a.bind.as_str(), config.build()?)?;
     // Ctrl-C works from the moment the address is printed.
     let handle = receiver.shutdown_handle();
     let (stop_tx, stopped) = std::sync::mpsc::channel();
