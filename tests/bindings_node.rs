@@ -4,12 +4,14 @@
 //! tarball that carries the library, an application installs that tarball, and the
 //! `node --test` suite passes.
 //!
-//! The library is the one this test run built (`CINNOX_LIBRARY`, as the README offers): no
-//! second build. npm's cache lives under the target directory; the registry is needed for
+//! The library is the one this test run built, which a stand-in for cargo names to the
+//! install script: no second build. npm's cache lives under the target directory; the registry is needed for
 //! koffi. Every test sends its traffic to 127.0.0.1.
 
 #[path = "common/ffi.rs"]
 mod ffi;
+#[path = "common/packages.rs"]
+mod packages;
 #[path = "common/toolchain.rs"]
 mod toolchain;
 
@@ -119,20 +121,21 @@ fn node_package_installs_from_a_fresh_clone_packs_and_its_tests_pass() {
     if !toolchain::available("node and npm", Command::new("npm").arg("--version")) {
         return;
     }
-    let lib = ffi::lib_dir().join("libcinnox.so");
-    // A fresh clone's bindings/node, outside any checkout of cinnox (so nothing is built).
+    let lib = packages::library();
+    // A fresh clone's bindings/node (and the Cargo.toml that marks a checkout of cinnox).
     let clone = target().join("node-clone");
     let _ = std::fs::remove_dir_all(&clone);
     let package = clone.join("bindings/node");
     copy_clean(&ffi::root().join("bindings/node"), &package);
+    std::fs::copy(ffi::root().join("Cargo.toml"), clone.join("Cargo.toml")).unwrap();
 
     // `npm install /path/to/bindings/node`, as the README says: koffi comes from the
-    // registry, the library from this run's build.
+    // registry, the library from cargo (its stand-in, naming this run's build).
     let linked = app("node-app-linked");
-    run(npm(&linked)
-        .arg("install")
-        .arg(&package)
-        .env("CINNOX_LIBRARY", &lib));
+    run(npm(&linked).arg("install").arg(&package).env(
+        "CARGO",
+        packages::cargo_stand_in(&target().join("node-cargo")),
+    ));
     let (version, file) = loaded(&linked);
     assert_eq!(version, "0.1.0");
     assert_eq!(

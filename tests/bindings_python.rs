@@ -1,5 +1,6 @@
 //! The Python package (`bindings/python`): its pytest suite against the library this test
-//! run built, and `pip` packaging that library into a platform wheel (no second build).
+//! run built, and `pip` building the library from source into a platform wheel (with a
+//! stand-in for cargo that names the same library: no second build).
 //!
 //! The virtual environments and pip's cache live under the target directory, so reruns
 //! only reinstall the package. PyPI is needed for pytest and the build backend
@@ -7,6 +8,8 @@
 
 #[path = "common/ffi.rs"]
 mod ffi;
+#[path = "common/packages.rs"]
+mod packages;
 #[path = "common/toolchain.rs"]
 mod toolchain;
 
@@ -104,8 +107,7 @@ fn python_package_tests_pass() {
     let Some(python) = venv(&target().join("python-venv")) else {
         return;
     };
-    let lib = ffi::lib_dir().join("libcinnox.so");
-    assert!(lib.exists(), "no {}", lib.display());
+    let lib = packages::library();
     {
         let _one = BUILD.lock().unwrap_or_else(|e| e.into_inner());
         run(pip(&python)
@@ -116,16 +118,17 @@ fn python_package_tests_pass() {
     pytest(&python);
 }
 
-/// `pip wheel` packages the library (the one this test run built, named by
-/// `CINNOX_LIBRARY` as the README offers: no second build) into a wheel tagged for the
-/// platform that carries it, stripped; installed, it imports with no `LD_LIBRARY_PATH` and
-/// passes the same suite.
+/// `pip wheel` builds the library from source (with cargo, as `pip install
+/// ./bindings/python` does; here cargo's stand-in, which names the library this test run
+/// built: no second build) into a wheel tagged for the platform that carries it, stripped;
+/// installed, it imports with no `LD_LIBRARY_PATH` and passes the same suite.
 #[test]
-fn pip_packages_the_library_into_a_platform_wheel() {
+fn pip_builds_the_library_into_a_platform_wheel() {
     let Some(python) = venv(&target().join("python-venv-src")) else {
         return;
     };
-    let lib = ffi::lib_dir().join("libcinnox.so");
+    let lib = packages::library();
+    let cargo = packages::cargo_stand_in(&target().join("python-cargo"));
     let wheels = target().join("python-wheel");
     let _ = std::fs::remove_dir_all(&wheels);
     {
@@ -134,7 +137,7 @@ fn pip_packages_the_library_into_a_platform_wheel() {
             .args(["wheel", "-q", "--no-deps", "-w"])
             .arg(&wheels)
             .arg(ffi::root().join("bindings/python"))
-            .env("CINNOX_LIBRARY", &lib));
+            .env("CARGO", &cargo));
     }
     let wheel = std::fs::read_dir(&wheels)
         .expect("the wheel directory")
