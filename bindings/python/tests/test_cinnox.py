@@ -238,7 +238,7 @@ def test_families_are_named_as_the_cli_names_them(sandbox, client):
     assert ", ".join(k.short_name for k in cinnox.EventKind) == FAMILIES
     assert cinnox.EventKind.from_name("inquiry-label") is cinnox.EventKind.INQUIRY_LABEL
     assert cinnox.EventKind.INBOUND_SMS.slug == "inbound-sms-event-sub"
-    for bad in ("sms", "CALL", "", "call "):
+    for bad in ("sms", "CALL", "", "call ", "f\u00e4x-event-sub"):
         with pytest.raises(ValueError) as info:
             client.subscribe(APP, bad, "http://127.0.0.1:9/x")
         assert isinstance(info.value, cinnox.InvalidArgument)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import string
 from dataclasses import dataclass, field
 from typing import Optional, Tuple, Union
 
@@ -58,7 +59,10 @@ class EventKind(enum.IntEnum):
 def _is_slug(name: str) -> bool:
     """Whether ``name`` looks like an Open API slug this package may not know
     (``"fax-event-sub"``): lowercase letters, digits and ``-``, ending in ``-sub``."""
-    return name.endswith("-sub") and all(c.islower() or c.isdigit() or c == "-" for c in name)
+    return name.endswith("-sub") and all(c in _SLUG_CHARACTERS for c in name)
+
+
+_SLUG_CHARACTERS = frozenset(string.ascii_lowercase + string.digits + "-")
 
 
 def family(kind: Union[EventKind, int, str]) -> Union[EventKind, int, str]:
