@@ -7,7 +7,7 @@
 # The library is taken from wherever cargo builds: cargo itself says where (this honours
 # CARGO_TARGET_DIR and .cargo/config.toml). CINNOX_NO_BUILD=1 skips the build and takes
 # the library cargo built already; CINNOX_STATIC_LIBRARY=/path/to/libcinnox.a takes that
-# file instead.
+# file instead. The copy is stripped of its debug information (CINNOX_NO_STRIP=1 keeps it).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,5 +30,10 @@ fi
 mkdir -p "$here/lib"
 # Through a temporary name, so that a build running meanwhile never links half a file.
 cp "$from" "$here/lib/libcinnox.a.tmp"
+# Debug information dropped (about 140 MB -> 40 MB), as ./install-c.sh does; the symbols
+# stay. CINNOX_NO_STRIP=1 keeps it; without `strip` it is kept too.
+if [ "${CINNOX_NO_STRIP:-}" != 1 ] && command -v strip >/dev/null; then
+    strip --strip-debug "$here/lib/libcinnox.a.tmp"
+fi
 mv "$here/lib/libcinnox.a.tmp" "$here/lib/libcinnox.a"
 echo "cinnox: $here/lib/libcinnox.a (from $from)" >&2
