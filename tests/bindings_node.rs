@@ -1,13 +1,17 @@
-//! The Node.js package (`bindings/node`): `npm install` in it builds the library from
-//! source (cargo, release, with the PostgreSQL inbox) into the package, `npm pack` makes a
-//! tarball that carries it, an application installs that tarball, and the `node --test`
-//! suite passes.
+//! The Node.js package (`bindings/node`), as an application gets it from a fresh clone:
+//! `npm install /path/to/bindings/node` (a link; the install script puts the library into
+//! the package and koffi beside it), the README examples run as pasted, `npm pack` makes a
+//! tarball that carries the library, an application installs that tarball, and the
+//! `node --test` suite passes.
 //!
-//! npm's cache lives under the target directory; the registry is needed for koffi. Every
-//! test sends its traffic to 127.0.0.1.
+//! The library is the one this test run built, which a stand-in for cargo names to the
+//! install script: no second build. npm's cache lives under the target directory; the registry is needed for
+//! koffi. Every test sends its traffic to 127.0.0.1.
 
 #[path = "common/ffi.rs"]
 mod ffi;
+#[path = "common/packages.rs"]
+mod packages;
 #[path = "common/toolchain.rs"]
 mod toolchain;
 
@@ -31,7 +35,8 @@ const NODE_TESTS: &[&str] = &[
     "an inbox stores before answering, retries, goes dead, and replays",
     "metrics, and GET /metrics on its own port",
     "the package loads the library it carries",
-    "the README example runs",
+    "families are named as the command line names them",
+    "the README example runs as pasted",
 ];
 
 fn target() -> PathBuf {
@@ -49,23 +54,105 @@ fn npm(dir: &Path) -> Command {
     c
 }
 
+/// `from` copied to `to` as a fresh clone has it: without what an install leaves
+/// (node_modules/, native/, package-lock.json).
+fn copy_clean(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if ["node_modules", "native", "package-lock.json"].contains(&&*name.to_string_lossy()) {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_clean(&entry.path(), &to.join(&name));
+        } else {
+            std::fs::copy(entry.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// A fresh directory `name` under the target directory, holding an empty application.
+fn app(name: &str) -> PathBuf {
+    let app = target().join(name);
+    let _ = std::fs::remove_dir_all(&app);
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(
+        app.join("package.json"),
+        r#"{"name":"app","version":"1.0.0","private":true}"#,
+    )
+    .unwrap();
+    app
+}
+
+/// `node -e CODE` in `dir`, with no library named by the environment; its stdout.
+fn node(dir: &Path, args: &[&str]) -> String {
+    let out = run(Command::new("node")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CINNOX_LIBRARY")
+        .env_remove("LD_LIBRARY_PATH"));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The version and the file of the library `require('cinnox')` loads in `dir`.
+fn loaded(dir: &Path) -> (String, PathBuf) {
+    let text = node(
+        dir,
+        &[
+            "-e",
+            "const c = require('cinnox'); console.log(c.libraryVersion()); console.log(c.libraryFile)",
+        ],
+    );
+    let mut lines = text.lines();
+    let version = lines.next().unwrap_or_default().to_owned();
+    (version, PathBuf::from(lines.next().unwrap_or_default()))
+}
+
+/// The ```js block of a README.
+fn js_block(text: &str) -> String {
+    let start = text.find("```js\n").expect("a js block") + "```js\n".len();
+    let end = start + text[start..].find("```").expect("its end");
+    text[start..end].to_owned()
+}
+
 #[test]
-fn node_package_builds_packs_installs_and_its_tests_pass() {
+fn node_package_installs_from_a_fresh_clone_packs_and_its_tests_pass() {
     if !toolchain::available("node and npm", Command::new("npm").arg("--version")) {
         return;
     }
-    let package = ffi::root().join("bindings/node");
-    // From source: koffi from the registry, the library built by the install script.
-    // Not this run's target directory: cargo holds its lock while tests run.
-    let _ = std::fs::remove_dir_all(package.join("native"));
-    run(npm(&package)
-        .arg("install")
-        .env("CARGO_TARGET_DIR", target().join("pkg-build")));
-    let size = std::fs::metadata(package.join("native/libcinnox.so"))
-        .expect("the library in the package")
-        .len();
-    // Stripped of its debug information (about 50 MB with it), as ./install-c.sh does.
-    assert!(size < 16 << 20, "{size} bytes");
+    let lib = packages::library();
+    // A fresh clone's bindings/node (and the Cargo.toml that marks a checkout of cinnox).
+    let clone = target().join("node-clone");
+    let _ = std::fs::remove_dir_all(&clone);
+    let package = clone.join("bindings/node");
+    copy_clean(&ffi::root().join("bindings/node"), &package);
+    std::fs::copy(ffi::root().join("Cargo.toml"), clone.join("Cargo.toml")).unwrap();
+
+    // `npm install /path/to/bindings/node`, as the README says: koffi comes from the
+    // registry, the library from cargo (its stand-in, naming this run's build).
+    let linked = app("node-app-linked");
+    run(npm(&linked).arg("install").arg(&package).env(
+        "CARGO",
+        packages::cargo_stand_in(&target().join("node-cargo")),
+    ));
+    let (version, file) = loaded(&linked);
+    assert_eq!(version, "0.1.0");
+    assert_eq!(
+        file,
+        package.canonicalize().unwrap().join("native/libcinnox.so")
+    );
+    // Stripped of its debug information, as ./install-c.sh does.
+    let size = std::fs::metadata(&file).unwrap().len();
+    let built = std::fs::metadata(&lib).unwrap().len();
+    assert!(size < built / 2, "{size} bytes of {built}");
+    // The README examples, each saved as a file of the application and run as it is.
+    for readme in ["README.md", "bindings/node/README.md"] {
+        let text = std::fs::read_to_string(ffi::root().join(readme)).unwrap();
+        std::fs::write(linked.join("example.js"), js_block(&text)).unwrap();
+        let out = node(&linked, &["example.js"]);
+        assert!(out.starts_with("CallStart CallStart {"), "{readme}:\n{out}");
+    }
 
     // A tarball that carries the library, installed by an application elsewhere.
     let packs = target().join("node-pack");
@@ -86,39 +173,27 @@ fn node_package_builds_packs_installs_and_its_tests_pass() {
     ] {
         assert!(listing.lines().any(|l| l == file), "{file}:\n{listing}");
     }
-    let app = target().join("node-app");
-    let _ = std::fs::remove_dir_all(&app);
-    std::fs::create_dir_all(&app).unwrap();
-    std::fs::write(
-        app.join("package.json"),
-        r#"{"name":"app","version":"1.0.0","private":true}"#,
-    )
-    .unwrap();
-    run(npm(&app).arg("install").arg(&tarball));
-    let out = run(Command::new("node")
-        .args([
-            "-e",
-            "const c = require('cinnox'); console.log(c.libraryVersion()); console.log(c.libraryFile)",
-        ])
-        .current_dir(&app)
-        .env_remove("CINNOX_LIBRARY")
-        .env_remove("LD_LIBRARY_PATH"));
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("0.1.0"));
-    let loaded = PathBuf::from(lines.next().unwrap_or_default());
+    assert!(
+        !listing.contains("node_modules"),
+        "the tarball carries no dependency:\n{listing}"
+    );
+    let packed = app("node-app");
+    run(npm(&packed).arg("install").arg(&tarball));
+    let (version, file) = loaded(&packed);
+    assert_eq!(version, "0.1.0");
     assert_eq!(
-        loaded,
-        app.canonicalize()
+        file,
+        packed
+            .canonicalize()
             .unwrap()
             .join("node_modules/cinnox/native/libcinnox.so"),
         "the application loads the library its package carries"
     );
 
     // The TypeScript declarations, as an application compiles against them.
-    run(npm(&app).args(["install", "typescript@5", "@types/node@20"]));
-    std::fs::copy(package.join("test/types.ts"), app.join("types.ts")).unwrap();
-    run(Command::new(app.join("node_modules/.bin/tsc"))
+    run(npm(&packed).args(["install", "typescript@5", "@types/node@20"]));
+    std::fs::copy(package.join("test/types.ts"), packed.join("types.ts")).unwrap();
+    run(Command::new(packed.join("node_modules/.bin/tsc"))
         .args([
             "--noEmit",
             "--strict",
@@ -132,13 +207,14 @@ fn node_package_builds_packs_installs_and_its_tests_pass() {
             "node",
             "types.ts",
         ])
-        .current_dir(&app));
+        .current_dir(&packed));
 
-    // The suite, on the package built from source.
+    // The suite, in the fresh clone's package (koffi beside it since the install).
     let mut node = Command::new("node");
     node.args(["--test", "--test-timeout=120000", "test/"])
         .current_dir(&package)
-        .env_remove("CINNOX_LIBRARY");
+        .env_remove("CINNOX_LIBRARY")
+        .env_remove("LD_LIBRARY_PATH");
     let out = ffi::output_within(&mut node, ffi::PROGRAM_LIMIT);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -170,10 +246,5 @@ fn readme_node_snippet_is_the_packages_example() {
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
     let package = std::fs::read_to_string(root.join("bindings/node/README.md"))
         .expect("bindings/node/README.md");
-    let block = |text: &str| {
-        let start = text.find("```js\n").expect("a js block") + "```js\n".len();
-        let end = start + text[start..].find("```").expect("its end");
-        text[start..end].to_owned()
-    };
-    assert_eq!(block(&readme), block(&package));
+    assert_eq!(js_block(&readme), js_block(&package));
 }

@@ -4,14 +4,19 @@
 // Sandbox plays CINNOX locally for tests.
 //
 // It is a thin wrapper over the C ABI of the cinnox library (include/cinnox.h), linked
-// statically: build the library first with `cargo build --release` at the repository root
-// (the package links ../../target/release/libcinnox.a). To link another build, put its
-// directory first with CGO_LDFLAGS="-L/path/to/dir".
+// statically: build the library first with `go generate` in this directory, which runs
+// `cargo build --release` wherever cargo builds (CARGO_TARGET_DIR is honoured) and copies
+// libcinnox.a into lib/, where the package links it (see README.md). Without lib/, the
+// package links ../../target/release/libcinnox.a, where a plain `cargo build --release`
+// at the repository root puts it. To link another build, put its directory first with
+// CGO_LDFLAGS="-L/path/to/dir".
 package cinnox
+
+//go:generate sh ./build-lib.sh
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: -L${SRCDIR}/../../target/release -l:libcinnox.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+#cgo LDFLAGS: -L${SRCDIR}/lib -L${SRCDIR}/../../target/release -l:libcinnox.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 #include <stdlib.h>
 #include "cinnox.h"
 */

@@ -386,3 +386,49 @@ func TestWireVariantsAndRejectedTriggers(t *testing.T) {
 		t.Fatalf("subscribe to an unknown family: %v", err)
 	}
 }
+
+func TestEventKindsByName(t *testing.T) {
+	names := "call, inbound-sms, outbound-sms, inquiry, recording, external-contact, staff-contact, label, inquiry-label"
+	var got []string
+	for k := cinnox.EventCall; k <= cinnox.EventInquiryLabel; k++ {
+		got = append(got, k.String())
+		for _, name := range []string{k.String(), k.String() + "-event-sub"} {
+			if parsed, err := cinnox.ParseEventKind(name); err != nil || parsed != k {
+				t.Fatalf("ParseEventKind(%q) = %v, %v; want %v", name, parsed, err, k)
+			}
+		}
+	}
+	if strings.Join(got, ", ") != names {
+		t.Fatalf("names %q", got)
+	}
+	if s := cinnox.EventKind(99).String(); s != "EventKind(99)" {
+		t.Fatalf("EventKind(99).String() = %q", s)
+	}
+	for _, bad := range []string{"sms", "CALL", ""} {
+		_, err := cinnox.ParseEventKind(bad)
+		var ce *cinnox.Error
+		want := fmt.Sprintf("cinnox: CINNOX_ERR_INVALID_ARGUMENT: unknown event family %q (one of: %s; or a slug such as \"call-event-sub\")", bad, names)
+		if !errors.As(err, &ce) || ce.Kind != cinnox.KindInvalidArgument || err.Error() != want {
+			t.Fatalf("ParseEventKind(%q): %v", bad, err)
+		}
+	}
+	e := setup(t)
+	kind, err := cinnox.ParseEventKind("inbound-sms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub, err := e.client.Subscribe(appID, kind, e.url); err != nil || !sub.Enabled {
+		t.Fatalf("subscribe inbound-sms: %+v, %v", sub, err)
+	}
+	ch := async(func() ([]cinnox.DeliveryRecord, error) {
+		return e.sb.TriggerInboundSMS(cinnox.InboundSMSOptions{})
+	})
+	d := recv(t, e.rx)
+	if _, ok := d.Event.Payload.(cinnox.InboundSMS); !ok {
+		t.Fatalf("payload %#v", d.Event.Payload)
+	}
+	d.Ack()
+	if s := statuses(t, ch); !reflect.DeepEqual(s, []int{200}) {
+		t.Fatalf("statuses %v", s)
+	}
+}

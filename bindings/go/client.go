@@ -6,7 +6,9 @@ package cinnox
 import "C"
 
 import (
+	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 )
@@ -26,6 +28,37 @@ const (
 	EventLabel           EventKind = C.CINNOX_EVENT_KIND_LABEL            // labels
 	EventInquiryLabel    EventKind = C.CINNOX_EVENT_KIND_INQUIRY_LABEL    // enquiry labels
 )
+
+// eventNames are the families' names on the cinnox command line, in EventKind order.
+var eventNames = []string{
+	"call", "inbound-sms", "outbound-sms", "inquiry", "recording",
+	"external-contact", "staff-contact", "label", "inquiry-label",
+}
+
+// String gives the family's name as the cinnox command line spells it ("call",
+// "inbound-sms", …), or EventKind(N) for a number that names no family.
+func (k EventKind) String() string {
+	if k >= EventCall && int(k) <= len(eventNames) {
+		return eventNames[k-1]
+	}
+	return fmt.Sprintf("EventKind(%d)", uint32(k))
+}
+
+// ParseEventKind gives the family named name, as the cinnox command line spells it
+// ("call", "inbound-sms", "outbound-sms", …) or as its slug ("call-event-sub"); another
+// name is an *Error of KindInvalidArgument that lists the valid ones.
+func ParseEventKind(name string) (EventKind, error) {
+	for i, n := range eventNames {
+		if name == n || name == n+"-event-sub" {
+			return EventKind(i + 1), nil
+		}
+	}
+	return 0, &Error{
+		Kind: KindInvalidArgument,
+		Message: fmt.Sprintf("unknown event family %q (one of: %s; or a slug such as \"call-event-sub\")",
+			name, strings.Join(eventNames, ", ")),
+	}
+}
 
 // Subscription is a subscription as CINNOX reported it.
 type Subscription struct {

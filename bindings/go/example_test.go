@@ -8,7 +8,7 @@ import (
 	cinnox "github.com/cinnox-rs/cinnox/bindings/go"
 )
 
-// receive is the README's Go example: subscribe, then receive inbound SMS until ctx ends.
+// receive subscribes, then receives inbound SMS until ctx ends (compiled by go test).
 func receive(ctx context.Context, baseURL, appToken, appID, publicURL string) error {
 	rx, err := cinnox.NewReceiver("0.0.0.0:8080", "/cinnox/s3cr3t")
 	if err != nil {
@@ -39,7 +39,7 @@ func receive(ctx context.Context, baseURL, appToken, appID, publicURL string) er
 	}
 }
 
-// Receiving inbound SMS (the README's example, compiled by go test).
+// Receiving inbound SMS (compiled by go test, never run: it binds 0.0.0.0:8080).
 func ExampleReceiver_Recv() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -13,6 +13,19 @@ export declare const EventKind: {
   readonly INQUIRY_LABEL: 9;
 };
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
+/** A family by the name the `cinnox` command line gives it, or by its slug. */
+export type EventFamilyName = EventShortName | `${EventShortName}-event-sub`;
+/** The families' names on the `cinnox` command line. */
+export type EventShortName =
+  | 'call'
+  | 'inbound-sms'
+  | 'outbound-sms'
+  | 'inquiry'
+  | 'recording'
+  | 'external-contact'
+  | 'staff-contact'
+  | 'label'
+  | 'inquiry-label';
 
 /** The `Status` of an outbound SMS delivery report. */
 export declare const DeliveryStatus: {
@@ -118,10 +131,10 @@ export interface ClientOptions {
 
 export declare class Client {
   constructor(baseUrl: string, appToken: string, options?: ClientOptions);
-  subscribe(appId: string, kind: EventKind, url: string): Subscription;
-  unsubscribe(appId: string, kind: EventKind, url: string): Subscription;
-  subscribeAsync(appId: string, kind: EventKind, url: string): Promise<Subscription>;
-  unsubscribeAsync(appId: string, kind: EventKind, url: string): Promise<Subscription>;
+  subscribe(appId: string, kind: EventKind | EventFamilyName, url: string): Subscription;
+  unsubscribe(appId: string, kind: EventKind | EventFamilyName, url: string): Subscription;
+  subscribeAsync(appId: string, kind: EventKind | EventFamilyName, url: string): Promise<Subscription>;
+  unsubscribeAsync(appId: string, kind: EventKind | EventFamilyName, url: string): Promise<Subscription>;
   close(): void;
 }
 
@@ -241,8 +254,8 @@ export declare class Sandbox {
   readonly baseUrl: string;
   readonly subscriptionCount: number;
   addApp(appId: string, appToken: string): void;
-  triggerJson(kind: EventKind, json: string): DeliveryRecord[];
-  triggerJsonAsync(kind: EventKind, json: string): Promise<DeliveryRecord[]>;
+  triggerJson(kind: EventKind | EventFamilyName, json: string): DeliveryRecord[];
+  triggerJsonAsync(kind: EventKind | EventFamilyName, json: string): Promise<DeliveryRecord[]>;
   triggerCallStart(options?: CallStartOptions): DeliveryRecord[];
   triggerCallStartAsync(options?: CallStartOptions): Promise<DeliveryRecord[]>;
   triggerCallEnd(options?: CallEndOptions): DeliveryRecord[];

@@ -140,8 +140,10 @@ class Client {
     if (userAgent !== undefined) this._h.use((p) => check(c.cinnox_client_set_user_agent(p, userAgent)));
   }
 
-  /** Subscribe `url` to the events of family `kind` (an `EventKind`) of app `appId`;
-   * blocks. CINNOX first verifies the URL (a receiver answers that by itself). */
+  /** Subscribe `url` to the events of family `kind` of app `appId`; blocks. `kind` is an
+   * `EventKind` or a family's name as the command line spells it ('call', 'inbound-sms',
+   * 'outbound-sms', …) or its slug ('call-event-sub'). CINNOX first verifies the URL (a
+   * receiver answers that by itself). */
   subscribe(appId, kind, url) {
     return this._change('subscribe', appId, kind, url);
   }
@@ -164,7 +166,7 @@ class Client {
   _change(op, appId, kind, url) {
     return this._h.use((p) => {
       const out = [null];
-      check(c[`cinnox_client_${op}`](p, appId, kind, url, out));
+      check(c[`cinnox_client_${op}`](p, appId, events.familyOf(kind), url, out));
       return subscription(out[0]);
     });
   }
@@ -174,6 +176,11 @@ class Client {
   // reads it where the call ran.
   _changeAsync(op, appId, kind, url) {
     if (this._h.closing) return Promise.reject(new ClosedError('the client is closed', { code: 9 }));
+    try {
+      kind = events.familyOf(kind);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (!this._worker) {
       this._worker = new Worker(path.join(__dirname, 'lib', 'client-worker.js'), {
         workerData: this._settings,
@@ -577,11 +584,17 @@ class Sandbox {
 
   /** Deliver the JSON text `json`, as is, to the URLs subscribed to `kind`; blocks. */
   triggerJson(kind, json) {
-    return this._trigger(c.cinnox_sandbox_trigger_json, [kind, json]);
+    return this._trigger(c.cinnox_sandbox_trigger_json, [events.familyOf(kind), json]);
   }
 
   triggerJsonAsync(kind, json) {
-    return this._triggerAsync(c.cinnox_sandbox_trigger_json, [kind, json]);
+    let family;
+    try {
+      family = events.familyOf(kind);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this._triggerAsync(c.cinnox_sandbox_trigger_json, [family, json]);
   }
 
   /** Deliver a call start (omitted fields: realistic defaults; the call ID random). */

@@ -4,6 +4,7 @@
 const ffi = require('./ffi');
 
 const { koffi, c } = ffi;
+const { InvalidArgumentError } = require('./errors');
 
 /** The event families one subscribes to. */
 const EventKind = Object.freeze({
@@ -17,6 +18,24 @@ const EventKind = Object.freeze({
   LABEL: 8,
   INQUIRY_LABEL: 9,
 });
+
+/**
+ * The number of the family `kind`: an `EventKind` as it is, or a family's name as the
+ * `cinnox` command line spells it ('call', 'inbound-sms', 'outbound-sms', …) or its slug
+ * ('call-event-sub'). Another name throws an InvalidArgumentError that lists the valid ones.
+ */
+function familyOf(kind) {
+  if (typeof kind !== 'string') return kind;
+  for (const [key, number] of Object.entries(EventKind)) {
+    const name = key.toLowerCase().replace(/_/g, '-');
+    if (kind === name || kind === `${name}-event-sub`) return number;
+  }
+  const names = Object.keys(EventKind).map((k) => k.toLowerCase().replace(/_/g, '-'));
+  throw new InvalidArgumentError(
+    `unknown event family ${JSON.stringify(kind)} (one of: ${names.join(', ')}; or a slug such as 'call-event-sub')`,
+    { code: 2 },
+  );
+}
 
 /** The `Status` of an outbound SMS delivery report. */
 const DeliveryStatus = Object.freeze({
@@ -118,6 +137,7 @@ function fromPointer(ev) {
 
 module.exports = {
   EventKind,
+  familyOf,
   DeliveryStatus,
   Event,
   CallStart,

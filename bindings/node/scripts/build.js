@@ -65,6 +65,35 @@ function built() {
   fail(`cargo built no ${NAME}`);
 }
 
+/**
+ * Make koffi loadable from where the package really is. `npm install /path/to/bindings/node`
+ * links the directory into the application and installs none of the package's dependencies,
+ * and Node looks for them from the link's target: there, a nested `npm install` puts them.
+ */
+function ensureDependencies() {
+  try {
+    require.resolve('koffi', { paths: [pkg] });
+    return;
+  } catch {
+    // not installed next to the package: install it below
+  }
+  const npm = process.env.npm_execpath;
+  if (!npm) fail(`koffi is not installed: run \`npm install\` in ${pkg}`);
+  console.error(`cinnox: installing its dependencies into ${path.join(pkg, 'node_modules')}`);
+  try {
+    execFileSync(process.execPath, [npm, 'install', '--omit=dev', '--no-save', '--no-package-lock'], {
+      cwd: pkg,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, CINNOX_DEPENDENCIES_ONLY: '1' },
+    });
+  } catch (e) {
+    fail(`npm install of the dependencies in ${pkg} failed (${e.status})`);
+  }
+}
+
+if (process.env.CINNOX_DEPENDENCIES_ONLY === '1') process.exit(0);
+ensureDependencies();
+
 const source = built();
 if (source !== null) {
   fs.mkdirSync(path.dirname(target), { recursive: true });

@@ -4,6 +4,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const { spawnSync } = require('child_process');
 const fs = require('fs');
 const http = require('http');
 const os = require('os');
@@ -196,6 +197,40 @@ test('invalid arguments raise InvalidArgumentError', () => {
   assert.throws(() => new cinnox.Inbox('/proc/no/such/dir/inbox.db'), cinnox.IoError);
 });
 
+const FAMILIES = 'call, inbound-sms, outbound-sms, inquiry, recording, external-contact, staff-contact, label, inquiry-label';
+
+test('families are named as the command line names them', async () => {
+  const w = world();
+  const rx = new cinnox.Receiver('127.0.0.1:0');
+  try {
+    assert.equal((await w.client.subscribeAsync(APP, 'call', rx.url)).enabled, true);
+    assert.equal(w.client.subscribe(APP, 'inbound-sms-event-sub', rx.url).enabled, true);
+    assert.equal(w.sandbox.subscriptionCount, 2);
+    const sent = w.sandbox.triggerJsonAsync('inbound-sms', '{"id":"by-name"}');
+    const d = await rx.recvAsync({ timeout: WAIT });
+    assert.equal(d.event.raw.toString(), '{"id":"by-name"}');
+    d.ack();
+    assert.deepEqual((await sent).map((r) => r.statuses), [[200]]);
+    assert.equal((await w.client.unsubscribeAsync(APP, 'call', rx.url)).enabled, false);
+    const message = (name) =>
+      `unknown event family ${JSON.stringify(name)} (one of: ${FAMILIES}; or a slug such as 'call-event-sub')`;
+    for (const bad of ['sms', 'CALL', '']) {
+      assert.throws(
+        () => w.client.subscribe(APP, bad, rx.url),
+        (e) => e instanceof cinnox.InvalidArgumentError && e.message === message(bad),
+      );
+      await assert.rejects(
+        w.client.subscribeAsync(APP, bad, rx.url),
+        (e) => e instanceof cinnox.InvalidArgumentError && e.message === message(bad),
+      );
+    }
+    assert.throws(() => w.sandbox.triggerJson('fax-event-sub', '{}'), cinnox.InvalidArgumentError);
+  } finally {
+    rx.close();
+    w.close();
+  }
+});
+
 test('recv times out, and close wakes a waiting recvAsync', async () => {
   const rx = new cinnox.Receiver();
   assert.throws(() => rx.recv({ timeout: 20 }), cinnox.TimeoutError);
@@ -337,17 +372,20 @@ test('the package loads the library it carries', () => {
   }
 });
 
-test('the README example runs', async () => {
+test('the README example runs as pasted', () => {
+  // As a file of its own (CommonJS, as `node example.js` runs it), with `require('cinnox')`
+  // finding this package.
   const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
   const block = readme.split('```js\n')[1].split('```')[0];
-  const lines = [];
-  const log = console.log;
-  console.log = (...args) => lines.push(args.join(' '));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinnox-readme-'));
   try {
-    const run = new Function('require', `return (async () => {\n${block}\n})();`);
-    await run((name) => (name === 'cinnox' ? cinnox : require(name)));
+    fs.mkdirSync(path.join(dir, 'node_modules'));
+    fs.symlinkSync(path.resolve(__dirname, '..'), path.join(dir, 'node_modules', 'cinnox'), 'dir');
+    fs.writeFileSync(path.join(dir, 'example.js'), block);
+    const run = spawnSync(process.execPath, ['example.js'], { cwd: dir, encoding: 'utf8', timeout: WAIT * 3 });
+    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /^CallStart CallStart \{/, run.stdout);
   } finally {
-    console.log = log;
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  assert.ok(lines.some((l) => l.startsWith('CallStart')), lines.join('\n'));
 });

@@ -10,6 +10,8 @@ async function main(): Promise<void> {
   const client = new cinnox.Client(sandbox.baseUrl, 'token', { timeout: 5000 });
   const sub: cinnox.Subscription = await client.subscribeAsync('app-1', cinnox.EventKind.CALL, rx.url);
   const enabled: boolean = sub.enabled;
+  await client.unsubscribeAsync('app-1', 'inbound-sms', rx.url);
+  client.subscribe('app-1', 'outbound-sms-event-sub', rx.url);
   const records: cinnox.DeliveryRecord[] = await sandbox.triggerCallStartAsync({ callId: 'c', wire: cinnox.Wire.CALLEES_AS_ARRAY });
   const statuses: number[] = records[0].statuses;
   const d: cinnox.Delivery = await rx.recvAsync({ timeout: 1000 });

@@ -178,6 +178,7 @@ _SIGNATURES = {
     "cinnox_client_set_user_agent": ([_P, _S], c_uint32),
     "cinnox_client_subscribe": ([_P, _S, c_uint32, _S, _PP], c_uint32),
     "cinnox_client_unsubscribe": ([_P, _S, c_uint32, _S, _PP], c_uint32),
+    "cinnox_client_set_subscription_slug": ([_P, _S, _S, c_bool, _S, _PP], c_uint32),
     "cinnox_subscription_enabled": ([_P], c_bool),
     "cinnox_subscription_url": ([_P], c_char_p),
     "cinnox_subscription_updated_at": ([_P], c_char_p),

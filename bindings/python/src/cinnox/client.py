@@ -9,7 +9,7 @@ from typing import Optional, Union
 from . import _ffi
 from ._handle import Handle
 from .errors import check
-from .events import EventKind
+from .events import EventKind, family
 
 
 @dataclass(frozen=True)
@@ -86,22 +86,42 @@ class Client:
                 )
             )
 
-    def subscribe(self, app_id: str, kind: Union[EventKind, int], url: str) -> Subscription:
+    def subscribe(self, app_id: str, kind: Union[EventKind, int, str], url: str) -> Subscription:
         """Subscribe ``url`` to the events of family ``kind`` of the app ``app_id``.
+
+        ``kind`` is an ``EventKind`` or a family's name as the command line spells it
+        (``"call"``, ``"inbound-sms"``, ``"outbound-sms"``, …) or its slug
+        (``"call-event-sub"``; a slug this package does not know, such as
+        ``"fax-event-sub"``, is sent as it is). Another name raises ``InvalidArgument``
+        (a ``ValueError``) that lists the valid ones.
 
         CINNOX first verifies the URL (a receiver answers that by itself), then subscribes
         it. Raises ``ApiError`` (with ``api_code``) when CINNOX refuses.
         """
-        return self._change(_ffi.lib.cinnox_client_subscribe, app_id, kind, url)
+        return self._change(True, app_id, kind, url)
 
-    def unsubscribe(self, app_id: str, kind: Union[EventKind, int], url: str) -> Subscription:
-        """Turn the subscription of ``url`` to family ``kind`` off."""
-        return self._change(_ffi.lib.cinnox_client_unsubscribe, app_id, kind, url)
+    def unsubscribe(
+        self, app_id: str, kind: Union[EventKind, int, str], url: str
+    ) -> Subscription:
+        """Turn the subscription of ``url`` to family ``kind`` (as for ``subscribe``) off."""
+        return self._change(False, app_id, kind, url)
 
-    def _change(self, fn, app_id: str, kind: Union[EventKind, int], url: str) -> Subscription:
+    def _change(
+        self, enabled: bool, app_id: str, kind: Union[EventKind, int, str], url: str
+    ) -> Subscription:
+        lib = _ffi.lib
+        which = family(kind)
         out = ctypes.c_void_p()
         with self._h.use() as ptr:
-            check(fn(ptr, _ffi.arg(app_id), int(kind), _ffi.arg(url), ctypes.byref(out)))
+            if isinstance(which, str):
+                rc = lib.cinnox_client_set_subscription_slug(
+                    ptr, _ffi.arg(app_id), _ffi.arg(which), enabled, _ffi.arg(url),
+                    ctypes.byref(out),
+                )
+            else:
+                fn = lib.cinnox_client_subscribe if enabled else lib.cinnox_client_unsubscribe
+                rc = fn(ptr, _ffi.arg(app_id), int(which), _ffi.arg(url), ctypes.byref(out))
+            check(rc)
         return _subscription(out)
 
     def close(self) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import string
 from dataclasses import dataclass, field
 from typing import Optional, Tuple, Union
 
 from . import _ffi
-from .errors import check
+from .errors import InvalidArgument, check
 
 
 class EventKind(enum.IntEnum):
@@ -26,6 +27,63 @@ class EventKind(enum.IntEnum):
     STAFF_CONTACT = 7
     LABEL = 8
     INQUIRY_LABEL = 9
+
+    @property
+    def short_name(self) -> str:
+        """The name the ``cinnox`` command line uses: ``"call"``, ``"inbound-sms"``, …"""
+        return self.name.lower().replace("_", "-")
+
+    @property
+    def slug(self) -> str:
+        """The family's path segment in the Open API: ``"call-event-sub"``, …"""
+        return self.short_name + "-event-sub"
+
+    @classmethod
+    def from_name(cls, name: str) -> "EventKind":
+        """The family named ``name``, as the command line spells it (``"call"``,
+        ``"inbound-sms"``, …) or as its slug (``"call-event-sub"``).
+
+        Raises ``InvalidArgument`` (a ``ValueError``) naming the valid names otherwise.
+        """
+        for kind in cls:
+            if name in (kind.short_name, kind.slug):
+                return kind
+        names = ", ".join(k.short_name for k in cls)
+        raise InvalidArgument(
+            f"unknown event family {name!r} (one of: {names}; or a slug such as "
+            "'call-event-sub')",
+            code=_ffi.ERR_INVALID_ARGUMENT,
+        )
+
+
+def _is_slug(name: str) -> bool:
+    """Whether ``name`` looks like an Open API slug this package may not know
+    (``"fax-event-sub"``): lowercase letters, digits and ``-``, ending in ``-sub``."""
+    return name.endswith("-sub") and all(c in _SLUG_CHARACTERS for c in name)
+
+
+_SLUG_CHARACTERS = frozenset(string.ascii_lowercase + string.digits + "-")
+
+
+def family(kind: Union[EventKind, int, str]) -> Union[EventKind, int, str]:
+    """``kind`` as the library takes it: an ``EventKind`` (or its number) as it is, a name
+    as ``EventKind.from_name`` reads it, and a slug this package does not know (such as
+    ``"fax-event-sub"``) as that slug."""
+    if isinstance(kind, str):
+        for known in EventKind:
+            if kind in (known.short_name, known.slug):
+                return known
+        if _is_slug(kind):
+            return kind
+        return EventKind.from_name(kind)
+    if isinstance(kind, bool) or not isinstance(kind, int):
+        names = ", ".join(k.short_name for k in EventKind)
+        raise InvalidArgument(
+            f"an event family is an EventKind or one of its names ({names}), "
+            f"not {type(kind).__name__} {kind!r}",
+            code=_ffi.ERR_INVALID_ARGUMENT,
+        )
+    return kind
 
 
 class DeliveryStatus(enum.IntEnum):

@@ -10,7 +10,7 @@ from typing import Optional, Sequence, Tuple, Union
 from . import _ffi
 from ._handle import Handle
 from .errors import check
-from .events import EventKind
+from .events import EventKind, family
 
 
 class Wire(enum.IntFlag):
@@ -116,11 +116,17 @@ class Sandbox:
         finally:
             lib.cinnox_trigger_result_free(out)
 
-    def trigger_json(self, kind: Union[EventKind, int], json: str) -> Tuple[DeliveryRecord, ...]:
-        """Deliver the JSON text ``json``, as is, to the URLs subscribed to ``kind``."""
+    def trigger_json(
+        self, kind: Union[EventKind, int, str], json: str
+    ) -> Tuple[DeliveryRecord, ...]:
+        """Deliver the JSON text ``json``, as is, to the URLs subscribed to ``kind`` (an
+        ``EventKind`` or its name, as ``Client.subscribe`` takes it)."""
+        which = family(kind)
+        if isinstance(which, str):
+            which = EventKind.from_name(which)  # the sandbox knows the nine families only
         return self._trigger(
             lambda sb, out: _ffi.lib.cinnox_sandbox_trigger_json(
-                sb, int(kind), _ffi.arg(json), out
+                sb, int(which), _ffi.arg(json), out
             )
         )
 
