@@ -124,6 +124,7 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
                 b.iter(|| match webhook.handle(&request(black_box(body))) {
                     Outcome::Deliver(e) => e,
                     Outcome::Respond(r) => panic!("refused: {}", r.status),
+                    other => panic!("{other:?}"),
                 })
             });
         }

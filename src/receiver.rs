@@ -106,6 +106,7 @@ pub struct ShutdownHandle {
 
 /// Counters of what the receiver did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReceiverStats {
     /// The verifier's counters.
     pub webhook: crate::webhook::WebhookStats,

@@ -6,7 +6,7 @@ mod client;
 
 use std::time::{Duration, Instant};
 
-use cinnox::{Client, ClientBuilder, ErrorKind, EventKind, RetryPolicy, Subscription};
+use cinnox::{Client, ClientBuilder, ErrorKind, EventKind, RetryPolicy};
 use client::{MockCinnox, Scripted, UPDATED_AT};
 
 const TOKEN: &str = "s3cr3t-T0KEN.value_42";
@@ -51,12 +51,8 @@ fn every_kind_sends_exactly_the_documented_request() {
     for kind in &kinds {
         let sub = c.subscribe("app-1", kind.clone(), HOOK).unwrap();
         assert_eq!(
-            sub,
-            Subscription {
-                enabled: true,
-                url: HOOK.into(),
-                updated_at: Some(UPDATED_AT.into()),
-            }
+            (sub.enabled, sub.url.as_str(), sub.updated_at.as_deref()),
+            (true, HOOK, Some(UPDATED_AT))
         );
     }
     let reqs = mock.requests();
@@ -216,12 +212,8 @@ fn result_fields_are_read_and_updated_at_may_be_absent() {
     let c = client(&mock.url());
     let s = c.subscribe("app", EventKind::Call, HOOK).unwrap();
     assert_eq!(
-        s,
-        Subscription {
-            enabled: true,
-            url: "https://other.example/x".into(),
-            updated_at: None
-        }
+        (s.enabled, s.url.as_str(), s.updated_at.as_deref()),
+        (true, "https://other.example/x", None)
     );
     let s = c.subscribe("app", EventKind::Call, HOOK).unwrap();
     assert_eq!(

@@ -204,6 +204,7 @@ fn check(wh: &Webhook, body: &[u8]) {
                 }
             );
         }
+        other => panic!("an outcome this test does not know: {other:?}"),
     }
 }
 

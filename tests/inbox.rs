@@ -109,6 +109,7 @@ fn copies_submitted_together_are_stored_once_and_each_told_which_it_was(location
         match r.unwrap() {
             Stored::New => assert!(new.insert(key, copy).is_none(), "{key} stored twice"),
             Stored::Duplicate => {}
+            other => panic!("{key}: {other:?}"),
         }
     }
     assert_eq!(new.len(), 3, "each key stored once: {new:?}");

@@ -33,7 +33,7 @@ fn post<'a>(path: &'a str, headers: &'a [(&'a str, &'a str)], body: &'a [u8]) ->
 fn respond(o: Outcome) -> Reply {
     match o {
         Outcome::Respond(r) => r,
-        Outcome::Deliver(e) => panic!("expected a reply, got event {e:?}"),
+        other => panic!("expected a reply, got {other:?}"),
     }
 }
 
@@ -45,6 +45,7 @@ fn deliver(o: Outcome) -> cinnox::Event {
             r.status,
             String::from_utf8_lossy(&r.body)
         ),
+        other => panic!("expected an event, got {other:?}"),
     }
 }
 
@@ -544,17 +545,15 @@ fn verdicts_become_200_or_500_and_only_handled_is_remembered() {
         assert_reply(&r, 200, r#"{"code":0}"#);
     }
     let s = wh.stats();
-    assert_eq!(
-        s,
-        WebhookStats {
-            requests: 12,
-            events: 8,
-            acks: 4,
-            fails: 4,
-            duplicates: 4,
-            ..WebhookStats::default()
-        }
-    );
+    let mut want = WebhookStats::default();
+    (
+        want.requests,
+        want.events,
+        want.acks,
+        want.fails,
+        want.duplicates,
+    ) = (12, 8, 4, 4, 4);
+    assert_eq!(s, want);
     assert_eq!(wh.dedup_len(), 4);
 }
 
@@ -706,6 +705,7 @@ fn forwarded_for_is_believed_only_from_trusted_proxies() {
                 assert!(!allowed, "{peer} {xff:?}: {}", r.status);
                 assert_reply(&r, 403, r#"{"code":403,"message":"forbidden"}"#);
             }
+            other => panic!("{other:?}"),
         }
     }
     // Without an allowlist every source is accepted, whatever the header says.

@@ -63,6 +63,7 @@ use scrub::{Secrets, REDACTED};
 ///
 /// `Debug` shows the URL without its path and query, where the webhook's secret lives.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Subscription {
     /// Whether the subscription is active.
     pub enabled: bool,

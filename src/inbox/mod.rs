@@ -92,6 +92,7 @@ use crate::{Error, ErrorKind, Result};
 
 /// What storing an event came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Stored {
     /// A new row: it will be handed out.
     New,
@@ -150,6 +151,7 @@ impl RetrySchedule {
 
 /// How many events are in each state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InboxCounts {
     /// Waiting to be handled (due now or later), not held by a consumer.
     pub pending: u64,
@@ -242,6 +244,7 @@ pub(crate) fn state_of(state: &str, lease_until: Option<i64>, now: i64) -> Strin
 
 /// One stored event, as [`Inbox::get`] and [`Inbox::list`] show it.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StoredEvent {
     /// The row's id.
     pub id: i64,

@@ -14,6 +14,7 @@ use crate::EventKind;
 /// neither that line nor `Debug` shows a webhook URL's path (it holds the secret) or a
 /// token.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LogEntry {
     /// When it happened: RFC 3339 in UTC with milliseconds (`2026-01-05T09:30:00.123Z`).
     /// Entries are in the order they happened.

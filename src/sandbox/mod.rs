@@ -238,6 +238,7 @@ impl fmt::Debug for SandboxConfig {
 
 /// A subscription the sandbox holds.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SubscriptionRecord {
     /// The app it belongs to.
     pub app_id: String,
@@ -263,6 +264,7 @@ impl fmt::Debug for SubscriptionRecord {
 
 /// One POST of a notification to a webhook URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Attempt {
     /// The HTTP status the receiver answered, when it answered.
     pub status: Option<u16>,
@@ -283,6 +285,7 @@ impl Attempt {
 
 /// The delivery of one notification to one subscribed URL, with every attempt.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeliveryRecord {
     /// The app whose subscription it went to.
     pub app_id: String,

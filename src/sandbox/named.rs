@@ -4,10 +4,11 @@
 use super::notification::{
     CallNotification, DeliveryReportNotification, InboundSmsNotification, Notification, WireVariant,
 };
-use crate::{Error, Result};
+use crate::{Error, EventKind, Result};
 
 /// One of the four documented notifications.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum NotificationKind {
     /// A call started ([`CallNotification::start`]).
     CallStart,
@@ -64,6 +65,15 @@ impl NotificationKind {
             NotificationKind::CallEnd => "call-end",
             NotificationKind::InboundSms => "inbound-sms",
             NotificationKind::DeliveryReport => "delivery-report",
+        }
+    }
+
+    /// The event family a subscription needs to receive this notification.
+    pub fn family(self) -> EventKind {
+        match self {
+            NotificationKind::CallStart | NotificationKind::CallEnd => EventKind::Call,
+            NotificationKind::InboundSms => EventKind::InboundSms,
+            NotificationKind::DeliveryReport => EventKind::OutboundSms,
         }
     }
 

@@ -216,6 +216,7 @@ fn content_type_problem(content_type: Option<&str>) -> Option<String> {
 /// What a URL answered to the verification handshake, and whether CINNOX would accept it
 /// (see [`verify_url`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Verification {
     /// The body POSTed: `{"challenge":"…"}`.
     pub request: String,

@@ -31,6 +31,7 @@ impl<'a> Request<'a> {
 
 /// An HTTP reply to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Reply {
     /// The status code.
     pub status: u16,
@@ -84,6 +85,7 @@ pub(crate) fn error_body(status: u16, message: &str) -> Vec<u8> {
 /// What to do with a request.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Outcome {
     /// Send this reply; nothing for the application (challenge, refusal, duplicate).
     Respond(Reply),
@@ -93,6 +95,7 @@ pub enum Outcome {
 
 /// The application's answer to an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Verdict {
     /// Handled: 200, and remembered so a redelivery is not handed out again.
     Handled,

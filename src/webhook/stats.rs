@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Counters of what the verifier saw.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WebhookStats {
     /// Requests seen: the sum of every outcome below but `acks` and `fails` (each request
     /// ends in exactly one of challenge, event, duplicate or a refusal).

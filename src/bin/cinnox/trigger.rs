@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use cinnox::sandbox::{self, Notification, NotificationKind, WireVariant};
-use cinnox::EventKind;
 
 use crate::Outcome;
 
@@ -67,15 +66,6 @@ fn variant(name: &str) -> Result<WireVariant, String> {
     })
 }
 
-/// The family a notification kind belongs to.
-fn family(kind: NotificationKind) -> EventKind {
-    match kind {
-        NotificationKind::CallStart | NotificationKind::CallEnd => EventKind::Call,
-        NotificationKind::InboundSms => EventKind::InboundSms,
-        NotificationKind::DeliveryReport => EventKind::OutboundSms,
-    }
-}
-
 pub fn run(a: Args) -> Outcome {
     let wire = a
         .variants
@@ -101,7 +91,7 @@ pub fn run(a: Args) -> Outcome {
         return Err(crate::Usage("give --to URL or --sandbox URL".to_owned()).into());
     };
     let notification = match &file {
-        Some(text) => Notification::json(family(a.kind), text)?,
+        Some(text) => Notification::json(a.kind.family(), text)?,
         None => a.kind.build(&fields, wire)?,
     };
     let attempt = sandbox::send(url, &notification, timeout)?;
@@ -121,7 +111,7 @@ fn through_sandbox(base: &str, a: &Args, file: Option<String>, timeout: Duration
         Some(_) => format!(
             "{}/_sandbox/deliver/{}",
             base.trim_end_matches('/'),
-            family(a.kind).short_name()
+            a.kind.family().short_name()
         ),
         None => format!(
             "{}/_sandbox/trigger/{}",
@@ -189,7 +179,7 @@ fn through_sandbox(base: &str, a: &Args, file: Option<String>, timeout: Duration
         eprintln!(
             "{}: nothing is subscribed to {} in the sandbox",
             a.kind.name(),
-            family(a.kind).short_name()
+            a.kind.family().short_name()
         );
         return Ok(false);
     }
