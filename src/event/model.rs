@@ -11,6 +11,7 @@ use crate::EventKind;
 // An `Event` is a few hundred bytes; moving it is cheaper than boxing it on every parse.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Incoming {
     /// `{"challenge": "…"}`: answer with [`challenge_reply`](super::challenge_reply).
     Challenge(String),
@@ -47,6 +48,7 @@ pub enum Payload {
 
 /// A party of a call: staff EID and phone number, as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Party {
     /// The staff EID.
     pub eid: Option<String>,
@@ -56,6 +58,7 @@ pub struct Party {
 
 /// A call event (start or end); every field `None` when absent.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Call {
     /// The call ID, shared by the start and end of one call.
     pub id: Option<String>,
@@ -69,6 +72,7 @@ pub struct Call {
 
 /// `eventDescription` of an inbound SMS.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EventDescription {
     /// `"Inbound SMS"`.
     InboundSms,
@@ -95,6 +99,7 @@ impl EventDescription {
 
 /// `contentType` of an inbound SMS.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ContentType {
     /// `"Text"`.
     Text,
@@ -121,6 +126,7 @@ impl ContentType {
 
 /// An inbound SMS (seed 001); every field `None` when absent.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct InboundSms {
     /// `id`.
     pub id: Option<String>,
@@ -140,6 +146,7 @@ pub struct InboundSms {
 
 /// `Status` of a delivery report.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DeliveryStatus {
     /// `"Queued"`.
     Queued,
@@ -182,6 +189,7 @@ impl DeliveryStatus {
 
 /// An outbound SMS delivery report, "TDR" (seed 002); every field `None` when absent.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct DeliveryReport {
     /// `Type` (`"tdr"`).
     pub report_type: Option<String>,
@@ -205,6 +213,7 @@ pub struct DeliveryReport {
 
 /// A notification the typed view does not cover: what could be recognised of it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct OtherEvent {
     /// The family or type named in the body (`type`, `Type`, `eventDescription`).
     pub family: Option<String>,
