@@ -442,7 +442,8 @@ fn status(s: &DeliveryStatus) -> &str {
         DeliveryStatus::Delivered => "Delivered",
         DeliveryStatus::Undelivered => "Undelivered",
         DeliveryStatus::Rejected => "Rejected",
-        DeliveryStatus::Other(s) => s,
+        // `Other(text)`, and any status a later version adds (the enum is non-exhaustive).
+        other => other.as_str(),
     }
 }
 

@@ -15,6 +15,7 @@ use std::fmt;
 /// assert_eq!(EventKind::from_slug("fax-event-sub"), EventKind::Other("fax-event-sub".into()));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EventKind {
     /// Call start and call end (`call-event-sub`).
     Call,

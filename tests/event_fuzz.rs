@@ -160,6 +160,7 @@ fn check(wh: &Webhook, body: &[u8]) {
                 serde_json::from_slice(&cinnox::challenge_reply(&c)).unwrap();
             assert_eq!(v["result"]["challenge"], serde_json::Value::String(c));
         }
+        Ok(other) => panic!("neither an event nor a challenge: {other:?}"),
         Err(e) => assert_eq!(e.kind(), ErrorKind::BadRequest),
     }
     // Whatever serde_json accepts as an object, parse accepts too (unless a phone number

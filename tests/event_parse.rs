@@ -9,6 +9,16 @@ use cinnox::event::{
 };
 use cinnox::{ErrorKind, EventKind};
 
+/// A typed value built from its `Default` and the fields given (the event types are
+/// `#[non_exhaustive]`, so no struct literal outside the crate).
+macro_rules! value {
+    ($t:ident { $($field:ident: $v:expr),* $(,)? }) => {{
+        let mut value = $t::default();
+        $(value.$field = $v;)*
+        value
+    }};
+}
+
 fn event(body: &[u8]) -> cinnox::Event {
     match parse(body) {
         Ok(Incoming::Event(e)) => e,
@@ -20,10 +30,10 @@ fn event(body: &[u8]) -> cinnox::Event {
 }
 
 fn party(eid: &str, number: &str) -> Party {
-    Party {
+    value!(Party {
         eid: Some(eid.into()),
         number: Some(number.into()),
-    }
+    })
 }
 
 fn s(x: &str) -> Option<String> {
@@ -35,12 +45,12 @@ fn seed_notifications_are_typed() {
     let start = event(event::CALL_START);
     assert_eq!(
         start.payload(),
-        &Payload::CallStart(Call {
+        &Payload::CallStart(value!(Call {
             id: s("c0a8012e-7f3b-4c1d-9e2a-5b6c7d8e9f01"),
             service_id: s("svc-8a9b0c1d"),
             caller: Some(party("eid-caller-0001", "+85298765432")),
             callees: vec![party("eid-callee-0002", "+85212345678")],
-        })
+        }))
     );
     assert_eq!(start.kind(), Some(EventKind::Call));
     assert_eq!(start.raw(), event::CALL_START);
@@ -48,18 +58,18 @@ fn seed_notifications_are_typed() {
     let end = event(event::CALL_END);
     assert_eq!(
         end.payload(),
-        &Payload::CallEnd(Call {
+        &Payload::CallEnd(value!(Call {
             id: s("c0a8012e-7f3b-4c1d-9e2a-5b6c7d8e9f01"),
             service_id: s("svc-8a9b0c1d"),
             caller: None,
             callees: vec![],
-        })
+        }))
     );
 
     let sms = event(event::INBOUND_SMS);
     assert_eq!(
         sms.payload(),
-        &Payload::InboundSms(InboundSms {
+        &Payload::InboundSms(value!(InboundSms {
             id: s("sms-5e6f7a8b-1234"),
             event_description: Some(EventDescription::InboundSms),
             sender_number: s("85298765432"),
@@ -67,14 +77,14 @@ fn seed_notifications_are_typed() {
             receive_time: s("2022-11-07T00:00:00.000Z"),
             content_type: Some(ContentType::Text),
             content: s("Hello from a customer"),
-        })
+        }))
     );
     assert_eq!(sms.kind(), Some(EventKind::InboundSms));
 
     let tdr = event(event::DELIVERY_REPORT);
     assert_eq!(
         tdr.payload(),
-        &Payload::OutboundSms(DeliveryReport {
+        &Payload::OutboundSms(value!(DeliveryReport {
             report_type: s("tdr"),
             app_id: s("app-0123456789"),
             service_id: s("svc-8a9b0c1d"),
@@ -84,7 +94,7 @@ fn seed_notifications_are_typed() {
             response_code: s(""),
             status: Some(DeliveryStatus::Delivered),
             exception: s(""),
-        })
+        }))
     );
     assert_eq!(tdr.kind(), Some(EventKind::OutboundSms));
 }
@@ -207,61 +217,61 @@ fn unknown_statuses_and_families_are_kept_as_other() {
     let cases: &[(&str, OtherEvent, Option<EventKind>, &str)] = &[
         (
             r#"{"type":"message","message":{"id":"c9","status":"CallRinging","serviceId":"s"}}"#,
-            OtherEvent {
+            value!(OtherEvent {
                 family: s("message"),
                 status: s("CallRinging"),
                 id: s("c9"),
-            },
+            }),
             Some(EventKind::Call),
             "other:message|c9|CallRinging",
         ),
         (
             r#"{"id":"c9","status":"Transferred","caller":{"eid":"a","number":"1"}}"#,
-            OtherEvent {
+            value!(OtherEvent {
                 family: None,
                 status: s("Transferred"),
                 id: s("c9"),
-            },
+            }),
             Some(EventKind::Call),
             "other:|c9|Transferred",
         ),
         (
             r#"{"type":"message","challenge":"","message":{"id":"r1","status":"RecordingReady","url":"https://x"}}"#,
-            OtherEvent {
+            value!(OtherEvent {
                 family: s("message"),
                 status: s("RecordingReady"),
                 id: s("r1"),
-            },
+            }),
             None,
             "other:message|r1|RecordingReady",
         ),
         (
             r#"{"type":"contact","action":"update","contactId":"k"}"#,
-            OtherEvent {
+            value!(OtherEvent {
                 family: s("contact"),
                 status: None,
                 id: None,
-            },
+            }),
             None,
             "",
         ),
         (
             r#"{"Type":"mdr","TransactionID":"t1","Status":"Read"}"#,
-            OtherEvent {
+            value!(OtherEvent {
                 family: s("mdr"),
                 status: s("Read"),
                 id: s("t1"),
-            },
+            }),
             None,
             "other:mdr|t1|Read",
         ),
         (
             r#"{"eventDescription":"Outbound MMS","id":"m1"}"#,
-            OtherEvent {
+            value!(OtherEvent {
                 family: s("Outbound MMS"),
                 status: None,
                 id: s("m1"),
-            },
+            }),
             None,
             "other:Outbound MMS|m1|",
         ),
@@ -277,33 +287,33 @@ fn unknown_statuses_and_families_are_kept_as_other() {
         // message that is not an object
         (
             r#"{"type":"note","message":"hello","id":"n1"}"#,
-            OtherEvent {
+            value!(OtherEvent {
                 family: s("note"),
                 status: None,
                 id: s("n1"),
-            },
+            }),
             None,
             "other:note|n1|",
         ),
         // a repeated field keeps its last value, as in serde_json::Value
         (
             r#"{"type":"message","message":{"id":"d1","status":"CallStart"},"message":{"id":"d2"}}"#,
-            OtherEvent {
+            value!(OtherEvent {
                 family: s("message"),
                 status: None,
                 id: s("d2"),
-            },
+            }),
             None,
             "other:message|d2|",
         ),
         // a number beyond f64 where an object was expected: valid JSON, read loosely
         (
             r#"{"type":"x","message":1e400,"id":"big"}"#,
-            OtherEvent {
+            value!(OtherEvent {
                 family: s("x"),
                 status: None,
                 id: s("big"),
-            },
+            }),
             None,
             "other:x|big|",
         ),

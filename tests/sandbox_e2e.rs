@@ -89,11 +89,21 @@ impl Drop for World {
     }
 }
 
+/// A typed value built from its `Default` and the fields given (the event types are
+/// `#[non_exhaustive]`, so no struct literal outside the crate).
+macro_rules! value {
+    ($t:ident { $($field:ident: $v:expr),* $(,)? }) => {{
+        let mut value = $t::default();
+        $(value.$field = $v;)*
+        value
+    }};
+}
+
 fn party(eid: &str, number: &str) -> Party {
-    Party {
+    value!(Party {
         eid: Some(eid.into()),
         number: Some(number.into()),
-    }
+    })
 }
 
 #[test]
@@ -131,20 +141,19 @@ fn subscribe_trigger_receive_unsubscribe() {
         let start = CallNotification::start().id(&call_id).wire(wire);
         let r = w.sandbox.trigger(&start.build());
         assert_eq!(r[0].statuses(), vec![Some(200)]);
-        let expected = Call {
+        let expected = value!(Call {
             id: Some(call_id.clone()),
             service_id: Some("sandbox-service".into()),
             caller: Some(party("staff-eid-1001", &format!("{plus}85298765432"))),
             callees: vec![party("staff-eid-1002", &format!("{plus}85223456789"))],
-        };
+        });
         assert_eq!(w.next().0, Payload::CallStart(expected));
 
         w.sandbox.trigger(&CallNotification::end_of(&start).build());
-        let end = Call {
+        let end = value!(Call {
             id: Some(call_id.clone()),
             service_id: Some("sandbox-service".into()),
-            ..Call::default()
-        };
+        });
         assert_eq!(w.next().0, Payload::CallEnd(end));
 
         let sms = InboundSmsNotification::new()
@@ -153,7 +162,7 @@ fn subscribe_trigger_receive_unsubscribe() {
             .content("Hi \"there\"\n")
             .wire(wire);
         w.sandbox.trigger(&sms.build());
-        let expected = InboundSms {
+        let expected = value!(InboundSms {
             id: Some(format!("sms-{plus}")),
             event_description: Some(EventDescription::InboundSms),
             sender_number: Some("85298765432".into()),
@@ -161,7 +170,7 @@ fn subscribe_trigger_receive_unsubscribe() {
             receive_time: Some("2022-11-07T00:00:00.000Z".into()),
             content_type: Some(ContentType::Text),
             content: Some("Hi \"there\"\n".into()),
-        };
+        });
         assert_eq!(w.next().0, Payload::InboundSms(expected));
 
         let tdr = DeliveryReportNotification::new()
@@ -170,7 +179,7 @@ fn subscribe_trigger_receive_unsubscribe() {
             .rejected()
             .wire(wire);
         w.sandbox.trigger(&tdr.build());
-        let expected = DeliveryReport {
+        let expected = value!(DeliveryReport {
             report_type: Some("tdr".into()),
             app_id: Some(APP.into()),
             service_id: Some("sandbox-service".into()),
@@ -180,7 +189,7 @@ fn subscribe_trigger_receive_unsubscribe() {
             response_code: Some("400".into()),
             status: Some(DeliveryStatus::Rejected),
             exception: Some("sms send failed".into()),
-        };
+        });
         assert_eq!(w.next().0, Payload::OutboundSms(expected));
     }
 
