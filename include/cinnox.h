@@ -832,6 +832,33 @@ const char *cinnox_subscription_updated_at(const struct cinnox_subscription *sub
 void cinnox_subscription_free(struct cinnox_subscription *sub);
 
 /**
+ * The event of a delivery, lent by it: valid until the delivery is answered or freed;
+ * never free it. NULL when `d` is NULL. Thread-safe.
+ */
+const struct cinnox_event *cinnox_delivery_event(const struct cinnox_delivery *d);
+
+/**
+ * CONSUMES `d`: answer the delivery 200 (handled) and free it. `d` and its event are invalid
+ * afterwards, whatever the result: do not call `cinnox_delivery_free` on it (in C++, pass
+ * `ptr.release()`, not `ptr.get()`).
+ * `CINNOX_ERR_NULL_ARGUMENT` when `d` is NULL.
+ */
+cinnox_result cinnox_delivery_ack(struct cinnox_delivery *d);
+
+/**
+ * CONSUMES `d`: answer the delivery 500 (failed, so CINNOX may deliver it again) and free
+ * it. `d` and its event are invalid afterwards, whatever the result: do not call
+ * `cinnox_delivery_free` on it (in C++, pass `ptr.release()`, not `ptr.get()`).
+ * `CINNOX_ERR_NULL_ARGUMENT` when `d` is NULL.
+ */
+cinnox_result cinnox_delivery_fail(struct cinnox_delivery *d);
+
+/**
+ * Free a delivery without answering it: it is failed (HTTP 500). NULL does nothing.
+ */
+void cinnox_delivery_free(struct cinnox_delivery *d);
+
+/**
  * Parse a notification body (the bytes CINNOX POSTed) into a new event.
  *
  * `body` points to `len` bytes (no NUL needed); they are copied, so the buffer may be
@@ -1013,6 +1040,92 @@ uint16_t cinnox_receiver_metrics_port(const struct cinnox_receiver *rx);
 void cinnox_string_free(char *s);
 
 /**
+ * Start a receiver listening on `bind_addr` (e.g. `"127.0.0.1:8080"`, or port 0 for any
+ * free port; see `cinnox_receiver_port`) that answers only on `path`, with the default
+ * settings of `cinnox_receiver_config_new`. It starts accepting at once: challenges are
+ * answered from then on, events wait for `recv` or `serve`.
+ *
+ * Both strings are copied. On success `*out` is a new receiver the caller owns and frees
+ * with `cinnox_receiver_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
+ * `CINNOX_ERR_INVALID_ARGUMENT` for non-UTF-8 text or an address that does not parse,
+ * `CINNOX_ERR_IO` when the address cannot be bound.
+ */
+cinnox_result cinnox_receiver_new(const char *bind_addr, const char *path, struct cinnox_receiver **out);
+
+/**
+ * `cinnox_receiver_new` with the settings of `config`, which is copied (it may be freed or
+ * reused once this returns). Errors as for `cinnox_receiver_new`.
+ */
+cinnox_result cinnox_receiver_new_with_config(const char *bind_addr, const struct cinnox_receiver_config *config, struct cinnox_receiver **out);
+
+/**
+ * The port the receiver listens on (useful after binding port 0); 0 when `rx` is NULL.
+ * Thread-safe.
+ */
+uint16_t cinnox_receiver_port(const struct cinnox_receiver *rx);
+
+/**
+ * Wait for the next event, at most `timeout_ms` milliseconds (`CINNOX_WAIT_FOREVER` for
+ * no deadline). On success `*out` is a new delivery the caller owns: answer it with
+ * `cinnox_delivery_ack` or `cinnox_delivery_fail`. `CINNOX_ERR_TIMEOUT` when no event came
+ * in time, `CINNOX_ERR_CLOSED` once the receiver is shut down, `CINNOX_ERR_NULL_ARGUMENT`
+ * for a NULL pointer; `*out` is written only on success. Thread-safe: several threads may
+ * wait at once, each event goes to one of them.
+ */
+cinnox_result cinnox_receiver_recv(const struct cinnox_receiver *rx, uint32_t timeout_ms, struct cinnox_delivery **out);
+
+/**
+ * Run `handler(userdata, event)` for every event on `workers` threads of the library's own
+ * (at least 1, at most the receiver's connection cap), until the receiver is shut down;
+ * then return `CINNOX_OK`. Blocks the calling thread meanwhile.
+ *
+ * Threads: the handler runs on the worker threads, never on the calling thread; with
+ * `workers` > 1 it is called concurrently, so `userdata` must be safe to use from several
+ * threads at once. The `event` is lent for the call only. Return 0 to acknowledge (HTTP
+ * 200), anything else to fail the delivery (HTTP 500, so CINNOX may deliver it again).
+ * Stop it with `cinnox_receiver_shutdown` from another thread (or from the handler), or
+ * with `cinnox_receiver_free`; no handler call runs after `serve` returns.
+ *
+ * Returns `CINNOX_OK` once the receiver is shut down (at once when it already is).
+ * `CINNOX_ERR_NULL_ARGUMENT` when `rx` or `handler` is NULL (`userdata` may be NULL),
+ * `CINNOX_ERR_INVALID_ARGUMENT` when `workers` is 0 (as in Rust's `Receiver::serve`),
+ * `CINNOX_ERR_IO` when no worker thread could be started.
+ */
+cinnox_result cinnox_receiver_serve(const struct cinnox_receiver *rx, size_t workers, cinnox_handler handler, void *userdata);
+
+/**
+ * Shut the receiver down: stop accepting, let deliveries in flight finish (up to the
+ * shutdown grace), wake every `recv` (which then gives `CINNOX_ERR_CLOSED`) and make
+ * `serve` return. Returns at once; idempotent. Thread-safe: callable from any thread,
+ * including a handler, but not from a signal handler. `CINNOX_ERR_NULL_ARGUMENT` when `rx`
+ * is NULL.
+ */
+cinnox_result cinnox_receiver_shutdown(const struct cinnox_receiver *rx);
+
+/**
+ * Fill `*out` with a snapshot of the receiver's counters. `CINNOX_ERR_NULL_ARGUMENT` when
+ * a pointer is NULL. Thread-safe.
+ */
+cinnox_result cinnox_receiver_stats(const struct cinnox_receiver *rx, struct cinnox_receiver_counters *out);
+
+/**
+ * Shut the receiver down, wait until every `recv` and `serve` in progress on it has
+ * returned (so no handler runs after this returns), and free it. NULL does nothing.
+ * Deliveries already taken stay valid and must still be answered or freed.
+ *
+ * Contract (as for rustls-ffi's `_free` functions): no call on `rx` may be *starting* while
+ * this runs. A call already inside `recv` or `serve` is woken and waited for, but a call
+ * that is only entering the library when `_free` runs can be left holding freed memory:
+ * there is no way to count a call that has not reached the library yet. The safe order is
+ * `cinnox_receiver_shutdown(rx)`, then join (or otherwise wait for) every thread that may
+ * call into `rx`, then `cinnox_receiver_free(rx)`; a thread that is known to be blocked in
+ * `recv`/`serve` (it signalled so, or it has served events) may be left to this function.
+ * Never call it from a handler (it would wait for that handler): call
+ * `cinnox_receiver_shutdown` there and free the receiver after `serve` returned.
+ */
+void cinnox_receiver_free(struct cinnox_receiver *rx);
+
+/**
  * Make a receiver config answering only on `path` (e.g. `"/cinnox/<secret>"`), with the
  * defaults: body cap 64 KiB, every source allowed, no trusted proxy, duplicate window
  * 10 minutes, read timeout 10 s, idle timeout 30 s, 256 connections, shutdown grace 5 s.
@@ -1112,119 +1225,6 @@ cinnox_result cinnox_receiver_config_set_per_source_limit(struct cinnox_receiver
  * then unchanged).
  */
 cinnox_result cinnox_receiver_config_set_metrics_bind(struct cinnox_receiver_config *config, const char *addr);
-
-/**
- * Start a receiver listening on `bind_addr` (e.g. `"127.0.0.1:8080"`, or port 0 for any
- * free port; see `cinnox_receiver_port`) that answers only on `path`, with the default
- * settings of `cinnox_receiver_config_new`. It starts accepting at once: challenges are
- * answered from then on, events wait for `recv` or `serve`.
- *
- * Both strings are copied. On success `*out` is a new receiver the caller owns and frees
- * with `cinnox_receiver_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
- * `CINNOX_ERR_INVALID_ARGUMENT` for non-UTF-8 text or an address that does not parse,
- * `CINNOX_ERR_IO` when the address cannot be bound.
- */
-cinnox_result cinnox_receiver_new(const char *bind_addr, const char *path, struct cinnox_receiver **out);
-
-/**
- * `cinnox_receiver_new` with the settings of `config`, which is copied (it may be freed or
- * reused once this returns). Errors as for `cinnox_receiver_new`.
- */
-cinnox_result cinnox_receiver_new_with_config(const char *bind_addr, const struct cinnox_receiver_config *config, struct cinnox_receiver **out);
-
-/**
- * The port the receiver listens on (useful after binding port 0); 0 when `rx` is NULL.
- * Thread-safe.
- */
-uint16_t cinnox_receiver_port(const struct cinnox_receiver *rx);
-
-/**
- * Wait for the next event, at most `timeout_ms` milliseconds (`CINNOX_WAIT_FOREVER` for
- * no deadline). On success `*out` is a new delivery the caller owns: answer it with
- * `cinnox_delivery_ack` or `cinnox_delivery_fail`. `CINNOX_ERR_TIMEOUT` when no event came
- * in time, `CINNOX_ERR_CLOSED` once the receiver is shut down, `CINNOX_ERR_NULL_ARGUMENT`
- * for a NULL pointer; `*out` is written only on success. Thread-safe: several threads may
- * wait at once, each event goes to one of them.
- */
-cinnox_result cinnox_receiver_recv(const struct cinnox_receiver *rx, uint32_t timeout_ms, struct cinnox_delivery **out);
-
-/**
- * Run `handler(userdata, event)` for every event on `workers` threads of the library's own
- * (at least 1, at most the receiver's connection cap), until the receiver is shut down;
- * then return `CINNOX_OK`. Blocks the calling thread meanwhile.
- *
- * Threads: the handler runs on the worker threads, never on the calling thread; with
- * `workers` > 1 it is called concurrently, so `userdata` must be safe to use from several
- * threads at once. The `event` is lent for the call only. Return 0 to acknowledge (HTTP
- * 200), anything else to fail the delivery (HTTP 500, so CINNOX may deliver it again).
- * Stop it with `cinnox_receiver_shutdown` from another thread (or from the handler), or
- * with `cinnox_receiver_free`; no handler call runs after `serve` returns.
- *
- * Returns `CINNOX_OK` once the receiver is shut down (at once when it already is).
- * `CINNOX_ERR_NULL_ARGUMENT` when `rx` or `handler` is NULL (`userdata` may be NULL),
- * `CINNOX_ERR_INVALID_ARGUMENT` when `workers` is 0 (as in Rust's `Receiver::serve`),
- * `CINNOX_ERR_IO` when no worker thread could be started.
- */
-cinnox_result cinnox_receiver_serve(const struct cinnox_receiver *rx, size_t workers, cinnox_handler handler, void *userdata);
-
-/**
- * Shut the receiver down: stop accepting, let deliveries in flight finish (up to the
- * shutdown grace), wake every `recv` (which then gives `CINNOX_ERR_CLOSED`) and make
- * `serve` return. Returns at once; idempotent. Thread-safe: callable from any thread,
- * including a handler, but not from a signal handler. `CINNOX_ERR_NULL_ARGUMENT` when `rx`
- * is NULL.
- */
-cinnox_result cinnox_receiver_shutdown(const struct cinnox_receiver *rx);
-
-/**
- * Fill `*out` with a snapshot of the receiver's counters. `CINNOX_ERR_NULL_ARGUMENT` when
- * a pointer is NULL. Thread-safe.
- */
-cinnox_result cinnox_receiver_stats(const struct cinnox_receiver *rx, struct cinnox_receiver_counters *out);
-
-/**
- * Shut the receiver down, wait until every `recv` and `serve` in progress on it has
- * returned (so no handler runs after this returns), and free it. NULL does nothing.
- * Deliveries already taken stay valid and must still be answered or freed.
- *
- * Contract (as for rustls-ffi's `_free` functions): no call on `rx` may be *starting* while
- * this runs. A call already inside `recv` or `serve` is woken and waited for, but a call
- * that is only entering the library when `_free` runs can be left holding freed memory:
- * there is no way to count a call that has not reached the library yet. The safe order is
- * `cinnox_receiver_shutdown(rx)`, then join (or otherwise wait for) every thread that may
- * call into `rx`, then `cinnox_receiver_free(rx)`; a thread that is known to be blocked in
- * `recv`/`serve` (it signalled so, or it has served events) may be left to this function.
- * Never call it from a handler (it would wait for that handler): call
- * `cinnox_receiver_shutdown` there and free the receiver after `serve` returned.
- */
-void cinnox_receiver_free(struct cinnox_receiver *rx);
-
-/**
- * The event of a delivery, lent by it: valid until the delivery is answered or freed;
- * never free it. NULL when `d` is NULL. Thread-safe.
- */
-const struct cinnox_event *cinnox_delivery_event(const struct cinnox_delivery *d);
-
-/**
- * CONSUMES `d`: answer the delivery 200 (handled) and free it. `d` and its event are invalid
- * afterwards, whatever the result: do not call `cinnox_delivery_free` on it (in C++, pass
- * `ptr.release()`, not `ptr.get()`).
- * `CINNOX_ERR_NULL_ARGUMENT` when `d` is NULL.
- */
-cinnox_result cinnox_delivery_ack(struct cinnox_delivery *d);
-
-/**
- * CONSUMES `d`: answer the delivery 500 (failed, so CINNOX may deliver it again) and free
- * it. `d` and its event are invalid afterwards, whatever the result: do not call
- * `cinnox_delivery_free` on it (in C++, pass `ptr.release()`, not `ptr.get()`).
- * `CINNOX_ERR_NULL_ARGUMENT` when `d` is NULL.
- */
-cinnox_result cinnox_delivery_fail(struct cinnox_delivery *d);
-
-/**
- * Free a delivery without answering it: it is failed (HTTP 500). NULL does nothing.
- */
-void cinnox_delivery_free(struct cinnox_delivery *d);
 
 /**
  * Start a sandbox on a free port of 127.0.0.1 with the defaults: no apps (add them with

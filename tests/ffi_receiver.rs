@@ -206,7 +206,9 @@ fn c_counters_count_malformed_requests() {
 #[test]
 fn c_counters_count_deliveries_expired_at_shutdown() {
     use cinnox::ffi::cinnox_result;
+    use cinnox::ffi::delivery::*;
     use cinnox::ffi::receiver::*;
+    use cinnox::ffi::receiver_config::*;
     let mut cfg = std::ptr::null_mut();
     let mut rx = std::ptr::null_mut();
     // SAFETY: NUL-terminated strings and valid out-pointers; everything is freed below.

@@ -3,7 +3,9 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use super::receiver::{cinnox_delivery, cinnox_receiver_config, CINNOX_WAIT_FOREVER};
+use super::delivery::cinnox_delivery;
+use super::receiver::CINNOX_WAIT_FOREVER;
+use super::receiver_config::cinnox_receiver_config;
 use super::{arg_mut, arg_out, arg_ref, arg_str, call, cinnox_result, get, put_handle};
 use crate::inbox::{Inbox, RetrySchedule};
 

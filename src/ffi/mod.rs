@@ -15,10 +15,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::{Error, ErrorKind};
 
 pub mod client;
+pub mod delivery;
 pub mod event;
 pub mod inbox;
 pub mod log;
 pub mod receiver;
+pub mod receiver_config;
 pub mod sandbox;
 pub mod webhook;
 

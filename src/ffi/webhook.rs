@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::ptr;
 
 use super::event::cinnox_event;
-use super::receiver::cinnox_receiver_config;
+use super::receiver_config::cinnox_receiver_config;
 use super::{arg_out, arg_ref, arg_str, call, cut_at_nul, get, put_handle, Failure};
 use crate::ffi::cinnox_result;
 use crate::webhook::{Outcome, Reply, Request, Verdict, Webhook};
