@@ -55,3 +55,19 @@ pub(crate) fn webhook_url_problem(url: &str) -> Option<&'static str> {
         _ => Some("has no host"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted_after_the_authority() {
+        assert_eq!(
+            redact_url("http://127.0.0.1:80/cinnox/s3cr3t"),
+            "http://127.0.0.1:80/…"
+        );
+        assert_eq!(redact_url("https://h?x=s3cr3t"), "https://h/…");
+        assert_eq!(redact_url("https://h"), "https://h");
+        assert_eq!(redact_url("https://u:pw@h:1/x"), "https://…@h:1/…");
+    }
+}

@@ -64,11 +64,13 @@
 //! An unknown notification is 404 with 6450001; an unknown field, variant or parameter is
 //! 400 with 6451000.
 
+mod config;
 mod http;
 mod journal;
 mod named;
 mod notification;
 mod outbound;
+mod records;
 mod server;
 mod time;
 
@@ -78,6 +80,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+pub use config::{SandboxConfig, SandboxConfigBuilder};
 pub use journal::{LogEntry, LogEvent};
 pub use named::NotificationKind;
 pub use notification::{
@@ -85,245 +88,11 @@ pub use notification::{
     WireVariant, DEFAULT_APP_ID, DEFAULT_SERVICE_ID,
 };
 pub use outbound::{send, verify_url, Verification};
+pub use records::{Attempt, DeliveryRecord, SubscriptionRecord};
 
-// A URL with its path hidden (`http://127.0.0.1:8080/…`): webhook paths carry secrets.
-use crate::urls::redact_url;
+use config::RateLimit;
+
 use crate::{Error, ErrorKind, EventKind, Result};
-
-/// A rate limit: at most `requests` in any window of `per`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RateLimit {
-    /// Requests allowed in one window (at least 1).
-    pub(crate) requests: u32,
-    /// The length of the sliding window.
-    pub(crate) per: Duration,
-}
-
-/// How a [`Sandbox`] is set up: made by [`SandboxConfig::builder`] (or
-/// [`SandboxConfig::default`]), checked by [`SandboxConfigBuilder::build`], then given to
-/// [`Sandbox::start`].
-///
-/// `Debug` shows the App IDs but never their tokens.
-#[derive(Clone)]
-pub struct SandboxConfig {
-    bind: SocketAddr,
-    apps: Vec<(String, String)>,
-    rate_limit: Option<RateLimit>,
-    verify_timeout: Duration,
-    delivery_timeout: Duration,
-    redelivery: Vec<Duration>,
-}
-
-/// Configures a [`SandboxConfig`]: made by [`SandboxConfig::builder`] with the defaults;
-/// nothing is checked until [`build`](SandboxConfigBuilder::build).
-#[derive(Clone, Debug)]
-pub struct SandboxConfigBuilder {
-    config: SandboxConfig,
-}
-
-impl SandboxConfig {
-    /// A builder with the defaults: bind `127.0.0.1:0`, no apps, 500 requests a minute per
-    /// app, a verification and delivery timeout of 5 s, redelivery after 50, 100 and 200 ms.
-    pub fn builder() -> SandboxConfigBuilder {
-        SandboxConfigBuilder {
-            config: SandboxConfig {
-                bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-                apps: Vec::new(),
-                rate_limit: Some(RateLimit {
-                    requests: 500,
-                    per: Duration::from_secs(60),
-                }),
-                verify_timeout: Duration::from_secs(5),
-                delivery_timeout: Duration::from_secs(5),
-                redelivery: vec![
-                    Duration::from_millis(50),
-                    Duration::from_millis(100),
-                    Duration::from_millis(200),
-                ],
-            },
-        }
-    }
-
-    /// The address to bind.
-    pub fn bind_addr(&self) -> SocketAddr {
-        self.bind
-    }
-
-    /// The App IDs accepted, in the order given.
-    pub fn app_ids(&self) -> Vec<&str> {
-        self.apps.iter().map(|(id, _)| id.as_str()).collect()
-    }
-}
-
-impl SandboxConfigBuilder {
-    /// Accept this App ID with this App Token. Repeatable; a repeated ID takes the new token.
-    /// An empty ID or token fails [`build`](Self::build).
-    pub fn app(mut self, app_id: &str, app_token: &str) -> Self {
-        self.config
-            .apps
-            .push((app_id.to_owned(), app_token.to_owned()));
-        self
-    }
-    /// The address to bind (default `127.0.0.1:0`: a free port on loopback).
-    pub fn bind(mut self, addr: SocketAddr) -> Self {
-        self.config.bind = addr;
-        self
-    }
-    /// At most `requests` PATCH requests per app in any window of `per` (default 500 a
-    /// minute, as documented for CINNOX). Zero requests or a zero window fails
-    /// [`build`](Self::build).
-    pub fn rate_limit(mut self, requests: u32, per: Duration) -> Self {
-        self.config.rate_limit = Some(RateLimit { requests, per });
-        self
-    }
-    /// No rate limit.
-    pub fn no_rate_limit(mut self) -> Self {
-        self.config.rate_limit = None;
-        self
-    }
-    /// How long the verification handshake waits for the receiver (default 5 s).
-    pub fn verify_timeout(mut self, timeout: Duration) -> Self {
-        self.config.verify_timeout = timeout;
-        self
-    }
-    /// How long one delivery attempt waits for the receiver (default 5 s).
-    pub fn delivery_timeout(mut self, timeout: Duration) -> Self {
-        self.config.delivery_timeout = timeout;
-        self
-    }
-    /// The delays before each redelivery after a non-2xx answer, a timeout or a transport
-    /// error; its length is the number of retries (default 50, 100, 200 ms; empty: no
-    /// redelivery).
-    pub fn redelivery(mut self, delays: Vec<Duration>) -> Self {
-        self.config.redelivery = delays;
-        self
-    }
-    /// The configuration, checked: [`ErrorKind::InvalidArgument`] for an empty App ID or
-    /// token, and for a rate limit of zero requests or a zero window.
-    pub fn build(self) -> Result<SandboxConfig> {
-        if let Some(rl) = self.config.rate_limit {
-            if rl.requests == 0 || rl.per.is_zero() {
-                return Err(Error::invalid_argument(
-                    "the rate limit must allow at least 1 request in a non-zero window",
-                ));
-            }
-        }
-        for (id, token) in &self.config.apps {
-            check_app(id, token)?;
-        }
-        Ok(self.config)
-    }
-}
-
-impl Default for SandboxConfig {
-    /// The defaults of [`SandboxConfig::builder`], with no apps.
-    fn default() -> Self {
-        SandboxConfig::builder().config
-    }
-}
-
-impl fmt::Debug for SandboxConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // App Tokens are secrets: only the App IDs are shown.
-        f.debug_struct("SandboxConfig")
-            .field("bind", &self.bind)
-            .field("apps", &self.app_ids())
-            .field("rate_limit", &self.rate_limit)
-            .field("verify_timeout", &self.verify_timeout)
-            .field("delivery_timeout", &self.delivery_timeout)
-            .field("redelivery", &self.redelivery)
-            .finish()
-    }
-}
-
-/// A subscription the sandbox holds.
-#[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct SubscriptionRecord {
-    /// The app it belongs to.
-    pub app_id: String,
-    /// The family.
-    pub kind: EventKind,
-    /// The verified webhook URL.
-    pub url: String,
-    /// When it was created or last edited (as answered in `updatedAt`, for the families
-    /// whose answer has it).
-    pub updated_at: String,
-}
-
-impl fmt::Debug for SubscriptionRecord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SubscriptionRecord")
-            .field("app_id", &self.app_id)
-            .field("kind", &self.kind)
-            .field("url", &redact_url(&self.url))
-            .field("updated_at", &self.updated_at)
-            .finish()
-    }
-}
-
-/// One POST of a notification to a webhook URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Attempt {
-    /// The HTTP status the receiver answered, when it answered.
-    pub status: Option<u16>,
-    /// Why there was no answer: `"timed out after 200 ms"`, `"connection refused (…)"`,
-    /// `"the connection was closed without an answer (…)"`, `"connection failed: …"`, …
-    /// (never the URL).
-    pub error: Option<String>,
-    /// From sending the request to the end of the answer (or the failure).
-    pub latency: Duration,
-}
-
-impl Attempt {
-    /// The receiver answered 2xx.
-    pub fn succeeded(&self) -> bool {
-        matches!(self.status, Some(s) if (200..300).contains(&s))
-    }
-}
-
-/// The delivery of one notification to one subscribed URL, with every attempt.
-#[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct DeliveryRecord {
-    /// The app whose subscription it went to.
-    pub app_id: String,
-    /// The family.
-    pub kind: EventKind,
-    /// The webhook URL.
-    pub url: String,
-    /// The body sent.
-    pub body: Vec<u8>,
-    /// Every attempt, in order; the last one is 2xx when [`Self::delivered`].
-    pub attempts: Vec<Attempt>,
-    /// From the first attempt to the end of the last, waits between them included.
-    pub latency: Duration,
-}
-
-impl DeliveryRecord {
-    /// The last attempt was answered 2xx.
-    pub fn delivered(&self) -> bool {
-        self.attempts.last().is_some_and(Attempt::succeeded)
-    }
-    /// The statuses of the attempts in order, `None` where there was no answer.
-    pub fn statuses(&self) -> Vec<Option<u16>> {
-        self.attempts.iter().map(|a| a.status).collect()
-    }
-}
-
-impl fmt::Debug for DeliveryRecord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DeliveryRecord")
-            .field("app_id", &self.app_id)
-            .field("kind", &self.kind)
-            .field("url", &redact_url(&self.url))
-            .field("body", &String::from_utf8_lossy(&self.body))
-            .field("attempts", &self.attempts)
-            .field("latency", &self.latency)
-            .finish()
-    }
-}
 
 /// The per-app state.
 struct App {
@@ -632,32 +401,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls_are_redacted_after_the_authority() {
-        assert_eq!(
-            redact_url("http://127.0.0.1:80/cinnox/s3cr3t"),
-            "http://127.0.0.1:80/…"
-        );
-        assert_eq!(redact_url("https://h?x=s3cr3t"), "https://h/…");
-        assert_eq!(redact_url("https://h"), "https://h");
-        assert_eq!(redact_url("https://u:pw@h:1/x"), "https://…@h:1/…");
-    }
-
-    #[test]
     fn shareable_between_threads() {
         fn send_sync<T: Send + Sync>() {}
         send_sync::<Sandbox>();
         send_sync::<Notification>();
         send_sync::<DeliveryRecord>();
-    }
-
-    #[test]
-    fn config_debug_hides_tokens() {
-        let c = SandboxConfig::builder()
-            .app("app-1", "tok-secret")
-            .build()
-            .unwrap();
-        let d = format!("{c:?}");
-        assert!(d.contains("app-1"), "{d}");
-        assert!(!d.contains("tok-secret"), "{d}");
     }
 }
