@@ -116,3 +116,79 @@ impl Ticket {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mailbox() -> (mio::Poll, Arc<Mailbox>) {
+        let poll = mio::Poll::new().unwrap();
+        let waker = Waker::new(poll.registry(), Token(7)).unwrap();
+        (poll, Arc::new(Mailbox::new(waker)))
+    }
+
+    fn reply(status: u16) -> Reply {
+        Reply::json(status, b"{}".to_vec())
+    }
+
+    #[test]
+    fn an_answer_reaches_the_mailbox_once_with_its_token_and_generation() {
+        let (mut poll, mb) = mailbox();
+        let claim = Claim::default();
+        let ticket = Ticket::new(Arc::clone(&mb), Token(3), 9, claim.clone());
+        assert!(ticket.complete(|| reply(200)));
+        // The loop was woken.
+        let mut events = mio::Events::with_capacity(4);
+        poll.poll(&mut events, Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        assert!(events.iter().any(|e| e.token() == Token(7)));
+        let mut got = Vec::new();
+        mb.take(&mut got);
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (got[0].token, got[0].generation, got[0].reply.status),
+            (Token(3), 9, 200)
+        );
+        // Answered: the end of the grace finds nothing left to expire.
+        assert!(!claim.expire());
+        mb.take(&mut got);
+        assert_eq!(got.len(), 1, "taken once");
+    }
+
+    #[test]
+    fn after_the_grace_an_answer_is_never_made() {
+        let (_poll, mb) = mailbox();
+        let claim = Claim::default();
+        let ticket = Ticket::new(Arc::clone(&mb), Token(1), 1, claim.clone());
+        assert!(claim.expire());
+        let mut made = false;
+        assert!(!ticket.complete(|| {
+            made = true;
+            reply(200)
+        }));
+        assert!(!made, "a reply that loses the race is never made");
+        let mut got = Vec::new();
+        mb.take(&mut got);
+        assert!(got.is_empty());
+        assert!(!claim.expire(), "expired once");
+    }
+
+    #[test]
+    fn answers_from_many_threads_all_arrive() {
+        let (_poll, mb) = mailbox();
+        std::thread::scope(|s| {
+            for i in 0..16u64 {
+                let mb = Arc::clone(&mb);
+                s.spawn(move || {
+                    let t = Ticket::new(mb, Token(i as usize), i, Claim::default());
+                    assert!(t.complete(|| reply(200)));
+                });
+            }
+        });
+        let mut got = Vec::new();
+        mb.take(&mut got);
+        let mut gens: Vec<u64> = got.iter().map(|c| c.generation).collect();
+        gens.sort_unstable();
+        assert_eq!(gens, (0..16).collect::<Vec<_>>());
+    }
+}
