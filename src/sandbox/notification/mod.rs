@@ -30,7 +30,6 @@ pub const DEFAULT_APP_ID: &str = "sandbox-app";
 /// assert!(body.contains(r#""number":85298765432"#));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
-#[non_exhaustive]
 pub struct WireVariant {
     /// Phone numbers as JSON numbers (`85298765432`) instead of strings (`"+85298765432"`).
     /// A leading `+` is dropped; a number that would lose digits as a JSON number (a leading
