@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cinnox::event::{DeliveryStatus, Party, Payload};
-use cinnox::inbox::{Inbox, RetrySchedule};
+use cinnox::inbox::{Inbox, InboxConfig, RetrySchedule};
 use cinnox::receiver::Delivery;
 use cinnox::receiver::ReceiverConfig;
 use cinnox::sandbox::{
@@ -235,14 +235,18 @@ fn inbox_demo(path: &str) -> Result<(), Failure> {
     let file = std::env::temp_dir().join(format!("cinnox-quickstart-{}.db", random_hex()));
     let location = file.display().to_string();
     let result = (|| -> Result<(), Failure> {
-        let inbox = Inbox::open(&location).map_err(|e| format!("cannot open the inbox: {e}"))?;
-        inbox
-            .set_retry(RetrySchedule {
-                max_attempts: 3,
-                first_delay: Duration::from_millis(50),
-                max_delay: Duration::from_millis(50),
-            })
+        let retry = RetrySchedule::builder()
+            .max_attempts(3)
+            .first_delay(Duration::from_millis(50))
+            .max_delay(Duration::from_millis(50))
+            .build()
             .map_err(|e| e.to_string())?;
+        let config = InboxConfig::builder()
+            .retry(retry)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let inbox = Inbox::open_with(&location, &config)
+            .map_err(|e| format!("cannot open the inbox: {e}"))?;
         let config = ReceiverConfig::builder(WebhookConfig::new(path).map_err(|e| e.to_string())?)
             .inbox(inbox.clone())
             .build()

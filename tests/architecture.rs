@@ -144,3 +144,23 @@ fn every_module_uses_only_what_its_layer_allows() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn the_library_logs_name_no_command_of_the_cli() {
+    let src = root().join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    for f in files.iter().filter(|f| !f.starts_with(src.join("bin"))) {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = !line.trim_start().starts_with("//");
+            if code && line.contains("`cinnox ") {
+                panic!(
+                    "{}:{}: a library string names a command: {line}",
+                    f.display(),
+                    n + 1
+                );
+            }
+        }
+    }
+}

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use cinnox::inbox::{Inbox, InboxCounts, RetrySchedule, Stored};
+use cinnox::inbox::{Inbox, InboxConfig, InboxCounts, RetrySchedule, Stored};
 use cinnox::{ErrorKind, Event, Incoming};
 use receiver::*;
 
@@ -62,6 +62,11 @@ on_both_backends!(
 
 fn open(location: &str) -> Inbox {
     Inbox::open(location).unwrap()
+}
+
+fn open_retrying(location: &str, retry: RetrySchedule) -> Inbox {
+    let config = InboxConfig::builder().retry(retry).build().unwrap();
+    Inbox::open_with(location, &config).unwrap()
 }
 
 fn event(id: &str) -> Event {
@@ -153,14 +158,15 @@ fn store_is_idempotent_by_dedup_key_and_an_ack_marks_it_done(location: &str) {
 fn failures_follow_the_schedule_then_dead_keeps_the_reason_and_replay_brings_it_back(
     location: &str,
 ) {
-    let inbox = open(location);
-    inbox
-        .set_retry(RetrySchedule {
-            max_attempts: 3,
-            first_delay: Duration::from_millis(20),
-            max_delay: Duration::from_millis(40),
-        })
-        .unwrap();
+    let inbox = open_retrying(
+        location,
+        RetrySchedule::builder()
+            .max_attempts(3)
+            .first_delay(Duration::from_millis(20))
+            .max_delay(Duration::from_millis(40))
+            .build()
+            .unwrap(),
+    );
     inbox.store(&event("bad")).unwrap();
     inbox
         .recv_timeout(WAIT)
@@ -194,12 +200,11 @@ fn failures_follow_the_schedule_then_dead_keeps_the_reason_and_replay_brings_it_
     assert!(!inbox.replay(id + 100).unwrap());
     inbox.recv_timeout(WAIT).unwrap().ack();
     // By time range: dead events stored in the range only.
-    inbox
-        .set_retry(RetrySchedule {
-            max_attempts: 1,
-            ..RetrySchedule::default()
-        })
-        .unwrap();
+    // Another handle on the same store (as another process would be), which gives up at once.
+    let inbox = open_retrying(
+        location,
+        RetrySchedule::builder().max_attempts(1).build().unwrap(),
+    );
     inbox.store(&event("dead-2")).unwrap();
     inbox.recv_timeout(WAIT).unwrap().fail();
     let past = SystemTime::now() - Duration::from_secs(3600);
@@ -217,9 +222,12 @@ fn failures_follow_the_schedule_then_dead_keeps_the_reason_and_replay_brings_it_
 }
 
 fn a_consumer_that_dies_holding_a_lease_gives_the_event_back_after_it(location: &str) {
-    let a = open(location);
+    let config = InboxConfig::builder()
+        .lease(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let a = Inbox::open_with(location, &config).unwrap();
     let b = open(location); // another process, as far as the store is concerned
-    a.set_lease(Duration::from_millis(300)).unwrap();
     a.store(&event("leased")).unwrap();
     let held = a.recv_timeout(WAIT).unwrap();
     // Held: the other consumer skips it.
@@ -262,25 +270,23 @@ fn purge_forgets_done_events_past_the_retention(location: &str) {
 
 #[test]
 fn bad_settings_and_locations_are_clear_errors() {
-    let inbox = open(&sqlite("settings"));
+    // Settings that cannot work cannot be built, so no inbox opens with them.
     for bad in [
-        RetrySchedule {
-            max_attempts: 0,
-            ..RetrySchedule::default()
-        },
-        RetrySchedule {
-            max_attempts: 3,
-            first_delay: Duration::from_secs(10),
-            max_delay: Duration::from_secs(1),
-        },
+        RetrySchedule::builder().max_attempts(0).build(),
+        RetrySchedule::builder()
+            .max_attempts(3)
+            .first_delay(Duration::from_secs(10))
+            .max_delay(Duration::from_secs(1))
+            .build(),
     ] {
-        assert_eq!(
-            inbox.set_retry(bad).unwrap_err().kind(),
-            ErrorKind::InvalidArgument
-        );
+        assert_eq!(bad.unwrap_err().kind(), ErrorKind::InvalidArgument);
     }
     assert_eq!(
-        inbox.set_lease(Duration::ZERO).unwrap_err().kind(),
+        InboxConfig::builder()
+            .lease(Duration::ZERO)
+            .build()
+            .unwrap_err()
+            .kind(),
         ErrorKind::InvalidArgument
     );
     assert_eq!(
@@ -337,14 +343,15 @@ fn the_receiver_answers_200_once_stored_and_the_application_takes_from_the_inbox
 }
 
 fn serve_retries_a_failing_or_panicking_handler_from_the_inbox(location: &str) {
-    let inbox = open(location);
-    inbox
-        .set_retry(RetrySchedule {
-            max_attempts: 5,
-            first_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(10),
-        })
-        .unwrap();
+    let inbox = open_retrying(
+        location,
+        RetrySchedule::builder()
+            .max_attempts(5)
+            .first_delay(Duration::from_millis(10))
+            .max_delay(Duration::from_millis(10))
+            .build()
+            .unwrap(),
+    );
     let rx = receiver_with(&inbox);
     let calls = AtomicUsize::new(0);
     let handle = rx.shutdown_handle();

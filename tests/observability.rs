@@ -50,14 +50,17 @@ fn no_log_line_above_trace_carries_a_secret_or_message_content() {
     let dir = std::env::temp_dir().join(format!("cinnox-obs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let inbox = Inbox::open(dir.join("inbox.db").to_str().unwrap()).unwrap();
-    inbox
-        .set_retry(cinnox::inbox::RetrySchedule {
-            max_attempts: 2,
-            first_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(10),
-        })
+    let retry = cinnox::inbox::RetrySchedule::builder()
+        .max_attempts(2)
+        .first_delay(Duration::from_millis(10))
+        .max_delay(Duration::from_millis(10))
+        .build()
         .unwrap();
+    let config = cinnox::inbox::InboxConfig::builder()
+        .retry(retry)
+        .build()
+        .unwrap();
+    let inbox = Inbox::open_with(dir.join("inbox.db").to_str().unwrap(), &config).unwrap();
 
     let sandbox = Sandbox::start(
         SandboxConfig::builder()

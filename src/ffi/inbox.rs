@@ -79,11 +79,12 @@ pub unsafe extern "C" fn cinnox_inbox_set_retry(
     call(|| {
         // SAFETY: the caller passes NULL or a live inbox.
         let inbox = unsafe { arg_ref(inbox, "inbox") }?;
-        inbox.inbox.set_retry(RetrySchedule {
-            max_attempts,
-            first_delay: Duration::from_millis(first_delay_ms.into()),
-            max_delay: Duration::from_millis(max_delay_ms.into()),
-        })?;
+        let retry = RetrySchedule::builder()
+            .max_attempts(max_attempts)
+            .first_delay(Duration::from_millis(first_delay_ms.into()))
+            .max_delay(Duration::from_millis(max_delay_ms.into()))
+            .build()?;
+        inbox.inbox.set_retry(retry);
         Ok(())
     })
 }

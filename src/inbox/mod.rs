@@ -74,9 +74,14 @@
 //! the retention (default 3 days, [`Inbox::purge`]); that is also how long a redelivery of
 //! the same event is recognised and answered 200 without a second row.
 
+mod config;
 #[cfg(feature = "postgres")]
 mod pg;
 mod sqlite;
+
+pub use config::{
+    InboxConfig, InboxConfigBuilder, RetrySchedule, RetryScheduleBuilder, DEFAULT_RETENTION,
+};
 
 use std::fmt;
 use std::sync::mpsc::{self, SyncSender, TrySendError};
@@ -98,55 +103,6 @@ pub enum Stored {
     New,
     /// Its dedup key was already stored (a redelivery): nothing was added.
     Duplicate,
-}
-
-/// When a failed event is tried again, and when it is given up (dead).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetrySchedule {
-    /// Attempts in all, the first included; after the last failure the event is dead.
-    pub max_attempts: u32,
-    /// Wait after the first failure; doubled after each next one.
-    pub first_delay: Duration,
-    /// The longest wait.
-    pub max_delay: Duration,
-}
-
-impl Default for RetrySchedule {
-    /// 8 attempts: waits of 5 s, 10 s, 20 s, 40 s, 80 s, 160 s, 320 s (about 10 minutes in
-    /// all), capped at 1 hour.
-    fn default() -> Self {
-        RetrySchedule {
-            max_attempts: 8,
-            first_delay: Duration::from_secs(5),
-            max_delay: Duration::from_secs(3600),
-        }
-    }
-}
-
-impl RetrySchedule {
-    /// The wait after failed attempt number `attempt` (1-based); `None` when it was the last.
-    pub fn delay_after(&self, attempt: u32) -> Option<Duration> {
-        if attempt >= self.max_attempts {
-            return None;
-        }
-        let doubled = self
-            .first_delay
-            .checked_mul(1u32 << (attempt - 1).min(31))
-            .unwrap_or(self.max_delay);
-        Some(doubled.min(self.max_delay))
-    }
-
-    fn validate(&self) -> Result<()> {
-        if self.max_attempts == 0 {
-            return Err(Error::invalid_argument("max_attempts must be at least 1"));
-        }
-        if self.max_delay < self.first_delay {
-            return Err(Error::invalid_argument(
-                "max_delay must not be below first_delay",
-            ));
-        }
-        Ok(())
-    }
 }
 
 /// How many events are in each state.
@@ -450,8 +406,6 @@ impl Drop for Reader<'_> {
     }
 }
 
-/// Consumers' connections to PostgreSQL at most, per inbox.
-const READERS: usize = 4;
 /// Events waiting for the writer at most; beyond, storing fails at once (503).
 const QUEUE: usize = 4096;
 /// How often a waiting consumer looks for events stored by other processes.
@@ -471,6 +425,8 @@ struct Inner {
     /// The consumers' connections: claims, acks, fails, stats.
     readers: Readers,
     settings: Mutex<Settings>,
+    /// What [`Inbox::purge_expired`] keeps.
+    retention: Duration,
     /// Bumped by the writer after each commit; consumers wait on it.
     stored: Mutex<u64>,
     stored_cv: Condvar,
@@ -510,8 +466,14 @@ impl Inbox {
     ///
     /// Blocks for the file's (or database's) schema (`ErrorKind::Io` when it cannot be
     /// opened or written, e.g. a read-only directory or an unreachable server). Starts the
-    /// writer thread (and, for PostgreSQL, a thread that `LISTEN`s for new events).
+    /// writer thread (and, for PostgreSQL, a thread that `LISTEN`s for new events). The
+    /// settings are [`InboxConfig::default`]; [`Inbox::open_with`] takes others.
     pub fn open(location: &str) -> Result<Inbox> {
+        Inbox::open_with(location, &InboxConfig::default())
+    }
+
+    /// [`Inbox::open`] with `config`'s retry schedule, lease, retention and pool size.
+    pub fn open_with(location: &str, config: &InboxConfig) -> Result<Inbox> {
         if location.is_empty() {
             return Err(Error::invalid_argument("the inbox location is empty"));
         }
@@ -523,12 +485,17 @@ impl Inbox {
             location: location.to_owned(),
             writer: Mutex::new(Some(tx)),
             writer_thread: Mutex::new(None),
-            readers: Readers::new(location, reader, if postgres { READERS } else { 1 }),
+            readers: Readers::new(
+                location,
+                reader,
+                if postgres { config.pool_size } else { 1 },
+            ),
             settings: Mutex::new(Settings {
-                retry: RetrySchedule::default(),
-                lease: Duration::from_secs(60),
+                retry: config.retry,
+                lease: config.lease,
                 store_down: false,
             }),
+            retention: config.retention,
             stored: Mutex::new(0),
             stored_cv: Condvar::new(),
             owner: format!("{}-{:016x}", std::process::id(), crate::random::u64()),
@@ -545,23 +512,10 @@ impl Inbox {
         Ok(Inbox { inner })
     }
 
-    /// Use this retry schedule from now on (default [`RetrySchedule::default`]).
-    /// `ErrorKind::InvalidArgument` for 0 attempts or a max delay below the first.
-    pub fn set_retry(&self, retry: RetrySchedule) -> Result<()> {
-        retry.validate()?;
+    /// Use this retry schedule from now on: the C layer's `cinnox_inbox_set_retry`, whose
+    /// inbox exists before its settings. Rust callers give it to [`Inbox::open_with`].
+    pub(crate) fn set_retry(&self, retry: RetrySchedule) {
         lock(&self.inner.settings).retry = retry;
-        Ok(())
-    }
-
-    /// How long a consumer holds an event before it is given to another (default 60 s). A
-    /// handler that takes longer may see its event handled twice; a consumer that dies
-    /// gives its events back after this long.
-    pub fn set_lease(&self, lease: Duration) -> Result<()> {
-        if lease.is_zero() {
-            return Err(Error::invalid_argument("the lease must be above zero"));
-        }
-        lock(&self.inner.settings).lease = lease;
-        Ok(())
     }
 
     /// Where it is stored.
@@ -746,10 +700,17 @@ impl Inbox {
     }
 
     /// Delete the done events older than `retention` (the dedup horizon: a redelivery after
-    /// that is stored again). Returns how many. Call it from time to time, e.g. hourly with
-    /// 3 days ([`DEFAULT_RETENTION`]).
+    /// that is stored again). Returns how many. An action: [`Inbox::purge_expired`] uses
+    /// the configured retention.
     pub fn purge(&self, retention: Duration) -> Result<u64> {
         self.inner.readers.get()?.purge(now_ms() - ms(retention))
+    }
+
+    /// Delete the done events older than the configured retention
+    /// ([`InboxConfigBuilder::retention`], 3 days by default). Call it from time to time,
+    /// e.g. hourly.
+    pub fn purge_expired(&self) -> Result<u64> {
+        self.purge(self.inner.retention)
     }
 
     /// The inbox's gauges in the Prometheus text format (see [`crate::metrics`]):
@@ -776,9 +737,6 @@ impl Inbox {
         self.inner.stored_cv.notify_all();
     }
 }
-
-/// The default retention of done events: 3 days.
-pub const DEFAULT_RETENTION: Duration = Duration::from_secs(3 * 24 * 3600);
 
 impl Drop for Inner {
     fn drop(&mut self) {
@@ -855,11 +813,10 @@ impl Settle for Lease {
                     ),
                     // The reason is the application's text: kept in the inbox, not logged.
                     None => log::warn!(
-                        "inbox: event {} is dead after {} attempts (`cinnox inbox show {}` \
-                         shows why; replay it when fixed)",
+                        "inbox: event {} is dead after {} attempts (its last_error says why; \
+                         replay it by id when fixed)",
                         self.id,
-                        self.attempts,
-                        self.id
+                        self.attempts
                     ),
                 }
                 let next = delay.map(|d| now + ms(d));
@@ -885,27 +842,5 @@ impl Settle for Lease {
             let _ = r.release(self.id, &inner.owner, now_ms());
         }
         self.inbox.wake();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_default_schedule_doubles_and_gives_up_after_eight() {
-        let r = RetrySchedule::default();
-        let waits: Vec<u64> = (1..8)
-            .map(|a| r.delay_after(a).unwrap().as_secs())
-            .collect();
-        assert_eq!(waits, [5, 10, 20, 40, 80, 160, 320]);
-        assert_eq!(r.delay_after(8), None);
-        let capped = RetrySchedule {
-            max_attempts: 100,
-            first_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(60),
-        };
-        assert_eq!(capped.delay_after(40), Some(Duration::from_secs(60)));
-        assert_eq!(capped.delay_after(99), Some(Duration::from_secs(60)));
     }
 }

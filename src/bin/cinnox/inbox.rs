@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use cinnox::inbox::InboxConfig;
 use cinnox::Inbox;
 
 use crate::listen::{handle_event, Handling};
@@ -143,8 +144,7 @@ pub fn run(a: Args) -> Outcome {
 
 /// Handle events until Ctrl-C: `Ok` acks, `Err` fails (retried from the inbox).
 fn work(location: &str, handling: &Handling, lease: Duration) -> Outcome {
-    let inbox = Inbox::open(location)?;
-    inbox.set_lease(lease)?;
+    let inbox = Inbox::open_with(location, &InboxConfig::builder().lease(lease).build()?)?;
     let action = handling.action();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = std::sync::Arc::clone(&stop);

@@ -5,6 +5,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use cinnox::inbox::InboxConfig;
 use cinnox::receiver::ReceiverConfig;
 use cinnox::{Event, Inbox, Receiver, ReceiverStats, WebhookConfig};
 
@@ -86,8 +87,8 @@ pub fn run(a: Args) -> Outcome {
     let json = a.handling.json;
     let mut config = ReceiverConfig::builder(WebhookConfig::new(&a.path)?);
     if let Some(location) = &a.inbox {
-        let inbox = Inbox::open(location)?;
-        inbox.set_lease(Duration::from_millis(a.lease_ms.max(1)))?;
+        let lease = Duration::from_millis(a.lease_ms.max(1));
+        let inbox = Inbox::open_with(location, &InboxConfig::builder().lease(lease).build()?)?;
         config = config.inbox(inbox);
     }
     if let Some(addr) = a.metrics {
