@@ -1,9 +1,9 @@
 //! Events in C: `cinnox_parse`, the event handle and its typed views.
 //!
 //! A `cinnox_event` owns the parsed Rust [`Event`] and, built once when the handle is made,
-//! the C view of it: plain structs whose strings point into the event's own `String`s. The
-//! parser leaves a spare byte after each text, so a NUL goes there without copying the text
-//! or changing what Rust sees; a string without one is copied to a buffer of the handle.
+//! the C view of it: plain structs whose strings point into the handle's own NUL-terminated
+//! copies of the texts, kept in one block right after the handle in the same allocation.
+//! The Rust event is only read.
 
 use std::alloc::{self, Layout};
 use std::ffi::{c_char, CStr, CString};
@@ -168,8 +168,12 @@ pub struct cinnox_other_event {
 
 enum View {
     Challenge {
-        /// The challenge text, NUL-terminated in its spare capacity.
+        /// The challenge text, NUL-terminated, in the handle's texts.
         challenge: *const c_char,
+        /// The body, `raw_len` bytes in the handle's texts (a challenge has no Rust event to
+        /// keep it); NULL only if the texts could not hold it, which cannot happen.
+        raw: *const u8,
+        raw_len: usize,
         reply: Vec<u8>,
     },
     Call(cinnox_call),
@@ -185,23 +189,24 @@ enum View {
 pub struct cinnox_event {
     ty: cinnox_event_type,
     view: View,
-    /// What `parse` gave, moved in once. The view's strings are the text of its `String`s,
-    /// each followed by a NUL written into its spare capacity: the Rust text (its length) is
-    /// unchanged, and nothing writes it after construction.
+    /// What `parse` gave, moved in once and never changed: the event's body and its dedup
+    /// key, and the event `cinnox_webhook_finish` takes.
     incoming: Incoming,
     /// The callee array of a call view.
     callees: Callees,
     /// The dedup key as C text, made on first request.
     dedup: OnceLock<CString>,
-    /// The body kept right after this struct, in the same allocation (see
-    /// [`cinnox_event::parse`]): a pointer made from the allocation's own, and the length
-    /// (0 when the event keeps its own copy), which also gives the allocation's layout.
-    body: *const u8,
-    body_len: usize,
+    /// The handle's own C texts, `texts_len` bytes right after this struct in the same
+    /// allocation (see [`cinnox_event::build`]): every string of the view followed by a NUL,
+    /// and the body of a challenge. Written once before the handle is handed out; the length
+    /// also gives the allocation's layout.
+    texts: *const u8,
+    texts_len: usize,
 }
 
-// SAFETY: the raw pointers point into buffers owned by the same value and never mutated
-// after construction; the value is immutable, so sharing and sending it is sound.
+// SAFETY: the raw pointers point into memory owned by the same value (its texts, its
+// callees) or static strings, never written after construction; the value is immutable, so
+// sharing and sending it is sound.
 unsafe impl Send for cinnox_event {}
 // SAFETY: as above.
 unsafe impl Sync for cinnox_event {}
@@ -234,28 +239,83 @@ impl Callees {
     }
 }
 
-/// The NUL-terminated text of `s` for C; NULL when absent. The NUL goes into the spare
-/// capacity after the text, where the parser leaves a byte; a string without one (a clone,
-/// as a delivery's event lent to C) first gets it, which reallocates only that string. The
-/// text and its length, all that Rust sees, are unchanged. An empty text is shown as a
-/// static empty string (the parser allocates nothing for it).
-fn c_text(s: Option<&mut String>) -> *const c_char {
-    let Some(s) = s else {
-        return ptr::null();
-    };
-    if s.is_empty() {
-        return c"".as_ptr();
+/// Where the texts of a view go. The view is made twice by the same walk: once with
+/// [`Measure`], which counts the bytes, then with [`Fill`], which copies each text into the
+/// handle's texts with a NUL after it. The Rust event is only read.
+trait Texts {
+    /// `s` as a NUL-terminated C text; NULL when absent. An empty text is shown as a static
+    /// empty string, and takes no room.
+    fn text(&mut self, s: Option<&str>) -> *const c_char;
+    /// A copy of `b`, not terminated.
+    fn bytes(&mut self, b: &[u8]) -> *const u8;
+}
+
+/// The size of the texts of a view (the pointers it gives are NULL).
+struct Measure(usize);
+
+impl Texts for Measure {
+    fn text(&mut self, s: Option<&str>) -> *const c_char {
+        if let Some(s) = s.filter(|s| !s.is_empty()) {
+            self.0 = self.0.saturating_add(s.len()).saturating_add(1);
+        }
+        ptr::null()
     }
-    if s.capacity() == s.len() {
-        s.reserve_exact(1);
+
+    fn bytes(&mut self, b: &[u8]) -> *const u8 {
+        self.0 = self.0.saturating_add(b.len());
+        ptr::null()
     }
-    // SAFETY: only the spare capacity, past the text, is written: the text and its length
-    // are unchanged, so the `String` stays valid UTF-8.
-    let v = unsafe { s.as_mut_vec() };
-    if let Some(nul) = v.spare_capacity_mut().first_mut() {
-        nul.write(0);
+}
+
+/// The texts of a view copied into `left` writable bytes at `at`, which nothing else
+/// writes or reads until the handle is handed out.
+struct Fill {
+    at: *mut u8,
+    left: usize,
+}
+
+impl Fill {
+    /// The next `n` bytes; `None` when there is no room (cannot happen: the room was measured
+    /// by the same walk).
+    fn take(&mut self, n: usize) -> Option<*mut u8> {
+        if n > self.left {
+            return None;
+        }
+        let p = self.at;
+        // SAFETY: `n <= left`: the result is inside the room or one past its end.
+        self.at = unsafe { p.add(n) };
+        self.left -= n;
+        Some(p)
     }
-    v.as_ptr().cast::<c_char>()
+}
+
+impl Texts for Fill {
+    fn text(&mut self, s: Option<&str>) -> *const c_char {
+        let Some(s) = s else {
+            return ptr::null();
+        };
+        if s.is_empty() {
+            return c"".as_ptr();
+        }
+        let Some(p) = self.take(s.len() + 1) else {
+            return ptr::null();
+        };
+        // SAFETY: `p` has room for the text and its NUL (`take`), and `s` is not in it.
+        unsafe {
+            ptr::copy_nonoverlapping(s.as_ptr(), p, s.len());
+            p.add(s.len()).write(0);
+        }
+        p.cast_const().cast()
+    }
+
+    fn bytes(&mut self, b: &[u8]) -> *const u8 {
+        let Some(p) = self.take(b.len()) else {
+            return ptr::null();
+        };
+        // SAFETY: `p` has room for `b` (`take`), and `b` is not in it.
+        unsafe { ptr::copy_nonoverlapping(b.as_ptr(), p, b.len()) };
+        p.cast_const()
+    }
 }
 
 /// A text the view points to that is not in the event (a known enum value).
@@ -263,23 +323,26 @@ fn fixed(s: &'static CStr) -> *const c_char {
     s.as_ptr()
 }
 
-fn description_text(d: Option<&mut EventDescription>) -> *const c_char {
+fn description_text(d: Option<&EventDescription>, t: &mut impl Texts) -> *const c_char {
     match d {
         None => ptr::null(),
         Some(EventDescription::InboundSms) => fixed(c"Inbound SMS"),
-        Some(EventDescription::Other(s)) => c_text(Some(s)),
+        Some(other) => t.text(Some(other.as_str())),
     }
 }
 
-fn content_type_text(c: Option<&mut ContentType>) -> *const c_char {
+fn content_type_text(c: Option<&ContentType>, t: &mut impl Texts) -> *const c_char {
     match c {
         None => ptr::null(),
         Some(ContentType::Text) => fixed(c"Text"),
-        Some(ContentType::Other(s)) => c_text(Some(s)),
+        Some(other) => t.text(Some(other.as_str())),
     }
 }
 
-fn status_of(s: Option<&mut DeliveryStatus>) -> (cinnox_delivery_status, *const c_char) {
+fn status_of(
+    s: Option<&DeliveryStatus>,
+    t: &mut impl Texts,
+) -> (cinnox_delivery_status, *const c_char) {
     use cinnox_delivery_status as C;
     match s {
         None => (C::None, ptr::null()),
@@ -288,7 +351,7 @@ fn status_of(s: Option<&mut DeliveryStatus>) -> (cinnox_delivery_status, *const 
         Some(DeliveryStatus::Delivered) => (C::Delivered, fixed(c"Delivered")),
         Some(DeliveryStatus::Undelivered) => (C::Undelivered, fixed(c"Undelivered")),
         Some(DeliveryStatus::Rejected) => (C::Rejected, fixed(c"Rejected")),
-        Some(DeliveryStatus::Other(text)) => (C::Other, c_text(Some(text))),
+        Some(other) => (C::Other, t.text(Some(other.as_str()))),
     }
 }
 
@@ -297,28 +360,44 @@ const NO_PARTY: cinnox_party = cinnox_party {
     number: ptr::null(),
 };
 
-/// The type, the view and the callees of a notification, its strings made NUL-terminated
-/// in place. The call view's `callees` is left NULL.
-fn view_of(payload: &mut Payload) -> (cinnox_event_type, View, Callees) {
-    let ty = match payload {
-        Payload::CallStart(_) => cinnox_event_type::CallStart,
-        Payload::CallEnd(_) => cinnox_event_type::CallEnd,
-        Payload::InboundSms(_) => cinnox_event_type::InboundSms,
-        Payload::OutboundSms(_) => cinnox_event_type::OutboundSms,
-        _ => cinnox_event_type::Other,
+/// The type, the view and the callees of what `parse` gave, its texts put by `t`; `body`
+/// is the body of a challenge (an event keeps its own). The call view's `callees` and the
+/// challenge's `reply` are left empty.
+fn view_of(
+    incoming: &Incoming,
+    body: &[u8],
+    t: &mut impl Texts,
+) -> (cinnox_event_type, View, Callees) {
+    let payload = match incoming {
+        Incoming::Challenge(text) => {
+            let raw = t.bytes(body);
+            let view = View::Challenge {
+                challenge: t.text(Some(text)),
+                raw,
+                raw_len: if raw.is_null() { 0 } else { body.len() },
+                reply: Vec::new(),
+            };
+            return (cinnox_event_type::Challenge, view, Callees::none());
+        }
+        Incoming::Event(e) => e.payload(),
     };
+    let o = Option::as_deref;
     match payload {
         Payload::CallStart(c) | Payload::CallEnd(c) => {
-            let id = c_text(c.id.as_mut());
-            let service_id = c_text(c.service_id.as_mut());
-            let mut party = |p: &mut crate::event::Party| cinnox_party {
-                eid: c_text(p.eid.as_mut()),
-                number: c_text(p.number.as_mut()),
+            let ty = match payload {
+                Payload::CallStart(_) => cinnox_event_type::CallStart,
+                _ => cinnox_event_type::CallEnd,
             };
-            let caller = c.caller.as_mut().map_or(NO_PARTY, &mut party);
-            let callees = match c.callees.as_mut_slice() {
+            let id = t.text(o(&c.id));
+            let service_id = t.text(o(&c.service_id));
+            let mut party = |p: &crate::event::Party| cinnox_party {
+                eid: t.text(o(&p.eid)),
+                number: t.text(o(&p.number)),
+            };
+            let caller = c.caller.as_ref().map_or(NO_PARTY, &mut party);
+            let callees = match c.callees.as_slice() {
                 [one] => Callees::One(party(one)),
-                many => Callees::Many(many.iter_mut().map(party).collect()),
+                many => Callees::Many(many.iter().map(party).collect()),
             };
             let view = View::Call(cinnox_call {
                 id,
@@ -331,26 +410,26 @@ fn view_of(payload: &mut Payload) -> (cinnox_event_type, View, Callees) {
         }
         Payload::InboundSms(m) => {
             let view = View::InboundSms(cinnox_inbound_sms {
-                id: c_text(m.id.as_mut()),
-                event_description: description_text(m.event_description.as_mut()),
-                sender_number: c_text(m.sender_number.as_mut()),
-                recipient_number: c_text(m.recipient_number.as_mut()),
-                receive_time: c_text(m.receive_time.as_mut()),
-                content_type: content_type_text(m.content_type.as_mut()),
-                content: c_text(m.content.as_mut()),
+                id: t.text(o(&m.id)),
+                event_description: description_text(m.event_description.as_ref(), t),
+                sender_number: t.text(o(&m.sender_number)),
+                recipient_number: t.text(o(&m.recipient_number)),
+                receive_time: t.text(o(&m.receive_time)),
+                content_type: content_type_text(m.content_type.as_ref(), t),
+                content: t.text(o(&m.content)),
                 content_len: m.content.as_ref().map_or(0, String::len),
             });
-            (ty, view, Callees::none())
+            (cinnox_event_type::InboundSms, view, Callees::none())
         }
         Payload::OutboundSms(r) => {
-            let report_type = c_text(r.report_type.as_mut());
-            let app_id = c_text(r.app_id.as_mut());
-            let service_id = c_text(r.service_id.as_mut());
-            let transaction_id = c_text(r.transaction_id.as_mut());
-            let recipient_number = c_text(r.recipient_number.as_mut());
-            let recipient_country = c_text(r.recipient_country.as_mut());
-            let response_code = c_text(r.response_code.as_mut());
-            let (status, status_text) = status_of(r.status.as_mut());
+            let report_type = t.text(o(&r.report_type));
+            let app_id = t.text(o(&r.app_id));
+            let service_id = t.text(o(&r.service_id));
+            let transaction_id = t.text(o(&r.transaction_id));
+            let recipient_number = t.text(o(&r.recipient_number));
+            let recipient_country = t.text(o(&r.recipient_country));
+            let response_code = t.text(o(&r.response_code));
+            let (status, status_text) = status_of(r.status.as_ref(), t);
             let view = View::OutboundSms(cinnox_outbound_sms {
                 report_type,
                 app_id,
@@ -361,21 +440,21 @@ fn view_of(payload: &mut Payload) -> (cinnox_event_type, View, Callees) {
                 response_code,
                 status,
                 status_text,
-                exception: c_text(r.exception.as_mut()),
+                exception: t.text(o(&r.exception)),
             });
-            (ty, view, Callees::none())
+            (cinnox_event_type::OutboundSms, view, Callees::none())
         }
-        Payload::Other(o) => {
+        Payload::Other(x) => {
             let view = View::Other(cinnox_other_event {
-                family: c_text(o.family.as_mut()),
-                status: c_text(o.status.as_mut()),
-                id: c_text(o.id.as_mut()),
+                family: t.text(o(&x.family)),
+                status: t.text(o(&x.status)),
+                id: t.text(o(&x.id)),
             });
-            (ty, view, Callees::none())
+            (cinnox_event_type::Other, view, Callees::none())
         }
         #[allow(unreachable_patterns)]
         _ => (
-            ty,
+            cinnox_event_type::Other,
             View::Other(cinnox_other_event {
                 family: ptr::null(),
                 status: ptr::null(),
@@ -394,17 +473,17 @@ fn too_large() -> Failure {
 }
 
 impl cinnox_event {
-    /// The layout of a handle with `body_len` bytes of body after it, and where they start.
-    fn layout(body_len: usize) -> Result<(Layout, usize), Failure> {
+    /// The layout of a handle with `texts_len` bytes of texts after it, and where they start.
+    fn layout(texts_len: usize) -> Result<(Layout, usize), Failure> {
         Layout::new::<cinnox_event>()
-            .extend(Layout::array::<u8>(body_len).map_err(|_| too_large())?)
+            .extend(Layout::array::<u8>(texts_len).map_err(|_| too_large())?)
             .map(|(layout, offset)| (layout.pad_to_align(), offset))
             .map_err(|_| too_large())
     }
 
-    /// A fresh, uninitialised handle with room for `body_len` bytes of body after it.
-    fn allocate(body_len: usize) -> Result<(*mut cinnox_event, *mut u8), Failure> {
-        let (layout, offset) = cinnox_event::layout(body_len)?;
+    /// A fresh, uninitialised handle with room for `texts_len` bytes of texts after it.
+    fn allocate(texts_len: usize) -> Result<(*mut cinnox_event, *mut u8), Failure> {
+        let (layout, offset) = cinnox_event::layout(texts_len)?;
         // SAFETY: the layout has a non-zero size (a cinnox_event is not zero-sized).
         let p = unsafe { alloc::alloc(layout) };
         if p.is_null() {
@@ -414,74 +493,48 @@ impl cinnox_event {
         Ok((p.cast(), unsafe { p.add(offset) }))
     }
 
-    /// Parse `body` into a new handle: one allocation holds the handle and a copy of the
-    /// body, which the Rust event points to instead of keeping a copy of its own. Free it
-    /// with [`cinnox_event::destroy`].
+    /// Parse `body` into a new handle. Free it with [`cinnox_event::destroy`].
     pub(crate) fn parse(body: &[u8]) -> Result<*mut cinnox_event, Failure> {
-        let (p, tail) = cinnox_event::allocate(body.len())?;
-        // SAFETY: `tail` has room for `body.len()` bytes, in an allocation nothing else
-        // knows of. Once written they are never changed, and live until `destroy`, which
-        // drops the event before it frees them: the promise `parse_lent` asks for.
-        let parsed = unsafe {
-            ptr::copy_nonoverlapping(body.as_ptr(), tail, body.len());
-            crate::event::parse_lent(std::slice::from_raw_parts(tail, body.len()))
-        };
-        match parsed {
-            // SAFETY: `p` is fresh and uninitialised with `body.len()` bytes of body after it.
-            Ok(incoming) => Ok(unsafe { cinnox_event::init(p, incoming, tail, body.len()) }),
-            Err(e) => {
-                if let Ok((layout, _)) = cinnox_event::layout(body.len()) {
-                    // SAFETY: allocated above with this layout; nothing was written to the
-                    // handle itself, so there is nothing to drop.
-                    unsafe { alloc::dealloc(p.cast(), layout) };
-                }
-                Err(e.into())
-            }
-        }
+        let incoming = crate::event::parse(body)?;
+        cinnox_event::build(incoming, body)
     }
 
-    /// The handle of a notification (its body in the event's own copy).
+    /// The handle of a notification. Free it with [`cinnox_event::destroy`].
     pub(crate) fn from_event(event: Event) -> *mut cinnox_event {
-        match cinnox_event::allocate(0) {
-            // SAFETY: `p` is fresh and uninitialised, with no body after it.
-            Ok((p, tail)) => unsafe { cinnox_event::init(p, Incoming::Event(event), tail, 0) },
-            // Cannot happen: the layout of the struct alone is valid.
+        match cinnox_event::build(Incoming::Event(event), &[]) {
+            Ok(p) => p,
+            // Cannot happen: the texts of an event in memory are shorter than `isize::MAX`.
             Err(_) => alloc::handle_alloc_error(Layout::new::<cinnox_event>()),
         }
     }
 
-    /// Fill the fresh handle `p` in place with what `parse` gave, and return it.
+    /// A new handle holding `incoming` (`body` is the body of a challenge), in one
+    /// allocation with its texts: measured, allocated, filled.
     ///
-    /// The event is moved in, not copied: the view points into its strings.
-    ///
-    /// # Safety
-    /// `p` and `body` came from [`cinnox_event::allocate`] with `body_len`, `p` is not
-    /// initialised, and the `body_len` bytes at `body` are.
-    unsafe fn init(
-        p: *mut cinnox_event,
-        incoming: Incoming,
-        body: *const u8,
-        body_len: usize,
-    ) -> *mut cinnox_event {
-        // SAFETY: `p` is a fresh, exclusive allocation for a cinnox_event. Every field is
-        // written exactly once below before the pointer is handed out. The view points into
-        // heap buffers owned by the event's fields (which do not move with the event) and
-        // at `callees`, whose address is final because the event is built in place.
+    /// The event is moved in, not copied; the view points into the texts and at `callees`,
+    /// whose address is final because the handle is built in place.
+    fn build(incoming: Incoming, body: &[u8]) -> Result<*mut cinnox_event, Failure> {
+        let mut measure = Measure(0);
+        let _ = view_of(&incoming, body, &mut measure);
+        let texts_len = measure.0;
+        let (p, texts) = cinnox_event::allocate(texts_len)?;
+        let mut fill = Fill {
+            at: texts,
+            left: texts_len,
+        };
+        let (ty, mut view, callees) = view_of(&incoming, body, &mut fill);
+        debug_assert_eq!(fill.left, 0, "the texts filled are the texts measured");
+        if let (View::Challenge { reply, .. }, Incoming::Challenge(text)) = (&mut view, &incoming) {
+            *reply = crate::event::challenge_reply(text);
+        }
+        // SAFETY: `p` is a fresh, exclusive allocation for a cinnox_event with `texts_len`
+        // bytes of texts after it, now written. Every field is written exactly once below
+        // before the pointer is handed out.
         unsafe {
             ptr::addr_of_mut!((*p).incoming).write(incoming);
             ptr::addr_of_mut!((*p).dedup).write(OnceLock::new());
-            ptr::addr_of_mut!((*p).body).write(body);
-            ptr::addr_of_mut!((*p).body_len).write(body_len);
-            let (ty, mut view, callees) = match &mut *ptr::addr_of_mut!((*p).incoming) {
-                Incoming::Challenge(text) => {
-                    let view = View::Challenge {
-                        challenge: c_text(Some(text)),
-                        reply: crate::event::challenge_reply(text),
-                    };
-                    (cinnox_event_type::Challenge, view, Callees::none())
-                }
-                Incoming::Event(e) => view_of(e.payload_mut()),
-            };
+            ptr::addr_of_mut!((*p).texts).write(texts.cast_const());
+            ptr::addr_of_mut!((*p).texts_len).write(texts_len);
             // The callees go to their final place first, so that the view can point there.
             ptr::addr_of_mut!((*p).callees).write(callees);
             if let View::Call(c) = &mut view {
@@ -490,14 +543,27 @@ impl cinnox_event {
             ptr::addr_of_mut!((*p).ty).write(ty);
             ptr::addr_of_mut!((*p).view).write(view);
         }
-        p
+        Ok(p)
     }
 
-    /// The body kept after the handle (the whole body of a parsed challenge or event).
-    fn body(&self) -> &[u8] {
-        // SAFETY: `body` points to `body_len` bytes of the handle's allocation, written
-        // before the handle was handed out and never changed, freed with the handle.
-        unsafe { std::slice::from_raw_parts(self.body, self.body_len) }
+    /// The exact body: the event's own, or the copy in the texts of a challenge.
+    fn raw(&self) -> &[u8] {
+        match (&self.view, &self.incoming) {
+            (View::Challenge { raw, raw_len, .. }, _) if !raw.is_null() => {
+                // SAFETY: `raw_len` bytes of the handle's texts, written before the handle
+                // was handed out and never changed, freed with the handle.
+                unsafe { std::slice::from_raw_parts(*raw, *raw_len) }
+            }
+            (_, Incoming::Event(event)) => event.raw(),
+            _ => &[],
+        }
+    }
+
+    /// The handle's texts (the strings of the view, and the body of a challenge).
+    #[cfg(test)]
+    fn texts(&self) -> &[u8] {
+        // SAFETY: `texts_len` bytes after the handle, written before it was handed out.
+        unsafe { std::slice::from_raw_parts(self.texts, self.texts_len) }
     }
 
     /// The Rust event (`None` for a challenge).
@@ -518,12 +584,11 @@ impl cinnox_event {
             return;
         }
         // SAFETY: the caller's promise: `p` is a live, initialised handle allocated with
-        // the layout of its `body_len`. The event (which may point into the body) is
-        // dropped before the memory is freed.
+        // the layout of its `texts_len`. Its fields are dropped before the memory is freed.
         unsafe {
-            let body_len = (*p).body_len;
+            let texts_len = (*p).texts_len;
             ptr::drop_in_place(p);
-            if let Ok((layout, _)) = cinnox_event::layout(body_len) {
+            if let Ok((layout, _)) = cinnox_event::layout(texts_len) {
                 alloc::dealloc(p.cast(), layout);
             }
         }
@@ -585,13 +650,7 @@ pub unsafe extern "C" fn cinnox_event_get_type(ev: *const cinnox_event) -> cinno
 pub unsafe extern "C" fn cinnox_event_raw(ev: *const cinnox_event, len: *mut usize) -> *const u8 {
     get(ptr::null(), || {
         // SAFETY: the caller passes NULL or a live event.
-        let raw: &[u8] = match unsafe { ev.as_ref() } {
-            None => &[],
-            Some(e) => match &e.incoming {
-                Incoming::Challenge(_) => e.body(),
-                Incoming::Event(event) => event.raw(),
-            },
-        };
+        let raw: &[u8] = unsafe { ev.as_ref() }.map_or(&[], cinnox_event::raw);
         if !len.is_null() {
             // SAFETY: non-NULL, the caller promises it is writable.
             unsafe { len.write(raw.len()) };
@@ -874,42 +933,47 @@ mod tests {
     }
 
     #[test]
-    fn parsed_strings_are_terminated_in_place_without_copies() {
+    fn the_view_s_strings_are_the_handle_s_own_terminated_copies() {
         for body in [SMS, CALL, TDR] {
-            let Ok(Incoming::Event(e)) = crate::event::parse(body) else {
-                panic!("an event")
-            };
-            // Empty texts allocate nothing; C shows them as a static "".
-            for s in strings(e.payload()).into_iter().filter(|s| !s.is_empty()) {
-                assert!(
-                    s.capacity() > s.len(),
-                    "the parser leaves a byte after {s:?}"
-                );
-            }
             let ev = parsed(body);
             // SAFETY: a live handle.
             let handle = unsafe { &*ev };
             let e = handle.rust_event().expect("an event");
-            assert_eq!(
-                e.raw().as_ptr(),
-                handle.body().as_ptr(),
-                "one copy of the body"
-            );
-            let c = view_ptrs(&handle.view);
-            for s in strings(e.payload()).into_iter().filter(|s| !s.is_empty()) {
-                assert!(c.contains(&s.as_ptr()), "{s:?} is shown in place");
+            let mut len = 0;
+            // SAFETY: a live handle and a writable length.
+            let raw = unsafe { cinnox_event_raw(ev, &mut len) };
+            assert_eq!(raw, e.raw().as_ptr(), "one copy of the body, the event's");
+            assert_eq!(len, body.len());
+            let texts = handle.texts().as_ptr_range();
+            let rust = strings(e.payload());
+            for p in view_ptrs(&handle.view) {
+                if p.is_null() || p == c"".as_ptr().cast() {
+                    continue;
+                }
+                assert!(texts.contains(&p), "{p:?} is in the handle's texts");
+                assert!(
+                    rust.iter().all(|s| s.as_ptr() != p),
+                    "{p:?} is a copy, not the Rust text"
+                );
             }
+            // Every non-empty text once, with its NUL; empty ones are a static "".
+            let needed: usize = rust
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.len() + 1)
+                .sum();
+            assert_eq!(handle.texts().len(), needed);
             check(ev, body);
         }
     }
 
     #[test]
-    fn strings_without_a_spare_byte_get_one_and_the_rust_text_is_unchanged() {
+    fn an_event_given_to_c_shows_the_same_view() {
         for body in [SMS, CALL, TDR] {
             let Ok(Incoming::Event(e)) = crate::event::parse(body) else {
                 panic!("an event")
             };
-            // A clone has no spare capacity (as a delivery's event lent to C).
+            // As a delivery's event lent to C (`cinnox_event::from_event`).
             let ev = cinnox_event::from_event(e.clone());
             check(ev, body);
         }
