@@ -81,6 +81,9 @@
 //! documentation.
 
 #![warn(missing_docs)]
+// `unsafe` lives in the C layer alone (`ffi`, which allows it); the rest of the crate is
+// safe Rust.
+#![deny(unsafe_code)]
 
 pub mod client;
 pub mod delivery;
@@ -89,6 +92,7 @@ pub mod event;
 /// The C ABI (`include/cinnox.h` documents it): `extern "C"` functions for C and every
 /// other language. Not meant for Rust callers.
 #[doc(hidden)]
+#[allow(unsafe_code)]
 pub mod ffi;
 pub mod inbox;
 mod kind;

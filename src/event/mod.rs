@@ -91,4 +91,3 @@ pub use model::{
     Incoming, OtherEvent, Party, Payload,
 };
 pub use parse::parse;
-pub(crate) use parse::parse_lent;

@@ -4,7 +4,6 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use super::dedup::DedupKey;
-use super::wire::text_string;
 use crate::EventKind;
 
 /// What arrived on the webhook: a URL-verification challenge or a notification.
@@ -24,7 +23,8 @@ pub enum Incoming {
 /// `Debug` shows the typed view and the raw body as text (invalid UTF-8 replaced).
 #[derive(Clone)]
 pub struct Event {
-    pub(super) raw: RawBody,
+    /// The exact body, the event's own copy.
+    pub(super) raw: Box<[u8]>,
     pub(super) payload: Payload,
     pub(super) kind: Option<EventKind>,
     pub(super) key: OnceLock<DedupKey>,
@@ -92,7 +92,7 @@ impl EventDescription {
     pub(super) fn from_text(s: &str) -> EventDescription {
         match s {
             "Inbound SMS" => EventDescription::InboundSms,
-            _ => EventDescription::Other(text_string(s)),
+            _ => EventDescription::Other(s.to_owned()),
         }
     }
 }
@@ -119,7 +119,7 @@ impl ContentType {
     pub(super) fn from_text(s: &str) -> ContentType {
         match s {
             "Text" => ContentType::Text,
-            _ => ContentType::Other(text_string(s)),
+            _ => ContentType::Other(s.to_owned()),
         }
     }
 }
@@ -182,7 +182,7 @@ impl DeliveryStatus {
             "Delivered" => DeliveryStatus::Delivered,
             "Undelivered" => DeliveryStatus::Undelivered,
             "Rejected" => DeliveryStatus::Rejected,
-            _ => DeliveryStatus::Other(text_string(s)),
+            _ => DeliveryStatus::Other(s.to_owned()),
         }
     }
 }
@@ -223,41 +223,6 @@ pub struct OtherEvent {
     pub id: Option<String>,
 }
 
-/// The exact body of an event: its own copy, or bytes lent by the C event handle that holds
-/// the event in the same allocation (see [`parse_lent`]).
-pub(super) enum RawBody {
-    Owned(Box<[u8]>),
-    /// `len` bytes at `ptr`, immutable and alive as long as the event (the promise made to
-    /// [`parse_lent`]).
-    Lent {
-        ptr: std::ptr::NonNull<u8>,
-        len: usize,
-    },
-}
-
-// SAFETY: lent bytes are immutable and outlive the event (the promise made to `parse_lent`),
-// so they are as shareable as the `Box<[u8]>` of an owned body.
-unsafe impl Send for RawBody {}
-// SAFETY: as above.
-unsafe impl Sync for RawBody {}
-
-impl RawBody {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            RawBody::Owned(b) => b,
-            // SAFETY: `len` readable bytes at `ptr`, alive as long as `self` (see above).
-            RawBody::Lent { ptr, len } => unsafe { std::slice::from_raw_parts(ptr.as_ptr(), *len) },
-        }
-    }
-}
-
-impl Clone for RawBody {
-    /// A clone owns its copy: it may outlive the holder of lent bytes.
-    fn clone(&self) -> RawBody {
-        RawBody::Owned(self.bytes().into())
-    }
-}
-
 impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Event")
@@ -271,17 +236,11 @@ impl fmt::Debug for Event {
 impl Event {
     /// The exact body as received.
     pub fn raw(&self) -> &[u8] {
-        self.raw.bytes()
+        &self.raw
     }
     /// The typed view.
     pub fn payload(&self) -> &Payload {
         &self.payload
-    }
-    /// The typed view, for the C layer to make its strings NUL-terminated in their spare
-    /// capacity. Callers may change the capacity of a `String` and write past its length;
-    /// never its text (the dedup key may already have been computed from it).
-    pub(crate) fn payload_mut(&mut self) -> &mut Payload {
-        &mut self.payload
     }
     /// The family this notification belongs to, when it can be told.
     ///

@@ -7,7 +7,7 @@ use serde::de::{DeserializeSeed, IgnoredAny};
 
 use super::model::{
     Call, ContentType, DeliveryReport, DeliveryStatus, Event, EventDescription, InboundSms,
-    Incoming, OtherEvent, Party, Payload, RawBody,
+    Incoming, OtherEvent, Party, Payload,
 };
 use super::phone::{position, Body};
 use super::wire::{
@@ -37,21 +37,6 @@ use crate::{Error, EventKind, Result};
 /// assert_eq!(event.raw(), body);
 /// ```
 pub fn parse(body: &[u8]) -> Result<Incoming> {
-    parse_with::<false>(body)
-}
-
-/// [`parse`], but the event points to `body` instead of keeping a copy of it: for the C
-/// event handle, which keeps the body in its own allocation, next to the event.
-///
-/// # Safety
-/// `body` stays alive and unchanged as long as the returned event and every event taken
-/// from it by moving (a clone owns a copy), that is, until it is dropped.
-pub(crate) unsafe fn parse_lent(body: &[u8]) -> Result<Incoming> {
-    parse_with::<true>(body)
-}
-
-/// [`parse`] keeping a copy of the body, or ([`parse_lent`]) a pointer to it when `LEND`.
-fn parse_with<const LEND: bool>(body: &[u8]) -> Result<Incoming> {
     let text = match std::str::from_utf8(body) {
         Ok(t) => t,
         Err(e) => {
@@ -91,9 +76,9 @@ fn parse_with<const LEND: bool>(body: &[u8]) -> Result<Incoming> {
         .deserialize(&mut de)
         .and_then(|()| de.end())
     {
-        return loose::<LEND>(body, &b, typed_err);
+        return loose(body, &b, typed_err);
     }
-    classify::<LEND>(body, &b, &mut wire)
+    classify(body, &b, &mut wire)
 }
 
 fn json_error(e: &serde_json::Error) -> Error {
@@ -102,11 +87,7 @@ fn json_error(e: &serde_json::Error) -> Error {
 
 /// The typed reading failed: if the body is valid JSON all the same, it is an
 /// [`Payload::Other`] with what the loose reading finds; otherwise the error.
-fn loose<const LEND: bool>(
-    body: &[u8],
-    b: &Body<'_>,
-    typed_err: serde_json::Error,
-) -> Result<Incoming> {
+fn loose(body: &[u8], b: &Body<'_>, typed_err: serde_json::Error) -> Result<Incoming> {
     if let Err(e) = serde_json::from_str::<IgnoredAny>(b.text) {
         return Err(json_error(&e));
     }
@@ -136,7 +117,7 @@ fn loose<const LEND: bool>(
             .or_else(|| b.lossy(l.id))
             .or_else(|| b.lossy(l.transaction_id));
     }
-    Ok(Incoming::Event(Event::new::<LEND>(
+    Ok(Incoming::Event(Event::new(
         body,
         Payload::Other(other),
         None,
@@ -193,18 +174,10 @@ fn check_depth(body: &[u8]) -> Result<()> {
 }
 
 impl Event {
-    /// The event of `body`: with a copy of it, or (`LEND`, see [`parse_lent`]) a pointer.
-    fn new<const LEND: bool>(body: &[u8], payload: Payload, kind: Option<EventKind>) -> Event {
-        let raw = if LEND {
-            RawBody::Lent {
-                ptr: std::ptr::NonNull::from(body).cast::<u8>(),
-                len: body.len(),
-            }
-        } else {
-            RawBody::Owned(body.into())
-        };
+    /// The event of `body`, with a copy of it.
+    fn new(body: &[u8], payload: Payload, kind: Option<EventKind>) -> Event {
         Event {
-            raw,
+            raw: body.into(),
             payload,
             kind,
             key: OnceLock::new(),
@@ -240,7 +213,7 @@ fn call(b: &Body<'_>, m: &mut Msg<'_>) -> Result<Call> {
     })
 }
 
-fn classify<const LEND: bool>(body: &[u8], b: &Body<'_>, w: &mut Wire<'_>) -> Result<Incoming> {
+fn classify(body: &[u8], b: &Body<'_>, w: &mut Wire<'_>) -> Result<Incoming> {
     if !w.event_fields {
         if let Some(Text::Str(c)) = w.challenge.take() {
             return Ok(Incoming::Challenge(cow_string(c)));
@@ -248,7 +221,7 @@ fn classify<const LEND: bool>(body: &[u8], b: &Body<'_>, w: &mut Wire<'_>) -> Re
     }
 
     let event = |payload: Payload, kind: Option<EventKind>| {
-        Ok(Incoming::Event(Event::new::<LEND>(body, payload, kind)))
+        Ok(Incoming::Event(Event::new(body, payload, kind)))
     };
 
     // Call events, in the envelope or flat.

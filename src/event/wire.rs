@@ -4,7 +4,6 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
-use std::ptr;
 
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{
@@ -383,32 +382,9 @@ pub(super) fn text<'x>(t: &'x Tx<'_>) -> Option<&'x str> {
     t.as_ref().and_then(Text::as_str)
 }
 
-/// `s` as an owned `String` with room for one more byte, so that the C view can put a NUL
-/// after the text without copying it (see `ffi::event`). Costs the same allocation as
-/// `to_owned`: allocators round sizes up well beyond one byte. An empty text allocates
-/// nothing, as with `to_owned` (the C view shows a static empty string).
-#[inline]
-pub(super) fn text_string(s: &str) -> String {
-    if s.is_empty() {
-        return String::new();
-    }
-    let mut bytes = Vec::<u8>::with_capacity(s.len() + 1);
-    // SAFETY: `bytes` has room for `s.len()` bytes, which are then initialised and are the
-    // UTF-8 of `s`. (Not `push_str`: its growth path makes the compiler build the `String`
-    // through memory in a way that stalls the store-to-load forwarding.)
-    unsafe {
-        ptr::copy_nonoverlapping(s.as_ptr(), bytes.as_mut_ptr(), s.len());
-        bytes.set_len(s.len());
-        String::from_utf8_unchecked(bytes)
-    }
-}
-
-/// A borrowed text copied out with [`text_string`]; an owned one kept as it is.
+/// A borrowed text copied out; an owned one kept as it is.
 pub(super) fn cow_string(s: Cow<'_, str>) -> String {
-    match s {
-        Cow::Borrowed(s) => text_string(s),
-        Cow::Owned(s) => s,
-    }
+    s.into_owned()
 }
 
 /// The text of a text field, owned (taken out of the wire struct).
@@ -427,7 +403,7 @@ impl<'de> Visitor<'de> for TextVisitor {
         Ok(Text::Str(Cow::Borrowed(v)))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
-        Ok(Text::Str(Cow::Owned(text_string(v))))
+        Ok(Text::Str(Cow::Owned(v.to_owned())))
     }
     fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Self::Value, E> {
         Ok(Text::Str(Cow::Owned(v)))

@@ -122,6 +122,8 @@ fn shutdown_fails_a_delivery_nobody_took_with_500_written_by_the_io_thread() {
 }
 
 #[test]
+// `setsockopt` (SO_RCVBUF) has no safe std API; the crate denies `unsafe` outside `ffi`.
+#[allow(unsafe_code)]
 fn a_peer_that_stops_reading_is_cut_and_stalls_neither_the_answer_nor_shutdown() {
     let config = ReceiverConfig::builder(WebhookConfig::new(PATH).unwrap())
         .read_timeout(Duration::from_millis(500))
