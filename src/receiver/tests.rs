@@ -122,8 +122,6 @@ fn shutdown_fails_a_delivery_nobody_took_with_500_written_by_the_io_thread() {
 }
 
 #[test]
-// `setsockopt` (SO_RCVBUF) has no safe std API; the crate denies `unsafe` outside `ffi`.
-#[allow(unsafe_code)]
 fn a_peer_that_stops_reading_is_cut_and_stalls_neither_the_answer_nor_shutdown() {
     let config = ReceiverConfig::builder(WebhookConfig::new(PATH).unwrap())
         .read_timeout(Duration::from_millis(500))
@@ -133,20 +131,9 @@ fn a_peer_that_stops_reading_is_cut_and_stalls_neither_the_answer_nor_shutdown()
     let (mut s, _reader) = connect(&rx);
     s.set_write_timeout(Some(BOUND * 2)).unwrap();
     // Small buffers, so that unread replies fill them quickly.
-    {
-        use std::os::fd::AsRawFd;
-        let size: libc::c_int = 4096;
-        // SAFETY: a valid socket and an int option of the right size.
-        unsafe {
-            libc::setsockopt(
-                s.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVBUF,
-                std::ptr::addr_of!(size).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            );
-        }
-    }
+    socket2::SockRef::from(&s)
+        .set_recv_buffer_size(4096)
+        .unwrap();
     s.write_all(&event("first")).unwrap();
     let delivery = rx.recv().unwrap();
     // Pipelined challenges with large echoes, never read.
