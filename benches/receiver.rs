@@ -211,7 +211,7 @@ fn with_cinnox<T>(run: impl FnOnce(SocketAddr) -> T) -> T {
     let addr = rx.local_addr();
     let handle = rx.shutdown_handle();
     thread::scope(|s| {
-        s.spawn(|| rx.serve(WORKERS, |_| Ok::<(), ()>(())).unwrap());
+        s.spawn(|| rx.serve(WORKERS, |_| Ok::<(), String>(())).unwrap());
         let out = run(addr);
         handle.shutdown();
         out
@@ -383,7 +383,7 @@ fn with_cinnox_nodedup<T>(run: impl FnOnce(SocketAddr) -> T) -> T {
     let addr = rx.local_addr();
     let handle = rx.shutdown_handle();
     thread::scope(|s| {
-        s.spawn(|| rx.serve(WORKERS, |_| Ok::<(), ()>(())).unwrap());
+        s.spawn(|| rx.serve(WORKERS, |_| Ok::<(), String>(())).unwrap());
         let out = run(addr);
         handle.shutdown();
         out

@@ -17,6 +17,11 @@ pub(crate) trait Settle: Send + Sync {
     /// The application answered `verdict` (`reason` says why it failed; empty for an ack).
     fn settle(self: Box<Self>, event: &Event, verdict: Verdict, reason: &str);
 
+    /// Where a delivery from an inbox stands in its retry schedule.
+    fn inbox_attempt(&self) -> Option<InboxAttempt> {
+        None
+    }
+
     /// Shutdown took the delivery back before the application saw it.
     fn abandon(self: Box<Self>, event: &Event) {
         self.settle(
@@ -25,6 +30,22 @@ pub(crate) trait Settle: Send + Sync {
             "taken back at shutdown before it was handled",
         );
     }
+}
+
+/// Where a delivery taken from an inbox stands in its retry schedule
+/// ([`Delivery::inbox_attempt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InboxAttempt {
+    /// The stored event's id (`Inbox::get`, `Inbox::replay`).
+    pub id: i64,
+    /// Which attempt this is, from 1.
+    pub attempt: u32,
+    /// Attempts in all under the inbox's retry schedule.
+    pub max_attempts: u32,
+    /// How long after a failure of this attempt the next one starts; `None` when this is the
+    /// last: a failure makes the event dead.
+    pub retry_in: Option<std::time::Duration>,
 }
 
 /// The reason recorded when a delivery is dropped without an answer.
@@ -66,6 +87,12 @@ impl Delivery {
     /// The identity of the event.
     pub fn dedup_key(&self) -> DedupKey {
         self.event.dedup_key()
+    }
+
+    /// For a delivery taken from an inbox: its id, which attempt this is, and what a failure
+    /// would bring (a retry, when, or the dead letter). `None` straight from a connection.
+    pub fn inbox_attempt(&self) -> Option<InboxAttempt> {
+        self.settle.as_ref().and_then(|s| s.inbox_attempt())
     }
 
     /// The event was handled: without an inbox the connection is answered 200; with one,

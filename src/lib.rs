@@ -105,7 +105,7 @@ mod urls;
 pub mod webhook;
 
 pub use client::{Client, ClientBuilder, RetryPolicy, RetryPolicyBuilder, Subscription};
-pub use delivery::Delivery;
+pub use delivery::{Delivery, InboxAttempt};
 pub use error::{Error, ErrorKind, Result};
 pub use event::{challenge_reply, parse, Event, Incoming};
 pub use inbox::Inbox;

@@ -349,7 +349,8 @@ impl Receiver {
         }
     }
 
-    /// Run `handler` on `workers` threads until shutdown. `Ok` acks; `Err` or a panic fails.
+    /// Run `handler` on `workers` threads until shutdown. `Ok` acks; `Err` or a panic fails
+    /// (with an inbox, the error's text is kept as the stored event's `last_error`).
     ///
     /// Returns `Ok(())` once the receiver is shut down (at once if it already is). A panic
     /// in the handler is caught, counted in [`ReceiverStats::handler_panics`], and answered
@@ -361,6 +362,7 @@ impl Receiver {
     pub fn serve<F, E>(&self, workers: usize, handler: F) -> Result<()>
     where
         F: Fn(&Event) -> std::result::Result<(), E> + Send + Sync,
+        E: fmt::Display,
     {
         if workers == 0 {
             return Err(Error::invalid_argument("serve needs at least one worker"));
@@ -403,6 +405,7 @@ impl Receiver {
     fn work<F, E>(&self, handler: &F)
     where
         F: Fn(&Event) -> std::result::Result<(), E> + Send + Sync,
+        E: fmt::Display,
     {
         while let Ok(delivery) = self.recv() {
             let started = Instant::now();
@@ -410,13 +413,13 @@ impl Receiver {
             self.shared.handler_duration.observe(started.elapsed());
             match outcome {
                 Ok(Ok(())) => delivery.ack(),
-                Ok(Err(_)) => {
+                Ok(Err(e)) => {
                     log::info!(
                         "handler failed for event {}: {}",
                         delivery.event().id().unwrap_or("-"),
                         self.retry_words()
                     );
-                    delivery.fail_with("the handler returned an error")
+                    delivery.fail_with(format!("the handler failed: {e}"))
                 }
                 Err(_) => {
                     self.shared

@@ -395,7 +395,7 @@ fn listen_exec_acks_on_exit_0_and_fails_otherwise() {
     for _ in 0..4 {
         let l = rx.line();
         assert!(
-            l.ends_with("-> failed: the command exited with exit status: 3"),
+            l.ends_with("-> failed: the command exited with status 3"),
             "{l}"
         );
     }
@@ -618,18 +618,32 @@ fn bad_usage_exits_2_and_every_command_has_help_with_an_example() {
         assert!(!err.is_empty(), "{args:?}");
     }
     for cmd in [
-        "subscribe",
-        "unsubscribe",
-        "listen",
-        "verify",
-        "trigger",
-        "sandbox",
+        &["subscribe"][..],
+        &["unsubscribe"],
+        &["listen"],
+        &["verify"],
+        &["trigger"],
+        &["sandbox"],
+        &["inbox"],
+        &["inbox", "stats"],
+        &["inbox", "list"],
+        &["inbox", "show"],
+        &["inbox", "replay"],
+        &["inbox", "purge"],
+        &["inbox", "work"],
     ] {
-        let (code, out, _) = run(&[cmd, "--help"], &[]);
-        assert_eq!(code, 0, "{cmd}");
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let (code, out, _) = run(&args, &[]);
+        assert_eq!(code, 0, "{cmd:?}");
+        let example = out
+            .split_once("Example")
+            .map(|(_, rest)| rest)
+            .unwrap_or_else(|| panic!("{cmd:?} --help lacks an example:\n{out}"));
+        // The example runs the command it documents.
         assert!(
-            out.contains("Example"),
-            "{cmd} --help lacks an example:\n{out}"
+            example.contains(&format!("cinnox {}", cmd.join(" "))),
+            "{cmd:?} --help's example is for another command:\n{out}"
         );
     }
     // A bad value that only the library can judge is a failure (1), not usage (2).
@@ -1337,4 +1351,137 @@ fn the_sandbox_logs_in_order_with_times_and_says_why_it_refused() {
         !all.contains(TOKEN) && !all.contains("wr0ng") && !all.contains("p4th"),
         "{all}"
     );
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cinnox-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `stamp` is RFC 3339 in UTC with milliseconds.
+fn assert_rfc3339(stamp: &str) {
+    let shape: String = stamp
+        .chars()
+        .map(|c| if c.is_ascii_digit() { 'd' } else { c })
+        .collect();
+    assert_eq!(shape, "dddd-dd-ddTdd:dd:dd.dddZ", "{stamp:?}");
+}
+
+#[test]
+fn the_inbox_commands_that_look_refuse_an_inbox_that_does_not_exist() {
+    let dir = temp_dir("typo");
+    let typo = dir.join("typo.db");
+    let typo = typo.to_str().unwrap();
+    for cmd in [
+        vec!["inbox", "stats"],
+        vec!["inbox", "list"],
+        vec!["inbox", "show", "1"],
+        vec!["inbox", "replay", "1"],
+        vec!["inbox", "replay", "--dead"],
+        vec!["inbox", "purge"],
+    ] {
+        let mut args = cmd.clone();
+        args.extend_from_slice(&["--inbox", typo]);
+        let (code, out, err) = run(&args, &[]);
+        assert_eq!(code, 1, "{cmd:?}: {out}{err}");
+        assert!(out.is_empty(), "{cmd:?} printed {out}");
+        assert!(
+            err.contains(&format!("no inbox at {typo}: the file does not exist"))
+                && err.contains("`cinnox listen --inbox"),
+            "{cmd:?}: {err}"
+        );
+        assert!(
+            !std::path::Path::new(typo).exists(),
+            "{cmd:?} created {typo}"
+        );
+    }
+    // A worker creates it.
+    let fresh = dir.join("fresh.db");
+    let fresh = fresh.to_str().unwrap();
+    let mut worker = spawn(&["inbox", "work", "--inbox", fresh]);
+    assert_eq!(worker.err_line(), format!("working on {fresh}"));
+    assert!(std::path::Path::new(fresh).exists());
+    let (code, _, _) = worker.interrupt();
+    assert_eq!(code, 0);
+    let (code, out, err) = run(&["inbox", "stats", "--inbox", fresh], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("pending 0\n"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn inbox_lines_count_attempts_say_when_an_event_is_dead_and_keep_the_handler_s_words() {
+    let dir = temp_dir("dead");
+    let db = dir.join("inbox.db");
+    let db = db.to_str().unwrap();
+    let (_sb, base) = sandbox();
+    let handler = "echo 'the database is down' >&2; exit 3";
+    let (mut rx, url) = listen(&[
+        "--inbox",
+        db,
+        "--exec",
+        handler,
+        "--max-attempts",
+        "2",
+        "--first-retry-ms",
+        "50",
+    ]);
+    assert_eq!(subscribe(&base, &["call"], &url).0, 0);
+    let (code, out, _) = run(&["trigger", "call-start", "--sandbox", &base], &[]);
+    assert_eq!(code, 0, "{out}");
+    let why = "failed: the command exited with status 3; its stderr ended with: the database \
+               is down";
+    let first = rx.line();
+    assert!(
+        first.ends_with(&format!("  -> {why} (attempt 1 of 2; retried in 50 ms)")),
+        "{first}"
+    );
+    let second = rx.line();
+    assert!(
+        second.ends_with(&format!(
+            "  -> {why} (attempt 2 of 2: dead; `cinnox inbox show 1 --inbox {db}` shows it, \
+             `cinnox inbox replay 1 --inbox {db}` tries it again)"
+        )),
+        "{second}"
+    );
+    let (code, _, _) = rx.interrupt();
+    assert_eq!(code, 0);
+
+    let (code, out, err) = run(&["inbox", "show", "1", "--inbox", db], &[]);
+    assert_eq!(code, 0, "{err}");
+    let field = |name: &str| -> String {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in {out}"))
+            .to_owned()
+    };
+    assert_eq!(field("state"), "dead");
+    assert_eq!(field("attempts"), "2");
+    assert_eq!(
+        field("last_error"),
+        "the command exited with status 3; its stderr ended with: the database is down"
+    );
+    let received = field("received_at");
+    let (stamp, ms) = received.split_once(' ').unwrap();
+    assert_rfc3339(stamp);
+    assert!(ms.starts_with('(') && ms.ends_with(" ms)"), "{received}");
+    assert_eq!(field("next_attempt_at"), "-");
+
+    // A pending event says when it is handed out next.
+    let (rx, url) = listen(&["--inbox", db, "--store-only"]);
+    assert_eq!(subscribe(&base, &["call"], &url).0, 0);
+    let (code, out, _) = run(&["trigger", "call-end", "--sandbox", &base], &[]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, _) = rx.interrupt();
+    assert_eq!(code, 0);
+    let (code, out, err) = run(&["inbox", "show", "2", "--inbox", db], &[]);
+    assert_eq!(code, 0, "{err}");
+    let next = out
+        .lines()
+        .find_map(|l| l.strip_prefix("next_attempt_at "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_rfc3339(next);
+    let _ = std::fs::remove_dir_all(&dir);
 }

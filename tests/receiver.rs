@@ -191,7 +191,7 @@ fn serve_acks_ok_fails_err_and_survives_a_panic() {
 #[test]
 fn serve_with_no_worker_is_an_invalid_argument() {
     let rx = start_default(quick_config());
-    let e = rx.serve(0, |_| Ok::<(), ()>(())).unwrap_err();
+    let e = rx.serve(0, |_| Ok::<(), String>(())).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
 }
 
@@ -208,7 +208,7 @@ fn serve_starts_no_more_workers_than_connections_can_keep_busy() {
     let serving = std::sync::Arc::clone(&rx);
     // Not scoped: a serve that never returns must fail this test, not hang it.
     thread::spawn(move || {
-        let _ = tx.send(serving.serve(usize::MAX, |_| Ok::<(), ()>(())).is_ok());
+        let _ = tx.send(serving.serve(usize::MAX, |_| Ok::<(), String>(())).is_ok());
     });
     let served = done
         .recv_timeout(Duration::from_secs(20))
@@ -404,7 +404,7 @@ fn shutdown_lets_the_delivery_in_flight_finish_and_wakes_waiters() {
         ErrorKind::Closed
     );
     // serve on a shut-down receiver returns at once.
-    rx.serve(1, |_| Ok::<(), ()>(())).unwrap();
+    rx.serve(1, |_| Ok::<(), String>(())).unwrap();
 }
 
 #[test]

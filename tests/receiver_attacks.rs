@@ -18,7 +18,7 @@ fn sixty_four_keep_alive_connections_at_once_are_all_served() {
     let handle = rx.shutdown_handle();
     let barrier = std::sync::Barrier::new(64);
     thread::scope(|s| {
-        s.spawn(|| rx.serve(4, |_| Ok::<(), ()>(())).unwrap());
+        s.spawn(|| rx.serve(4, |_| Ok::<(), String>(())).unwrap());
         let clients: Vec<_> = (0..64)
             .map(|i| {
                 let barrier = &barrier;
@@ -84,7 +84,7 @@ fn stalled_requests_do_not_delay_deliveries_on_other_connections() {
     let addr = rx.local_addr();
     let handle = rx.shutdown_handle();
     thread::scope(|s| {
-        s.spawn(|| rx.serve(1, |_| Ok::<(), ()>(())).unwrap());
+        s.spawn(|| rx.serve(1, |_| Ok::<(), String>(())).unwrap());
         let attackers = stall_all(addr);
         for i in 0..5 {
             let r = Client::new(addr).post(PATH, call_event(&format!("normal-{i}")).as_bytes());
@@ -537,7 +537,7 @@ fn several_io_threads_serve_sixty_four_connections() {
     let addr = rx.local_addr();
     thread::scope(|s| {
         let handle = rx.shutdown_handle();
-        let serving = s.spawn(|| rx.serve(4, |_| Ok::<(), ()>(())));
+        let serving = s.spawn(|| rx.serve(4, |_| Ok::<(), String>(())));
         let clients: Vec<_> = (0..64)
             .map(|i| {
                 s.spawn(move || {

@@ -60,7 +60,7 @@ fn out_of_descriptors_the_receiver_evicts_backs_off_and_goes_on() {
     let saved = lim;
     let serving = {
         let rx = Arc::clone(&rx);
-        thread::spawn(move || rx.serve(1, |_| Ok::<(), ()>(())).unwrap())
+        thread::spawn(move || rx.serve(1, |_| Ok::<(), String>(())).unwrap())
     };
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "client_role", "--nocapture", "--test-threads=1"])

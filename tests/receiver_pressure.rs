@@ -76,7 +76,7 @@ impl Served {
         let rx = Arc::new(start_default(config));
         let for_serve = Arc::clone(&rx);
         let serving = thread::spawn(move || {
-            for_serve.serve(WORKERS, |_| Ok::<(), ()>(())).unwrap();
+            for_serve.serve(WORKERS, |_| Ok::<(), String>(())).unwrap();
         });
         Served {
             rx,

@@ -41,7 +41,7 @@ fn slowloris_slow_bodies_and_slow_reads_leave_every_delivery_answered() {
     let url = format!("http://{}{PATH}", rx.local_addr());
     let serving = {
         let rx = Arc::clone(&rx);
-        thread::spawn(move || rx.serve(4, |_| Ok::<(), ()>(())).unwrap())
+        thread::spawn(move || rx.serve(4, |_| Ok::<(), String>(())).unwrap())
     };
     let common = |mode: &str| {
         let mut c = Command::new("slowhttptest");

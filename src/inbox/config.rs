@@ -139,6 +139,7 @@ pub struct InboxConfig {
     pub(crate) lease: Duration,
     pub(crate) retention: Duration,
     pub(crate) pool_size: usize,
+    pub(crate) create: bool,
 }
 
 /// Configures an [`InboxConfig`]: made by [`InboxConfig::builder`] with the defaults;
@@ -157,6 +158,7 @@ impl Default for InboxConfig {
             lease: Duration::from_secs(60),
             retention: DEFAULT_RETENTION,
             pool_size: 4,
+            create: true,
         }
     }
 }
@@ -189,6 +191,11 @@ impl InboxConfig {
     pub fn pool_size(&self) -> usize {
         self.pool_size
     }
+
+    /// Whether opening creates a missing SQLite file.
+    pub fn create(&self) -> bool {
+        self.create
+    }
 }
 
 impl InboxConfigBuilder {
@@ -216,6 +223,16 @@ impl InboxConfigBuilder {
     /// The consumers' connections to a PostgreSQL inbox (default 4, from 1 to 64).
     pub fn pool_size(mut self, connections: usize) -> Self {
         self.config.pool_size = connections;
+        self
+    }
+
+    /// Whether [`Inbox::open_with`](super::Inbox::open_with) creates a missing SQLite file
+    /// (default `true`). With `false` a missing file is an
+    /// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) naming it, and
+    /// nothing is created: for tools that look into an inbox another process writes. (A
+    /// PostgreSQL database is never created; its table is.)
+    pub fn create(mut self, create: bool) -> Self {
+        self.config.create = create;
         self
     }
 

@@ -214,6 +214,8 @@ pub struct StoredEvent {
     pub last_error: Option<String>,
     /// When it was stored (ms since the Unix epoch).
     pub received_at_ms: i64,
+    /// When it is handed out next (ms since the Unix epoch), for a pending event.
+    pub next_attempt_at_ms: Option<i64>,
     /// The exact body.
     pub body: Vec<u8>,
 }
@@ -287,7 +289,7 @@ fn is_postgres(location: &str) -> bool {
 }
 
 /// The store at `location`: a `postgres://` URL (with the `postgres` feature) or a file.
-fn open_backend(location: &str) -> Result<Box<dyn Backend>> {
+fn open_backend(location: &str, create: bool) -> Result<Box<dyn Backend>> {
     if is_postgres(location) {
         #[cfg(feature = "postgres")]
         return Ok(Box::new(pg::Pg::open(location)?));
@@ -296,7 +298,7 @@ fn open_backend(location: &str) -> Result<Box<dyn Backend>> {
             "inbox: this build has no PostgreSQL support (the `postgres` feature)",
         ));
     }
-    Ok(Box::new(sqlite::Sqlite::open(location)?))
+    Ok(Box::new(sqlite::Sqlite::open(location, create)?))
 }
 
 /// PostgreSQL: a thread with its own connection LISTENs, so that consumers wake as soon as
@@ -367,7 +369,7 @@ impl Readers {
             if state.1 < self.max {
                 state.1 += 1;
                 drop(state);
-                return match open_backend(&self.location) {
+                return match open_backend(&self.location, false) {
                     Ok(backend) => Ok(Reader {
                         pool: self,
                         backend: Some(backend),
@@ -478,8 +480,9 @@ impl Inbox {
             return Err(Error::invalid_argument("the inbox location is empty"));
         }
         let postgres = is_postgres(location);
-        let writer = open_backend(location)?;
-        let reader = open_backend(location)?;
+        let writer = open_backend(location, config.create)?;
+        // The writer created it if it was missing.
+        let reader = open_backend(location, false)?;
         let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
         let inner = Arc::new(Inner {
             location: location.to_owned(),
@@ -797,6 +800,16 @@ struct Lease {
 }
 
 impl Settle for Lease {
+    fn inbox_attempt(&self) -> Option<crate::delivery::InboxAttempt> {
+        let retry = lock(&self.inbox.inner.settings).retry;
+        Some(crate::delivery::InboxAttempt {
+            id: self.id,
+            attempt: self.attempts,
+            max_attempts: retry.max_attempts(),
+            retry_in: retry.delay_after(self.attempts),
+        })
+    }
+
     fn settle(self: Box<Self>, _event: &Event, verdict: Verdict, reason: &str) {
         let inner = &self.inbox.inner;
         let now = now_ms();

@@ -323,7 +323,7 @@ impl Backend for Pg {
             let rows = c
                 .query(
                     "SELECT id, dedup_key, state, lease_until, attempts, last_error, received_at,
-                            body
+                            body, next_attempt_at
                      FROM cinnox_inbox WHERE id > $1 ORDER BY id LIMIT $2",
                     &[&after, &i64::from(limit)],
                 )
@@ -338,6 +338,7 @@ impl Backend for Pg {
                     last_error: r.get(5),
                     received_at_ms: r.get(6),
                     body: r.get(7),
+                    next_attempt_at_ms: (r.get::<_, &str>(2) == "pending").then(|| r.get(8)),
                 })
                 .collect())
         })

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::{store_error, Backend, Claimed, InboxCounts, Stored, StoredEvent};
 use crate::Result;
@@ -33,8 +33,21 @@ fn db(what: &'static str) -> impl Fn(rusqlite::Error) -> crate::Error {
 }
 
 impl Sqlite {
-    pub(crate) fn open(path: &str) -> Result<Sqlite> {
-        let conn = Connection::open(path).map_err(db("cannot open the database"))?;
+    /// Open the database at `path`; without `create`, only one that exists.
+    pub(crate) fn open(path: &str, create: bool) -> Result<Sqlite> {
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        } else if !std::path::Path::new(path).exists() {
+            return Err(crate::Error::new(
+                crate::ErrorKind::InvalidArgument,
+                format!("no inbox at {path}: the file does not exist (and is not created here)"),
+            ));
+        }
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(db("cannot open the database"))?;
         // Another process may hold the write lock for a commit: wait for it.
         conn.busy_timeout(Duration::from_secs(5))
             .map_err(db("cannot set the busy timeout"))?;
@@ -232,7 +245,7 @@ impl Backend for Sqlite {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, dedup_key, state, lease_until, attempts, last_error, received_at, body
+                "SELECT id, dedup_key, state, lease_until, attempts, last_error, received_at, body, next_attempt_at
                  FROM cinnox_inbox WHERE id > ?1 ORDER BY id LIMIT ?2",
             )
             .map_err(db("cannot list"))?;
@@ -246,6 +259,9 @@ impl Backend for Sqlite {
                     last_error: r.get(5)?,
                     received_at_ms: r.get(6)?,
                     body: r.get(7)?,
+                    next_attempt_at_ms: (r.get::<_, String>(2)? == "pending")
+                        .then(|| r.get(8))
+                        .transpose()?,
                 })
             })
             .map_err(db("cannot list"))?;

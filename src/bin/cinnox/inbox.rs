@@ -5,7 +5,7 @@ use std::time::Duration;
 use cinnox::inbox::InboxConfig;
 use cinnox::Inbox;
 
-use crate::listen::{handle_event, Handling};
+use crate::listen::{handle_delivery, Handling, Schedule};
 use crate::Outcome;
 
 #[derive(clap::Args)]
@@ -16,7 +16,7 @@ pub struct Args {
 
 #[derive(clap::Args)]
 struct Location {
-    /// The inbox file.
+    /// The inbox: a file, or a postgres:// URL (only `work` creates a missing file).
     #[arg(long)]
     inbox: String,
 }
@@ -24,8 +24,12 @@ struct Location {
 #[derive(clap::Subcommand)]
 enum Command {
     /// How many events are pending, in flight, done and dead.
+    #[command(after_help = "Example:\n  cinnox inbox stats --inbox cinnox-inbox.db")]
     Stats(Location),
     /// One line per stored event: id, state, attempts, dedup key, last error.
+    #[command(
+        after_help = "Examples:\n  cinnox inbox list --inbox cinnox-inbox.db\n  cinnox inbox list --after 100 --limit 20 --inbox cinnox-inbox.db"
+    )]
     List {
         #[command(flatten)]
         at: Location,
@@ -36,7 +40,8 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
-    /// One event, with its raw body.
+    /// One event, with its raw body, its times and its last error.
+    #[command(after_help = "Example:\n  cinnox inbox show 42 --inbox cinnox-inbox.db")]
     Show {
         /// The event's id (see `list`).
         id: i64,
@@ -44,6 +49,9 @@ enum Command {
         at: Location,
     },
     /// Make an event (by id) or every dead event (--dead) pending again.
+    #[command(
+        after_help = "Examples:\n  cinnox inbox replay 42 --inbox cinnox-inbox.db\n  cinnox inbox replay --dead --inbox cinnox-inbox.db"
+    )]
     Replay {
         /// The event's id.
         #[arg(required_unless_present = "dead", conflicts_with = "dead")]
@@ -55,6 +63,9 @@ enum Command {
         at: Location,
     },
     /// Delete done events older than the retention (duplicates are recognised that long).
+    #[command(
+        after_help = "Example:\n  cinnox inbox purge --older-than-hours 72 --inbox cinnox-inbox.db"
+    )]
     Purge {
         #[command(flatten)]
         at: Location,
@@ -63,6 +74,9 @@ enum Command {
         older_than_hours: u64,
     },
     /// Take events from the inbox and handle them (a worker process beside a receiver).
+    #[command(
+        after_help = "Examples:\n  cinnox inbox work --inbox cinnox-inbox.db --exec ./handle-event.sh\n  cinnox inbox work --inbox postgres://cinnox@db-host/cinnox --forward-to http://127.0.0.1:3000/hook"
+    )]
     Work {
         #[command(flatten)]
         at: Location,
@@ -72,13 +86,33 @@ enum Command {
         /// that dies gives its events back after this long).
         #[arg(long, default_value_t = 60_000)]
         lease_ms: u64,
+        #[command(flatten)]
+        schedule: Schedule,
     },
+}
+
+/// The inbox at `location`, which must exist: only `listen` and `work` create one.
+fn existing(location: &str) -> cinnox::Result<Inbox> {
+    let postgres = location.starts_with("postgres://") || location.starts_with("postgresql://");
+    if !postgres && !std::path::Path::new(location).exists() {
+        return Err(cinnox::Error::invalid_argument(format!(
+            "no inbox at {location}: the file does not exist (the inbox commands read an \
+             existing inbox; `cinnox listen --inbox {location}` or `cinnox inbox work --inbox \
+             {location}` creates one)"
+        )));
+    }
+    Inbox::open_with(location, &InboxConfig::builder().create(false).build()?)
+}
+
+/// `2026-12-07T10:15:00.000Z`, from milliseconds since the Unix epoch.
+fn when(ms: i64) -> String {
+    crate::time::rfc3339_millis(u64::try_from(ms).unwrap_or(0))
 }
 
 pub fn run(a: Args) -> Outcome {
     match a.command {
         Command::Stats(at) => {
-            let c = Inbox::open(&at.inbox)?.stats()?;
+            let c = existing(&at.inbox)?.stats()?;
             println!("pending {}", c.pending);
             println!("in_flight {}", c.in_flight);
             println!("done {}", c.done);
@@ -87,7 +121,7 @@ pub fn run(a: Args) -> Outcome {
             Ok(true)
         }
         Command::List { at, after, limit } => {
-            for e in Inbox::open(&at.inbox)?.list(after, limit)? {
+            for e in existing(&at.inbox)?.list(after, limit)? {
                 println!(
                     "{} {} attempts={} key={} {}",
                     e.id,
@@ -99,13 +133,21 @@ pub fn run(a: Args) -> Outcome {
             }
             Ok(true)
         }
-        Command::Show { id, at } => match Inbox::open(&at.inbox)?.get(id)? {
+        Command::Show { id, at } => match existing(&at.inbox)?.get(id)? {
             Some(e) => {
                 println!("id {}", e.id);
                 println!("state {}", e.state);
                 println!("attempts {}", e.attempts);
                 println!("dedup_key {}", e.dedup_key);
-                println!("received_at_ms {}", e.received_at_ms);
+                println!(
+                    "received_at {} ({} ms)",
+                    when(e.received_at_ms),
+                    e.received_at_ms
+                );
+                match e.next_attempt_at_ms {
+                    Some(ms) => println!("next_attempt_at {}", when(ms)),
+                    None => println!("next_attempt_at -"),
+                }
                 println!("last_error {}", e.last_error.as_deref().unwrap_or("-"));
                 println!("body {}", String::from_utf8_lossy(&e.body));
                 Ok(true)
@@ -113,7 +155,7 @@ pub fn run(a: Args) -> Outcome {
             None => Err(format!("no event with id {id}").into()),
         },
         Command::Replay { id, dead, at } => {
-            let inbox = Inbox::open(&at.inbox)?;
+            let inbox = existing(&at.inbox)?;
             if dead {
                 println!("replayed {}", inbox.replay_dead()?);
                 return Ok(true);
@@ -130,7 +172,7 @@ pub fn run(a: Args) -> Outcome {
             at,
             older_than_hours,
         } => {
-            let n = Inbox::open(&at.inbox)?.purge(Duration::from_secs(older_than_hours * 3600))?;
+            let n = existing(&at.inbox)?.purge(Duration::from_secs(older_than_hours * 3600))?;
             println!("purged {n}");
             Ok(true)
         }
@@ -138,13 +180,17 @@ pub fn run(a: Args) -> Outcome {
             at,
             handling,
             lease_ms,
-        } => work(&at.inbox, &handling, Duration::from_millis(lease_ms.max(1))),
+            schedule,
+        } => {
+            let config = schedule.config(Duration::from_millis(lease_ms.max(1)))?;
+            work(&at.inbox, &handling, &config)
+        }
     }
 }
 
 /// Handle events until Ctrl-C: `Ok` acks, `Err` fails (retried from the inbox).
-fn work(location: &str, handling: &Handling, lease: Duration) -> Outcome {
-    let inbox = Inbox::open_with(location, &InboxConfig::builder().lease(lease).build()?)?;
+fn work(location: &str, handling: &Handling, config: &InboxConfig) -> Outcome {
+    let inbox = Inbox::open_with(location, config)?;
     let action = handling.action();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = std::sync::Arc::clone(&stop);
@@ -157,15 +203,10 @@ fn work(location: &str, handling: &Handling, lease: Duration) -> Outcome {
             Err(e) if e.kind() == cinnox::ErrorKind::Timeout => continue,
             Err(e) => return Err(e.into()),
         };
-        match handle_event(delivery.event(), &action, handling.json) {
-            Ok(()) => {
-                acked += 1;
-                delivery.ack();
-            }
-            Err(why) => {
-                failed += 1;
-                delivery.fail_with(why);
-            }
+        if handle_delivery(delivery, &action, handling.json, location) {
+            acked += 1;
+        } else {
+            failed += 1;
         }
     }
     eprintln!("stopped: acked {acked}, failed {failed}");

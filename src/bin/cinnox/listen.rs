@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use cinnox::inbox::InboxConfig;
 use cinnox::receiver::ReceiverConfig;
-use cinnox::{Event, Inbox, Receiver, ReceiverStats, WebhookConfig};
+use cinnox::{
+    Delivery, ErrorKind, Event, Inbox, InboxAttempt, Receiver, ReceiverStats, WebhookConfig,
+};
 
 use crate::{render, Outcome};
 
@@ -35,10 +37,37 @@ pub struct Args {
     /// (a process that dies gives its events back after this long).
     #[arg(long, requires = "inbox", default_value_t = 60_000)]
     lease_ms: u64,
+    #[command(flatten)]
+    schedule: Schedule,
     /// Serve GET /metrics (Prometheus text) on this IP:port, apart from the webhook port;
     /// keep it on a loopback or private address.
     #[arg(long, value_name = "ADDR")]
     metrics: Option<std::net::SocketAddr>,
+}
+
+/// The inbox's retry schedule, shared by `listen --inbox` and `inbox work`.
+#[derive(clap::Args)]
+pub struct Schedule {
+    /// With an inbox: attempts in all before an event is dead (kept, and replayable).
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub max_attempts: u32,
+    /// With an inbox: the wait after the first failed attempt, doubled after each next one
+    /// (at most an hour, or this if longer).
+    #[arg(long, value_name = "MS", default_value_t = 5_000)]
+    pub first_retry_ms: u64,
+}
+
+impl Schedule {
+    /// The inbox settings: this schedule and `lease`.
+    pub fn config(&self, lease: Duration) -> cinnox::Result<InboxConfig> {
+        let first = Duration::from_millis(self.first_retry_ms);
+        let retry = cinnox::inbox::RetrySchedule::builder()
+            .max_attempts(self.max_attempts)
+            .first_delay(first)
+            .max_delay(first.max(Duration::from_secs(3600)))
+            .build()?;
+        InboxConfig::builder().retry(retry).lease(lease).build()
+    }
 }
 
 /// What to do with each event, shared with `cinnox inbox work`.
@@ -88,7 +117,7 @@ pub fn run(a: Args) -> Outcome {
     let mut config = ReceiverConfig::builder(WebhookConfig::new(&a.path)?);
     if let Some(location) = &a.inbox {
         let lease = Duration::from_millis(a.lease_ms.max(1));
-        let inbox = Inbox::open_with(location, &InboxConfig::builder().lease(lease).build()?)?;
+        let inbox = Inbox::open_with(location, &a.schedule.config(lease)?)?;
         config = config.inbox(inbox);
     }
     if let Some(addr) = a.metrics {
@@ -129,6 +158,25 @@ pub fn run(a: Args) -> Outcome {
             let _ = stopped.recv();
             receiver.shutdown();
             Ok(())
+        } else if let Some(location) = &a.inbox {
+            // From the inbox: each delivery knows its attempt, and a failure keeps its reason.
+            let workers: Vec<_> = (0..a.workers.max(1))
+                .map(|_| {
+                    s.spawn(|| loop {
+                        match receiver.recv() {
+                            Ok(d) => {
+                                let ok = handle_delivery(d, &action, json, location);
+                                handled.count_ok(ok);
+                            }
+                            Err(e) if e.kind() == ErrorKind::Closed => return Ok(()),
+                            Err(e) => return Err(e),
+                        }
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .try_for_each(|w| w.join().unwrap_or(Ok(())))
         } else {
             receiver.serve(a.workers, |event| {
                 let result = handle_event(event, &action, json);
@@ -156,11 +204,11 @@ struct Handled {
 
 impl Handled {
     fn count(&self, result: &Result<(), String>) {
-        let n = if result.is_ok() {
-            &self.acked
-        } else {
-            &self.failed
-        };
+        self.count_ok(result.is_ok());
+    }
+
+    fn count_ok(&self, ok: bool) {
+        let n = if ok { &self.acked } else { &self.failed };
         n.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -301,6 +349,45 @@ impl ChallengeLines {
 
 /// Handle one event: `Ok` acknowledges it (200), `Err` fails it (500: delivered again).
 pub fn handle_event(event: &Event, action: &Action, json: bool) -> Result<(), String> {
+    handle(event, action, json, None)
+}
+
+/// A delivery taken from the inbox at `location`: handled, its line printed with where it
+/// stands (attempt N of M, a retry or the dead letter), then acked or failed with the reason.
+pub fn handle_delivery(delivery: Delivery, action: &Action, json: bool, location: &str) -> bool {
+    let at = delivery.inbox_attempt().map(|a| (a, location));
+    match handle(delivery.event(), action, json, at) {
+        Ok(()) => {
+            delivery.ack();
+            true
+        }
+        Err(why) => {
+            delivery.fail_with(why);
+            false
+        }
+    }
+}
+
+/// `(attempt 2 of 8)`, `(attempt 2 of 8; retried in 10 s)` or the dead letter's words.
+fn attempt_words(a: &InboxAttempt, location: &str, ok: bool) -> String {
+    let n = format!("attempt {} of {}", a.attempt, a.max_attempts);
+    match (ok, a.retry_in) {
+        (true, _) => format!("({n})"),
+        (false, Some(d)) => format!("({n}; retried in {})", crate::human_duration(d)),
+        (false, None) => format!(
+            "({n}: dead; `cinnox inbox show {id} --inbox {location}` shows it, \
+             `cinnox inbox replay {id} --inbox {location}` tries it again)",
+            id = a.id
+        ),
+    }
+}
+
+fn handle(
+    event: &Event,
+    action: &Action,
+    json: bool,
+    at: Option<(InboxAttempt, &str)>,
+) -> Result<(), String> {
     let result = match action {
         Action::Print => Ok(()),
         Action::Forward(agent, url) => match agent
@@ -324,17 +411,37 @@ pub fn handle_event(event: &Event, action: &Action, json: bool) -> Result<(), St
     if json {
         let mut v = render::json(event);
         v["acked"] = result.is_ok().into();
+        if let Err(why) = &result {
+            v["error"] = why.as_str().into();
+        }
+        if let Some((a, _)) = &at {
+            v["inbox_id"] = a.id.into();
+            v["attempt"] = a.attempt.into();
+            v["max_attempts"] = a.max_attempts.into();
+            if result.is_err() {
+                v["dead"] = a.retry_in.is_none().into();
+                if let Some(d) = a.retry_in {
+                    v["retry_in_ms"] = u64::try_from(d.as_millis()).unwrap_or(u64::MAX).into();
+                }
+            }
+        }
         let _ = writeln!(out, "{v}");
     } else {
         let verdict = match &result {
             Ok(()) => "acked".to_owned(),
             Err(why) => format!("failed: {why}"),
         };
-        let _ = writeln!(out, "{}  -> {verdict}", render::line(event));
+        let stands = at
+            .map(|(a, location)| format!(" {}", attempt_words(&a, location, result.is_ok())))
+            .unwrap_or_default();
+        let _ = writeln!(out, "{}  -> {verdict}{stands}", render::line(event));
     }
     let _ = out.flush();
     result
 }
+
+/// The most bytes of a failed command's stderr kept in its failure (the end of it).
+const STDERR_TAIL: usize = 500;
 
 fn exec(cmd: &str, event: &Event) -> Result<(), String> {
     let mut child = Command::new("sh")
@@ -344,8 +451,14 @@ fn exec(cmd: &str, event: &Event) -> Result<(), String> {
         .stdin(Stdio::piped())
         // Its output goes to stderr, so that stdout stays one line (or object) per event.
         .stdout(stderr_for_child())
+        // Its stderr is passed on as it comes, and its end kept for the failure's reason.
+        .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run the command: {e}"))?;
+    let relay = child
+        .stderr
+        .take()
+        .map(|err| std::thread::spawn(move || relay_tail(err)));
     if let Some(mut stdin) = child.stdin.take() {
         // A command that does not read its input is fine.
         let _ = stdin.write_all(event.raw());
@@ -353,11 +466,47 @@ fn exec(cmd: &str, event: &Event) -> Result<(), String> {
     let status = child
         .wait()
         .map_err(|e| format!("cannot wait for the command: {e}"))?;
+    let tail = relay.and_then(|r| r.join().ok()).unwrap_or_default();
     if status.success() {
-        Ok(())
-    } else {
-        Err(format!("the command exited with {status}"))
+        return Ok(());
     }
+    let how = match (
+        status.code(),
+        std::os::unix::process::ExitStatusExt::signal(&status),
+    ) {
+        (Some(code), _) => format!("the command exited with status {code}"),
+        (None, Some(sig)) => format!("the command was killed by signal {sig}"),
+        (None, None) => format!("the command ended with {status}"),
+    };
+    let tail = tail.trim();
+    if tail.is_empty() {
+        Err(how)
+    } else {
+        Err(format!("{how}; its stderr ended with: {tail}"))
+    }
+}
+
+/// Copy `from` to this process's stderr as it arrives; the last [`STDERR_TAIL`] bytes, as
+/// text on one line.
+fn relay_tail(mut from: impl std::io::Read) -> String {
+    let mut tail: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let _ = std::io::stderr().write_all(&buf[..n]);
+                tail.extend_from_slice(&buf[..n]);
+                if tail.len() > STDERR_TAIL {
+                    tail.drain(..tail.len() - STDERR_TAIL);
+                }
+            }
+        }
+    }
+    String::from_utf8_lossy(&tail)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn stderr_for_child() -> Stdio {

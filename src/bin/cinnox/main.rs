@@ -9,6 +9,9 @@ mod logging;
 mod render;
 mod sandbox;
 mod subscribe;
+#[path = "../../sandbox/time.rs"]
+#[allow(dead_code)]
+mod time;
 mod trigger;
 
 use std::process::ExitCode;
@@ -214,5 +217,20 @@ pub fn http_url(text: &str) -> Result<String, String> {
         _ => Err(
             "not an absolute http:// or https:// URL (e.g. http://127.0.0.1:3000/hook)".to_owned(),
         ),
+    }
+}
+
+/// A wait in words: `350 ms`, `10 s`, `5 min 20 s`, `1 h 4 min`.
+pub fn human_duration(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    let s = d.as_secs();
+    match s {
+        0 => format!("{ms} ms"),
+        1..=59 if ms % 1000 != 0 => format!("{:.1} s", d.as_secs_f64()),
+        1..=59 => format!("{s} s"),
+        60..=3599 if s % 60 == 0 => format!("{} min", s / 60),
+        60..=3599 => format!("{} min {} s", s / 60, s % 60),
+        _ if s % 3600 / 60 == 0 => format!("{} h", s / 3600),
+        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
     }
 }
