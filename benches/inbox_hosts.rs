@@ -5,7 +5,7 @@
 //! per transaction into the inbox's own table, with as many clients as wrk has connections.
 //!
 //! ```text
-//! source .ci/postgres.sh        # a PostgreSQL on 127.0.0.1 (or set HOSTS_BENCH_POSTGRES_URL)
+//! source scripts/postgres.sh        # a PostgreSQL on 127.0.0.1 (or set HOSTS_BENCH_POSTGRES_URL)
 //! cargo bench --features cli,postgres --bench inbox_hosts
 //! ```
 //!
@@ -34,7 +34,7 @@ fn env_or(name: &str, default: u64) -> u64 {
 fn admin_url() -> String {
     std::env::var("HOSTS_BENCH_POSTGRES_URL")
         .or_else(|_| std::env::var("CINNOX_TEST_POSTGRES_URL"))
-        .expect("no PostgreSQL: `source .ci/postgres.sh` or set HOSTS_BENCH_POSTGRES_URL")
+        .expect("no PostgreSQL: `source scripts/postgres.sh` or set HOSTS_BENCH_POSTGRES_URL")
 }
 
 fn pgbench() -> PathBuf {

@@ -29,9 +29,7 @@ const GO_TESTS: &[&str] = &[
 
 #[test]
 fn go_module_tests_pass() {
-    if !toolchain::available("go (golang-go)", Command::new("go").arg("version")) {
-        return;
-    }
+    toolchain::require("go (golang-go)", Command::new("go").arg("version"));
     let lib = ffi::lib_dir();
     assert!(
         lib.join("libcinnox.a").exists(),
@@ -125,9 +123,7 @@ fn fresh_copy(to: &Path) {
 /// in an application, and `go run .` with no `CGO_LDFLAGS`.
 #[test]
 fn go_readme_program_runs_with_the_library_where_cargo_built_it() {
-    if !toolchain::available("go (golang-go)", Command::new("go").arg("version")) {
-        return;
-    }
+    toolchain::require("go (golang-go)", Command::new("go").arg("version"));
     let work = ffi::lib_dir().join("..").join("go-readme");
     let clone = work.join("clone");
     fresh_copy(&clone);

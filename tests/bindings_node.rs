@@ -118,9 +118,7 @@ fn js_block(text: &str) -> String {
 
 #[test]
 fn node_package_installs_from_a_fresh_clone_packs_and_its_tests_pass() {
-    if !toolchain::available("node and npm", Command::new("npm").arg("--version")) {
-        return;
-    }
+    toolchain::require("node and npm", Command::new("npm").arg("--version"));
     let lib = packages::library();
     // A fresh clone's bindings/node (and the Cargo.toml that marks a checkout of cinnox).
     let clone = target().join("node-clone");

@@ -60,15 +60,14 @@ fn lib_so() -> std::path::PathBuf {
 
 #[test]
 fn java_example_runs_the_whole_flow() {
-    if !toolchain::available(
+    toolchain::require(
         "javac (default-jdk-headless)",
         Command::new("javac").arg("-version"),
-    ) || !toolchain::available(
+    );
+    toolchain::require(
         "JNA (libjna-java)",
         Command::new("test").args(["-f", JNA_JAR]),
-    ) {
-        return;
-    }
+    );
     let dir = ffi::build_dir("ex_java");
     succeed(
         "javac",
@@ -86,12 +85,10 @@ fn java_example_runs_the_whole_flow() {
 
 #[test]
 fn ruby_example_runs_the_whole_flow() {
-    if !toolchain::available(
+    toolchain::require(
         "ruby with the ffi gem (ruby-ffi)",
         Command::new("ruby").args(["-e", "require 'ffi'"]),
-    ) {
-        return;
-    }
+    );
     let out = run(Command::new("ruby")
         .arg("-w")
         .arg(example("ruby/cinnox_example.rb"))
@@ -102,12 +99,10 @@ fn ruby_example_runs_the_whole_flow() {
 #[test]
 fn php_example_runs_the_whole_flow() {
     let probe = "exit(class_exists('FFI') && function_exists('pcntl_fork') ? 0 : 1);";
-    if !toolchain::available(
+    toolchain::require(
         "php with FFI and pcntl (php-cli)",
         Command::new("php").args(["-d", "ffi.enable=1", "-r", probe]),
-    ) {
-        return;
-    }
+    );
     let out = run(Command::new("php")
         .args([
             "-d",
@@ -130,11 +125,8 @@ fn php_example_runs_the_whole_flow() {
 
 #[test]
 fn csharp_example_runs_the_whole_flow() {
-    if !toolchain::available("mcs (mono-mcs)", Command::new("mcs").arg("--version"))
-        || !toolchain::available("mono (mono-runtime)", Command::new("mono").arg("--version"))
-    {
-        return;
-    }
+    toolchain::require("mcs (mono-mcs)", Command::new("mcs").arg("--version"));
+    toolchain::require("mono (mono-runtime)", Command::new("mono").arg("--version"));
     let dir = ffi::build_dir("ex_csharp");
     let exe = dir.join("CinnoxExample.exe");
     succeed(

@@ -36,10 +36,7 @@ fn subscribe(valgrind: bool) {
     let args = [base.as_str(), "app-1", "http://127.0.0.1:9/hook"];
     let env = [("CINNOX_APP_TOKEN", "tok-en")];
     let run = if valgrind {
-        match ffi::run_valgrind(&exe, &args, &env) {
-            Some(r) => r,
-            None => return,
-        }
+        ffi::run_valgrind(&exe, &args, &env)
     } else {
         ffi::run(&exe, &args, &env)
     };
@@ -127,16 +124,13 @@ fn cpp_receiver_example_prints_each_event() {
 
 #[test]
 fn cpp_receiver_example_under_valgrind() {
-    if ffi::have_valgrind() {
-        cpp_receiver(true);
-    }
+    ffi::require_valgrind();
+    cpp_receiver(true);
 }
 
 #[test]
 fn python_receiver_example_prints_each_event() {
-    if !ffi::have_tool("python3") {
-        return;
-    }
+    ffi::require_tool("python3");
     let lib = ffi::lib_dir().join("libcinnox.so");
     let script = ffi::root().join("examples/python/receiver.py");
     let mut cmd = std::process::Command::new("python3");

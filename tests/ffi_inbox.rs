@@ -40,7 +40,6 @@ fn c_program_uses_the_inbox() {
 
 #[test]
 fn c_program_uses_the_inbox_under_valgrind() {
-    if ffi::have_valgrind() {
-        inbox_program(true);
-    }
+    ffi::require_valgrind();
+    inbox_program(true);
 }

@@ -60,9 +60,7 @@ fn installed_library_builds_with_pkg_config_shared_and_static() {
     let src = dir.join("prog.c");
     std::fs::write(&src, PROGRAM).unwrap();
     let pc_path = lib.join("pkgconfig");
-    if !ffi::have_tool("pkg-config") {
-        return;
-    }
+    ffi::require_tool("pkg-config");
     let pkg = |args: &[&str]| {
         sh(Command::new("pkg-config")
             .env("PKG_CONFIG_PATH", &pc_path)

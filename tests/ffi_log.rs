@@ -35,7 +35,6 @@ fn c_log_callback_and_metrics() {
 
 #[test]
 fn c_log_callback_and_metrics_under_valgrind() {
-    if ffi::have_valgrind() {
-        log_program(true);
-    }
+    ffi::require_valgrind();
+    log_program(true);
 }

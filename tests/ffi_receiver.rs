@@ -58,9 +58,8 @@ fn c_receiver_example_prints_each_event() {
 
 #[test]
 fn c_receiver_example_under_valgrind() {
-    if ffi::have_valgrind() {
-        c_receiver(true);
-    }
+    ffi::require_valgrind();
+    c_receiver(true);
 }
 
 fn c_receiver_poll(valgrind: bool) {
@@ -90,9 +89,8 @@ fn c_receiver_poll_example_prints_each_event() {
 
 #[test]
 fn c_receiver_poll_example_under_valgrind() {
-    if ffi::have_valgrind() {
-        c_receiver_poll(true);
-    }
+    ffi::require_valgrind();
+    c_receiver_poll(true);
 }
 
 fn receiver_test_exe(name: &str) -> std::path::PathBuf {
@@ -144,9 +142,8 @@ fn c_polls_fails_acks_counts_and_sees_closed() {
 
 #[test]
 fn c_polls_under_valgrind() {
-    if ffi::have_valgrind() {
-        poll(true);
-    }
+    ffi::require_valgrind();
+    poll(true);
 }
 
 fn serve_free(valgrind: bool) {
@@ -165,9 +162,8 @@ fn c_frees_a_serving_receiver_from_another_thread() {
 
 #[test]
 fn c_frees_a_serving_receiver_under_valgrind() {
-    if ffi::have_valgrind() {
-        serve_free(true);
-    }
+    ffi::require_valgrind();
+    serve_free(true);
 }
 
 /// The C counters carry every counter of the Rust receiver, the HTTP layer's refusals too.

@@ -59,7 +59,8 @@ impl Shared {
 /// Run `pg_ctl ACTION` on the test server (as its owner when we are root).
 fn pg_ctl(action: &str) {
     let var = |name: &str| {
-        std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: .ci/postgres.sh sets it"))
+        std::env::var(name)
+            .unwrap_or_else(|_| panic!("{name} is not set: scripts/postgres.sh sets it"))
     };
     let (ctl, data, user) = (
         var("CINNOX_TEST_PG_CTL"),
@@ -122,9 +123,7 @@ fn send_until_stopped(shared: &Shared, addr: SocketAddr, t: usize) {
 
 #[test]
 fn a_postgres_restart_under_load_loses_no_acknowledged_event() {
-    let Some(url) = pg::fresh("restart") else {
-        return;
-    };
+    let url = pg::fresh("restart");
     let d = dir("pg-restart");
     let log = d.join("handled.log");
     let (mut receiver, first) = start(&listen_args(&url));

@@ -121,24 +121,25 @@ pub fn compile_cpp(sources: &[&Path], out: &Path) -> PathBuf {
     compile("g++", "-std=c++17", sources, out, &["-lpthread"])
 }
 
-/// Whether `tool` runs (`tool --version`). With `CI` set, a missing tool fails the test
-/// instead of letting it skip: CI installs every tool the tests need.
-pub fn have_tool(tool: &str) -> bool {
-    let found = Command::new(tool)
+/// Whether `tool` runs (`tool --version`).
+fn have_tool(tool: &str) -> bool {
+    Command::new(tool)
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .map(|s| s.success())
-        .unwrap_or(false);
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is not installed, and CI is set: .ci/run must install it"
-        );
-        eprintln!("{tool} not installed: skipping (set CI to make this a failure)");
-    }
-    found
+        .unwrap_or(false)
+}
+
+/// Fail the test when `tool` does not run: a test never skips, so it never passes without
+/// having run (`scripts/test` installs every tool the tests need).
+pub fn require_tool(tool: &str) {
+    assert!(
+        have_tool(tool),
+        "{tool} is not installed, so this test cannot run (it never skips): `scripts/test` \
+         installs it, or install it yourself"
+    );
 }
 
 /// `--suppressions=tests/valgrind.supp`: one allocation of Rust's std that valgrind calls
@@ -150,9 +151,9 @@ fn suppressions() -> String {
     )
 }
 
-/// Whether valgrind is installed (it must be when `CI` is set; see [`have_tool`]).
-pub fn have_valgrind() -> bool {
-    have_tool("valgrind")
+/// Fail the test when valgrind is missing: a test under valgrind never skips.
+pub fn require_valgrind() {
+    require_tool("valgrind");
 }
 
 /// The output of a program run, with helpers to assert on it.
@@ -196,11 +197,9 @@ pub fn run(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 }
 
 /// Run `exe` under `valgrind --leak-check=full --error-exitcode=1` (0 errors and 0 bytes
-/// lost or possibly lost, or it fails); `None` when valgrind is not installed.
-pub fn run_valgrind(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Option<Run> {
-    if !have_valgrind() {
-        return None;
-    }
+/// lost or possibly lost, or it fails); the test fails when valgrind is not installed.
+pub fn run_valgrind(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    require_valgrind();
     let mut cmd = Command::new("valgrind");
     cmd.args(["--leak-check=full", "--error-exitcode=1", "--quiet"])
         .arg(suppressions())
@@ -209,10 +208,10 @@ pub fn run_valgrind(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Option<R
         .env("LD_LIBRARY_PATH", lib_dir())
         .envs(env.iter().copied());
     let output = output_within(&mut cmd, PROGRAM_LIMIT);
-    Some(Run {
+    Run {
         output,
         what: format!("valgrind {}", exe.display()),
-    })
+    }
 }
 
 /// How long a test waits for the next line of a program (valgrind is slow, but no wait in

@@ -1,5 +1,6 @@
-//! Whether a language toolchain the tests drive is installed. With `CI` set a missing one
-//! fails the test; without it the test is skipped with the reason printed.
+//! The language toolchains the tests drive. A missing one fails its test, naming what to
+//! install: a test never skips, so it never passes without having run. `scripts/test`
+//! installs them all.
 //!
 //! Include it with `#[path = "common/toolchain.rs"] mod toolchain;`.
 
@@ -7,9 +8,9 @@
 
 use std::process::{Command, Stdio};
 
-/// Run `probe` (a command that succeeds only when `what` is usable); true when it does.
-/// When it does not: panic with `CI` set, else print why the test is skipped and give false.
-pub fn available(what: &str, probe: &mut Command) -> bool {
+/// Run `probe` (a command that succeeds only when `what` is usable); fail the test when it
+/// does not.
+pub fn require(what: &str, probe: &mut Command) {
     let ok = probe
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -17,14 +18,11 @@ pub fn available(what: &str, probe: &mut Command) -> bool {
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{what} is not installed, and CI is set: .ci/run must install it"
-        );
-        eprintln!("{what} is not installed: skipping");
-    }
-    ok
+    assert!(
+        ok,
+        "{what} is not installed, so this test cannot run (it never skips): `scripts/test` \
+         installs it, or install it yourself"
+    );
 }
 
 /// Run `cmd` to its end; its output, or a panic with both streams when it failed.

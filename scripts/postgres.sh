@@ -3,12 +3,11 @@
 # user, listening on 127.0.0.1 on a free port. Source it: it exports
 #   CINNOX_TEST_POSTGRES_URL   postgres://cinnox@127.0.0.1:PORT/postgres (trust auth)
 #   CINNOX_TEST_PG_CTL, CINNOX_TEST_PGDATA, CINNOX_TEST_PG_USER   (for the restart test)
-# and defines cinnox_pg_stop (call it on exit).
+# and defines cinnox_pg_stop (call it on exit). Runs as root: the server runs as `nobody`.
 set -euo pipefail
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq postgresql >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 pguser=nobody
