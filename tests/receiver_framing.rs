@@ -70,6 +70,31 @@ fn refused_framings_are_answered_and_closed() {
         ("HTTP/2.0", format!("POST {PATH} HTTP/2.0\r\nHost: t\r\n\r\n").into(), 505),
         ("HTTP/3.0", format!("POST {PATH} HTTP/3.0\r\nHost: t\r\n\r\n").into(), 505),
         ("a URI over the head cap", long_uri.into(), 414),
+        (
+            "Host: a b",
+            format!("POST {PATH} HTTP/1.1\r\nHost: a b\r\nContent-Length: 0\r\n\r\n").into(),
+            400,
+        ),
+        (
+            "Host: <x>@/",
+            format!("POST {PATH} HTTP/1.1\r\nHost: <x>@/\r\nContent-Length: 0\r\n\r\n").into(),
+            400,
+        ),
+        (
+            "a chunk size followed by a blank and no extension",
+            format!("POST {PATH} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2 \r\n{{}}\r\n0\r\n\r\n").into(),
+            400,
+        ),
+        (
+            "a trailer line that is not a field line",
+            format!("POST {PATH} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{{}}\r\n0\r\ngarbage\r\n\r\n").into(),
+            400,
+        ),
+        (
+            "a bare CR in a chunk extension",
+            format!("POST {PATH} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2;a=b\rc\r\n{{}}\r\n0\r\n\r\n").into(),
+            400,
+        ),
     ];
     for (name, raw, status) in rows {
         assert_eq!(
@@ -190,4 +215,39 @@ fn pipelined_requests_are_answered_in_order() {
     assert_eq!(statuses, [200, 200, 500, 200]);
     assert!(answers[1].1.contains(r#""challenge":"c0""#), "{answers:?}");
     assert!(answers[3].1.contains(r#""challenge":"c1""#), "{answers:?}");
+}
+
+/// The answer to `raw` sent in pieces of `step` bytes, each its own write.
+fn answer_in_pieces(raw: &[u8], step: usize) -> (u16, bool) {
+    let rx = start_default(quick_config());
+    let mut c = Client::new(rx.local_addr());
+    for piece in raw.chunks(step) {
+        // A refusal may close the connection before the last pieces: that is the answer.
+        if !c.try_send(piece) {
+            break;
+        }
+    }
+    let r = c.response();
+    (r.status, c.at_eof())
+}
+
+#[test]
+fn an_over_long_chunk_line_gets_the_same_answer_however_tcp_splits_it() {
+    let head = format!(
+        "POST {PATH} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    let long_ext = format!("{head}2;{}\r\n{{}}\r\n0\r\n\r\n", "e".repeat(5_000));
+    let long_trailer = format!(
+        "{head}2\r\n{{}}\r\n0\r\nX-T: {}\r\n\r\n",
+        "t".repeat(30_000)
+    );
+    for (name, raw) in [("extension", long_ext), ("trailer", long_trailer)] {
+        for step in [raw.len(), 1024] {
+            assert_eq!(
+                answer_in_pieces(raw.as_bytes(), step),
+                (400, true),
+                "a long {name} in {step}-byte writes"
+            );
+        }
+    }
 }

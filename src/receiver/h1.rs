@@ -170,6 +170,10 @@ fn build_head(req: &httparse::Request<'_, '_>) -> Result<Head, u16> {
             }
         } else if name.eq_ignore_ascii_case("host") {
             hosts += 1;
+            // RFC 9112 section 3.2: an invalid Host value MUST be answered 400.
+            if !valid_host(trim_ows(value)) {
+                return Err(400);
+            }
         } else if name.eq_ignore_ascii_case("connection") {
             for token in value.split(',') {
                 let token = trim_ows(token);
@@ -218,13 +222,94 @@ fn build_head(req: &httparse::Request<'_, '_>) -> Result<Head, u16> {
     })
 }
 
-/// The size of a chunk-size line (`1*HEXDIG`, then optional blanks and extensions), or
-/// `None` when it is anything else: no sign, no leading blank, no `0x`, at most 16 digits.
+/// Whether `host` is a Host field value: `uri-host [ ":" port ]` (RFC 9112 section 3.2,
+/// RFC 3986's reg-name, IPv4 or bracketed IP literal), or empty.
+fn valid_host(host: &str) -> bool {
+    let b = host.as_bytes();
+    let (name, port) = if b.first() == Some(&b'[') {
+        match host.find(']') {
+            Some(end) => {
+                let literal = &host[1..end];
+                let ok = !literal.is_empty()
+                    && literal
+                        .bytes()
+                        .all(|c| c.is_ascii_hexdigit() || b":.vV".contains(&c) || is_sub_delim(c));
+                if !ok {
+                    return false;
+                }
+                (None, &host[end + 1..])
+            }
+            None => return false,
+        }
+    } else {
+        match host.rfind(':') {
+            Some(i) => (Some(&host[..i]), &host[i..]),
+            None => (Some(host), ""),
+        }
+    };
+    let name_ok = name.is_none_or(|n| {
+        let n = n.as_bytes();
+        let mut i = 0;
+        while i < n.len() {
+            let c = n[i];
+            if c == b'%' {
+                if i + 2 >= n.len()
+                    || !(n[i + 1].is_ascii_hexdigit() && n[i + 2].is_ascii_hexdigit())
+                {
+                    return false;
+                }
+                i += 3;
+                continue;
+            }
+            if !(c.is_ascii_alphanumeric() || b"-._~".contains(&c) || is_sub_delim(c)) {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    });
+    let port_ok = match port.strip_prefix(':') {
+        Some(digits) => digits.bytes().all(|c| c.is_ascii_digit()),
+        None => port.is_empty(),
+    };
+    name_ok && port_ok
+}
+
+/// RFC 3986's sub-delims.
+fn is_sub_delim(c: u8) -> bool {
+    b"!$&'()*+,;=".contains(&c)
+}
+
+/// Whether `line` is a field line (`field-name ":" OWS field-value OWS`), as a trailer
+/// line must be.
+fn is_field_line(line: &[u8]) -> bool {
+    let Some(colon) = line.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    let (name, value) = (&line[..colon], &line[colon + 1..]);
+    !name.is_empty()
+        && name.iter().all(|&c| is_tchar(c))
+        && value
+            .iter()
+            .all(|&c| c == b'\t' || (c >= 0x20 && c != 0x7f))
+}
+
+/// RFC 9110's tchar: the bytes of a token.
+fn is_tchar(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
+}
+
+/// The size of a chunk-size line (`1*HEXDIG`, then optional extensions, each `BWS ";"`),
+/// or `None` when it is anything else: no sign, no leading blank, no `0x`, at most 16
+/// digits, no blank unless an extension follows (RFC 9112 section 7.1.1).
 pub(crate) fn chunk_size(line: &[u8]) -> Option<usize> {
     let end = line.iter().position(|&b| b == b';').unwrap_or(line.len());
     let mut digits = &line[..end];
-    while let [rest @ .., b' ' | b'\t'] = digits {
-        digits = rest;
+    if end < line.len() {
+        // Bad whitespace before an extension's `;` is allowed; anywhere else it is not.
+        while let [rest @ .., b' ' | b'\t'] = digits {
+            digits = rest;
+        }
     }
     if digits.is_empty() || digits.len() > 16 || !digits.iter().all(u8::is_ascii_hexdigit) {
         return None;
@@ -276,6 +361,8 @@ impl Chunked {
                     if self.state == ChunkState::Trailer {
                         if line.is_empty() {
                             self.state = ChunkState::Done;
+                        } else if !is_field_line(line) {
+                            return Err(400);
                         } else {
                             self.trailers += 1;
                             if self.trailers > MAX_HEADERS {
@@ -320,13 +407,31 @@ impl Chunked {
 }
 
 /// The CRLF-terminated line at the front of `input` (without its CRLF); `None` while it is
-/// incomplete; 400 for a bare LF or a line over the cap.
+/// incomplete; 400 for a bare LF, a bare CR, or a line over the cap. The answer is the same
+/// however the line was split: a line longer than [`MAX_LINE`] is refused whether it
+/// arrived whole or in pieces.
 fn crlf_line(input: &[u8]) -> Result<Option<&[u8]>, u16> {
     match input.iter().position(|&b| b == b'\n') {
-        Some(i) if i > 0 && input[i - 1] == b'\r' => Ok(Some(&input[..i - 1])),
+        Some(i) if i > 0 && input[i - 1] == b'\r' => {
+            let line = &input[..i - 1];
+            if line.len() > MAX_LINE || line.contains(&b'\r') {
+                return Err(400);
+            }
+            Ok(Some(line))
+        }
         Some(_) => Err(400),
-        None if input.len() > MAX_LINE => Err(400),
-        None => Ok(None),
+        None => {
+            // What arrived so far is the line, and perhaps the CR of its end.
+            let content = match input {
+                [rest @ .., b'\r'] => rest,
+                all => all,
+            };
+            if content.len() > MAX_LINE || content.contains(&b'\r') {
+                Err(400)
+            } else {
+                Ok(None)
+            }
+        }
     }
 }
 

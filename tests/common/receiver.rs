@@ -178,6 +178,10 @@ impl Client {
     pub fn send(&mut self, bytes: &[u8]) {
         self.reader.get_mut().write_all(bytes).expect("write");
     }
+    /// Write `bytes` (flushed as one write); `false` when the peer already closed.
+    pub fn try_send(&mut self, bytes: &[u8]) -> bool {
+        self.reader.get_mut().write_all(bytes).is_ok()
+    }
     pub fn post(&mut self, path: &str, body: &[u8]) -> Response {
         self.send(&post_bytes(path, body));
         self.response()

@@ -66,6 +66,15 @@ fn head_and_framing_table() {
         ("length list", b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 5, 5\r\n\r\n", Got::Refused(400)),
         ("length empty", b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: \r\n\r\n", Got::Refused(400)),
         ("no length", b"POST /x HTTP/1.1\r\nHost: t\r\n\r\n", ok(Length(0), KeepAlive)),
+        // Host: one, and a valid uri-host [":" port] (RFC 9112 section 3.2).
+        ("host with a blank", b"POST /x HTTP/1.1\r\nHost: a b\r\n\r\n", Got::Refused(400)),
+        ("host with <, @ and /", b"POST /x HTTP/1.1\r\nHost: <x>@/\r\n\r\n", Got::Refused(400)),
+        ("host with a path", b"POST /x HTTP/1.1\r\nHost: h/p\r\n\r\n", Got::Refused(400)),
+        ("host with a bad port", b"POST /x HTTP/1.1\r\nHost: h:8x\r\n\r\n", Got::Refused(400)),
+        ("host with a bad escape", b"POST /x HTTP/1.1\r\nHost: h%4\r\n\r\n", Got::Refused(400)),
+        ("host and port", b"POST /x HTTP/1.1\r\nHost: cinnox.example:8443\r\n\r\n", ok(Length(0), KeepAlive)),
+        ("host IPv6", b"POST /x HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", ok(Length(0), KeepAlive)),
+        ("host empty", b"POST /x HTTP/1.1\r\nHost: \r\n\r\n", ok(Length(0), KeepAlive)),
         // Transfer-Encoding: exactly one `chunked`.
         ("chunked", b"POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n", ok(Chunked, KeepAlive)),
         ("chunked, any case, ASCII blanks", b"POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding:  \tChunKed \r\n\r\n", ok(Chunked, KeepAlive)),
@@ -184,6 +193,47 @@ fn chunked_framing_table() {
             b"11\r\n0123456789abcdefg\r\n0\r\n\r\n",
             Err(413),
         ),
+        // RFC 9112: blanks only before an extension's `;`; no bare CR; trailers are fields.
+        (
+            "a blank after the size, no extension",
+            b"1 \r\na\r\n0\r\n\r\n",
+            Err(400),
+        ),
+        (
+            "a tab after the size, no extension",
+            b"1\t\r\na\r\n0\r\n\r\n",
+            Err(400),
+        ),
+        (
+            "a blank before an extension",
+            b"1 ;x=y\r\na\r\n0\r\n\r\n",
+            Ok(b"a"),
+        ),
+        (
+            "a bare CR in an extension",
+            b"1;a=b\rc\r\na\r\n0\r\n\r\n",
+            Err(400),
+        ),
+        (
+            "a bare CR in a trailer",
+            b"1\r\na\r\n0\r\nX-T: 1\r2\r\n\r\n",
+            Err(400),
+        ),
+        (
+            "a trailer that is no field line",
+            b"1\r\na\r\n0\r\ngarbage\r\n\r\n",
+            Err(400),
+        ),
+        (
+            "a trailer with an empty name",
+            b"1\r\na\r\n0\r\n: v\r\n\r\n",
+            Err(400),
+        ),
+        (
+            "a trailer name with a blank",
+            b"1\r\na\r\n0\r\nX T: v\r\n\r\n",
+            Err(400),
+        ),
     ];
     for (name, raw, want) in rows {
         for step in [1, 2, 7, raw.len()] {
@@ -196,6 +246,23 @@ fn chunked_framing_table() {
                 }
                 Err(status) => assert_eq!(got.unwrap_err(), status, "{name} (step {step})"),
             }
+        }
+    }
+}
+
+#[test]
+fn a_line_over_the_cap_gets_the_same_answer_however_it_is_split() {
+    let long_ext = format!("1;{}\r\na\r\n0\r\n\r\n", "e".repeat(5_000));
+    let long_trailer = format!("1\r\na\r\n0\r\nX-T: {}\r\n\r\n", "t".repeat(30_000));
+    let at_cap = format!("1;{}\r\na\r\n0\r\n\r\n", "e".repeat(MAX_LINE - 2));
+    for (name, raw, want) in [
+        ("a 5,000-byte extension", long_ext.as_bytes(), Err(400)),
+        ("a 30,000-byte trailer", long_trailer.as_bytes(), Err(400)),
+        ("a line at the cap", at_cap.as_bytes(), Ok(b"a".to_vec())),
+    ] {
+        for step in [1, 1024, raw.len()] {
+            let got = decode(raw, step, 64).map(|(b, _)| b);
+            assert_eq!(got, want, "{name}, {step}-byte pieces");
         }
     }
 }
@@ -214,6 +281,11 @@ fn chunk_sizes_are_hex_digits_only() {
     assert_eq!(chunk_size(b"1a"), Some(26));
     assert_eq!(chunk_size(b"1A;ext=1"), Some(26));
     assert_eq!(chunk_size(b"1a \t;ext"), Some(26));
+    assert_eq!(
+        chunk_size(b"1a "),
+        None,
+        "a blank with no extension after it"
+    );
     assert_eq!(chunk_size(b"0"), Some(0));
     assert_eq!(chunk_size(b"7fffffff"), Some(0x7fff_ffff));
     for bad in [
