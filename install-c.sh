@@ -7,8 +7,8 @@
 #   --prefix DIR     install under DIR (default /usr/local)
 #   --libdir DIR     libraries and pkgconfig/ go here (default PREFIX/lib)
 #   --destdir DIR    stage the files under DIR for packaging (cinnox.pc still names PREFIX)
-#   --no-strip       keep the debug information (the libraries are stripped by default:
-#                    about 26 MB and 80 MB with it, a few MB without)
+#   --no-strip       keep the debug information (the libraries are stripped of it by
+#                    default; the README gives their sizes)
 #   --no-build       do not build; take libcinnox.so and libcinnox.a from --from DIR
 #   --from DIR       where the built libraries are (a target/<profile> directory); default
 #                    cargo's target directory (CARGO_TARGET_DIR is honoured) + /release

@@ -149,3 +149,59 @@ fn python_receiver_example_prints_each_event() {
     );
     assert_eq!(p.finish(), "handled 4 events");
 }
+
+/// The README's C receiver ("A receiver in a few lines"), compiled with every warning and
+/// run: an SMS whose sender and content CINNOX left out prints a placeholder, not a NULL
+/// handed to `%s`.
+#[test]
+fn the_readme_c_receiver_builds_runs_and_prints_fields_that_may_be_null() {
+    let readme = std::fs::read_to_string(ffi::root().join("README.md")).unwrap();
+    let section = readme
+        .split("### A receiver in a few lines")
+        .nth(1)
+        .expect("the README's C receiver");
+    let code = section
+        .split("```c\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("a C block");
+    // A free port instead of 8080, and our secret path.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    assert!(
+        code.contains("\"0.0.0.0:8080\", \"/cinnox/<secret>\""),
+        "{code}"
+    );
+    let code = code.replace(
+        "\"0.0.0.0:8080\", \"/cinnox/<secret>\"",
+        &format!("\"127.0.0.1:{port}\", \"/cinnox/readme\""),
+    );
+    let dir = ffi::build_dir("readme_c");
+    let src = dir.join("readme.c");
+    std::fs::write(&src, code).unwrap();
+    let exe = ffi::compile_c(&[&src], &dir.join("readme"));
+    // Line-buffered, so that its lines arrive while it serves.
+    let mut cmd = std::process::Command::new("stdbuf");
+    cmd.arg("-oL")
+        .arg(&exe)
+        .env("LD_LIBRARY_PATH", ffi::lib_dir());
+    let mut program = ffi::spawn_command(cmd).expect("stdbuf (coreutils) runs");
+    let sms =
+        br#"{"id":"sms-null","eventDescription":"Inbound SMS","recipientNumber":"85212345678"}"#;
+    // The receiver may not be listening yet: the first connection is refused until it is.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the program never listened"
+        );
+        std::thread::yield_now();
+    }
+    assert_eq!(post(port, "/cinnox/readme", sms).0, 200);
+    assert_eq!(program.line(), "SMS from (unknown): ");
+    assert_eq!(post(port, "/cinnox/readme", INBOUND_SMS.as_bytes()).0, 200);
+    assert_eq!(program.line(), "SMS from 85298765432: hello");
+}

@@ -149,3 +149,68 @@ fn install_script_has_help_and_finds_the_libraries_under_cargo_target_dir() {
         .env("CARGO_TARGET_DIR", &target));
     assert!(prefix.join("lib/libcinnox.a").exists());
 }
+
+/// A size such as `7.8 MB` in `text` right before `` (`name`) ``.
+fn stated_mb(text: &str, name: &str) -> f64 {
+    let at = text
+        .find(&format!(" MB\n(`{name}`"))
+        .or_else(|| text.find(&format!(" MB (`{name}`")))
+        .unwrap_or_else(|| panic!("the README states no size for {name}"));
+    let number: String = text[..at]
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    number.parse().unwrap_or_else(|e| panic!("{number:?}: {e}"))
+}
+
+/// The installed libraries (a release build, stripped by install-c.sh) are the sizes the
+/// README states, within 20 %; install-c.sh states none of its own.
+#[test]
+fn the_installed_libraries_are_the_sizes_the_readme_states() {
+    let target = ffi::lib_dir().join("..");
+    // The release build install-c.sh makes, in this run's target directory.
+    sh(Command::new(env!("CARGO"))
+        .current_dir(ffi::root())
+        .env("CARGO_TARGET_DIR", &target)
+        .env("CINNOX_SONAME", "1")
+        .args([
+            "build",
+            "--release",
+            "--lib",
+            "--features",
+            "postgres",
+            "--quiet",
+        ]));
+    let dir = ffi::build_dir("install-sizes");
+    let prefix = dir.join("prefix");
+    let _ = std::fs::remove_dir_all(&prefix);
+    sh(Command::new("sh")
+        .arg(ffi::root().join("install-c.sh"))
+        .args(["--no-build", "--from"])
+        .arg(target.join("release"))
+        .arg("--prefix")
+        .arg(&prefix));
+    let lib = prefix.join("lib");
+    let mb = |name: &str| std::fs::metadata(lib.join(name)).unwrap().len() as f64 / 1e6;
+    let so = mb(&format!("libcinnox.so.{}", env!("CARGO_PKG_VERSION")));
+    let a = mb("libcinnox.a");
+    let readme = std::fs::read_to_string(ffi::root().join("README.md")).unwrap();
+    for (name, measured) in [("libcinnox.so", so), ("libcinnox.a", a)] {
+        let stated = stated_mb(&readme, name);
+        assert!(
+            (measured - stated).abs() <= stated * 0.2,
+            "{name}: the README says {stated} MB, installed it is {measured:.1} MB"
+        );
+    }
+    let help = sh(Command::new("sh")
+        .arg(ffi::root().join("install-c.sh"))
+        .arg("--help"));
+    assert!(
+        !help.contains(" MB"),
+        "install-c.sh --help states a size:\n{help}"
+    );
+}

@@ -271,6 +271,8 @@ pub(crate) trait Backend: Send {
     fn purge(&mut self, before: i64) -> Result<u64>;
     /// Events by id, at most `limit`, from `after` on.
     fn list(&mut self, after: i64, limit: u32, now: i64) -> Result<Vec<StoredEvent>>;
+    /// The writer has nothing queued (SQLite checkpoints its WAL).
+    fn idle(&mut self) {}
 }
 
 /// Milliseconds since the Unix epoch.
@@ -755,7 +757,24 @@ impl Drop for Inner {
 
 /// The writer: take what is queued, store it in one transaction, answer each.
 fn write_loop(mut store: Box<dyn Backend>, rx: mpsc::Receiver<Job>, inner: std::sync::Weak<Inner>) {
-    while let Ok(first) = rx.recv() {
+    // Commits since the last idle checkpoint: one is worth it only after a few.
+    let mut unfolded = 0u32;
+    loop {
+        let first = match rx.try_recv() {
+            Ok(job) => job,
+            Err(mpsc::TryRecvError::Disconnected) => break,
+            Err(mpsc::TryRecvError::Empty) => {
+                if unfolded >= IDLE_CHECKPOINT_AFTER {
+                    store.idle();
+                    unfolded = 0;
+                }
+                match rx.recv() {
+                    Ok(job) => job,
+                    Err(_) => break,
+                }
+            }
+        };
+        unfolded += 1;
         let mut jobs = vec![first];
         while jobs.len() < 1024 {
             match rx.try_recv() {
@@ -791,6 +810,9 @@ fn write_loop(mut store: Box<dyn Backend>, rx: mpsc::Receiver<Job>, inner: std::
         }
     }
 }
+
+/// Commits after which a writer that runs out of work checkpoints (SQLite's WAL).
+const IDLE_CHECKPOINT_AFTER: u32 = 16;
 
 /// A claimed event: the application's answer goes back to the store.
 struct Lease {

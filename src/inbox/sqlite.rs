@@ -24,6 +24,16 @@ CREATE TABLE IF NOT EXISTS cinnox_inbox (
 CREATE INDEX IF NOT EXISTS cinnox_inbox_due ON cinnox_inbox (state, next_attempt_at);
 ";
 
+/// Pages in the WAL before a commit checkpoints it.
+const WAL_PAGES: u32 = 64;
+/// Bytes the WAL file is cut back to when it restarts.
+const WAL_LIMIT: u32 = 256 * 1024;
+
+/// Whether `e` is SQLite's "database or disk is full" (`SQLITE_FULL`).
+fn disk_full(e: &crate::Error) -> bool {
+    e.message().contains("database or disk is full")
+}
+
 pub(crate) struct Sqlite {
     conn: Connection,
 }
@@ -59,14 +69,21 @@ impl Sqlite {
         }
         conn.execute_batch("PRAGMA synchronous=FULL;")
             .map_err(db("cannot set synchronous=FULL"))?;
+        // A bounded WAL: checkpoints every WAL_PAGES pages (SQLite's default is 1,000, 4 MB
+        // with 4 KiB pages), and a WAL longer than WAL_LIMIT is cut back to it when it
+        // restarts, so freed space is not eaten by the WAL again.
+        conn.execute_batch(&format!(
+            "PRAGMA wal_autocheckpoint={WAL_PAGES}; PRAGMA journal_size_limit={WAL_LIMIT};"
+        ))
+        .map_err(db("cannot bound the WAL"))?;
         conn.execute_batch(SCHEMA)
             .map_err(db("cannot create the schema"))?;
         Ok(Sqlite { conn })
     }
 }
 
-impl Backend for Sqlite {
-    fn insert(&mut self, events: &[(String, Vec<u8>)], now: i64) -> Result<Vec<Stored>> {
+impl Sqlite {
+    fn insert_once(&mut self, events: &[(String, Vec<u8>)], now: i64) -> Result<Vec<Stored>> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -95,7 +112,7 @@ impl Backend for Sqlite {
         Ok(out)
     }
 
-    fn claim(&mut self, owner: &str, now: i64, lease_until: i64) -> Result<Option<Claimed>> {
+    fn claim_once(&mut self, owner: &str, now: i64, lease_until: i64) -> Result<Option<Claimed>> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -134,7 +151,7 @@ impl Backend for Sqlite {
         }))
     }
 
-    fn ack(&mut self, id: i64, now: i64) -> Result<()> {
+    fn ack_once(&mut self, id: i64, now: i64) -> Result<()> {
         self.conn
             .execute(
                 "UPDATE cinnox_inbox SET state = 'done', lease_owner = NULL, lease_until = NULL,
@@ -146,7 +163,7 @@ impl Backend for Sqlite {
         Ok(())
     }
 
-    fn fail(
+    fn fail_once(
         &mut self,
         id: i64,
         owner: &str,
@@ -166,7 +183,7 @@ impl Backend for Sqlite {
         Ok(())
     }
 
-    fn release(&mut self, id: i64, owner: &str, now: i64) -> Result<()> {
+    fn release_once(&mut self, id: i64, owner: &str, now: i64) -> Result<()> {
         self.conn
             .execute(
                 "UPDATE cinnox_inbox SET lease_owner = NULL, lease_until = NULL,
@@ -178,7 +195,7 @@ impl Backend for Sqlite {
         Ok(())
     }
 
-    fn counts(&mut self, now: i64) -> Result<InboxCounts> {
+    fn counts_once(&mut self, now: i64) -> Result<InboxCounts> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -203,7 +220,7 @@ impl Backend for Sqlite {
         Ok(InboxCounts::from_groups(rows, now))
     }
 
-    fn replay_dead(&mut self, range: Option<(i64, i64)>, now: i64) -> Result<u64> {
+    fn replay_dead_once(&mut self, range: Option<(i64, i64)>, now: i64) -> Result<u64> {
         let (from, to) = range.unwrap_or((i64::MIN, i64::MAX));
         let n = self
             .conn
@@ -217,7 +234,7 @@ impl Backend for Sqlite {
         Ok(n as u64)
     }
 
-    fn replay(&mut self, id: i64, now: i64) -> Result<bool> {
+    fn replay_once(&mut self, id: i64, now: i64) -> Result<bool> {
         let n = self
             .conn
             .execute(
@@ -230,7 +247,7 @@ impl Backend for Sqlite {
         Ok(n == 1)
     }
 
-    fn purge(&mut self, before: i64) -> Result<u64> {
+    fn purge_once(&mut self, before: i64) -> Result<u64> {
         let n = self
             .conn
             .execute(
@@ -241,7 +258,7 @@ impl Backend for Sqlite {
         Ok(n as u64)
     }
 
-    fn list(&mut self, after: i64, limit: u32, now: i64) -> Result<Vec<StoredEvent>> {
+    fn list_once(&mut self, after: i64, limit: u32, now: i64) -> Result<Vec<StoredEvent>> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -267,5 +284,74 @@ impl Backend for Sqlite {
             .map_err(db("cannot list"))?;
         rows.collect::<std::result::Result<Vec<_>, _>>()
             .map_err(db("cannot list"))
+    }
+}
+
+impl Sqlite {
+    /// Run `write`; when the disk is full, checkpoint the WAL into the database and cut it
+    /// to nothing (which may be what frees the space), then try once more.
+    fn on_full<T>(&mut self, mut write: impl FnMut(&mut Sqlite) -> Result<T>) -> Result<T> {
+        match write(self) {
+            Err(e) if disk_full(&e) => {
+                self.truncate_wal();
+                write(self)
+            }
+            other => other,
+        }
+    }
+
+    /// `PRAGMA wal_checkpoint(TRUNCATE)`: everything into the database, the WAL file to zero
+    /// bytes (when no reader holds it). Best effort: a failure changes nothing.
+    fn truncate_wal(&mut self) {
+        let _ = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    }
+}
+
+impl Backend for Sqlite {
+    fn insert(&mut self, events: &[(String, Vec<u8>)], now: i64) -> Result<Vec<Stored>> {
+        self.on_full(|s| s.insert_once(events, now))
+    }
+    fn claim(&mut self, owner: &str, now: i64, lease_until: i64) -> Result<Option<Claimed>> {
+        self.on_full(|s| s.claim_once(owner, now, lease_until))
+    }
+    fn ack(&mut self, id: i64, now: i64) -> Result<()> {
+        self.on_full(|s| s.ack_once(id, now))
+    }
+    fn fail(
+        &mut self,
+        id: i64,
+        owner: &str,
+        next: Option<i64>,
+        reason: &str,
+        now: i64,
+    ) -> Result<()> {
+        self.on_full(|s| s.fail_once(id, owner, next, reason, now))
+    }
+    fn release(&mut self, id: i64, owner: &str, now: i64) -> Result<()> {
+        self.on_full(|s| s.release_once(id, owner, now))
+    }
+    fn counts(&mut self, now: i64) -> Result<InboxCounts> {
+        self.counts_once(now)
+    }
+    fn replay_dead(&mut self, range: Option<(i64, i64)>, now: i64) -> Result<u64> {
+        self.on_full(|s| s.replay_dead_once(range, now))
+    }
+    fn replay(&mut self, id: i64, now: i64) -> Result<bool> {
+        self.on_full(|s| s.replay_once(id, now))
+    }
+    fn purge(&mut self, before: i64) -> Result<u64> {
+        self.on_full(|s| s.purge_once(before))
+    }
+    fn list(&mut self, after: i64, limit: u32, now: i64) -> Result<Vec<StoredEvent>> {
+        self.list_once(after, limit, now)
+    }
+    fn idle(&mut self) {
+        // The writer has nothing queued: fold the WAL into the database now, so that the
+        // next write restarts the WAL (and journal_size_limit cuts it back).
+        let _ = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
     }
 }
