@@ -24,6 +24,10 @@ use crate::webhook::{Outcome, Reply, Request};
 const TURN: usize = 64;
 #[cfg(test)]
 const TURN: usize = 2;
+/// Requests one connection may start per turn of its I/O loop: pipelined requests that
+/// are answered at once (a duplicate, a challenge, a refusal) would otherwise let one busy
+/// peer fill the turn, and a turn grow with the number of busy peers.
+pub(super) const REQUESTS_PER_TURN: usize = 4;
 /// Bytes read ahead of the parser at most (a head, or pipelined requests while one waits).
 const IN_CAP: usize = h1::MAX_HEAD + 16 * 1024;
 /// Unsent reply bytes beyond which no further request of the connection is parsed.
@@ -118,6 +122,8 @@ pub(super) struct Conn {
     /// again next turn (readiness is edge-triggered: no new event may come for what the
     /// socket already holds).
     pub(super) more: bool,
+    /// Requests started in its last drive (at most [`REQUESTS_PER_TURN`]).
+    pub(super) started: usize,
     /// A refused connection: it only lingers, and counts against no cap.
     pub(super) refused: bool,
 }
@@ -162,6 +168,7 @@ impl Conn {
             stalled_since: None,
             timer: None,
             more: false,
+            started: 0,
             refused: false,
         })
     }
@@ -195,6 +202,7 @@ impl Conn {
             stalled_since: None,
             timer: None,
             more: false,
+            started: 0,
             refused: true,
         }
         .with_linger_limit(read_timeout)
@@ -257,6 +265,7 @@ impl Conn {
     /// Read, parse, write as far as the socket and the state allow.
     pub(super) fn drive(&mut self, cx: &Cx<'_>) -> Fate {
         self.more = false;
+        self.started = 0;
         for _ in 0..TURN {
             if self.fill(cx).is_err() {
                 return Fate::Gone;
@@ -453,6 +462,11 @@ impl Conn {
                         *request_by = Some(cx.now + config.read_timeout);
                         self.since = Instant::now();
                     }
+                    if self.started >= REQUESTS_PER_TURN {
+                        // This turn's share is used: the rest waits for the next turn.
+                        self.more = true;
+                        return;
+                    }
                     let request_by = request_by.unwrap_or(cx.now);
                     match h1::parse_head(&self.inbuf) {
                         Ok(None) => return,
@@ -466,6 +480,7 @@ impl Conn {
                             return;
                         }
                         Ok(Some((head, n))) => {
+                            self.started += 1;
                             self.inbuf.drain(..n);
                             self.start_request(head, request_by, cx);
                         }

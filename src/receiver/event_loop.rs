@@ -1,7 +1,7 @@
 //! One I/O thread: a mio event loop that accepts connections and drives every one it owns,
 //! with the deadlines of all of them in one ordered set.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
@@ -23,6 +23,10 @@ pub(super) const WAKER: Token = Token(usize::MAX);
 /// Refused connections lingering at once, at most, beyond the cap; beyond, a refused
 /// connection is closed at once.
 const MAX_REFUSED: usize = 32;
+/// Requests all the connections of one I/O thread may start in one turn: the rest wait
+/// for the next turn, so that a turn stays short however many peers are busy, and a new
+/// connection is accepted and read within a few turns.
+const REQUESTS_PER_LOOP_TURN: usize = 256;
 /// How long accepting pauses when the process is out of descriptors.
 const EMFILE_PAUSE: Duration = Duration::from_millis(20);
 /// Evictions and descriptor exhaustion are logged at most this often.
@@ -163,11 +167,21 @@ impl Loop {
                 accept_ready = self.accept(&mut st, now);
             }
             let cx = self.cx(now, stopping);
-            touched.sort_unstable();
-            touched.dedup();
-            for id in touched.drain(..) {
-                st.drive(id, &cx, |c, cx| c.drive(cx));
+            // In order: those left from the last turn first, then those with new events;
+            // each once. Past the turn's budget, the rest are left for the next turn.
+            let mut seen = HashSet::with_capacity(touched.len());
+            touched.retain(|id| seen.insert(*id));
+            let mut budget = REQUESTS_PER_LOOP_TURN;
+            for (i, &id) in touched.iter().enumerate() {
+                if budget == 0 {
+                    // Ahead of those driven this turn: every connection gets its turn.
+                    st.again.splice(0..0, touched[i..].iter().copied());
+                    break;
+                }
+                let started = st.drive(id, &cx, |c, cx| c.drive(cx));
+                budget = budget.saturating_sub(started);
             }
+            touched.clear();
             loop {
                 let now = Instant::now();
                 let Some(&(at, id)) = st.timers.first() else {
@@ -334,13 +348,22 @@ impl State {
     }
 
     /// Run `f` on connection `id`, then refile its deadline or remove it.
-    fn drive(&mut self, id: usize, cx: &Cx<'_>, f: impl FnOnce(&mut Conn, &Cx<'_>) -> Fate) {
+    /// Returns how many requests it started.
+    fn drive(
+        &mut self,
+        id: usize,
+        cx: &Cx<'_>,
+        f: impl FnOnce(&mut Conn, &Cx<'_>) -> Fate,
+    ) -> usize {
         let Some(conn) = self.conns.get_mut(&id) else {
-            return;
+            return 0;
         };
         if f(conn, cx) == Fate::Gone {
-            return self.remove(id, cx.shared);
+            let started = conn.started;
+            self.remove(id, cx.shared);
+            return started;
         }
+        let started = conn.started;
         if conn.more {
             self.again.push(id);
         }
@@ -354,6 +377,7 @@ impl State {
             }
             conn.timer = next;
         }
+        started
     }
 
     fn remove(&mut self, id: usize, shared: &Shared) {
