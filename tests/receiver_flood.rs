@@ -93,7 +93,7 @@ fn fresh_deliveries_are_answered_promptly_under_a_pipelining_flood() {
     let addr = rx.local_addr();
     let for_serve = Arc::clone(&rx);
     let serving = thread::spawn(move || {
-        for_serve.serve(4, |_| Ok::<(), ()>(())).unwrap();
+        for_serve.serve(4, |_| Ok::<(), String>(())).unwrap();
     });
     let stop = Arc::new(AtomicBool::new(false));
     let started = Arc::new(AtomicUsize::new(0));

@@ -26,7 +26,7 @@ const MAX_REFUSED: usize = 32;
 /// Requests all the connections of one I/O thread may start in one turn: the rest wait
 /// for the next turn, so that a turn stays short however many peers are busy, and a new
 /// connection is accepted and read within a few turns.
-const REQUESTS_PER_LOOP_TURN: usize = 256;
+const REQUESTS_PER_LOOP_TURN: usize = 128;
 /// How long accepting pauses when the process is out of descriptors.
 const EMFILE_PAUSE: Duration = Duration::from_millis(20);
 /// Evictions and descriptor exhaustion are logged at most this often.
