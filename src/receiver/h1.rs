@@ -8,7 +8,7 @@
 
 use std::io::Write;
 
-use crate::webhook::{content_length, error_body, Reply};
+use crate::webhook::{content_length, error_body, trim_ows, Reply};
 
 /// The largest request head (request line and headers) accepted; larger gets 431 (414 when
 /// the request line alone does not fit).
@@ -114,11 +114,6 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<(Head, usize)>, u16> {
         Err(_) => return Err(400),
     };
     Ok(Some(head))
-}
-
-/// `s` without leading and trailing ASCII blanks (space, tab) only: U+00A0 or U+0085 stay.
-fn trim_ows(s: &str) -> &str {
-    s.trim_matches(|c| c == ' ' || c == '\t')
 }
 
 /// An absolute-form target (`http://host/path?q`) reduced to its origin form (`/path?q`).

@@ -10,7 +10,8 @@ pub(crate) fn is_name(name: &str, lower: &str) -> bool {
             .all(|(a, l)| a == l || (l.is_ascii_lowercase() && a == l - 32))
 }
 
-/// `s` without leading and trailing blanks (space, tab: HTTP's optional whitespace).
+/// `s` without leading and trailing blanks (space, tab: HTTP's optional whitespace) only:
+/// U+00A0 or U+0085 stay.
 pub(crate) fn trim_ows(s: &str) -> &str {
     s.trim_matches(|c| c == ' ' || c == '\t')
 }

@@ -91,12 +91,12 @@ mod source;
 mod stats;
 
 pub use config::{Clock, WebhookConfig, WebhookConfigBuilder, DEFAULT_MAX_BODY};
-pub(crate) use fields::content_length;
+pub(crate) use fields::{content_length, trim_ows};
 pub(crate) use request::error_body;
 pub use request::{Outcome, Reply, Request, Verdict};
 pub use stats::WebhookStats;
 
-use fields::{is_name, trim_ows};
+use fields::is_name;
 use memory::Memory;
 use source::{forwarded_ip, Net};
 use stats::{bump, Counters};

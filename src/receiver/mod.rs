@@ -60,19 +60,20 @@ mod conn;
 mod event_loop;
 mod h1;
 mod pending;
+mod queue;
 mod scrape;
+mod stats;
 mod store;
 #[cfg(test)]
 mod tests;
 #[cfg(feature = "https")]
 mod tls;
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -84,6 +85,9 @@ use crate::webhook::{Reply, Verdict, Webhook};
 use crate::{Error, ErrorKind, Result};
 pub use config::{ReceiverConfig, ReceiverConfigBuilder, MAX_TIMEOUT};
 use pending::{Mailbox, Ticket};
+use queue::WorkQueue;
+pub(crate) use stats::Counters;
+pub use stats::ReceiverStats;
 #[allow(unused_imports)]
 pub(crate) use store::{Store, Stored};
 
@@ -104,59 +108,6 @@ pub struct ShutdownHandle {
     shared: Weak<Shared>,
 }
 
-/// Counters of what the receiver did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ReceiverStats {
-    /// The verifier's counters.
-    pub webhook: crate::webhook::WebhookStats,
-    /// Handler panics caught by `serve`.
-    pub handler_panics: u64,
-    /// Connections refused: at the connection cap with nothing to evict, or beyond the
-    /// per-source limit.
-    pub refused_connections: u64,
-    /// Requests cut off by the header timeout, the read deadline or the minimum body rate
-    /// (answered `408`).
-    pub read_timeouts: u64,
-    /// Requests refused by the HTTP layer before the verifier saw them: malformed heads or
-    /// framing (400, 414, 417, 501, 505), heads over 16 KiB (431), chunked bodies over the
-    /// cap (413).
-    pub malformed_requests: u64,
-    /// Deliveries still unanswered when the shutdown grace ended: answered `503` on the
-    /// wire, and not counted in `webhook.acks` or `webhook.fails` whatever the application
-    /// answers later. Once every delivery is settled, `webhook.events` is `acks + fails +
-    /// expired_deliveries`.
-    pub expired_deliveries: u64,
-    /// Idle or incomplete connections closed to make room for a new one (at the connection
-    /// cap, or out of file descriptors).
-    pub evicted_connections: u64,
-    /// Connections open now.
-    pub open_connections: u64,
-    /// Times accepting met `EMFILE`/`ENFILE` (out of file descriptors).
-    pub fd_exhaustions: u64,
-    /// Connections cut because their peer left replies unread (past the read timeout or
-    /// 1 MiB).
-    pub slow_readers: u64,
-    /// Events an inbox failed to store (answered `503` with `Retry-After`).
-    pub store_failures: u64,
-}
-
-/// The receiver's own counters, bumped by the I/O threads.
-#[derive(Default)]
-pub(crate) struct Counters {
-    handler_panics: AtomicU64,
-    refused_connections: AtomicU64,
-    read_timeouts: AtomicU64,
-    malformed_requests: AtomicU64,
-    expired_deliveries: AtomicU64,
-    evicted_connections: AtomicU64,
-    open_connections: AtomicU64,
-    fd_exhaustions: AtomicU64,
-    slow_readers: AtomicU64,
-    /// Shared with the store's completions, which may outlive a borrow of the receiver.
-    store_failures: Arc<AtomicU64>,
-}
-
 /// What the I/O threads and the API share.
 pub(crate) struct Shared {
     webhook: Arc<Webhook>,
@@ -169,24 +120,13 @@ pub(crate) struct Shared {
     shutting_down: AtomicBool,
     /// End of the shutdown grace, once shutting down.
     grace: Mutex<Option<Instant>>,
-    queue: Mutex<Queue>,
-    queue_ready: Condvar,
-    /// Events were queued since the workers were last woken (see `wake_workers`): an I/O
-    /// loop's turn that queued nothing takes no lock for them.
-    queued_unwoken: AtomicBool,
+    /// Deliveries waiting for `recv` and the `serve` workers.
+    queue: WorkQueue,
     counters: Counters,
     /// How long `serve`'s handler took per event.
     handler_duration: crate::metrics::Histogram,
     /// The I/O threads' mailboxes, to wake them at shutdown.
     mailboxes: Mutex<Vec<Arc<Mailbox>>>,
-}
-
-/// Deliveries waiting for `recv`.
-struct Queue {
-    items: VecDeque<Delivery>,
-    closed: bool,
-    /// Workers waiting for an item (woken or not yet).
-    waiting: usize,
 }
 
 /// The addresses `addr` names. One that does not parse (`"8080"`, `"localhost:99999"`) or
@@ -213,10 +153,6 @@ fn resolve_bind_address(addr: impl ToSocketAddrs) -> Result<Vec<SocketAddr>> {
         return Err(Error::invalid_argument("the bind address names no address"));
     }
     Ok(addrs)
-}
-
-fn closed_error() -> Error {
-    Error::new(ErrorKind::Closed, "the receiver is shut down")
 }
 
 fn io_error(what: &str, e: std::io::Error) -> Error {
@@ -278,13 +214,7 @@ impl Receiver {
             store,
             shutting_down: AtomicBool::new(false),
             grace: Mutex::new(None),
-            queue: Mutex::new(Queue {
-                items: VecDeque::new(),
-                closed: false,
-                waiting: 0,
-            }),
-            queue_ready: Condvar::new(),
-            queued_unwoken: AtomicBool::new(false),
+            queue: WorkQueue::new(),
             counters: Counters::default(),
             handler_duration: crate::metrics::Histogram::new(crate::metrics::HANDLER_BUCKETS),
             mailboxes: Mutex::new(Vec::new()),
@@ -345,7 +275,7 @@ impl Receiver {
     fn recv_until(&self, deadline: Option<Instant>) -> Result<Delivery> {
         match &self.shared.config.inbox {
             Some(inbox) => inbox.recv_until(deadline, &|| self.shared.is_shutting_down()),
-            None => self.shared.pop(deadline),
+            None => self.shared.queue.pop(deadline),
         }
     }
 
@@ -561,61 +491,10 @@ impl Shared {
         *lock(&self.grace)
     }
 
-    fn pop(&self, deadline: Option<Instant>) -> Result<Delivery> {
-        let mut queue = lock(&self.queue);
-        loop {
-            if let Some(delivery) = queue.items.pop_front() {
-                return Ok(delivery);
-            }
-            if queue.closed {
-                return Err(closed_error());
-            }
-            let left = match deadline {
-                None => None,
-                Some(d) => match d.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => Some(left),
-                    _ => {
-                        return Err(Error::new(
-                            ErrorKind::Timeout,
-                            "no event arrived within the timeout",
-                        ))
-                    }
-                },
-            };
-            queue.waiting += 1;
-            queue = match left {
-                None => self
-                    .queue_ready
-                    .wait(queue)
-                    .unwrap_or_else(|e| e.into_inner()),
-                Some(left) => {
-                    self.queue_ready
-                        .wait_timeout(queue, left)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0
-                }
-            };
-            queue.waiting -= 1;
-        }
-    }
-
-    /// Wake as many waiting workers as there are queued items (at most): called by an I/O
-    /// thread once per turn of its loop rather than per event, so that the events of one
-    /// turn go to the workers together (on a busy core, a wake-up per event would switch
-    /// threads per event).
+    /// Wake the workers for what this turn of an I/O loop queued: called once per turn
+    /// rather than per event (see [`queue`]).
     pub(crate) fn wake_workers(&self) {
-        if !self.queued_unwoken.swap(false, Ordering::AcqRel) {
-            return;
-        }
-        let n = {
-            let queue = lock(&self.queue);
-            queue.items.len().min(queue.waiting)
-        };
-        if n >= 2 {
-            self.queue_ready.notify_all();
-        } else if n == 1 {
-            self.queue_ready.notify_one();
-        }
+        self.queue.wake();
     }
 
     /// Hand a verified event on: to the store when there is one (the reply says whether it
@@ -644,21 +523,9 @@ impl Shared {
             webhook: Arc::clone(&self.webhook),
         };
         let delivery = Delivery::new(event, Some(peer), Box::new(answer));
-        let refused = {
-            let mut queue = lock(&self.queue);
-            if queue.closed {
-                Some(delivery)
-            } else {
-                queue.items.push_back(delivery);
-                None
-            }
-        };
-        match refused {
-            // Shut down: nobody will take it; dropping it fails it.
-            Some(delivery) => drop(delivery),
-            // The I/O thread wakes the workers at the end of its turn (`wake_workers`).
-            None => self.queued_unwoken.store(true, Ordering::Release),
-        }
+        // The I/O thread wakes the workers at the end of its turn (`wake_workers`). Once shut
+        // down, the queue fails it.
+        self.queue.push(delivery);
     }
 
     /// Stop accepting, close the queue, fail what nobody took, start the grace period, and
@@ -668,12 +535,7 @@ impl Shared {
             return;
         }
         *lock(&self.grace) = Some(Instant::now() + self.config.shutdown_grace);
-        let unclaimed: Vec<Delivery> = {
-            let mut queue = lock(&self.queue);
-            queue.closed = true;
-            queue.items.drain(..).collect()
-        };
-        self.queue_ready.notify_all();
+        let unclaimed = self.queue.close();
         // Never seen by the application: failed, so that CINNOX delivers them again. The
         // I/O threads write the 500s: this thread never waits on a socket.
         for delivery in unclaimed {
@@ -681,115 +543,6 @@ impl Shared {
         }
         for mailbox in lock(&self.mailboxes).iter() {
             mailbox.wake();
-        }
-    }
-}
-
-impl Shared {
-    /// See [`Receiver::metrics`].
-    pub(crate) fn metrics(&self) -> String {
-        let st = self.stats();
-        let w = &st.webhook;
-        let mut e = crate::metrics::Exposition::default();
-        e.counter(
-            "cinnox_webhook_requests_total",
-            "Webhook requests by how they were answered.",
-            &[
-                (&[("outcome", "delivered")], w.events),
-                (&[("outcome", "challenge")], w.challenges),
-                (&[("outcome", "duplicate")], w.duplicates),
-                (&[("outcome", "not_found")], w.refused_not_found),
-                (&[("outcome", "method_not_allowed")], w.refused_method),
-                (&[("outcome", "too_large")], w.refused_too_large),
-                (
-                    &[("outcome", "unsupported_media_type")],
-                    w.refused_media_type,
-                ),
-                (&[("outcome", "forbidden")], w.refused_forbidden),
-                (&[("outcome", "bad_request")], w.refused_bad_request),
-                (&[("outcome", "malformed")], st.malformed_requests),
-            ],
-        );
-        e.counter(
-            "cinnox_deliveries_total",
-            "Delivered events by the application's answer.",
-            &[
-                (&[("answer", "ack")], w.acks),
-                (&[("answer", "fail")], w.fails),
-                (&[("answer", "expired")], st.expired_deliveries),
-            ],
-        );
-        e.histogram(
-            "cinnox_handler_duration_seconds",
-            "How long the serve handler took per event.",
-            &self.handler_duration,
-        );
-        e.gauge(
-            "cinnox_connections_open",
-            "Open connections to the webhook port.",
-            st.open_connections as f64,
-        );
-        e.counter(
-            "cinnox_connections_refused_total",
-            "Connections refused (answered 503): at the cap with nothing to evict, or over \
-             the per-source limit.",
-            &[(&[], st.refused_connections)],
-        );
-        e.counter(
-            "cinnox_connections_evicted_total",
-            "Idle or incomplete connections closed to make room for new ones.",
-            &[(&[], st.evicted_connections)],
-        );
-        e.counter(
-            "cinnox_read_timeouts_total",
-            "Connections cut off by the read deadline.",
-            &[(&[], st.read_timeouts)],
-        );
-        e.counter(
-            "cinnox_handler_panics_total",
-            "Handler panics caught by serve.",
-            &[(&[], st.handler_panics)],
-        );
-        e.counter(
-            "cinnox_inbox_store_failures_total",
-            "Events the inbox failed to store (answered 503).",
-            &[(&[], st.store_failures)],
-        );
-        let inbox = self.config.inbox.as_ref().and_then(|i| i.stats().ok());
-        let in_flight = match &inbox {
-            Some(c) => c.in_flight,
-            None => w
-                .events
-                .saturating_sub(w.acks + w.fails + st.expired_deliveries),
-        };
-        e.gauge(
-            "cinnox_deliveries_in_flight",
-            "Events in the application's hands, not answered yet.",
-            in_flight as f64,
-        );
-        if let Some(c) = &inbox {
-            c.write_metrics(&mut e);
-        }
-        e.finish()
-    }
-
-    /// See [`Receiver::stats`].
-    fn stats(&self) -> ReceiverStats {
-        let s = self;
-        let c = &s.counters;
-        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        ReceiverStats {
-            webhook: s.webhook.stats(),
-            handler_panics: get(&c.handler_panics),
-            refused_connections: get(&c.refused_connections),
-            read_timeouts: get(&c.read_timeouts),
-            malformed_requests: get(&c.malformed_requests),
-            expired_deliveries: get(&c.expired_deliveries),
-            evicted_connections: get(&c.evicted_connections),
-            open_connections: get(&c.open_connections),
-            fd_exhaustions: get(&c.fd_exhaustions),
-            slow_readers: get(&c.slow_readers),
-            store_failures: get(&c.store_failures),
         }
     }
 }
