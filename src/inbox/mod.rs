@@ -74,10 +74,14 @@
 //! the retention (default 3 days, [`Inbox::purge`]); that is also how long a redelivery of
 //! the same event is recognised and answered 200 without a second row.
 
+mod backend;
 mod config;
+mod lease;
 #[cfg(feature = "postgres")]
 mod pg;
+mod records;
 mod sqlite;
+mod writer;
 
 pub use config::{
     InboxConfig, InboxConfigBuilder, RetrySchedule, RetryScheduleBuilder, DEFAULT_RETENTION,
@@ -89,218 +93,26 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::delivery::{Delivery, Settle};
+use crate::delivery::Delivery;
 use crate::event::Event;
 use crate::sync::lock;
-use crate::webhook::Verdict;
 use crate::{Error, ErrorKind, Result};
-
-/// What storing an event came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Stored {
-    /// A new row: it will be handed out.
-    New,
-    /// Its dedup key was already stored (a redelivery): nothing was added.
-    Duplicate,
-}
-
-/// How many events are in each state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct InboxCounts {
-    /// Waiting to be handled (due now or later), not held by a consumer.
-    pub pending: u64,
-    /// Held by a consumer now (a live lease).
-    pub in_flight: u64,
-    /// Handled (kept for the retention).
-    pub done: u64,
-    /// Given up after the last attempt.
-    pub dead: u64,
-    /// How long the oldest pending or in-flight event has waited since it was stored.
-    pub oldest_pending_age: Duration,
-}
-
-impl InboxCounts {
-    /// The inbox's gauges, for [`Inbox::metrics`] and the receiver's exposition.
-    pub(crate) fn write_metrics(&self, e: &mut crate::metrics::Exposition) {
-        let c = self;
-        e.gauge(
-            "cinnox_inbox_pending",
-            "Events stored and waiting to be handled.",
-            c.pending as f64,
-        );
-        e.gauge(
-            "cinnox_inbox_in_flight",
-            "Events held by a consumer now.",
-            c.in_flight as f64,
-        );
-        e.gauge(
-            "cinnox_inbox_done",
-            "Events handled and kept for the retention.",
-            c.done as f64,
-        );
-        e.gauge(
-            "cinnox_inbox_dead",
-            "Events given up after their last attempt (replay them).",
-            c.dead as f64,
-        );
-        e.gauge(
-            "cinnox_inbox_oldest_pending_age_seconds",
-            "How long the oldest pending or in-flight event has waited.",
-            c.oldest_pending_age.as_secs_f64(),
-        );
-    }
-
-    /// The counts from a backend's groups of `(state, leased now, rows, oldest
-    /// received_at)`, the same query on every backend.
-    pub(crate) fn from_groups(
-        groups: impl IntoIterator<Item = (String, bool, u64, Option<i64>)>,
-        now: i64,
-    ) -> InboxCounts {
-        let mut c = InboxCounts::default();
-        let mut oldest: Option<i64> = None;
-        for (state, leased, n, min_received) in groups {
-            match (state.as_str(), leased) {
-                ("pending", false) => c.pending += n,
-                ("pending", true) => c.in_flight += n,
-                ("done", _) => c.done += n,
-                _ => c.dead += n,
-            }
-            if state == "pending" {
-                oldest = match (oldest, min_received) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-            }
-        }
-        if let Some(t) = oldest {
-            c.oldest_pending_age = Duration::from_millis(u64::try_from(now - t).unwrap_or(0));
-        }
-        c
-    }
-}
-
-/// The row's state and due time after a failed attempt: pending again at `next`, or dead
-/// now when there is no next attempt.
-pub(crate) fn after_failure(next: Option<i64>, now: i64) -> (&'static str, i64) {
-    match next {
-        Some(at) => ("pending", at),
-        None => ("dead", now),
-    }
-}
-
-/// The state shown for a row: `pending` with a live lease is `in_flight`.
-pub(crate) fn state_of(state: &str, lease_until: Option<i64>, now: i64) -> String {
-    match (state, lease_until) {
-        ("pending", Some(until)) if until > now => "in_flight".to_owned(),
-        (s, _) => s.to_owned(),
-    }
-}
-
-/// One stored event, as [`Inbox::get`] and [`Inbox::list`] show it.
-#[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct StoredEvent {
-    /// The row's id.
-    pub id: i64,
-    /// The event's dedup key.
-    pub dedup_key: String,
-    /// `pending`, `in_flight`, `done` or `dead`.
-    pub state: String,
-    /// Handlings started so far.
-    pub attempts: u32,
-    /// Why the last attempt failed.
-    pub last_error: Option<String>,
-    /// When it was stored (ms since the Unix epoch).
-    pub received_at_ms: i64,
-    /// When it is handed out next (ms since the Unix epoch), for a pending event.
-    pub next_attempt_at_ms: Option<i64>,
-    /// The exact body.
-    pub body: Vec<u8>,
-}
-
-impl fmt::Debug for StoredEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The body holds message content: never in Debug.
-        f.debug_struct("StoredEvent")
-            .field("id", &self.id)
-            .field("dedup_key", &self.dedup_key)
-            .field("state", &self.state)
-            .field("attempts", &self.attempts)
-            .field("last_error", &self.last_error)
-            .field("received_at_ms", &self.received_at_ms)
-            .finish_non_exhaustive()
-    }
-}
-
-/// An event claimed by a consumer.
-pub(crate) struct Claimed {
-    pub id: i64,
-    pub attempts: u32,
-    pub body: Vec<u8>,
-}
-
-/// What a store must do; SQLite now, PostgreSQL fits the same shape (a unique dedup key,
-/// claims that skip what another consumer holds, leases with an expiry instead of locks).
-pub(crate) trait Backend: Send {
-    /// Insert each event unless its dedup key is stored, all in one durable transaction.
-    fn insert(&mut self, events: &[(String, Vec<u8>)], now: i64) -> Result<Vec<Stored>>;
-    /// Claim the next due event for `owner` until `lease_until`, counting an attempt.
-    fn claim(&mut self, owner: &str, now: i64, lease_until: i64) -> Result<Option<Claimed>>;
-    /// Mark it done.
-    fn ack(&mut self, id: i64, now: i64) -> Result<()>;
-    /// Record a failure: due again at `next`, or dead when `None`; only while `owner` holds it.
-    fn fail(
-        &mut self,
-        id: i64,
-        owner: &str,
-        next: Option<i64>,
-        reason: &str,
-        now: i64,
-    ) -> Result<()>;
-    /// Give it back unhandled: due now, the attempt not counted.
-    fn release(&mut self, id: i64, owner: &str, now: i64) -> Result<()>;
-    /// Counts per state.
-    fn counts(&mut self, now: i64) -> Result<InboxCounts>;
-    /// Dead events (received within `range`, when given) become pending again.
-    fn replay_dead(&mut self, range: Option<(i64, i64)>, now: i64) -> Result<u64>;
-    /// One done or dead event becomes pending again; false when there is no such row.
-    fn replay(&mut self, id: i64, now: i64) -> Result<bool>;
-    /// Delete done events last changed at or before `before`.
-    fn purge(&mut self, before: i64) -> Result<u64>;
-    /// Events by id, at most `limit`, from `after` on.
-    fn list(&mut self, after: i64, limit: u32, now: i64) -> Result<Vec<StoredEvent>>;
-    /// The writer has nothing queued (SQLite checkpoints its WAL).
-    fn idle(&mut self) {}
-}
+use backend::{is_postgres, open_backend, Readers};
+pub(crate) use backend::{Backend, Claimed};
+use lease::Lease;
+pub(crate) use records::{after_failure, state_of};
+pub use records::{InboxCounts, Stored, StoredEvent};
+use writer::{write_loop, Job};
 
 /// Milliseconds since the Unix epoch.
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn ms(d: Duration) -> i64 {
+pub(super) fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-fn is_postgres(location: &str) -> bool {
-    location.starts_with("postgres://") || location.starts_with("postgresql://")
-}
-
-/// The store at `location`: a `postgres://` URL (with the `postgres` feature) or a file.
-fn open_backend(location: &str, create: bool) -> Result<Box<dyn Backend>> {
-    if is_postgres(location) {
-        #[cfg(feature = "postgres")]
-        return Ok(Box::new(pg::Pg::open(location)?));
-        #[cfg(not(feature = "postgres"))]
-        return Err(Error::invalid_argument(
-            "inbox: this build has no PostgreSQL support (the `postgres` feature)",
-        ));
-    }
-    Ok(Box::new(sqlite::Sqlite::open(location, create)?))
 }
 
 /// PostgreSQL: a thread with its own connection LISTENs, so that consumers wake as soon as
@@ -330,86 +142,6 @@ fn start_listener(_: &Arc<Inner>) -> Result<()> {
     Ok(())
 }
 
-/// The consumers' connections: one for SQLite (the file takes one writer at a time
-/// anyway), up to `max` for PostgreSQL, opened as concurrent consumers need them, so that
-/// the workers of one process claim and answer in parallel. A connection that broke
-/// reconnects on its next use.
-struct Readers {
-    location: String,
-    max: usize,
-    /// Idle connections, and how many are open (idle or in use).
-    state: Mutex<(Vec<Box<dyn Backend>>, usize)>,
-    freed: Condvar,
-}
-
-/// A connection taken from [`Readers`]; back to it on drop.
-struct Reader<'a> {
-    pool: &'a Readers,
-    backend: Option<Box<dyn Backend>>,
-}
-
-impl Readers {
-    fn new(location: &str, first: Box<dyn Backend>, max: usize) -> Readers {
-        Readers {
-            location: location.to_owned(),
-            max,
-            state: Mutex::new((vec![first], 1)),
-            freed: Condvar::new(),
-        }
-    }
-
-    /// An idle connection, a new one while fewer than `max` are open, else the next one freed.
-    fn get(&self) -> Result<Reader<'_>> {
-        let mut state = lock(&self.state);
-        loop {
-            if let Some(backend) = state.0.pop() {
-                return Ok(Reader {
-                    pool: self,
-                    backend: Some(backend),
-                });
-            }
-            if state.1 < self.max {
-                state.1 += 1;
-                drop(state);
-                return match open_backend(&self.location, false) {
-                    Ok(backend) => Ok(Reader {
-                        pool: self,
-                        backend: Some(backend),
-                    }),
-                    Err(e) => {
-                        lock(&self.state).1 -= 1;
-                        self.freed.notify_one();
-                        Err(e)
-                    }
-                };
-            }
-            state = self.freed.wait(state).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-}
-
-impl std::ops::Deref for Reader<'_> {
-    type Target = dyn Backend;
-    fn deref(&self) -> &(dyn Backend + 'static) {
-        self.backend.as_deref().expect("present until dropped")
-    }
-}
-
-impl std::ops::DerefMut for Reader<'_> {
-    fn deref_mut(&mut self) -> &mut (dyn Backend + 'static) {
-        self.backend.as_deref_mut().expect("present until dropped")
-    }
-}
-
-impl Drop for Reader<'_> {
-    fn drop(&mut self) {
-        if let Some(backend) = self.backend.take() {
-            lock(&self.pool.state).0.push(backend);
-            self.pool.freed.notify_one();
-        }
-    }
-}
-
 /// Events waiting for the writer at most; beyond, storing fails at once (503).
 const QUEUE: usize = 4096;
 /// How often a waiting consumer looks for events stored by other processes.
@@ -422,7 +154,7 @@ pub struct Inbox {
     inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     location: String,
     writer: Mutex<Option<SyncSender<Job>>>,
     writer_thread: Mutex<Option<JoinHandle<()>>>,
@@ -443,12 +175,6 @@ struct Settings {
     lease: Duration,
     /// The last claim failed (logged once until it works again).
     store_down: bool,
-}
-
-struct Job {
-    dedup_key: String,
-    body: Vec<u8>,
-    done: Box<dyn FnOnce(Result<Stored>) + Send>,
 }
 
 impl fmt::Debug for Inbox {
@@ -752,130 +478,5 @@ impl Drop for Inner {
                 let _ = t.join();
             }
         }
-    }
-}
-
-/// The writer: take what is queued, store it in one transaction, answer each.
-fn write_loop(mut store: Box<dyn Backend>, rx: mpsc::Receiver<Job>, inner: std::sync::Weak<Inner>) {
-    // Commits since the last idle checkpoint: one is worth it only after a few.
-    let mut unfolded = 0u32;
-    loop {
-        let first = match rx.try_recv() {
-            Ok(job) => job,
-            Err(mpsc::TryRecvError::Disconnected) => break,
-            Err(mpsc::TryRecvError::Empty) => {
-                if unfolded >= IDLE_CHECKPOINT_AFTER {
-                    store.idle();
-                    unfolded = 0;
-                }
-                match rx.recv() {
-                    Ok(job) => job,
-                    Err(_) => break,
-                }
-            }
-        };
-        unfolded += 1;
-        let mut jobs = vec![first];
-        while jobs.len() < 1024 {
-            match rx.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
-            }
-        }
-        let rows: Vec<(String, Vec<u8>)> = jobs
-            .iter_mut()
-            .map(|j| {
-                (
-                    std::mem::take(&mut j.dedup_key),
-                    std::mem::take(&mut j.body),
-                )
-            })
-            .collect();
-        match store.insert(&rows, now_ms()) {
-            Ok(results) => {
-                if let Some(inner) = inner.upgrade() {
-                    *lock(&inner.stored) += 1;
-                    inner.stored_cv.notify_all();
-                }
-                for (job, stored) in jobs.into_iter().zip(results) {
-                    (job.done)(Ok(stored));
-                }
-            }
-            Err(e) => {
-                log::error!("inbox: {} events could not be stored: {e}", jobs.len());
-                for job in jobs {
-                    (job.done)(Err(Error::new(e.kind(), e.message())));
-                }
-            }
-        }
-    }
-}
-
-/// Commits after which a writer that runs out of work checkpoints (SQLite's WAL).
-const IDLE_CHECKPOINT_AFTER: u32 = 16;
-
-/// A claimed event: the application's answer goes back to the store.
-struct Lease {
-    inbox: Inbox,
-    id: i64,
-    attempts: u32,
-}
-
-impl Settle for Lease {
-    fn inbox_attempt(&self) -> Option<crate::delivery::InboxAttempt> {
-        let retry = lock(&self.inbox.inner.settings).retry;
-        Some(crate::delivery::InboxAttempt {
-            id: self.id,
-            attempt: self.attempts,
-            max_attempts: retry.max_attempts(),
-            retry_in: retry.delay_after(self.attempts),
-        })
-    }
-
-    fn settle(self: Box<Self>, _event: &Event, verdict: Verdict, reason: &str) {
-        let inner = &self.inbox.inner;
-        let now = now_ms();
-        let result = match verdict {
-            Verdict::Handled => inner.readers.get().and_then(|mut r| r.ack(self.id, now)),
-            Verdict::Failed => {
-                let retry = lock(&inner.settings).retry;
-                let delay = retry.delay_after(self.attempts);
-                match delay {
-                    Some(d) => log::info!(
-                        "inbox: event {} failed (attempt {}), retried in {d:?}",
-                        self.id,
-                        self.attempts
-                    ),
-                    // The reason is the application's text: kept in the inbox, not logged.
-                    None => log::warn!(
-                        "inbox: event {} is dead after {} attempts (its last_error says why; \
-                         replay it by id when fixed)",
-                        self.id,
-                        self.attempts
-                    ),
-                }
-                let next = delay.map(|d| now + ms(d));
-                inner
-                    .readers
-                    .get()
-                    .and_then(|mut r| r.fail(self.id, &inner.owner, next, reason, now))
-            }
-        };
-        // The store refused the answer (disk full, ...): the lease runs out and the event
-        // is handed out again, so nothing is lost; an ack may then be repeated.
-        if let Err(e) = result {
-            log::error!(
-                "inbox: the answer to event {} was not recorded: {e}",
-                self.id
-            );
-        }
-    }
-
-    fn abandon(self: Box<Self>, _event: &Event) {
-        let inner = &self.inbox.inner;
-        if let Ok(mut r) = inner.readers.get() {
-            let _ = r.release(self.id, &inner.owner, now_ms());
-        }
-        self.inbox.wake();
     }
 }
