@@ -135,7 +135,7 @@ fn node_package_installs_from_a_fresh_clone_packs_and_its_tests_pass() {
         packages::cargo_stand_in(&target().join("node-cargo")),
     ));
     let (version, file) = loaded(&linked);
-    assert_eq!(version, "0.1.0");
+    assert_eq!(version, "0.2.0");
     assert_eq!(
         file,
         package.canonicalize().unwrap().join("native/libcinnox.so")
@@ -178,7 +178,7 @@ fn node_package_installs_from_a_fresh_clone_packs_and_its_tests_pass() {
     let packed = app("node-app");
     run(npm(&packed).arg("install").arg(&tarball));
     let (version, file) = loaded(&packed);
-    assert_eq!(version, "0.1.0");
+    assert_eq!(version, "0.2.0");
     assert_eq!(
         file,
         packed

@@ -140,7 +140,7 @@ fn pip_builds_the_library_into_a_platform_wheel() {
         .expect("a wheel");
     let name = wheel.file_name().unwrap().to_string_lossy().into_owned();
     assert!(
-        name.starts_with("cinnox-0.1.0-py3-none-linux_"),
+        name.starts_with("cinnox-0.2.0-py3-none-linux_"),
         "a platform wheel for any Python 3: {name}"
     );
     let listing = run(Command::new(&python)
@@ -178,7 +178,7 @@ fn pip_builds_the_library_into_a_platform_wheel() {
         .env_remove("LD_LIBRARY_PATH"));
     let text = String::from_utf8_lossy(&out.stdout);
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("0.1.0"));
+    assert_eq!(lines.next(), Some("0.2.0"));
     let loaded = lines.next().unwrap_or_default();
     assert!(
         loaded.contains("python-venv-src/lib/")

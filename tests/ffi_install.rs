@@ -54,7 +54,7 @@ fn installed_library_builds_with_pkg_config_shared_and_static() {
     assert!(lib.join("libcinnox.a").exists());
     let version = env!("CARGO_PKG_VERSION");
     assert!(lib.join(format!("libcinnox.so.{version}")).exists());
-    assert!(lib.join("libcinnox.so.0.1").exists());
+    assert!(lib.join("libcinnox.so.0.2").exists());
     assert!(lib.join("libcinnox.so").exists());
 
     let src = dir.join("prog.c");

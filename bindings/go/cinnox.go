@@ -28,7 +28,7 @@ import (
 	"unsafe"
 )
 
-// Version is the version of the linked library, e.g. "0.1.0".
+// Version is the version of the linked library, e.g. "0.2.0".
 func Version() string { return C.GoString(C.cinnox_version()) }
 
 // ErrorKind says what kind of failure an Error is. The numbers are the C ABI's

@@ -283,7 +283,7 @@ pub(crate) fn to_cstring(text: &str, what: &str) -> Result<CString, Failure> {
     })
 }
 
-/// The version of the library, e.g. `"0.1.0"`. Static storage: never NULL, never freed.
+/// The version of the library, e.g. `"0.2.0"`. Static storage: never NULL, never freed.
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn cinnox_version() -> *const c_char {

@@ -29,7 +29,7 @@ pub fn cargo_stand_in(dir: &Path) -> PathBuf {
     let lib = library();
     let stem = lib.with_extension("");
     let artifact = format!(
-        r#"{{"reason":"compiler-artifact","package_id":"cinnox 0.1.0","target":{{"kind":["lib","cdylib","staticlib"],"crate_types":["lib","cdylib","staticlib"],"name":"cinnox"}},"filenames":["{s}.rlib","{l}","{s}.a"],"fresh":true}}"#,
+        r#"{{"reason":"compiler-artifact","package_id":"cinnox 0.2.0","target":{{"kind":["lib","cdylib","staticlib"],"crate_types":["lib","cdylib","staticlib"],"name":"cinnox"}},"filenames":["{s}.rlib","{l}","{s}.a"],"fresh":true}}"#,
         s = stem.display(),
         l = lib.display()
     );

@@ -366,7 +366,7 @@ test('metrics, and GET /metrics on its own port', async () => {
 });
 
 test('the package loads the library it carries', () => {
-  assert.equal(cinnox.libraryVersion(), '0.1.0');
+  assert.equal(cinnox.libraryVersion(), '0.2.0');
   if (!process.env.CINNOX_LIBRARY) {
     assert.equal(path.dirname(cinnox.libraryFile), path.join(path.dirname(require.resolve('..')), 'native'));
   }

@@ -402,7 +402,7 @@ def test_the_package_carries_its_library():
 
     lib = pathlib.Path(_ffi.lib._name)
     assert lib.parent == pathlib.Path(cinnox.__file__).parent
-    assert cinnox.library_version() == "0.1.0"
+    assert cinnox.library_version() == "0.2.0"
 
 
 def test_readme_example_runs(capsys):

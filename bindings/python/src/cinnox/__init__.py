@@ -51,7 +51,7 @@ from .events import (
 from .receiver import Delivery, Inbox, InboxStats, Receiver, ReceiverStats
 from .sandbox import DeliveryRecord, Sandbox, Wire
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def library_version() -> str:
