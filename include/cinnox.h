@@ -708,7 +708,7 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The version of the library, e.g. `"0.1.0"`. Static storage: never NULL, never freed.
+ * The version of the library, e.g. `"0.2.0"`. Static storage: never NULL, never freed.
  * Thread-safe.
  */
 const char *cinnox_version(void);
