@@ -17,7 +17,11 @@ use super::Shared;
 use crate::webhook::Reply;
 
 mod io;
+#[cfg(test)]
+pub(super) mod mock;
 mod request;
+#[cfg(test)]
+mod tests;
 
 pub(super) use io::Stream;
 
