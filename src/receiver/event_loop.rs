@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use log::{debug, warn};
-use mio::net::TcpListener;
+use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 
-use super::conn::{Conn, Cx, Fate};
+use super::conn::{Conn, Cx, Fate, Stream};
 use super::pending::{Completion, Mailbox};
 use super::Shared;
 
@@ -44,9 +44,9 @@ pub(super) struct Loop {
     pub cap: usize,
 }
 
-struct State {
-    conns: HashMap<usize, Conn>,
-    timers: BTreeSet<(Instant, usize)>,
+struct State<S = TcpStream> {
+    conns: HashMap<usize, Conn<S>>,
+    timers: Timers,
     per_source: HashMap<IpAddr, usize>,
     next_id: usize,
     /// Served connections open (refused ones not counted).
@@ -57,27 +57,104 @@ struct State {
     evictions_since_log: u64,
     last_emfile_log: Option<Instant>,
     emfile_since_log: u64,
-    /// Connections to drive again next turn (see `Conn::more`).
+}
+
+/// The deadlines of a loop's connections, one per connection at most: soonest first, and
+/// at the same instant in the order of their ids.
+#[derive(Default)]
+struct Timers(BTreeSet<(Instant, usize)>);
+
+impl Timers {
+    /// The soonest deadline.
+    fn next(&self) -> Option<Instant> {
+        self.0.first().map(|&(t, _)| t)
+    }
+
+    /// File connection `id` under `next` instead of `old` (either may be none).
+    fn refile(&mut self, id: usize, old: Option<Instant>, next: Option<Instant>) {
+        if let Some(old) = old {
+            self.0.remove(&(old, id));
+        }
+        if let Some(t) = next {
+            self.0.insert((t, id));
+        }
+    }
+
+    /// Take out the connection with the soonest deadline, if that is due by `now`.
+    fn pop_due(&mut self, now: Instant) -> Option<usize> {
+        match self.0.first() {
+            Some(&(at, _)) if at <= now => self.0.pop_first().map(|(_, id)| id),
+            _ => None,
+        }
+    }
+}
+
+/// What driving a connection did: the requests it started, and whether it stopped at its
+/// share with more to read (see `Conn::more`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Driven {
+    started: usize,
+    more: bool,
+}
+
+/// Which connections a turn drives, and in which order: those left over from the last
+/// turn first, then those with news; each once; until the turn's share of requests
+/// ([`REQUESTS_PER_LOOP_TURN`]) is started. Those not driven go first next turn, so that
+/// every connection gets its turn however many are busy.
+#[derive(Default)]
+struct Fairness {
+    /// Connections to drive next turn, in order.
     again: Vec<usize>,
+}
+
+impl Fairness {
+    /// Work is left for the next turn: it must not wait for an event.
+    fn pending(&self) -> bool {
+        !self.again.is_empty()
+    }
+
+    /// A turn begins: those left from the last one go first in `touched`.
+    fn begin(&mut self, touched: &mut Vec<usize>) {
+        touched.append(&mut self.again);
+    }
+
+    /// A connection driven outside the turn's order (a deadline) stopped at its share.
+    fn again(&mut self, id: usize, driven: Driven) {
+        if driven.more {
+            self.again.push(id);
+        }
+    }
+
+    /// Drive `touched` in order, each once, until `budget` requests are started; empties
+    /// `touched`.
+    fn drive(
+        &mut self,
+        touched: &mut Vec<usize>,
+        budget: usize,
+        mut drive: impl FnMut(usize) -> Driven,
+    ) {
+        let mut seen = HashSet::with_capacity(touched.len());
+        touched.retain(|id| seen.insert(*id));
+        let mut budget = budget;
+        for (i, &id) in touched.iter().enumerate() {
+            if budget == 0 {
+                // Ahead of those driven this turn: every connection gets its turn.
+                self.again.splice(0..0, touched[i..].iter().copied());
+                break;
+            }
+            let driven = drive(id);
+            self.again(id, driven);
+            budget = budget.saturating_sub(driven.started);
+        }
+        touched.clear();
+    }
 }
 
 impl Loop {
     pub(super) fn run(mut self) {
         let mut events = Events::with_capacity(1024);
-        let mut st = State {
-            conns: HashMap::new(),
-            timers: BTreeSet::new(),
-            per_source: HashMap::new(),
-            next_id: 0,
-            served: 0,
-            refused: 0,
-            accept_paused_until: None,
-            last_eviction_log: None,
-            evictions_since_log: 0,
-            last_emfile_log: None,
-            emfile_since_log: 0,
-            again: Vec::new(),
-        };
+        let mut st = State::new();
+        let mut fair = Fairness::default();
         let mut touched: Vec<usize> = Vec::new();
         let mut completions: Vec<Completion> = Vec::new();
         let mut stopping = false;
@@ -96,12 +173,12 @@ impl Loop {
         }
         loop {
             let now = Instant::now();
-            let mut wake_at = st.timers.first().map(|&(t, _)| t);
+            let mut wake_at = st.timers.next();
             if accept_ready {
                 wake_at = min_opt(wake_at, st.accept_paused_until);
             }
             wake_at = min_opt(wake_at, hard_stop);
-            let timeout = if st.again.is_empty() {
+            let timeout = if !fair.pending() {
                 wake_at.map(|t| t.saturating_duration_since(now))
             } else {
                 // Work is left from the last turn: only look for new events.
@@ -114,7 +191,7 @@ impl Loop {
                 }
                 continue;
             }
-            touched.append(&mut st.again);
+            fair.begin(&mut touched);
             for event in events.iter() {
                 match event.token() {
                     LISTENER => accept_ready = true,
@@ -169,28 +246,14 @@ impl Loop {
             let cx = self.cx(now, stopping);
             // In order: those left from the last turn first, then those with new events;
             // each once. Past the turn's budget, the rest are left for the next turn.
-            let mut seen = HashSet::with_capacity(touched.len());
-            touched.retain(|id| seen.insert(*id));
-            let mut budget = REQUESTS_PER_LOOP_TURN;
-            for (i, &id) in touched.iter().enumerate() {
-                if budget == 0 {
-                    // Ahead of those driven this turn: every connection gets its turn.
-                    st.again.splice(0..0, touched[i..].iter().copied());
-                    break;
-                }
-                let started = st.drive(id, &cx, |c, cx| c.drive(cx));
-                budget = budget.saturating_sub(started);
-            }
-            touched.clear();
+            fair.drive(&mut touched, REQUESTS_PER_LOOP_TURN, |id| {
+                st.drive(id, &cx, |c, cx| c.drive(cx))
+            });
             loop {
                 let now = Instant::now();
-                let Some(&(at, id)) = st.timers.first() else {
+                let Some(id) = st.timers.pop_due(now) else {
                     break;
                 };
-                if at > now {
-                    break;
-                }
-                st.timers.pop_first();
                 if let Some(conn) = st.conns.get_mut(&id) {
                     conn.timer = None;
                 }
@@ -198,7 +261,8 @@ impl Loop {
                     now,
                     ..self.cx(now, stopping)
                 };
-                st.drive(id, &cx, |c, cx| c.on_timer(cx));
+                let driven = st.drive(id, &cx, |c, cx| c.on_timer(cx));
+                fair.again(id, driven);
             }
             self.shared.wake_workers();
             if stopping && (st.conns.is_empty() || hard_stop.is_some_and(|t| Instant::now() >= t)) {
@@ -337,56 +401,65 @@ impl Loop {
     }
 }
 
-impl State {
-    fn insert(&mut self, mut conn: Conn, cx: &Cx<'_>) {
+impl<S: Stream> State<S> {
+    fn new() -> State<S> {
+        State {
+            conns: HashMap::new(),
+            timers: Timers::default(),
+            per_source: HashMap::new(),
+            next_id: 0,
+            served: 0,
+            refused: 0,
+            accept_paused_until: None,
+            last_eviction_log: None,
+            evictions_since_log: 0,
+            last_emfile_log: None,
+            emfile_since_log: 0,
+        }
+    }
+
+    fn insert(&mut self, mut conn: Conn<S>, cx: &Cx<'_>) {
         let id = conn.token.0;
         conn.timer = conn.deadline(cx);
-        if let Some(t) = conn.timer {
-            self.timers.insert((t, id));
-        }
+        self.timers.refile(id, None, conn.timer);
         self.conns.insert(id, conn);
     }
 
     /// Run `f` on connection `id`, then refile its deadline or remove it.
-    /// Returns how many requests it started.
     fn drive(
         &mut self,
         id: usize,
         cx: &Cx<'_>,
-        f: impl FnOnce(&mut Conn, &Cx<'_>) -> Fate,
-    ) -> usize {
+        f: impl FnOnce(&mut Conn<S>, &Cx<'_>) -> Fate,
+    ) -> Driven {
         let Some(conn) = self.conns.get_mut(&id) else {
-            return 0;
+            return Driven::default();
         };
         if f(conn, cx) == Fate::Gone {
             let started = conn.started;
             self.remove(id, cx.shared);
-            return started;
+            return Driven {
+                started,
+                more: false,
+            };
         }
-        let started = conn.started;
-        if conn.more {
-            self.again.push(id);
-        }
+        let driven = Driven {
+            started: conn.started,
+            more: conn.more,
+        };
         let next = conn.deadline(cx);
         if next != conn.timer {
-            if let Some(old) = conn.timer {
-                self.timers.remove(&(old, id));
-            }
-            if let Some(t) = next {
-                self.timers.insert((t, id));
-            }
+            self.timers.refile(id, conn.timer, next);
             conn.timer = next;
         }
-        started
+        driven
     }
 
     fn remove(&mut self, id: usize, shared: &Shared) {
         let Some(conn) = self.conns.remove(&id) else {
             return;
         };
-        if let Some(t) = conn.timer {
-            self.timers.remove(&(t, id));
-        }
+        self.timers.refile(id, conn.timer, None);
         if conn.refused {
             self.refused -= 1;
         } else {
@@ -432,3 +505,6 @@ fn min_opt(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
         (None, b) => b,
     }
 }
+
+#[cfg(test)]
+mod tests;
