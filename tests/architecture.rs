@@ -164,3 +164,28 @@ fn the_library_logs_name_no_command_of_the_cli() {
         }
     }
 }
+
+/// Lines of a file that are not its unit tests: everything before `#[cfg(test)] mod tests`.
+fn code_lines(text: &str) -> usize {
+    let code = match text.find("#[cfg(test)]\nmod tests") {
+        Some(at) => &text[..at],
+        None => text,
+    };
+    code.lines().count()
+}
+
+#[test]
+fn no_source_file_is_much_over_600_lines_of_code() {
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let mut long: Vec<String> = files
+        .iter()
+        .filter(|f| !f.ends_with("tests.rs"))
+        .filter_map(|f| {
+            let n = code_lines(&std::fs::read_to_string(f).unwrap());
+            (n > 600).then(|| format!("{} ({n} lines)", f.display()))
+        })
+        .collect();
+    long.sort();
+    assert!(long.is_empty(), "split these by job: {long:?}");
+}
