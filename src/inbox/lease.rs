@@ -35,12 +35,14 @@ impl Settle for Lease {
                 let delay = retry.delay_after(self.attempts);
                 match delay {
                     Some(d) => log::info!(
+                        target: super::LOG_TARGET,
                         "inbox: event {} failed (attempt {}), retried in {d:?}",
                         self.id,
                         self.attempts
                     ),
                     // The reason is the application's text: kept in the inbox, not logged.
                     None => log::warn!(
+                        target: super::LOG_TARGET,
                         "inbox: event {} is dead after {} attempts (its last_error says why; \
                          replay it by id when fixed)",
                         self.id,
@@ -58,6 +60,7 @@ impl Settle for Lease {
         // is handed out again, so nothing is lost; an ack may then be repeated.
         if let Err(e) = result {
             log::error!(
+                target: super::LOG_TARGET,
                 "inbox: the answer to event {} was not recorded: {e}",
                 self.id
             );

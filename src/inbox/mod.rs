@@ -104,6 +104,10 @@ pub(crate) use records::{after_failure, state_of};
 pub use records::{InboxCounts, Stored, StoredEvent};
 use writer::{write_loop, Job};
 
+/// The log target of everything the inbox logs, whichever of its files logs it, so that
+/// `RUST_LOG=cinnox::inbox=…` keeps naming it.
+const LOG_TARGET: &str = module_path!();
+
 /// Milliseconds since the Unix epoch.
 pub(super) fn now_ms() -> i64 {
     SystemTime::now()

@@ -67,7 +67,7 @@ pub(super) fn write_loop(
                 }
             }
             Err(e) => {
-                log::error!("inbox: {} events could not be stored: {e}", jobs.len());
+                log::error!(target: super::LOG_TARGET, "inbox: {} events could not be stored: {e}", jobs.len());
                 for job in jobs {
                     (job.done)(Err(Error::new(e.kind(), e.message())));
                 }

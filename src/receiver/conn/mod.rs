@@ -32,6 +32,9 @@ pub(super) use io::Stream;
 const TURN: usize = 64;
 #[cfg(test)]
 const TURN: usize = 2;
+/// The log target of everything a connection logs, whichever file of `conn/` logs it, so
+/// that `RUST_LOG=cinnox::receiver::conn=debug` keeps naming it.
+const LOG_TARGET: &str = module_path!();
 /// Requests one connection may start per turn of its I/O loop: pipelined requests that
 /// are answered at once (a duplicate, a challenge, a refusal) would otherwise let one busy
 /// peer fill the turn, and a turn grow with the number of busy peers.

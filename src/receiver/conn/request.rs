@@ -238,12 +238,14 @@ impl<S: Stream> Conn<S> {
 fn log_bad_head(inbuf: &[u8], status: u16, peer: SocketAddr) {
     if inbuf.starts_with(&[0x16, 0x03]) {
         debug!(
+            target: super::LOG_TARGET,
             "refused {status} (a TLS handshake on this plain-HTTP port: the sender uses \
              https:// for an http:// receiver) from {}",
             peer.ip()
         );
     } else {
         debug!(
+            target: super::LOG_TARGET,
             "refused {status} (malformed request head) from {}",
             peer.ip()
         );
