@@ -33,6 +33,7 @@ impl<S: Stream> Conn<S> {
         }
     }
 
+    /// The last reply is out: send FIN (TLS: close_notify first), then discard a bounded
     /// amount of what the peer still sends.
     pub(super) fn start_linger(&mut self, cx: &Cx<'_>) {
         #[cfg(feature = "https")]
