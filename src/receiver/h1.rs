@@ -54,6 +54,14 @@ pub(crate) struct Head {
 }
 
 impl Head {
+    /// Its header fields as the verifier's [`Request`](crate::webhook::Request) takes them.
+    pub(crate) fn fields(&self) -> Vec<(&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect()
+    }
+
     /// How a reply to this request keeps or ends the connection.
     pub(crate) fn persist(&self) -> Persist {
         match (self.keep_alive, self.http10) {

@@ -113,11 +113,7 @@ impl<S: Stream> Conn<S> {
     /// A head arrived: check it, then read its body (or finish at once).
     fn start_request(&mut self, head: Head, request_by: Instant, cx: &Cx<'_>) {
         let shared = cx.shared;
-        let fields: Vec<(&str, &str)> = head
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
+        let fields = head.fields();
         let request = Request {
             method: &head.method,
             path: &head.target,
@@ -164,11 +160,7 @@ impl<S: Stream> Conn<S> {
     fn finish_request(&mut self, head: Head, body: Vec<u8>, cx: &Cx<'_>) {
         let shared = cx.shared;
         let head_only = head.method == "HEAD";
-        let fields: Vec<(&str, &str)> = head
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
+        let fields = head.fields();
         let request = Request {
             method: &head.method,
             path: &head.target,
