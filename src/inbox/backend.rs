@@ -8,7 +8,7 @@ use crate::sync::lock;
 use crate::Result;
 
 /// An event claimed by a consumer.
-pub(crate) struct Claimed {
+pub(super) struct Claimed {
     pub id: i64,
     pub attempts: u32,
     pub body: Vec<u8>,
@@ -16,7 +16,7 @@ pub(crate) struct Claimed {
 
 /// What a store must do; SQLite now, PostgreSQL fits the same shape (a unique dedup key,
 /// claims that skip what another consumer holds, leases with an expiry instead of locks).
-pub(crate) trait Backend: Send {
+pub(super) trait Backend: Send {
     /// Insert each event unless its dedup key is stored, all in one durable transaction.
     fn insert(&mut self, events: &[(String, Vec<u8>)], now: i64) -> Result<Vec<Stored>>;
     /// Claim the next due event for `owner` until `lease_until`, counting an attempt.

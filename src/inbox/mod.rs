@@ -98,9 +98,9 @@ use crate::event::Event;
 use crate::sync::lock;
 use crate::{Error, ErrorKind, Result};
 use backend::{is_postgres, open_backend, Readers};
-pub(crate) use backend::{Backend, Claimed};
+use backend::{Backend, Claimed};
 use lease::Lease;
-pub(crate) use records::{after_failure, state_of};
+use records::{after_failure, state_of};
 pub use records::{InboxCounts, Stored, StoredEvent};
 use writer::{write_loop, Job};
 

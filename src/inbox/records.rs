@@ -63,7 +63,7 @@ impl InboxCounts {
 
     /// The counts from a backend's groups of `(state, leased now, rows, oldest
     /// received_at)`, the same query on every backend.
-    pub(crate) fn from_groups(
+    pub(super) fn from_groups(
         groups: impl IntoIterator<Item = (String, bool, u64, Option<i64>)>,
         now: i64,
     ) -> InboxCounts {
@@ -92,7 +92,7 @@ impl InboxCounts {
 
 /// The row's state and due time after a failed attempt: pending again at `next`, or dead
 /// now when there is no next attempt.
-pub(crate) fn after_failure(next: Option<i64>, now: i64) -> (&'static str, i64) {
+pub(super) fn after_failure(next: Option<i64>, now: i64) -> (&'static str, i64) {
     match next {
         Some(at) => ("pending", at),
         None => ("dead", now),
@@ -100,7 +100,7 @@ pub(crate) fn after_failure(next: Option<i64>, now: i64) -> (&'static str, i64) 
 }
 
 /// The state shown for a row: `pending` with a live lease is `in_flight`.
-pub(crate) fn state_of(state: &str, lease_until: Option<i64>, now: i64) -> String {
+pub(super) fn state_of(state: &str, lease_until: Option<i64>, now: i64) -> String {
     match (state, lease_until) {
         ("pending", Some(until)) if until > now => "in_flight".to_owned(),
         (s, _) => s.to_owned(),

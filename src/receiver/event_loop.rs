@@ -264,7 +264,8 @@ impl Loop {
                 let driven = st.drive(id, &cx, |c, cx| c.on_timer(cx));
                 fair.again(id, driven);
             }
-            self.shared.wake_workers();
+            // The events this turn queued go to the workers together (see `queue`).
+            self.shared.queue.wake();
             if stopping && (st.conns.is_empty() || hard_stop.is_some_and(|t| Instant::now() >= t)) {
                 break;
             }

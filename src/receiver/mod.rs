@@ -86,7 +86,7 @@ use crate::{Error, ErrorKind, Result};
 pub use config::{ReceiverConfig, ReceiverConfigBuilder, MAX_TIMEOUT};
 use pending::{Mailbox, Ticket};
 use queue::WorkQueue;
-pub(crate) use stats::Counters;
+use stats::Counters;
 pub use stats::ReceiverStats;
 #[allow(unused_imports)]
 pub(crate) use store::{Store, Stored};
@@ -491,12 +491,6 @@ impl Shared {
         *lock(&self.grace)
     }
 
-    /// Wake the workers for what this turn of an I/O loop queued: called once per turn
-    /// rather than per event (see [`queue`]).
-    pub(crate) fn wake_workers(&self) {
-        self.queue.wake();
-    }
-
     /// Hand a verified event on: to the store when there is one (the reply says whether it
     /// is durable), else to the application's queue (the reply is its answer). Never
     /// blocks the I/O thread that calls it.
@@ -523,7 +517,7 @@ impl Shared {
             webhook: Arc::clone(&self.webhook),
         };
         let delivery = Delivery::new(event, Some(peer), Box::new(answer));
-        // The I/O thread wakes the workers at the end of its turn (`wake_workers`). Once shut
+        // The I/O thread wakes the workers at the end of its turn (`WorkQueue::wake`). Once shut
         // down, the queue fails it.
         self.queue.push(delivery);
     }

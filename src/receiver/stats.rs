@@ -45,7 +45,7 @@ pub struct ReceiverStats {
 
 /// The receiver's own counters, bumped by the I/O threads.
 #[derive(Default)]
-pub(crate) struct Counters {
+pub(super) struct Counters {
     pub(super) handler_panics: AtomicU64,
     pub(super) refused_connections: AtomicU64,
     pub(super) read_timeouts: AtomicU64,
