@@ -4,8 +4,45 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::time::Instant;
 
-use super::Stream;
+use mio::{Poll, Token, Waker};
+
+use super::{Cx, Stream};
+use crate::receiver::pending::Mailbox;
+use crate::receiver::{Receiver, ReceiverConfig};
+
+/// What a connection on a scripted stream needs around it: a receiver's `Shared` (the
+/// receiver is bound on a port nobody connects to) and a mailbox of the test's own.
+pub(in crate::receiver) struct Rig {
+    pub rx: Receiver,
+    _poll: Poll,
+    pub mailbox: Arc<Mailbox>,
+}
+
+impl Rig {
+    pub(in crate::receiver) fn new(config: ReceiverConfig) -> Rig {
+        let rx = Receiver::bind("127.0.0.1:0", config).unwrap();
+        let poll = Poll::new().unwrap();
+        let waker = Waker::new(poll.registry(), Token(usize::MAX)).unwrap();
+        Rig {
+            rx,
+            _poll: poll,
+            mailbox: Arc::new(Mailbox::new(waker)),
+        }
+    }
+
+    /// The context of a drive at `now`.
+    pub(in crate::receiver) fn cx(&self, now: Instant) -> Cx<'_> {
+        Cx {
+            shared: &self.rx.shared,
+            mailbox: &self.mailbox,
+            now,
+            stopping: false,
+        }
+    }
+}
 
 /// What the next read meets.
 enum Step {

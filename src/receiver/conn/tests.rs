@@ -6,15 +6,14 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mio::{Poll, Token, Waker};
+use mio::Token;
 
-use super::mock::MockStream;
+use super::mock::{MockStream, Rig};
 use super::{Conn, Cx, Fate, OUT_CAP, OUT_PAUSE, REQUESTS_PER_TURN};
-use crate::receiver::pending::{Completion, Mailbox};
-use crate::receiver::{Receiver, ReceiverConfig, ReceiverConfigBuilder};
+use crate::receiver::pending::Completion;
+use crate::receiver::{ReceiverConfig, ReceiverConfigBuilder};
 use crate::{Delivery, ErrorKind, WebhookConfig};
 
 const PATH: &str = "/hook/s3cret";
@@ -68,11 +67,9 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// A receiver's `Shared`, a mailbox of this test's own, and a clock that starts at `t0`.
+/// A connection's surroundings ([`Rig`]) and a clock that starts at `t0`.
 struct Harness {
-    rx: Receiver,
-    _poll: Poll,
-    mailbox: Arc<Mailbox>,
+    rig: Rig,
     t0: Instant,
 }
 
@@ -81,30 +78,27 @@ fn config() -> ReceiverConfigBuilder {
 }
 
 fn harness(config: ReceiverConfigBuilder) -> Harness {
-    let rx = Receiver::bind("127.0.0.1:0", config.build().unwrap()).unwrap();
-    let poll = Poll::new().unwrap();
-    let waker = Waker::new(poll.registry(), Token(usize::MAX)).unwrap();
     Harness {
-        rx,
-        _poll: poll,
-        mailbox: Arc::new(Mailbox::new(waker)),
+        rig: Rig::new(config.build().unwrap()),
         t0: Instant::now(),
+    }
+}
+
+impl std::ops::Deref for Harness {
+    type Target = Rig;
+    fn deref(&self) -> &Rig {
+        &self.rig
     }
 }
 
 impl Harness {
     /// The context of a drive `at` after the start.
     fn cx(&self, at: Duration) -> Cx<'_> {
-        self.cx_at(self.t0 + at)
+        self.rig.cx(self.t0 + at)
     }
 
     fn cx_at(&self, now: Instant) -> Cx<'_> {
-        Cx {
-            shared: &self.rx.shared,
-            mailbox: &self.mailbox,
-            now,
-            stopping: false,
-        }
+        self.rig.cx(now)
     }
 
     /// A connection accepted at the start.

@@ -2,16 +2,14 @@
 //! which connection is evicted (over connections on scripted byte streams).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mio::{Poll, Token, Waker};
+use mio::Token;
 
 use super::{Driven, Fairness, State, Timers, REQUESTS_PER_LOOP_TURN};
-use crate::receiver::conn::mock::MockStream;
-use crate::receiver::conn::{Conn, Cx, Fate};
-use crate::receiver::pending::Mailbox;
-use crate::receiver::{Receiver, ReceiverConfig};
+use crate::receiver::conn::mock::{MockStream, Rig};
+use crate::receiver::conn::{Conn, Fate};
+use crate::receiver::ReceiverConfig;
 use crate::WebhookConfig;
 
 const PATH: &str = "/hook/s3cret";
@@ -151,38 +149,16 @@ fn deadlines_come_due_soonest_first_and_by_id_at_the_same_instant() {
     assert_eq!(timers.next(), None);
 }
 
-/// A receiver's `Shared` for connections on scripted streams, and a mailbox.
-struct Harness {
-    rx: Receiver,
-    _poll: Poll,
-    mailbox: Arc<Mailbox>,
-}
-
-fn harness() -> Harness {
+/// A rig whose connections' first head is due within 1 s.
+fn harness() -> Rig {
     let config = ReceiverConfig::builder(WebhookConfig::new(PATH).unwrap())
         .header_timeout(Duration::from_secs(1))
         .build()
         .unwrap();
-    let rx = Receiver::bind("127.0.0.1:0", config).unwrap();
-    let poll = Poll::new().unwrap();
-    let waker = Waker::new(poll.registry(), Token(usize::MAX)).unwrap();
-    Harness {
-        rx,
-        _poll: poll,
-        mailbox: Arc::new(Mailbox::new(waker)),
-    }
+    Rig::new(config)
 }
 
-impl Harness {
-    fn cx(&self, now: Instant) -> Cx<'_> {
-        Cx {
-            shared: &self.rx.shared,
-            mailbox: &self.mailbox,
-            now,
-            stopping: false,
-        }
-    }
-
+impl Rig {
     /// A served connection `id` from `peer` that has read `bytes`, in `st`.
     fn add(&self, st: &mut State<MockStream>, id: usize, peer: &str, bytes: &str, now: Instant) {
         let peer: SocketAddr = peer.parse().unwrap();
