@@ -25,6 +25,138 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+/* CINNOX_DEPRECATED(note) marks the 0.1 names kept for 0.2 as aliases: compilers warn
+   where they are used, naming the replacement. Define CINNOX_NO_DEPRECATION_WARNINGS to
+   silence them. */
+#if defined(CINNOX_NO_DEPRECATION_WARNINGS)
+#define CINNOX_DEPRECATED(note)
+#elif defined(__cplusplus) && __cplusplus >= 201402L
+#define CINNOX_DEPRECATED(note) [[deprecated(note)]]
+#elif defined(__GNUC__) || defined(__clang__)
+#define CINNOX_DEPRECATED(note) __attribute__((deprecated(note)))
+#elif defined(_MSC_VER)
+#define CINNOX_DEPRECATED(note) __declspec(deprecated(note))
+#else
+#define CINNOX_DEPRECATED(note)
+#endif
+
+
+/**
+ * Default largest webhook body accepted, in bytes.
+ */
+#define CINNOX_DEFAULT_MAX_BODY 65536
+
+/**
+ * Default duplicate-detection window, in milliseconds (10 minutes).
+ */
+#define CINNOX_DEFAULT_DEDUP_WINDOW_MS 600000
+
+/**
+ * Default number of events remembered for duplicate detection.
+ */
+#define CINNOX_DEFAULT_DEDUP_CAPACITY 10000
+
+/**
+ * Default longest time for a whole request, and for replies left unread, in milliseconds.
+ */
+#define CINNOX_DEFAULT_READ_TIMEOUT_MS 10000
+
+/**
+ * Default time an idle keep-alive connection is kept, in milliseconds.
+ */
+#define CINNOX_DEFAULT_IDLE_TIMEOUT_MS 30000
+
+/**
+ * Default time `shutdown` lets deliveries in flight finish, in milliseconds.
+ */
+#define CINNOX_DEFAULT_SHUTDOWN_GRACE_MS 5000
+
+/**
+ * Default cap on open connections.
+ */
+#define CINNOX_DEFAULT_MAX_CONNECTIONS 10000
+
+/**
+ * Default number of I/O threads.
+ */
+#define CINNOX_DEFAULT_IO_THREADS 1
+
+/**
+ * Most I/O threads a receiver may have.
+ */
+#define CINNOX_MAX_IO_THREADS 64
+
+/**
+ * Default time a request head may take to arrive, in milliseconds.
+ */
+#define CINNOX_DEFAULT_HEADER_TIMEOUT_MS 5000
+
+/**
+ * Default cap on connections from one source address (0: none).
+ */
+#define CINNOX_DEFAULT_PER_SOURCE_LIMIT 0
+
+/**
+ * Default connect timeout of the subscription client, in milliseconds.
+ */
+#define CINNOX_DEFAULT_CONNECT_TIMEOUT_MS 10000
+
+/**
+ * Default timeout of each step of a client request, in milliseconds.
+ */
+#define CINNOX_DEFAULT_REQUEST_TIMEOUT_MS 30000
+
+/**
+ * Default number of attempts of a client request (the first and its retries).
+ */
+#define CINNOX_DEFAULT_MAX_ATTEMPTS 4
+
+/**
+ * Default number of attempts the inbox gives an event before it is dead.
+ */
+#define CINNOX_DEFAULT_INBOX_MAX_ATTEMPTS 8
+
+/**
+ * Default wait of the inbox after an event's first failure, in milliseconds (doubling).
+ */
+#define CINNOX_DEFAULT_INBOX_FIRST_DELAY_MS 5000
+
+/**
+ * Default longest wait of the inbox between attempts, in milliseconds (1 hour).
+ */
+#define CINNOX_DEFAULT_INBOX_MAX_DELAY_MS 3600000
+
+/**
+ * Default time an event handed out by the inbox is leased, in milliseconds.
+ */
+#define CINNOX_DEFAULT_INBOX_LEASE_MS 60000
+
+/**
+ * Default time the inbox keeps handled events, in milliseconds (3 days).
+ */
+#define CINNOX_DEFAULT_INBOX_RETENTION_MS 259200000
+
+/**
+ * Default requests a minute the sandbox accepts per app.
+ */
+#define CINNOX_DEFAULT_SANDBOX_RATE_LIMIT 500
+
+/**
+ * Default time the sandbox waits for each verification and each delivery attempt, in
+ * milliseconds.
+ */
+#define CINNOX_DEFAULT_SANDBOX_TIMEOUT_MS 5000
+
+/**
+ * Default number of redeliveries the sandbox makes after a failed delivery.
+ */
+#define CINNOX_DEFAULT_SANDBOX_REDELIVERIES 3
+
+/**
+ * Default wait of the sandbox before its first redelivery, in milliseconds; each later
+ * one waits twice as long.
+ */
+#define CINNOX_DEFAULT_SANDBOX_FIRST_REDELIVERY_MS 50
 
 /**
  * An error: something failed and was not recovered (an event could not be stored, ...).
@@ -242,12 +374,22 @@ typedef uint32_t cinnox_delivery_status;
 /**
  * A CINNOX subscription client: the base URL and App Token of one account.
  *
- * Made by `cinnox_client_new`, freed by `cinnox_client_free`. Thread-safe: any number of
- * threads may call any `cinnox_client_*` function on one client at once (a setter affects
- * the requests that start after it returns). Its settings are never printed: the App Token
- * appears in no message.
+ * Made by `cinnox_client_builder_build` or `cinnox_client_new`, freed by
+ * `cinnox_client_free`. Thread-safe: any number of threads may call any `cinnox_client_*`
+ * function on one client at once. Its settings are never printed: the App Token appears in
+ * no message.
  */
 typedef struct cinnox_client cinnox_client;
+
+/**
+ * A subscription client's settings before it is made: the account's base URL and App
+ * Token, timeouts, retries, `User-Agent`. Made by `cinnox_client_builder_new`, given
+ * settings by `cinnox_client_builder_set_*`, turned into a client by
+ * `cinnox_client_builder_build`, or freed by `cinnox_client_builder_free`. Not
+ * thread-safe: one thread at a time may use a builder. Its settings are never printed: the
+ * App Token appears in no message.
+ */
+typedef struct cinnox_client_builder cinnox_client_builder;
 
 /**
  * One event waiting for the application's answer: call `cinnox_delivery_ack` (HTTP 200; with
@@ -274,6 +416,21 @@ typedef struct cinnox_event cinnox_event;
 typedef struct cinnox_inbox cinnox_inbox;
 
 /**
+ * An inbox's settings before it opens: its location and its retry schedule. Made by
+ * `cinnox_inbox_builder_new`, given settings by `cinnox_inbox_builder_set_*`, opened by
+ * `cinnox_inbox_builder_build`, or freed by `cinnox_inbox_builder_free`. Not thread-safe:
+ * one thread at a time may use a builder.
+ */
+typedef struct cinnox_inbox_builder cinnox_inbox_builder;
+
+/**
+ * How many events an inbox held in each state at one moment (one query). Made by
+ * `cinnox_inbox_snapshot_new`, read by its getters, freed by `cinnox_inbox_snapshot_free`.
+ * Immutable; thread-safe to read.
+ */
+typedef struct cinnox_inbox_snapshot cinnox_inbox_snapshot;
+
+/**
  * An embedded webhook server (HTTP/1.1 on a socket of its own) that verifies requests,
  * answers CINNOX's challenges itself and hands events to the application, by
  * `cinnox_receiver_recv` or by `cinnox_receiver_serve`.
@@ -285,14 +442,25 @@ typedef struct cinnox_inbox cinnox_inbox;
 typedef struct cinnox_receiver cinnox_receiver;
 
 /**
- * The settings of a receiver: the webhook policy (path, body cap, allowed sources, trusted
- * proxies, duplicate window) and the server settings (timeouts, connection cap, shutdown
- * grace). Made by `cinnox_receiver_config_new`, used (copied) by
- * `cinnox_receiver_new_with_config` and `cinnox_webhook_new`, freed by
- * `cinnox_receiver_config_free`. Not thread-safe: do not change one config from two threads
- * at once.
+ * The settings of a receiver, checked and immutable: made by
+ * `cinnox_receiver_config_builder_build`, used (copied) by `cinnox_receiver_new_with_config`
+ * and `cinnox_webhook_new`, freed by `cinnox_receiver_config_free`. Thread-safe: any number
+ * of threads may use one configuration at once.
  */
 typedef struct cinnox_receiver_config cinnox_receiver_config;
+
+/**
+ * A receiver configuration being made: the webhook policy (path, body cap, allowed
+ * sources, trusted proxies, duplicate window) and the server settings (timeouts,
+ * connection cap, I/O threads, metrics address, inbox).
+ *
+ * Made by `cinnox_receiver_config_builder_new`, given its settings by the
+ * `cinnox_receiver_config_builder_set_*` functions (each refuses a bad value at once and
+ * leaves the builder as it was), turned into an immutable `cinnox_receiver_config` by
+ * `cinnox_receiver_config_builder_build`, or freed by `cinnox_receiver_config_builder_free`.
+ * Not thread-safe: one thread at a time may use a builder.
+ */
+typedef struct cinnox_receiver_config_builder cinnox_receiver_config_builder;
 
 /**
  * An HTTP reply to send: status, headers and body. Made by `cinnox_webhook_handle` or
@@ -338,6 +506,12 @@ typedef struct cinnox_webhook cinnox_webhook;
  * the `CINNOX_EVENT_KIND_…` constants; any other number gives `CINNOX_ERR_INVALID_ARGUMENT`.
  */
 typedef uint32_t cinnox_event_kind;
+
+/**
+ * One of the receiver's counters (`CINNOX_COUNTER_*`), read by `cinnox_receiver_counter`.
+ * Values are never reused; new counters get new values.
+ */
+typedef uint32_t cinnox_counter;
 
 /**
  * A party of a call. Each string is NUL-terminated, NULL when absent, and owned by the
@@ -507,7 +681,9 @@ typedef struct cinnox_other_event {
 } cinnox_other_event;
 
 /**
- * How many events an inbox holds in each state, filled by `cinnox_inbox_stats`.
+ * How many events an inbox holds in each state, filled by the deprecated
+ * `cinnox_inbox_stats`. Deprecated, and frozen as it is (a struct the caller allocates
+ * cannot grow): use `cinnox_inbox_snapshot_new` and its getters.
  */
 typedef struct cinnox_inbox_counts {
   /**
@@ -519,7 +695,7 @@ typedef struct cinnox_inbox_counts {
    */
   uint64_t in_flight;
   /**
-   * Handled (kept for the retention, 3 days by default).
+   * Handled (kept for the retention, `CINNOX_DEFAULT_INBOX_RETENTION_MS` by default).
    */
   uint64_t done;
   /**
@@ -552,7 +728,10 @@ typedef void (*cinnox_log_callback)(void *userdata, uint32_t level, const char *
 typedef int (*cinnox_handler)(void *userdata, const struct cinnox_event *event);
 
 /**
- * Counters of what a receiver did, filled by `cinnox_receiver_stats`.
+ * Counters of what a receiver did, filled by the deprecated `cinnox_receiver_stats`.
+ * Deprecated, and frozen as it is (a struct the caller allocates cannot grow; the
+ * counters added since, such as `CINNOX_COUNTER_STORE_FAILURES`, are not in it): use
+ * `cinnox_receiver_counter`.
  */
 typedef struct cinnox_receiver_counters {
   /**
@@ -699,6 +878,122 @@ typedef struct cinnox_header {
  */
 #define CINNOX_EVENT_KIND_INQUIRY_LABEL 9
 
+/**
+ * Requests seen by the verifier: each ends in exactly one of challenge, event, duplicate or a refusal.
+ */
+#define CINNOX_COUNTER_REQUESTS 1
+
+/**
+ * URL-verification challenges answered.
+ */
+#define CINNOX_COUNTER_CHALLENGES 2
+
+/**
+ * Events handed to the application.
+ */
+#define CINNOX_COUNTER_EVENTS 3
+
+/**
+ * Events answered 200 by the application.
+ */
+#define CINNOX_COUNTER_ACKS 4
+
+/**
+ * Events answered 500.
+ */
+#define CINNOX_COUNTER_FAILS 5
+
+/**
+ * Redeliveries answered 200 without reaching the application.
+ */
+#define CINNOX_COUNTER_DUPLICATES 6
+
+/**
+ * Requests refused 404: wrong path.
+ */
+#define CINNOX_COUNTER_REFUSED_NOT_FOUND 7
+
+/**
+ * Requests refused 405: not POST.
+ */
+#define CINNOX_COUNTER_REFUSED_METHOD 8
+
+/**
+ * Requests refused 413: body too large.
+ */
+#define CINNOX_COUNTER_REFUSED_TOO_LARGE 9
+
+/**
+ * Requests refused 415: not JSON.
+ */
+#define CINNOX_COUNTER_REFUSED_MEDIA_TYPE 10
+
+/**
+ * Requests refused 403: source not allowed.
+ */
+#define CINNOX_COUNTER_REFUSED_FORBIDDEN 11
+
+/**
+ * Requests refused 400 by the verifier: unreadable body.
+ */
+#define CINNOX_COUNTER_REFUSED_BAD_REQUEST 12
+
+/**
+ * Handler panics caught by `cinnox_receiver_serve`.
+ */
+#define CINNOX_COUNTER_HANDLER_PANICS 13
+
+/**
+ * Connections refused (503): at the connection cap with nothing to evict, or beyond the per-source limit.
+ */
+#define CINNOX_COUNTER_REFUSED_CONNECTIONS 14
+
+/**
+ * Requests cut off by the header timeout, the read deadline or the minimum body rate (answered 408).
+ */
+#define CINNOX_COUNTER_READ_TIMEOUTS 15
+
+/**
+ * Requests refused by the HTTP layer before the verifier saw them (400, 413, 414, 417, 431, 501, 505).
+ */
+#define CINNOX_COUNTER_MALFORMED_REQUESTS 16
+
+/**
+ * Deliveries still unanswered when the shutdown grace ended (answered 503).
+ */
+#define CINNOX_COUNTER_EXPIRED_DELIVERIES 17
+
+/**
+ * Idle or incomplete connections closed to make room for a new one.
+ */
+#define CINNOX_COUNTER_EVICTED_CONNECTIONS 18
+
+/**
+ * Connections open now (a gauge, not a count).
+ */
+#define CINNOX_COUNTER_OPEN_CONNECTIONS 19
+
+/**
+ * Times accepting met EMFILE/ENFILE (out of file descriptors).
+ */
+#define CINNOX_COUNTER_FD_EXHAUSTIONS 20
+
+/**
+ * Connections cut because their peer left replies unread.
+ */
+#define CINNOX_COUNTER_SLOW_READERS 21
+
+/**
+ * Events an inbox failed to store (answered 503 with Retry-After).
+ */
+#define CINNOX_COUNTER_STORE_FAILURES 22
+
+/**
+ * One more than the largest counter of this version of the library: counters run from 1
+ * to `CINNOX_COUNTER_END - 1`. A program may loop over them with `cinnox_counter_name`.
+ */
+#define CINNOX_COUNTER_END 23
+
 
 
 
@@ -740,10 +1035,8 @@ int64_t cinnox_last_error_api_code(void);
 const char *cinnox_result_name(uint32_t result);
 
 /**
- * Make a client for the CINNOX Open API at `base_url` (the per-account base URL shown in
- * the dashboard, e.g. `"https://example.cinnox.com"`) with the App Token `app_token`.
- *
- * Default settings: connect timeout 10 s, request timeout 30 s, 4 attempts with backoff.
+ * Make a client for the CINNOX Open API at `base_url` with the App Token `app_token` and
+ * the default settings: `cinnox_client_builder_new` then `cinnox_client_builder_build`.
  * Both strings are copied. On success `*out` is a new client the caller owns and frees with
  * `cinnox_client_free`. `CINNOX_ERR_NULL_ARGUMENT` when a pointer is NULL,
  * `CINNOX_ERR_INVALID_ARGUMENT` when a string is not UTF-8, the base URL is not an absolute
@@ -757,26 +1050,24 @@ cinnox_result cinnox_client_new(const char *base_url, const char *app_token, str
 void cinnox_client_free(struct cinnox_client *client);
 
 /**
- * Set the connect timeout and the timeout of each step of an attempt (sending the request,
- * waiting for the reply, reading its body), in milliseconds (0 keeps the current value). `CINNOX_ERR_NULL_ARGUMENT` when `client` is NULL. Thread-safe.
+ * Deprecated: it changes a live client under the threads using it. Give the timeouts to
+ * `cinnox_client_builder_set_timeouts`. Affects the requests that start after it returns.
+ * `CINNOX_ERR_NULL_ARGUMENT` when `client` is NULL.
  */
-cinnox_result cinnox_client_set_timeouts(const struct cinnox_client *client, uint32_t connect_timeout_ms, uint32_t timeout_ms);
+CINNOX_DEPRECATED("use cinnox_client_builder_set_timeouts") cinnox_result cinnox_client_set_timeouts(const struct cinnox_client *client, uint32_t connect_timeout_ms, uint32_t timeout_ms);
 
 /**
- * Set how transient failures (connect errors, timeouts, HTTP 429/502/503/504, code
- * 6451010) are retried: `max_attempts` attempts in all (1 = no retry, 0 is invalid), the
- * first delay `base_delay_ms` (doubled each time, with jitter), no delay longer than
- * `max_delay_ms`, no retry after `max_elapsed_ms` since the first attempt.
- * `CINNOX_ERR_NULL_ARGUMENT` when `client` is NULL, `CINNOX_ERR_INVALID_ARGUMENT` for a
- * rejected value. Thread-safe.
+ * Deprecated: it changes a live client under the threads using it. Give the policy to
+ * `cinnox_client_builder_set_retry` (same arguments, same errors).
  */
-cinnox_result cinnox_client_set_retry(const struct cinnox_client *client, uint32_t max_attempts, uint32_t base_delay_ms, uint32_t max_delay_ms, uint32_t max_elapsed_ms);
+CINNOX_DEPRECATED("use cinnox_client_builder_set_retry") cinnox_result cinnox_client_set_retry(const struct cinnox_client *client, uint32_t max_attempts, uint32_t base_delay_ms, uint32_t max_delay_ms, uint32_t max_elapsed_ms);
 
 /**
- * Set the `User-Agent` header (copied). `CINNOX_ERR_NULL_ARGUMENT` when a pointer is NULL,
- * `CINNOX_ERR_INVALID_ARGUMENT` when it is not UTF-8 or is rejected. Thread-safe.
+ * Deprecated: it changes a live client under the threads using it. Give the header to
+ * `cinnox_client_builder_set_user_agent`. `CINNOX_ERR_NULL_ARGUMENT` when a pointer is
+ * NULL, `CINNOX_ERR_INVALID_ARGUMENT` when it is not UTF-8 or is rejected.
  */
-cinnox_result cinnox_client_set_user_agent(const struct cinnox_client *client, const char *user_agent);
+CINNOX_DEPRECATED("use cinnox_client_builder_set_user_agent") cinnox_result cinnox_client_set_user_agent(const struct cinnox_client *client, const char *user_agent);
 
 /**
  * Create or edit (`enabled` true) or remove (`enabled` false) the subscription of `url` to
@@ -810,26 +1101,60 @@ cinnox_result cinnox_client_subscribe(const struct cinnox_client *client, const 
 cinnox_result cinnox_client_unsubscribe(const struct cinnox_client *client, const char *app_id, cinnox_event_kind kind, const char *url, struct cinnox_subscription **out);
 
 /**
- * Whether the subscription is active. false when `sub` is NULL.
+ * Start a client for the CINNOX Open API at `base_url` (the per-account base URL shown in
+ * the dashboard, e.g. `"https://example.cinnox.com"`) with the App Token `app_token`, and
+ * the default settings: connect timeout `CINNOX_DEFAULT_CONNECT_TIMEOUT_MS`, request
+ * timeout `CINNOX_DEFAULT_REQUEST_TIMEOUT_MS`, `CINNOX_DEFAULT_MAX_ATTEMPTS` attempts with
+ * backoff. Both strings are copied. On success `*out` is a new builder the caller owns.
+ * `CINNOX_ERR_NULL_ARGUMENT` when a pointer is NULL, `CINNOX_ERR_INVALID_ARGUMENT` when a
+ * string is not UTF-8 (the URL and token themselves are checked by
+ * `cinnox_client_builder_build`).
  */
-bool cinnox_subscription_enabled(const struct cinnox_subscription *sub);
+cinnox_result cinnox_client_builder_new(const char *base_url, const char *app_token, struct cinnox_client_builder **out);
 
 /**
- * The webhook URL as CINNOX reported it, NUL-terminated, borrowed from `sub` and valid as
- * long as it. NULL when `sub` is NULL.
+ * The connect timeout and the timeout of each step of an attempt (sending the request,
+ * waiting for the reply, reading its body), in milliseconds (0 keeps the current value).
+ * `CINNOX_ERR_NULL_ARGUMENT` when `builder` is NULL.
  */
-const char *cinnox_subscription_url(const struct cinnox_subscription *sub);
+cinnox_result cinnox_client_builder_set_timeouts(struct cinnox_client_builder *builder, uint32_t connect_timeout_ms, uint32_t timeout_ms);
 
 /**
- * When the subscription last changed, RFC 3339 text as CINNOX sent it, borrowed from `sub`
- * and valid as long as it. NULL when CINNOX omitted it (some families do) or `sub` is NULL.
+ * How transient failures (connect errors, timeouts, HTTP 429/502/503/504, code 6451010)
+ * are retried: `max_attempts` attempts in all (1 = no retry, 0 is invalid), the first
+ * delay `base_delay_ms` (doubled each time, with jitter), no delay longer than
+ * `max_delay_ms`, no retry after `max_elapsed_ms` since the first attempt.
+ * `CINNOX_ERR_NULL_ARGUMENT` when `builder` is NULL, `CINNOX_ERR_INVALID_ARGUMENT` for a
+ * rejected value (the builder is then unchanged).
  */
-const char *cinnox_subscription_updated_at(const struct cinnox_subscription *sub);
+cinnox_result cinnox_client_builder_set_retry(struct cinnox_client_builder *builder, uint32_t max_attempts, uint32_t base_delay_ms, uint32_t max_delay_ms, uint32_t max_elapsed_ms);
 
 /**
- * Free a subscription. NULL does nothing; the strings it lent become invalid.
+ * The `User-Agent` header (copied; checked by `cinnox_client_builder_build`).
+ * `CINNOX_ERR_NULL_ARGUMENT` when a pointer is NULL, `CINNOX_ERR_INVALID_ARGUMENT` when it
+ * is not UTF-8.
  */
-void cinnox_subscription_free(struct cinnox_subscription *sub);
+cinnox_result cinnox_client_builder_set_user_agent(struct cinnox_client_builder *builder, const char *user_agent);
+
+/**
+ * Check every setting and make the client. The builder is consumed and freed whatever the
+ * result. On success `*out` is a new client the caller owns and frees with
+ * `cinnox_client_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer (a NULL `out` still
+ * frees the builder), `CINNOX_ERR_INVALID_ARGUMENT` when the base URL is not an absolute
+ * http(s) URL, the token is empty or the `User-Agent` is rejected.
+ */
+cinnox_result cinnox_client_builder_build(struct cinnox_client_builder *builder, struct cinnox_client **out);
+
+/**
+ * Free a builder that was not built. NULL does nothing.
+ */
+void cinnox_client_builder_free(struct cinnox_client_builder *builder);
+
+/**
+ * The name of counter `which` (`"requests"`, `"acks"`, …: the field names of the Rust
+ * `ReceiverStats`), a static string; NULL for a value this library does not know.
+ */
+const char *cinnox_counter_name(cinnox_counter which);
 
 /**
  * The event of a delivery, lent by it: valid until the delivery is answered or freed;
@@ -960,22 +1285,11 @@ cinnox_result cinnox_inbox_open(const char *location, struct cinnox_inbox **out)
 void cinnox_inbox_free(struct cinnox_inbox *inbox);
 
 /**
- * Set the retry schedule: `max_attempts` attempts in all (at least 1), waiting
- * `first_delay_ms` after the first failure, doubling up to `max_delay_ms`; after the last
- * failed attempt an event is dead. Default: 8 attempts, 5 s doubling, at most 1 hour.
- * `CINNOX_ERR_NULL_ARGUMENT` when `inbox` is NULL, `CINNOX_ERR_INVALID_ARGUMENT` for 0
- * attempts or `max_delay_ms < first_delay_ms`. Thread-safe; does not block.
+ * Deprecated: it changes a live inbox under the threads using it. Give the schedule to
+ * `cinnox_inbox_builder_set_retry` before the inbox opens. Sets the retry schedule as that
+ * function describes; errors as there, `CINNOX_ERR_NULL_ARGUMENT` when `inbox` is NULL.
  */
-cinnox_result cinnox_inbox_set_retry(const struct cinnox_inbox *inbox, uint32_t max_attempts, uint32_t first_delay_ms, uint32_t max_delay_ms);
-
-/**
- * Make receivers built from `config` store each event in `inbox` before answering it: 200
- * once committed (also for a duplicate already stored), 503 with `Retry-After` when the
- * store fails. `cinnox_receiver_recv` and `cinnox_receiver_serve` then take events from the
- * inbox. The inbox is shared, not copied: it may be freed after the receivers are made.
- * `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer.
- */
-cinnox_result cinnox_receiver_config_set_inbox(struct cinnox_receiver_config *config, const struct cinnox_inbox *inbox);
+CINNOX_DEPRECATED("use cinnox_inbox_builder_set_retry") cinnox_result cinnox_inbox_set_retry(const struct cinnox_inbox *inbox, uint32_t max_attempts, uint32_t first_delay_ms, uint32_t max_delay_ms);
 
 /**
  * Wait for the next due event, at most `timeout_ms` milliseconds (`CINNOX_WAIT_FOREVER`
@@ -984,17 +1298,18 @@ cinnox_result cinnox_receiver_config_set_inbox(struct cinnox_receiver_config *co
  * owns, leased to this process: `cinnox_delivery_ack` marks it done,
  * `cinnox_delivery_fail` or `cinnox_delivery_free` retries it later (or makes it dead
  * after its last attempt); if the process dies holding it, it is handed out again after
- * the lease (60 s). `CINNOX_ERR_TIMEOUT` when none was due in time, `CINNOX_ERR_IO` when
+ * the lease (`CINNOX_DEFAULT_INBOX_LEASE_MS`). `CINNOX_ERR_TIMEOUT` when none was due in time, `CINNOX_ERR_IO` when
  * the store failed, `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer.
  */
 cinnox_result cinnox_inbox_recv(const struct cinnox_inbox *inbox, uint32_t timeout_ms, struct cinnox_delivery **out);
 
 /**
- * Fill `*out` with how many events are in each state. Blocks for one small query.
- * `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer, `CINNOX_ERR_IO` when the store failed.
- * Thread-safe.
+ * Deprecated: `*out` is a struct the caller allocates, which cannot grow. Use
+ * `cinnox_inbox_snapshot_new`. Fills `*out` with how many events are in each state.
+ * Blocks for one small query. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
+ * `CINNOX_ERR_IO` when the store failed. Thread-safe.
  */
-cinnox_result cinnox_inbox_stats(const struct cinnox_inbox *inbox, struct cinnox_inbox_counts *out);
+CINNOX_DEPRECATED("use cinnox_inbox_snapshot_new") cinnox_result cinnox_inbox_stats(const struct cinnox_inbox *inbox, struct cinnox_inbox_counts *out);
 
 /**
  * Make every dead event pending again (its attempts start over). When `replayed` is not
@@ -1002,6 +1317,82 @@ cinnox_result cinnox_inbox_stats(const struct cinnox_inbox *inbox, struct cinnox
  * when `inbox` is NULL, `CINNOX_ERR_IO` when the store failed. Thread-safe.
  */
 cinnox_result cinnox_inbox_replay_dead(const struct cinnox_inbox *inbox, uint64_t *replayed);
+
+/**
+ * Start the settings of the inbox at `location` (a file path for SQLite, or a
+ * `postgres://` URL when the library has PostgreSQL), with the default retry schedule
+ * (`CINNOX_DEFAULT_INBOX_MAX_ATTEMPTS` attempts, waiting `CINNOX_DEFAULT_INBOX_FIRST_DELAY_MS`
+ * after the first failure, doubling up to `CINNOX_DEFAULT_INBOX_MAX_DELAY_MS`). Opens
+ * nothing yet. `location` is copied; on success `*out` is a new builder the caller owns.
+ * `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer, `CINNOX_ERR_INVALID_ARGUMENT` for an
+ * empty or non-UTF-8 `location`.
+ */
+cinnox_result cinnox_inbox_builder_new(const char *location, struct cinnox_inbox_builder **out);
+
+/**
+ * The retry schedule: `max_attempts` attempts in all (at least 1), waiting
+ * `first_delay_ms` after the first failure, doubling up to `max_delay_ms`; after the last
+ * failed attempt an event is dead. `CINNOX_ERR_NULL_ARGUMENT` when `builder` is NULL,
+ * `CINNOX_ERR_INVALID_ARGUMENT` for 0 attempts or `max_delay_ms < first_delay_ms` (the
+ * builder is then unchanged).
+ */
+cinnox_result cinnox_inbox_builder_set_retry(struct cinnox_inbox_builder *builder, uint32_t max_attempts, uint32_t first_delay_ms, uint32_t max_delay_ms);
+
+/**
+ * Open (creating it if needed) the inbox the builder describes, as `cinnox_inbox_open`
+ * does. The builder is consumed and freed whatever the result. On success `*out` is a new
+ * inbox the caller owns and frees with `cinnox_inbox_free`. `CINNOX_ERR_NULL_ARGUMENT` for
+ * a NULL pointer (a NULL `out` still frees the builder), `CINNOX_ERR_IO` when the store
+ * cannot be opened or written. Blocks while it opens.
+ */
+cinnox_result cinnox_inbox_builder_build(struct cinnox_inbox_builder *builder, struct cinnox_inbox **out);
+
+/**
+ * Free a builder that was not built. NULL does nothing.
+ */
+void cinnox_inbox_builder_free(struct cinnox_inbox_builder *builder);
+
+/**
+ * Count the events of `inbox` in each state. Blocks for one small query. On success `*out`
+ * is a new snapshot the caller owns and frees with `cinnox_inbox_snapshot_free`.
+ * `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer, `CINNOX_ERR_IO` when the store failed.
+ * Thread-safe.
+ */
+cinnox_result cinnox_inbox_snapshot_new(const struct cinnox_inbox *inbox, struct cinnox_inbox_snapshot **out);
+
+/**
+ * Events waiting to be handled (due now or later), not held by a consumer. 0 when
+ * `snapshot` is NULL.
+ */
+uint64_t cinnox_inbox_snapshot_pending(const struct cinnox_inbox_snapshot *snapshot);
+
+/**
+ * Events held by a consumer now (a live lease). 0 when `snapshot` is NULL.
+ */
+uint64_t cinnox_inbox_snapshot_in_flight(const struct cinnox_inbox_snapshot *snapshot);
+
+/**
+ * Events handled (kept for the retention, `CINNOX_DEFAULT_INBOX_RETENTION_MS` by default).
+ * 0 when `snapshot` is NULL.
+ */
+uint64_t cinnox_inbox_snapshot_done(const struct cinnox_inbox_snapshot *snapshot);
+
+/**
+ * Events given up after their last attempt; `cinnox_inbox_replay_dead` brings them back.
+ * 0 when `snapshot` is NULL.
+ */
+uint64_t cinnox_inbox_snapshot_dead(const struct cinnox_inbox_snapshot *snapshot);
+
+/**
+ * How long the oldest pending or in-flight event had waited, in milliseconds. 0 when
+ * `snapshot` is NULL or nothing waits.
+ */
+uint64_t cinnox_inbox_snapshot_oldest_pending_age_ms(const struct cinnox_inbox_snapshot *snapshot);
+
+/**
+ * Free a snapshot. NULL does nothing.
+ */
+void cinnox_inbox_snapshot_free(struct cinnox_inbox_snapshot *snapshot);
 
 /**
  * Send the library's log lines at `max_level` and above (`CINNOX_LOG_ERROR` …
@@ -1016,28 +1407,6 @@ cinnox_result cinnox_inbox_replay_dead(const struct cinnox_inbox *inbox, uint64_
  * for a level above 5.
  */
 cinnox_result cinnox_set_log_callback(uint32_t max_level, cinnox_log_callback callback, void *userdata);
-
-/**
- * The receiver's metrics in the Prometheus text format (`cinnox_webhook_requests_total`,
- * `cinnox_handler_duration_seconds`, `cinnox_connections_open`, …; with an inbox its
- * gauges). On success `*out` is a new NUL-terminated string the caller owns and frees
- * with `cinnox_string_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer. Thread-safe;
- * with an inbox it runs one small query.
- */
-cinnox_result cinnox_receiver_metrics(const struct cinnox_receiver *rx, char **out);
-
-/**
- * The port `GET /metrics` is served on (`cinnox_receiver_config_set_metrics_bind`; tells
- * the port after binding port 0); 0 when the receiver serves no metrics or `rx` is NULL.
- * Thread-safe, never blocks.
- */
-uint16_t cinnox_receiver_metrics_port(const struct cinnox_receiver *rx);
-
-/**
- * Free a string the library handed out to own (`cinnox_receiver_metrics`). NULL does
- * nothing.
- */
-void cinnox_string_free(char *s);
 
 /**
  * Start a receiver listening on `bind_addr` (e.g. `"127.0.0.1:8080"`, or port 0 for any
@@ -1103,10 +1472,21 @@ cinnox_result cinnox_receiver_serve(const struct cinnox_receiver *rx, size_t wor
 cinnox_result cinnox_receiver_shutdown(const struct cinnox_receiver *rx);
 
 /**
- * Fill `*out` with a snapshot of the receiver's counters. `CINNOX_ERR_NULL_ARGUMENT` when
- * a pointer is NULL. Thread-safe.
+ * Read the counter `which` (a `CINNOX_COUNTER_*` value) of the receiver into `*value`.
+ * Counters only grow, but for `CINNOX_COUNTER_OPEN_CONNECTIONS`, a gauge. Thread-safe,
+ * never blocks. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
+ * `CINNOX_ERR_INVALID_ARGUMENT` for a counter this library does not know (`*value` is then
+ * not written), so a program built against a newer header fails clearly on an older
+ * library.
  */
-cinnox_result cinnox_receiver_stats(const struct cinnox_receiver *rx, struct cinnox_receiver_counters *out);
+cinnox_result cinnox_receiver_counter(const struct cinnox_receiver *rx, cinnox_counter which, uint64_t *value);
+
+/**
+ * Deprecated: `*out` is a struct the caller allocates, which cannot grow. Use
+ * `cinnox_receiver_counter`. Fills `*out` with a snapshot of the receiver's counters of
+ * 0.1. `CINNOX_ERR_NULL_ARGUMENT` when a pointer is NULL. Thread-safe.
+ */
+CINNOX_DEPRECATED("use cinnox_receiver_counter") cinnox_result cinnox_receiver_stats(const struct cinnox_receiver *rx, struct cinnox_receiver_counters *out);
 
 /**
  * Shut the receiver down, wait until every `recv` and `serve` in progress on it has
@@ -1126,16 +1506,20 @@ cinnox_result cinnox_receiver_stats(const struct cinnox_receiver *rx, struct cin
 void cinnox_receiver_free(struct cinnox_receiver *rx);
 
 /**
- * Make a receiver config answering only on `path` (e.g. `"/cinnox/<secret>"`), with the
- * defaults: body cap 64 KiB, every source allowed, no trusted proxy, duplicate window
- * 10 minutes, read timeout 10 s, idle timeout 30 s, 256 connections, shutdown grace 5 s.
- *
- * `path` is copied. On success `*out` is a new config the caller owns and frees with
- * `cinnox_receiver_config_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
- * `CINNOX_ERR_INVALID_ARGUMENT` when `path` is not UTF-8, or is empty or `"/"` (the path is
- * the secret that keeps strangers out). A path without a leading `/` gets one.
+ * The receiver's metrics in the Prometheus text format (`cinnox_webhook_requests_total`,
+ * `cinnox_handler_duration_seconds`, `cinnox_connections_open`, …; with an inbox its
+ * gauges). On success `*out` is a new NUL-terminated string the caller owns and frees
+ * with `cinnox_string_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer. Thread-safe;
+ * with an inbox it runs one small query.
  */
-cinnox_result cinnox_receiver_config_new(const char *path, struct cinnox_receiver_config **out);
+cinnox_result cinnox_receiver_metrics(const struct cinnox_receiver *rx, char **out);
+
+/**
+ * The port `GET /metrics` is served on (`cinnox_receiver_config_builder_set_metrics_bind`; tells
+ * the port after binding port 0); 0 when the receiver serves no metrics or `rx` is NULL.
+ * Thread-safe, never blocks.
+ */
+uint16_t cinnox_receiver_metrics_port(const struct cinnox_receiver *rx);
 
 /**
  * Free a receiver config. NULL does nothing. Receivers made from it are not affected.
@@ -1143,93 +1527,247 @@ cinnox_result cinnox_receiver_config_new(const char *path, struct cinnox_receive
 void cinnox_receiver_config_free(struct cinnox_receiver_config *config);
 
 /**
- * The largest body accepted, in bytes (default 65536); a larger one gets 413.
- * `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+ * Make a 0.1-style receiver config answering only on `path`, with the defaults.
+ * Deprecated: use `cinnox_receiver_config_builder_new` and
+ * `cinnox_receiver_config_builder_build`. `path` is copied; on success `*out` is a new
+ * config the caller owns and frees with `cinnox_receiver_config_free`; errors as for
+ * `cinnox_receiver_config_builder_new`.
  */
-cinnox_result cinnox_receiver_config_set_max_body(struct cinnox_receiver_config *config, size_t bytes);
+CINNOX_DEPRECATED("use cinnox_receiver_config_builder_new") cinnox_result cinnox_receiver_config_new(const char *path, struct cinnox_receiver_config **out);
+
+/**
+ * Deprecated: `cinnox_receiver_config_builder_set_max_body` on a 0.1-style config.
+ * `CINNOX_ERR_INVALID_ARGUMENT` on a built config.
+ */
+CINNOX_DEPRECATED("use cinnox_receiver_config_builder_set_max_body") cinnox_result cinnox_receiver_config_set_max_body(struct cinnox_receiver_config *config, size_t bytes);
+
+/**
+ * Deprecated: `cinnox_receiver_config_builder_allow_source` on a 0.1-style config.
+ * `CINNOX_ERR_INVALID_ARGUMENT` on a built config.
+ */
+CINNOX_DEPRECATED("use cinnox_receiver_config_builder_allow_source") cinnox_result cinnox_receiver_config_allow_source(struct cinnox_receiver_config *config, const char *cidr);
+
+/**
+ * Deprecated: `cinnox_receiver_config_builder_trust_proxy` on a 0.1-style config.
+ * `CINNOX_ERR_INVALID_ARGUMENT` on a built config.
+ */
+CINNOX_DEPRECATED("use cinnox_receiver_config_builder_trust_proxy") cinnox_result cinnox_receiver_config_trust_proxy(struct cinnox_receiver_config *config, const char *cidr);
+
+/**
+ * Deprecated: `cinnox_receiver_config_builder_set_dedup_window` on a 0.1-style config.
+ * `CINNOX_ERR_INVALID_ARGUMENT` on a built config.
+ */
+CINNOX_DEPRECATED("use cinnox_receiver_config_builder_set_dedup_window") cinnox_result cinnox_receiver_config_set_dedup_window(struct cinnox_receiver_config *config, uint32_t window_ms);
+
+/**
+ * Deprecated: `cinnox_receiver_config_builder_set_dedup_capacity` on a 0.1-style config.
+ * `CINNOX_ERR_INVALID_ARGUMENT` on a built config.
+ */
+CINNOX_DEPRECATED("use cinnox_receiver_config_builder_set_dedup_capacity") cinnox_result cinnox_receiver_config_set_dedup_capacity(struct cinnox_receiver_config *config, size_t entries);
+
+/**
+ * Deprecated: `cinnox_receiver_config_builder_set_timeouts` on a 0.1-style config.
+ * `CINNOX_ERR_INVALID_ARGUMENT` on a built config.
+ */
+CINNOX_DEPRECATED("use cinnox_receiver_config_builder_set_timeouts") cinnox_result cinnox_receiver_config_set_timeouts(struct cinnox_receiver_config *config, uint32_t read_timeout_ms, uint32_t idle_timeout_ms, uint32_t shutdown_grace_ms);
+
+/**
+ * Deprecated: `cinnox_receiver_config_builder_set_max_connections` on a 0.1-style config.
+ * `CINNOX_ERR_INVALID_ARGUMENT` on a built config.
+ */
+CINNOX_DEPRECATED("use cinnox_receiver_config_builder_set_max_connections") cinnox_result cinnox_receiver_config_set_max_connections(struct cinnox_receiver_config *config, size_t connections);
+
+/**
+ * Deprecated: `cinnox_receiver_config_builder_set_io_threads` on a 0.1-style config.
+ * `CINNOX_ERR_INVALID_ARGUMENT` on a built config.
+ */
+CINNOX_DEPRECATED("use cinnox_receiver_config_builder_set_io_threads") cinnox_result cinnox_receiver_config_set_io_threads(struct cinnox_receiver_config *config, size_t threads);
+
+/**
+ * Deprecated: `cinnox_receiver_config_builder_set_header_timeout` on a 0.1-style config.
+ * `CINNOX_ERR_INVALID_ARGUMENT` on a built config.
+ */
+CINNOX_DEPRECATED("use cinnox_receiver_config_builder_set_header_timeout") cinnox_result cinnox_receiver_config_set_header_timeout(struct cinnox_receiver_config *config, uint32_t timeout_ms);
+
+/**
+ * Deprecated: `cinnox_receiver_config_builder_set_per_source_limit` on a 0.1-style config.
+ * `CINNOX_ERR_INVALID_ARGUMENT` on a built config.
+ */
+CINNOX_DEPRECATED("use cinnox_receiver_config_builder_set_per_source_limit") cinnox_result cinnox_receiver_config_set_per_source_limit(struct cinnox_receiver_config *config, size_t connections);
+
+/**
+ * Deprecated: `cinnox_receiver_config_builder_set_metrics_bind` on a 0.1-style config.
+ * `CINNOX_ERR_INVALID_ARGUMENT` on a built config.
+ */
+CINNOX_DEPRECATED("use cinnox_receiver_config_builder_set_metrics_bind") cinnox_result cinnox_receiver_config_set_metrics_bind(struct cinnox_receiver_config *config, const char *addr);
+
+/**
+ * Deprecated: `cinnox_receiver_config_builder_set_inbox` on a 0.1-style config.
+ * `CINNOX_ERR_INVALID_ARGUMENT` on a built config.
+ */
+CINNOX_DEPRECATED("use cinnox_receiver_config_builder_set_inbox") cinnox_result cinnox_receiver_config_set_inbox(struct cinnox_receiver_config *config, const struct cinnox_inbox *inbox);
+
+/**
+ * Start a receiver configuration answering only on `path` (e.g. `"/cinnox/<secret>"`).
+ * Every other setting starts at its `CINNOX_DEFAULT_*` value: body cap
+ * `CINNOX_DEFAULT_MAX_BODY`, every source allowed, no trusted proxy, duplicate window
+ * `CINNOX_DEFAULT_DEDUP_WINDOW_MS`, read timeout `CINNOX_DEFAULT_READ_TIMEOUT_MS`, idle
+ * timeout `CINNOX_DEFAULT_IDLE_TIMEOUT_MS`, `CINNOX_DEFAULT_MAX_CONNECTIONS` connections,
+ * shutdown grace `CINNOX_DEFAULT_SHUTDOWN_GRACE_MS`, no metrics listener, no inbox.
+ *
+ * `path` is copied. On success `*out` is a new builder the caller owns: it passes it to
+ * `cinnox_receiver_config_builder_build` or frees it with
+ * `cinnox_receiver_config_builder_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
+ * `CINNOX_ERR_INVALID_ARGUMENT` when `path` is not UTF-8, or is empty or `"/"` (the path is
+ * the secret that keeps strangers out). A path without a leading `/` gets one.
+ */
+cinnox_result cinnox_receiver_config_builder_new(const char *path, struct cinnox_receiver_config_builder **out);
+
+/**
+ * Check every setting together and make the immutable configuration. The builder is
+ * consumed and freed whatever the result (rustls-ffi's rule), so it is never used again.
+ * On success `*out` is a new `cinnox_receiver_config` the caller owns and frees with
+ * `cinnox_receiver_config_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer (a NULL
+ * `out` still frees the builder), `CINNOX_ERR_INVALID_ARGUMENT` when the settings do not
+ * go together.
+ */
+cinnox_result cinnox_receiver_config_builder_build(struct cinnox_receiver_config_builder *builder, struct cinnox_receiver_config **out);
+
+/**
+ * Free a builder that was not built. NULL does nothing.
+ */
+void cinnox_receiver_config_builder_free(struct cinnox_receiver_config_builder *builder);
+
+/**
+ * The largest body accepted, in bytes (default `CINNOX_DEFAULT_MAX_BODY`); a larger one
+ * gets 413. `CINNOX_ERR_NULL_ARGUMENT` when `builder` is NULL.
+ */
+cinnox_result cinnox_receiver_config_builder_set_max_body(struct cinnox_receiver_config_builder *builder, size_t bytes);
 
 /**
  * Accept requests only from the network `cidr` (text such as `"10.0.0.0/8"` or
  * `"::1/128"`, copied); may be called several times. Until it is called, every source is
  * allowed. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer, `CINNOX_ERR_INVALID_ARGUMENT`
- * for text that is not UTF-8 or not a CIDR (the config is then unchanged).
+ * for text that is not UTF-8 or not a CIDR (the builder is then unchanged).
  */
-cinnox_result cinnox_receiver_config_allow_source(struct cinnox_receiver_config *config, const char *cidr);
+cinnox_result cinnox_receiver_config_builder_allow_source(struct cinnox_receiver_config_builder *builder, const char *cidr);
 
 /**
  * Trust `X-Forwarded-For` from peers in the network `cidr` (copied); may be called several
- * times. Errors as for `cinnox_receiver_config_allow_source`.
+ * times. Errors as for `cinnox_receiver_config_builder_allow_source`.
  */
-cinnox_result cinnox_receiver_config_trust_proxy(struct cinnox_receiver_config *config, const char *cidr);
+cinnox_result cinnox_receiver_config_builder_trust_proxy(struct cinnox_receiver_config_builder *builder, const char *cidr);
 
 /**
  * How long a delivered event is remembered so that a redelivery is answered 200 without
- * reaching the application again, in milliseconds (default 600000); 0 turns duplicate
- * detection off. `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+ * reaching the application again, in milliseconds (default
+ * `CINNOX_DEFAULT_DEDUP_WINDOW_MS`); 0 turns duplicate detection off.
+ * `CINNOX_ERR_NULL_ARGUMENT` when `builder` is NULL.
  */
-cinnox_result cinnox_receiver_config_set_dedup_window(struct cinnox_receiver_config *config, uint32_t window_ms);
+cinnox_result cinnox_receiver_config_builder_set_dedup_window(struct cinnox_receiver_config_builder *builder, uint32_t window_ms);
 
 /**
- * How many events are remembered for duplicate detection at most (default 10000).
- * `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+ * How many events are remembered for duplicate detection at most (default
+ * `CINNOX_DEFAULT_DEDUP_CAPACITY`). `CINNOX_ERR_NULL_ARGUMENT` when `builder` is NULL.
  */
-cinnox_result cinnox_receiver_config_set_dedup_capacity(struct cinnox_receiver_config *config, size_t entries);
+cinnox_result cinnox_receiver_config_builder_set_dedup_capacity(struct cinnox_receiver_config_builder *builder, size_t entries);
 
 /**
- * The server settings, in milliseconds: the longest time for a whole request from its
- * first byte, and for replies left unread by a peer (default 10000), how long an idle keep-alive connection is kept (default 30000), and how
- * long `shutdown` lets deliveries in flight finish (default 5000). 0 keeps the current
- * value. `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+ * The server's timeouts, in milliseconds: the longest time for a whole request from its
+ * first byte, and for replies left unread by a peer (default
+ * `CINNOX_DEFAULT_READ_TIMEOUT_MS`), how long an idle keep-alive connection is kept
+ * (default `CINNOX_DEFAULT_IDLE_TIMEOUT_MS`), and how long `shutdown` lets deliveries in
+ * flight finish (default `CINNOX_DEFAULT_SHUTDOWN_GRACE_MS`). 0 keeps the current value.
+ * `CINNOX_ERR_NULL_ARGUMENT` when `builder` is NULL.
  */
-cinnox_result cinnox_receiver_config_set_timeouts(struct cinnox_receiver_config *config, uint32_t read_timeout_ms, uint32_t idle_timeout_ms, uint32_t shutdown_grace_ms);
+cinnox_result cinnox_receiver_config_builder_set_timeouts(struct cinnox_receiver_config_builder *builder, uint32_t read_timeout_ms, uint32_t idle_timeout_ms, uint32_t shutdown_grace_ms);
 
 /**
- * Open connections at most (default 10000). At the limit a new connection evicts the
- * connection idle or incomplete the longest; only when every connection waits for an
- * answer is it refused (503). The process needs a file-descriptor limit above
- * `connections` + 32 per I/O thread. 0 is invalid (`CINNOX_ERR_INVALID_ARGUMENT`).
- * `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+ * Open connections at most (default `CINNOX_DEFAULT_MAX_CONNECTIONS`). At the limit a new
+ * connection evicts the connection idle or incomplete the longest; only when every
+ * connection waits for an answer is it refused (503). The process needs a file-descriptor
+ * limit above `connections` + 32 per I/O thread. 0 is `CINNOX_ERR_INVALID_ARGUMENT`.
+ * `CINNOX_ERR_NULL_ARGUMENT` when `builder` is NULL.
  */
-cinnox_result cinnox_receiver_config_set_max_connections(struct cinnox_receiver_config *config, size_t connections);
+cinnox_result cinnox_receiver_config_builder_set_max_connections(struct cinnox_receiver_config_builder *builder, size_t connections);
 
 /**
- * The I/O threads that own the receiver's sockets (default 1, at most 64); each takes an
- * equal share of the connection cap. Anything else is `CINNOX_ERR_INVALID_ARGUMENT`.
- * `CINNOX_ERR_NULL_ARGUMENT` when `config` is NULL.
+ * The I/O threads that own the receiver's sockets (default `CINNOX_DEFAULT_IO_THREADS`, at
+ * most `CINNOX_MAX_IO_THREADS`); each takes an equal share of the connection cap. Anything
+ * else is `CINNOX_ERR_INVALID_ARGUMENT`. `CINNOX_ERR_NULL_ARGUMENT` when `builder` is NULL.
  */
-cinnox_result cinnox_receiver_config_set_io_threads(struct cinnox_receiver_config *config, size_t threads);
+cinnox_result cinnox_receiver_config_builder_set_io_threads(struct cinnox_receiver_config_builder *builder, size_t threads);
 
 /**
  * How long a new connection's first request head (and each later head, from its first
- * byte) may take to arrive, in milliseconds (default 5000); slower is answered 408 and
- * closed. 0 is `CINNOX_ERR_INVALID_ARGUMENT`. `CINNOX_ERR_NULL_ARGUMENT` when `config` is
- * NULL.
+ * byte) may take to arrive, in milliseconds (default `CINNOX_DEFAULT_HEADER_TIMEOUT_MS`);
+ * slower is answered 408 and closed. 0 is `CINNOX_ERR_INVALID_ARGUMENT`.
+ * `CINNOX_ERR_NULL_ARGUMENT` when `builder` is NULL.
  */
-cinnox_result cinnox_receiver_config_set_header_timeout(struct cinnox_receiver_config *config, uint32_t timeout_ms);
+cinnox_result cinnox_receiver_config_builder_set_header_timeout(struct cinnox_receiver_config_builder *builder, uint32_t timeout_ms);
 
 /**
- * Open connections from one source address at most (per I/O thread); 0 (the default) is
- * no limit, as a proxy in front of the receiver is a single address. Beyond it a new
- * connection from that address is refused (503). `CINNOX_ERR_NULL_ARGUMENT` when `config`
- * is NULL.
+ * Open connections from one source address at most (per I/O thread); 0 is no limit, and
+ * the default (`CINNOX_DEFAULT_PER_SOURCE_LIMIT`), as a proxy in front of the receiver is a
+ * single address. Beyond it a new connection from that address is refused (503).
+ * `CINNOX_ERR_NULL_ARGUMENT` when `builder` is NULL.
  */
-cinnox_result cinnox_receiver_config_set_per_source_limit(struct cinnox_receiver_config *config, size_t connections);
+cinnox_result cinnox_receiver_config_builder_set_per_source_limit(struct cinnox_receiver_config_builder *builder, size_t connections);
 
 /**
  * Serve `GET /metrics` (the Prometheus text format, as `cinnox_receiver_metrics` gives)
  * on `addr` (`"IP:port"`, copied; port 0 picks a free one, `cinnox_receiver_metrics_port`
- * tells it), an address of its own, never the webhook port. One connection at a time, each
- * answered or closed within 2 s: bind it to a loopback or private address. The receiver's
- * start fails when it cannot be bound. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
- * `CINNOX_ERR_INVALID_ARGUMENT` for text that is not UTF-8 or not `IP:port` (the config is
- * then unchanged).
+ * tells it), an address of its own, never the webhook port: bind it to a loopback or
+ * private address. The receiver's start fails when it cannot be bound.
+ * `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer, `CINNOX_ERR_INVALID_ARGUMENT` for text
+ * that is not UTF-8 or not `IP:port` (the builder is then unchanged).
  */
-cinnox_result cinnox_receiver_config_set_metrics_bind(struct cinnox_receiver_config *config, const char *addr);
+cinnox_result cinnox_receiver_config_builder_set_metrics_bind(struct cinnox_receiver_config_builder *builder, const char *addr);
+
+/**
+ * Make receivers built from this configuration store each event in `inbox` before
+ * answering it: 200 once committed (also for a duplicate already stored), 503 with
+ * `Retry-After` when the store fails. `cinnox_receiver_recv` and `cinnox_receiver_serve`
+ * then take events from the inbox. The inbox is shared, not copied: it may be freed after
+ * the receivers are made. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer.
+ */
+cinnox_result cinnox_receiver_config_builder_set_inbox(struct cinnox_receiver_config_builder *builder, const struct cinnox_inbox *inbox);
+
+/**
+ * The HTTP status to send; 0 when `r` is NULL.
+ */
+uint16_t cinnox_reply_status(const struct cinnox_reply *r);
+
+/**
+ * The body to send, `*len` bytes, borrowed from the reply and valid as long as it. NULL
+ * (and `*len` set to 0 when `len` is not NULL) when `r` is NULL; `len` may be NULL.
+ */
+const uint8_t *cinnox_reply_body(const struct cinnox_reply *r, size_t *len);
+
+/**
+ * How many headers to send with the reply; 0 when `r` is NULL.
+ */
+size_t cinnox_reply_header_count(const struct cinnox_reply *r);
+
+/**
+ * Header `i` of the reply: `*name` and `*value`, NUL-terminated, borrowed from the reply
+ * and valid as long as it. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
+ * `CINNOX_ERR_INVALID_ARGUMENT` when `i` is out of range; the outputs are written only on
+ * success.
+ */
+cinnox_result cinnox_reply_header(const struct cinnox_reply *r, size_t i, const char **name, const char **value);
+
+/**
+ * Free a reply. NULL does nothing.
+ */
+void cinnox_reply_free(struct cinnox_reply *r);
 
 /**
  * Start a sandbox on a free port of 127.0.0.1 with the defaults: no apps (add them with
- * `cinnox_sandbox_add_app`), 500 requests a minute per app, a 5 s verification and
- * delivery timeout, redelivery after 50, 100 and 200 ms.
+ * `cinnox_sandbox_add_app`), `CINNOX_DEFAULT_SANDBOX_RATE_LIMIT` requests a minute per
+ * app, a verification and delivery timeout of `CINNOX_DEFAULT_SANDBOX_TIMEOUT_MS`, and
+ * `CINNOX_DEFAULT_SANDBOX_REDELIVERIES` redeliveries, the first after
+ * `CINNOX_DEFAULT_SANDBOX_FIRST_REDELIVERY_MS`, each later one after twice the wait.
  *
  * On success `*out` is a new sandbox the caller owns and frees with `cinnox_sandbox_free`.
  * `CINNOX_ERR_NULL_ARGUMENT` when `out` is NULL, `CINNOX_ERR_IO` when it cannot bind.
@@ -1238,7 +1776,7 @@ cinnox_result cinnox_sandbox_start(struct cinnox_sandbox **out);
 
 /**
  * `cinnox_sandbox_start` with other delivery settings: each attempt waits at most
- * `delivery_timeout_ms` (0 keeps 5 s) for the receiver, and a failed delivery is retried
+ * `delivery_timeout_ms` (0 keeps `CINNOX_DEFAULT_SANDBOX_TIMEOUT_MS`) for the receiver, and a failed delivery is retried
  * `redelivery_count` times, after the delays `redelivery_delays_ms[0..redelivery_count]`
  * (`redelivery_delays_ms` may be NULL only when the count is 0, which turns redelivery off).
  */
@@ -1277,7 +1815,8 @@ size_t cinnox_sandbox_subscription_count(const struct cinnox_sandbox *sb);
  * Blocks until each receiver has answered, and a receiver answers only once the
  * application answered the event: run `cinnox_receiver_recv`/`serve` on **another thread**.
  * Called on the thread that would then call `recv`, a trigger waits out the delivery
- * timeout of every attempt (5 s each, 20 s in all by default), reports failures, and leaves
+ * timeout of every attempt (by default `CINNOX_DEFAULT_SANDBOX_TIMEOUT_MS` each, for the
+ * first delivery and each redelivery), reports failures, and leaves
  * each attempt in the receiver's queue as a stale delivery whose connection is closed
  * (answering it changes nothing). The same holds for the four `cinnox_sandbox_trigger_*`
  * builders below.
@@ -1320,6 +1859,34 @@ cinnox_result cinnox_sandbox_trigger_inbound_sms(const struct cinnox_sandbox *sb
  * `cinnox_sandbox_trigger_call_start`.
  */
 cinnox_result cinnox_sandbox_trigger_outbound_sms(const struct cinnox_sandbox *sb, const char *transaction_id, const char *status, uint32_t wire_flags, struct cinnox_trigger_result **out);
+
+/**
+ * Free a string the library handed out to own (`cinnox_receiver_metrics`). NULL does
+ * nothing.
+ */
+void cinnox_string_free(char *s);
+
+/**
+ * Whether the subscription is active. false when `sub` is NULL.
+ */
+bool cinnox_subscription_enabled(const struct cinnox_subscription *sub);
+
+/**
+ * The webhook URL as CINNOX reported it, NUL-terminated, borrowed from `sub` and valid as
+ * long as it. NULL when `sub` is NULL.
+ */
+const char *cinnox_subscription_url(const struct cinnox_subscription *sub);
+
+/**
+ * When the subscription last changed, RFC 3339 text as CINNOX sent it, borrowed from `sub`
+ * and valid as long as it. NULL when CINNOX omitted it (some families do) or `sub` is NULL.
+ */
+const char *cinnox_subscription_updated_at(const struct cinnox_subscription *sub);
+
+/**
+ * Free a subscription. NULL does nothing; the strings it lent become invalid.
+ */
+void cinnox_subscription_free(struct cinnox_subscription *sub);
 
 /**
  * How many deliveries the trigger made (one per subscribed URL; 0 when nothing was
@@ -1399,35 +1966,6 @@ cinnox_result cinnox_webhook_handle(const struct cinnox_webhook *wh, const char 
  * challenge. Thread-safe.
  */
 cinnox_result cinnox_webhook_finish(const struct cinnox_webhook *wh, const struct cinnox_event *ev, bool handled, struct cinnox_reply **out);
-
-/**
- * The HTTP status to send; 0 when `r` is NULL.
- */
-uint16_t cinnox_reply_status(const struct cinnox_reply *r);
-
-/**
- * The body to send, `*len` bytes, borrowed from the reply and valid as long as it. NULL
- * (and `*len` set to 0 when `len` is not NULL) when `r` is NULL; `len` may be NULL.
- */
-const uint8_t *cinnox_reply_body(const struct cinnox_reply *r, size_t *len);
-
-/**
- * How many headers to send with the reply; 0 when `r` is NULL.
- */
-size_t cinnox_reply_header_count(const struct cinnox_reply *r);
-
-/**
- * Header `i` of the reply: `*name` and `*value`, NUL-terminated, borrowed from the reply
- * and valid as long as it. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
- * `CINNOX_ERR_INVALID_ARGUMENT` when `i` is out of range; the outputs are written only on
- * success.
- */
-cinnox_result cinnox_reply_header(const struct cinnox_reply *r, size_t i, const char **name, const char **value);
-
-/**
- * Free a reply. NULL does nothing.
- */
-void cinnox_reply_free(struct cinnox_reply *r);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -189,3 +189,64 @@ fn no_source_file_is_much_over_600_lines_of_code() {
     long.sort();
     assert!(long.is_empty(), "split these by job: {long:?}");
 }
+
+/// `name` of `pub … fn name(` or `pub struct name` in `line`, when it starts with `cinnox_`.
+fn c_item(line: &str, keyword: &str) -> Option<String> {
+    let rest = &line[line.find(keyword)? + keyword.len()..];
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    name.starts_with("cinnox_").then_some(name)
+}
+
+/// rustls-ffi's rule: a C function whose name starts with an object's name (an opaque
+/// `cinnox_…` struct) is that object's method and lives in that object's file
+/// (`src/ffi/<object>.rs`, or `src/ffi/<object>/`), so the C files never drift from their
+/// objects again.
+#[test]
+fn every_c_function_lives_in_the_file_of_the_object_its_name_starts_with() {
+    let mut files = Vec::new();
+    rust_files(&root().join("src/ffi"), &mut files);
+    let mut objects = BTreeSet::new();
+    let mut functions = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("source");
+        for line in text.lines() {
+            let t = line.trim_start();
+            if t.starts_with("pub struct ") {
+                objects.extend(c_item(t, "pub struct "));
+            }
+            if t.starts_with("pub ") && t.contains("extern \"C\" fn ") {
+                if let Some(f) = c_item(t, "extern \"C\" fn ") {
+                    functions.push((f, file.clone()));
+                }
+            }
+        }
+    }
+    assert!(
+        functions.len() > 100,
+        "found the C functions: {}",
+        functions.len()
+    );
+    let mut misplaced = Vec::new();
+    for (f, file) in &functions {
+        let Some(object) = objects
+            .iter()
+            .filter(|o| f.starts_with(&format!("{o}_")))
+            .max_by_key(|o| o.len())
+        else {
+            continue;
+        };
+        let stem = object.trim_start_matches("cinnox_");
+        let ffi = root().join("src/ffi");
+        let home = [ffi.join(format!("{stem}.rs")), ffi.join(stem)];
+        if !home.iter().any(|h| file.starts_with(h)) {
+            misplaced.push(format!(
+                "{f} (a method of {object}) is in {}, not src/ffi/{stem}.rs",
+                file.strip_prefix(root()).unwrap_or(file).display()
+            ));
+        }
+    }
+    assert!(misplaced.is_empty(), "{}", misplaced.join("\n"));
+}

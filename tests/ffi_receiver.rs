@@ -170,6 +170,7 @@ fn c_frees_a_serving_receiver_under_valgrind() {
 #[test]
 fn c_counters_count_malformed_requests() {
     use cinnox::ffi::cinnox_result;
+    use cinnox::ffi::counter::*;
     use cinnox::ffi::receiver::*;
     use std::io::{Read, Write};
     let mut rx = std::ptr::null_mut();
@@ -185,14 +186,10 @@ fn c_counters_count_malformed_requests() {
     let mut reply = Vec::new();
     s.read_to_end(&mut reply).unwrap();
     assert!(reply.starts_with(b"HTTP/1.1 400 "), "{reply:?}");
-    let mut st = cinnox_receiver_counters::default();
-    // SAFETY: a live receiver and a writable struct.
-    assert_eq!(
-        unsafe { cinnox_receiver_stats(rx, &mut st) },
-        cinnox_result::CINNOX_OK
-    );
-    assert_eq!(st.malformed_requests, 1);
-    assert_eq!(st.requests, 0);
+    // SAFETY: a live receiver.
+    let read = |which| unsafe { counter(rx, which) };
+    assert_eq!(read(CINNOX_COUNTER_MALFORMED_REQUESTS), 1);
+    assert_eq!(read(CINNOX_COUNTER_REQUESTS), 0);
     // SAFETY: freed once.
     unsafe { cinnox_receiver_free(rx) };
 }
@@ -203,19 +200,26 @@ fn c_counters_count_malformed_requests() {
 fn c_counters_count_deliveries_expired_at_shutdown() {
     use cinnox::ffi::cinnox_result;
     use cinnox::ffi::delivery::*;
+    use cinnox::ffi::counter::*;
     use cinnox::ffi::receiver::*;
     use cinnox::ffi::receiver_config::*;
+    use cinnox::ffi::receiver_config_builder::*;
+    let mut builder = std::ptr::null_mut();
     let mut cfg = std::ptr::null_mut();
     let mut rx = std::ptr::null_mut();
     // SAFETY: NUL-terminated strings and valid out-pointers; everything is freed below.
     unsafe {
         assert_eq!(
-            cinnox_receiver_config_new(c"/hook".as_ptr(), &mut cfg),
+            cinnox_receiver_config_builder_new(c"/hook".as_ptr(), &mut builder),
             cinnox_result::CINNOX_OK
         );
         // Keep the read and idle timeouts, give in-flight deliveries 1 ms at shutdown.
         assert_eq!(
-            cinnox_receiver_config_set_timeouts(cfg, 0, 0, 1),
+            cinnox_receiver_config_builder_set_timeouts(builder, 0, 0, 1),
+            cinnox_result::CINNOX_OK
+        );
+        assert_eq!(
+            cinnox_receiver_config_builder_build(builder, &mut cfg),
             cinnox_result::CINNOX_OK
         );
         assert_eq!(
@@ -239,16 +243,29 @@ fn c_counters_count_deliveries_expired_at_shutdown() {
     assert_eq!(peer.join().unwrap(), 503);
     // SAFETY: the delivery from recv, consumed once.
     assert_eq!(unsafe { cinnox_delivery_ack(d) }, cinnox_result::CINNOX_OK);
-    let mut st = cinnox_receiver_counters::default();
-    // SAFETY: a live receiver and a writable struct.
+    // SAFETY: a live receiver.
+    let read = |which| unsafe { counter(rx, which) };
     assert_eq!(
-        unsafe { cinnox_receiver_stats(rx, &mut st) },
-        cinnox_result::CINNOX_OK
-    );
-    assert_eq!(
-        (st.events, st.acks, st.fails, st.expired_deliveries),
+        (
+            read(CINNOX_COUNTER_EVENTS),
+            read(CINNOX_COUNTER_ACKS),
+            read(CINNOX_COUNTER_FAILS),
+            read(CINNOX_COUNTER_EXPIRED_DELIVERIES)
+        ),
         (1, 0, 0, 1)
     );
     // SAFETY: freed once.
     unsafe { cinnox_receiver_free(rx) };
+}
+
+/// One counter of a live receiver, through the C getter.
+///
+/// # Safety
+/// `rx` is a live receiver.
+unsafe fn counter(rx: *const cinnox::ffi::receiver::cinnox_receiver, which: u32) -> u64 {
+    let mut value = u64::MAX;
+    // SAFETY: the caller's live receiver and a writable value.
+    let r = unsafe { cinnox::ffi::receiver::cinnox_receiver_counter(rx, which, &mut value) };
+    assert_eq!(r, cinnox::ffi::cinnox_result::CINNOX_OK);
+    value
 }

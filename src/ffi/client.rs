@@ -1,30 +1,42 @@
-//! The subscription client in C: `cinnox_client_*` and `cinnox_subscription_*`.
+//! The subscription client in C: `cinnox_client_*`.
+//!
+//! A client made by `cinnox_client_builder_build` (or `cinnox_client_new`) keeps its
+//! settings. The 0.1 setters that changed a live client stay for 0.2 as deprecated aliases.
 
-use std::ffi::{c_char, CString};
+use std::ffi::c_char;
 use std::sync::Mutex;
-use std::time::Duration;
 
+use super::client_builder;
+use super::subscription::cinnox_subscription;
 use super::{
-    arg_out, arg_ref, arg_str, call, cinnox_event_kind, event_kind, get, opt_ptr, put_handle,
-    to_cstring, FfiResult,
+    arg_out, arg_ref, arg_str, call, cinnox_event_kind, event_kind, get, put_handle, Failure,
+    FfiResult,
 };
-use crate::client::{Client, ClientBuilder, RetryPolicy, Subscription};
+use crate::client::{Client, ClientBuilder};
 use crate::ffi::cinnox_result;
 use crate::EventKind;
 
 /// A CINNOX subscription client: the base URL and App Token of one account.
 ///
-/// Made by `cinnox_client_new`, freed by `cinnox_client_free`. Thread-safe: any number of
-/// threads may call any `cinnox_client_*` function on one client at once (a setter affects
-/// the requests that start after it returns). Its settings are never printed: the App Token
-/// appears in no message.
+/// Made by `cinnox_client_builder_build` or `cinnox_client_new`, freed by
+/// `cinnox_client_free`. Thread-safe: any number of threads may call any `cinnox_client_*`
+/// function on one client at once. Its settings are never printed: the App Token appears in
+/// no message.
 pub struct cinnox_client {
-    /// The builder the client was made from, kept so that a setter can rebuild it, and the
-    /// client.
+    /// The builder the client was made from, kept so that a deprecated setter can rebuild
+    /// it, and the client.
     state: Mutex<(ClientBuilder, Client)>,
 }
 
 impl cinnox_client {
+    /// The client `builder` makes.
+    pub(crate) fn built(builder: ClientBuilder) -> Result<cinnox_client, Failure> {
+        let client = builder.clone().build()?;
+        Ok(cinnox_client {
+            state: Mutex::new((builder, client)),
+        })
+    }
+
     fn current(&self) -> Client {
         match self.state.lock() {
             Ok(s) => s.1.clone(),
@@ -33,45 +45,25 @@ impl cinnox_client {
     }
 
     /// Apply `change` to the builder and rebuild the client; on failure both stay as they
-    /// were.
-    fn update(&self, change: impl FnOnce(ClientBuilder) -> ClientBuilder) -> FfiResult {
+    /// were. For the deprecated setters only.
+    fn update(
+        &self,
+        change: impl FnOnce(ClientBuilder) -> Result<ClientBuilder, Failure>,
+    ) -> FfiResult {
         let mut guard = match self.state.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
         let (builder, client) = &mut *guard;
-        let next = change(builder.clone());
+        let next = change(builder.clone())?;
         *client = next.clone().build()?;
         *builder = next;
         Ok(())
     }
 }
 
-/// A subscription as CINNOX reported it. Made by `cinnox_client_set_subscription` and its
-/// shorthands, freed by `cinnox_subscription_free`. Immutable; thread-safe to read.
-pub struct cinnox_subscription {
-    enabled: bool,
-    url: CString,
-    updated_at: Option<CString>,
-}
-
-impl cinnox_subscription {
-    fn from_rust(s: Subscription) -> Result<cinnox_subscription, super::Failure> {
-        Ok(cinnox_subscription {
-            enabled: s.enabled,
-            url: to_cstring(&s.url, "the subscription URL CINNOX answered")?,
-            updated_at: match &s.updated_at {
-                Some(t) => Some(to_cstring(t, "the updatedAt CINNOX answered")?),
-                None => None,
-            },
-        })
-    }
-}
-
-/// Make a client for the CINNOX Open API at `base_url` (the per-account base URL shown in
-/// the dashboard, e.g. `"https://example.cinnox.com"`) with the App Token `app_token`.
-///
-/// Default settings: connect timeout 10 s, request timeout 30 s, 4 attempts with backoff.
+/// Make a client for the CINNOX Open API at `base_url` with the App Token `app_token` and
+/// the default settings: `cinnox_client_builder_new` then `cinnox_client_builder_build`.
 /// Both strings are copied. On success `*out` is a new client the caller owns and frees with
 /// `cinnox_client_free`. `CINNOX_ERR_NULL_ARGUMENT` when a pointer is NULL,
 /// `CINNOX_ERR_INVALID_ARGUMENT` when a string is not UTF-8, the base URL is not an absolute
@@ -88,17 +80,9 @@ pub unsafe extern "C" fn cinnox_client_new(
         let base_url = unsafe { arg_str(base_url, "base_url") }?;
         // SAFETY: as above.
         let app_token = unsafe { arg_str(app_token, "app_token") }?;
-        let builder = Client::builder(base_url, app_token);
-        let client = builder.clone().build()?;
+        let client = cinnox_client::built(Client::builder(base_url, app_token))?;
         // SAFETY: `out` was checked non-NULL.
-        unsafe {
-            put_handle(
-                out,
-                cinnox_client {
-                    state: Mutex::new((builder, client)),
-                },
-            )
-        };
+        unsafe { put_handle(out, client) };
         Ok(())
     })
 }
@@ -110,9 +94,11 @@ pub unsafe extern "C" fn cinnox_client_free(client: *mut cinnox_client) {
     get((), || unsafe { super::free_handle(client) })
 }
 
-/// Set the connect timeout and the timeout of each step of an attempt (sending the request,
-/// waiting for the reply, reading its body), in milliseconds (0 keeps the current value). `CINNOX_ERR_NULL_ARGUMENT` when `client` is NULL. Thread-safe.
+/// Deprecated: it changes a live client under the threads using it. Give the timeouts to
+/// `cinnox_client_builder_set_timeouts`. Affects the requests that start after it returns.
+/// `CINNOX_ERR_NULL_ARGUMENT` when `client` is NULL.
 #[no_mangle]
+#[deprecated(since = "0.2.0", note = "use cinnox_client_builder_set_timeouts")]
 pub unsafe extern "C" fn cinnox_client_set_timeouts(
     client: *const cinnox_client,
     connect_timeout_ms: u32,
@@ -121,25 +107,14 @@ pub unsafe extern "C" fn cinnox_client_set_timeouts(
     call(|| {
         // SAFETY: the caller passes NULL or a live client.
         let client = unsafe { arg_ref(client, "client") }?;
-        client.update(|mut b| {
-            if connect_timeout_ms > 0 {
-                b = b.connect_timeout(Duration::from_millis(connect_timeout_ms.into()));
-            }
-            if timeout_ms > 0 {
-                b = b.timeout(Duration::from_millis(timeout_ms.into()));
-            }
-            b
-        })
+        client.update(|b| Ok(client_builder::timeouts(b, connect_timeout_ms, timeout_ms)))
     })
 }
 
-/// Set how transient failures (connect errors, timeouts, HTTP 429/502/503/504, code
-/// 6451010) are retried: `max_attempts` attempts in all (1 = no retry, 0 is invalid), the
-/// first delay `base_delay_ms` (doubled each time, with jitter), no delay longer than
-/// `max_delay_ms`, no retry after `max_elapsed_ms` since the first attempt.
-/// `CINNOX_ERR_NULL_ARGUMENT` when `client` is NULL, `CINNOX_ERR_INVALID_ARGUMENT` for a
-/// rejected value. Thread-safe.
+/// Deprecated: it changes a live client under the threads using it. Give the policy to
+/// `cinnox_client_builder_set_retry` (same arguments, same errors).
 #[no_mangle]
+#[deprecated(since = "0.2.0", note = "use cinnox_client_builder_set_retry")]
 pub unsafe extern "C" fn cinnox_client_set_retry(
     client: *const cinnox_client,
     max_attempts: u32,
@@ -150,19 +125,17 @@ pub unsafe extern "C" fn cinnox_client_set_retry(
     call(|| {
         // SAFETY: the caller passes NULL or a live client.
         let client = unsafe { arg_ref(client, "client") }?;
-        let policy = RetryPolicy::builder()
-            .max_attempts(max_attempts)
-            .base_delay(Duration::from_millis(base_delay_ms.into()))
-            .max_delay(Duration::from_millis(max_delay_ms.into()))
-            .max_elapsed(Duration::from_millis(max_elapsed_ms.into()))
-            .build()?;
-        client.update(|b| b.retry(policy))
+        client.update(|b| {
+            client_builder::retry(b, max_attempts, base_delay_ms, max_delay_ms, max_elapsed_ms)
+        })
     })
 }
 
-/// Set the `User-Agent` header (copied). `CINNOX_ERR_NULL_ARGUMENT` when a pointer is NULL,
-/// `CINNOX_ERR_INVALID_ARGUMENT` when it is not UTF-8 or is rejected. Thread-safe.
+/// Deprecated: it changes a live client under the threads using it. Give the header to
+/// `cinnox_client_builder_set_user_agent`. `CINNOX_ERR_NULL_ARGUMENT` when a pointer is
+/// NULL, `CINNOX_ERR_INVALID_ARGUMENT` when it is not UTF-8 or is rejected.
 #[no_mangle]
+#[deprecated(since = "0.2.0", note = "use cinnox_client_builder_set_user_agent")]
 pub unsafe extern "C" fn cinnox_client_set_user_agent(
     client: *const cinnox_client,
     user_agent: *const c_char,
@@ -172,7 +145,7 @@ pub unsafe extern "C" fn cinnox_client_set_user_agent(
         let client = unsafe { arg_ref(client, "client") }?;
         // SAFETY: the caller passes NULL or a NUL-terminated string.
         let ua = unsafe { arg_str(user_agent, "user_agent") }?;
-        client.update(|b| b.user_agent(ua))
+        client.update(|b| Ok(b.user_agent(ua)))
     })
 }
 
@@ -268,40 +241,4 @@ pub unsafe extern "C" fn cinnox_client_unsubscribe(
 ) -> cinnox_result {
     // SAFETY: forwarded caller promises.
     call(|| unsafe { set_subscription(client, app_id, event_kind(kind), false, url, out) })
-}
-
-/// Whether the subscription is active. false when `sub` is NULL.
-#[no_mangle]
-pub unsafe extern "C" fn cinnox_subscription_enabled(sub: *const cinnox_subscription) -> bool {
-    // SAFETY: the caller passes NULL or a live subscription.
-    get(false, || unsafe { sub.as_ref() }.is_some_and(|s| s.enabled))
-}
-
-/// The webhook URL as CINNOX reported it, NUL-terminated, borrowed from `sub` and valid as
-/// long as it. NULL when `sub` is NULL.
-#[no_mangle]
-pub unsafe extern "C" fn cinnox_subscription_url(sub: *const cinnox_subscription) -> *const c_char {
-    // SAFETY: the caller passes NULL or a live subscription.
-    get(std::ptr::null(), || {
-        unsafe { sub.as_ref() }.map_or(std::ptr::null(), |s| s.url.as_ptr())
-    })
-}
-
-/// When the subscription last changed, RFC 3339 text as CINNOX sent it, borrowed from `sub`
-/// and valid as long as it. NULL when CINNOX omitted it (some families do) or `sub` is NULL.
-#[no_mangle]
-pub unsafe extern "C" fn cinnox_subscription_updated_at(
-    sub: *const cinnox_subscription,
-) -> *const c_char {
-    // SAFETY: the caller passes NULL or a live subscription.
-    get(std::ptr::null(), || {
-        unsafe { sub.as_ref() }.map_or(std::ptr::null(), |s| opt_ptr(&s.updated_at))
-    })
-}
-
-/// Free a subscription. NULL does nothing; the strings it lent become invalid.
-#[no_mangle]
-pub unsafe extern "C" fn cinnox_subscription_free(sub: *mut cinnox_subscription) {
-    // SAFETY: the caller passes NULL or a handle from this library, freed once.
-    get((), || unsafe { super::free_handle(sub) })
 }

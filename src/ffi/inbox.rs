@@ -1,13 +1,12 @@
-//! The C ABI of the durable inbox: `cinnox_inbox_*` and `cinnox_receiver_config_set_inbox`.
+//! The C ABI of the durable inbox: `cinnox_inbox_*`.
 
 use std::ffi::c_char;
 use std::time::Duration;
 
 use super::delivery::cinnox_delivery;
 use super::receiver::CINNOX_WAIT_FOREVER;
-use super::receiver_config::cinnox_receiver_config;
-use super::{arg_mut, arg_out, arg_ref, arg_str, call, cinnox_result, get, put_handle};
-use crate::inbox::{Inbox, RetrySchedule};
+use super::{arg_out, arg_ref, arg_str, call, cinnox_result, get, put_handle};
+use crate::inbox::Inbox;
 
 /// A durable inbox of events (see `cinnox_inbox_open`). Thread-safe: every function may be
 /// called from any thread at once, and several processes may open the same file.
@@ -15,7 +14,19 @@ pub struct cinnox_inbox {
     inbox: Inbox,
 }
 
-/// How many events an inbox holds in each state, filled by `cinnox_inbox_stats`.
+impl cinnox_inbox {
+    pub(crate) fn new(inbox: Inbox) -> cinnox_inbox {
+        cinnox_inbox { inbox }
+    }
+
+    pub(crate) fn inbox(&self) -> &Inbox {
+        &self.inbox
+    }
+}
+
+/// How many events an inbox holds in each state, filled by the deprecated
+/// `cinnox_inbox_stats`. Deprecated, and frozen as it is (a struct the caller allocates
+/// cannot grow): use `cinnox_inbox_snapshot_new` and its getters.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct cinnox_inbox_counts {
@@ -23,7 +34,7 @@ pub struct cinnox_inbox_counts {
     pub pending: u64,
     /// Held by a consumer now (a live lease).
     pub in_flight: u64,
-    /// Handled (kept for the retention, 3 days by default).
+    /// Handled (kept for the retention, `CINNOX_DEFAULT_INBOX_RETENTION_MS` by default).
     pub done: u64,
     /// Given up after the last attempt; `cinnox_inbox_replay_dead` brings them back.
     pub dead: u64,
@@ -64,12 +75,11 @@ pub unsafe extern "C" fn cinnox_inbox_free(inbox: *mut cinnox_inbox) {
     get((), || unsafe { super::free_handle(inbox) })
 }
 
-/// Set the retry schedule: `max_attempts` attempts in all (at least 1), waiting
-/// `first_delay_ms` after the first failure, doubling up to `max_delay_ms`; after the last
-/// failed attempt an event is dead. Default: 8 attempts, 5 s doubling, at most 1 hour.
-/// `CINNOX_ERR_NULL_ARGUMENT` when `inbox` is NULL, `CINNOX_ERR_INVALID_ARGUMENT` for 0
-/// attempts or `max_delay_ms < first_delay_ms`. Thread-safe; does not block.
+/// Deprecated: it changes a live inbox under the threads using it. Give the schedule to
+/// `cinnox_inbox_builder_set_retry` before the inbox opens. Sets the retry schedule as that
+/// function describes; errors as there, `CINNOX_ERR_NULL_ARGUMENT` when `inbox` is NULL.
 #[no_mangle]
+#[deprecated(since = "0.2.0", note = "use cinnox_inbox_builder_set_retry")]
 pub unsafe extern "C" fn cinnox_inbox_set_retry(
     inbox: *const cinnox_inbox,
     max_attempts: u32,
@@ -79,32 +89,9 @@ pub unsafe extern "C" fn cinnox_inbox_set_retry(
     call(|| {
         // SAFETY: the caller passes NULL or a live inbox.
         let inbox = unsafe { arg_ref(inbox, "inbox") }?;
-        let retry = RetrySchedule::builder()
-            .max_attempts(max_attempts)
-            .first_delay(Duration::from_millis(first_delay_ms.into()))
-            .max_delay(Duration::from_millis(max_delay_ms.into()))
-            .build()?;
+        let retry =
+            super::inbox_builder::retry_schedule(max_attempts, first_delay_ms, max_delay_ms)?;
         inbox.inbox.set_retry(retry);
-        Ok(())
-    })
-}
-
-/// Make receivers built from `config` store each event in `inbox` before answering it: 200
-/// once committed (also for a duplicate already stored), 503 with `Retry-After` when the
-/// store fails. `cinnox_receiver_recv` and `cinnox_receiver_serve` then take events from the
-/// inbox. The inbox is shared, not copied: it may be freed after the receivers are made.
-/// `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer.
-#[no_mangle]
-pub unsafe extern "C" fn cinnox_receiver_config_set_inbox(
-    config: *mut cinnox_receiver_config,
-    inbox: *const cinnox_inbox,
-) -> cinnox_result {
-    call(|| {
-        // SAFETY: the caller passes NULL or a live config used by no other thread.
-        let config = unsafe { arg_mut(config, "config") }?;
-        // SAFETY: the caller passes NULL or a live inbox.
-        let inbox = unsafe { arg_ref(inbox, "inbox") }?;
-        config.server = config.server.clone().inbox(inbox.inbox.clone());
         Ok(())
     })
 }
@@ -115,7 +102,7 @@ pub unsafe extern "C" fn cinnox_receiver_config_set_inbox(
 /// owns, leased to this process: `cinnox_delivery_ack` marks it done,
 /// `cinnox_delivery_fail` or `cinnox_delivery_free` retries it later (or makes it dead
 /// after its last attempt); if the process dies holding it, it is handed out again after
-/// the lease (60 s). `CINNOX_ERR_TIMEOUT` when none was due in time, `CINNOX_ERR_IO` when
+/// the lease (`CINNOX_DEFAULT_INBOX_LEASE_MS`). `CINNOX_ERR_TIMEOUT` when none was due in time, `CINNOX_ERR_IO` when
 /// the store failed, `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer.
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_inbox_recv(
@@ -140,10 +127,12 @@ pub unsafe extern "C" fn cinnox_inbox_recv(
     })
 }
 
-/// Fill `*out` with how many events are in each state. Blocks for one small query.
-/// `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer, `CINNOX_ERR_IO` when the store failed.
-/// Thread-safe.
+/// Deprecated: `*out` is a struct the caller allocates, which cannot grow. Use
+/// `cinnox_inbox_snapshot_new`. Fills `*out` with how many events are in each state.
+/// Blocks for one small query. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
+/// `CINNOX_ERR_IO` when the store failed. Thread-safe.
 #[no_mangle]
+#[deprecated(since = "0.2.0", note = "use cinnox_inbox_snapshot_new")]
 pub unsafe extern "C" fn cinnox_inbox_stats(
     inbox: *const cinnox_inbox,
     out: *mut cinnox_inbox_counts,

@@ -1,13 +1,11 @@
-//! Logs and metrics for C: `cinnox_set_log_callback`, `cinnox_receiver_metrics`,
-//! `cinnox_string_free`.
+//! Logs for C: `cinnox_set_log_callback`.
 
 use std::cell::Cell;
-use std::ffi::{c_char, c_void, CString};
+use std::ffi::{c_char, c_void};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Once, RwLock};
 
-use super::receiver::cinnox_receiver;
-use super::{arg_out, arg_ref, call, cinnox_result, cut_at_nul, get, Failure};
+use super::{call, cinnox_result, cut_at_nul, Failure};
 
 /// An error: something failed and was not recovered (an event could not be stored, ...).
 pub const CINNOX_LOG_ERROR: u32 = 1;
@@ -139,53 +137,5 @@ pub unsafe extern "C" fn cinnox_set_log_callback(
         });
         log::set_max_level(level);
         Ok(())
-    })
-}
-
-/// The receiver's metrics in the Prometheus text format (`cinnox_webhook_requests_total`,
-/// `cinnox_handler_duration_seconds`, `cinnox_connections_open`, …; with an inbox its
-/// gauges). On success `*out` is a new NUL-terminated string the caller owns and frees
-/// with `cinnox_string_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer. Thread-safe;
-/// with an inbox it runs one small query.
-#[no_mangle]
-pub unsafe extern "C" fn cinnox_receiver_metrics(
-    rx: *const cinnox_receiver,
-    out: *mut *mut c_char,
-) -> cinnox_result {
-    call(|| {
-        // SAFETY: the caller passes NULL or a live receiver.
-        let rx = unsafe { arg_ref(rx, "rx") }?;
-        let out = arg_out(out, "out")?;
-        // The exposition holds no NUL.
-        let text = CString::new(rx.receiver().metrics()).unwrap_or_else(|_| CString::from(c""));
-        // SAFETY: `out` was checked non-NULL.
-        unsafe { out.write(text.into_raw()) };
-        Ok(())
-    })
-}
-
-/// The port `GET /metrics` is served on (`cinnox_receiver_config_set_metrics_bind`; tells
-/// the port after binding port 0); 0 when the receiver serves no metrics or `rx` is NULL.
-/// Thread-safe, never blocks.
-#[no_mangle]
-pub unsafe extern "C" fn cinnox_receiver_metrics_port(rx: *const cinnox_receiver) -> u16 {
-    get(0, || {
-        // SAFETY: the caller passes NULL or a live receiver.
-        match unsafe { rx.as_ref() } {
-            Some(rx) => rx.receiver().metrics_addr().map_or(0, |a| a.port()),
-            None => 0,
-        }
-    })
-}
-
-/// Free a string the library handed out to own (`cinnox_receiver_metrics`). NULL does
-/// nothing.
-#[no_mangle]
-pub unsafe extern "C" fn cinnox_string_free(s: *mut c_char) {
-    get((), || {
-        if !s.is_null() {
-            // SAFETY: made by CString::into_raw in this library, freed once.
-            drop(unsafe { CString::from_raw(s) });
-        }
     })
 }

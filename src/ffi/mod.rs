@@ -15,13 +15,23 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::{Error, ErrorKind};
 
 pub mod client;
+pub mod client_builder;
+pub mod counter;
+pub mod defaults;
 pub mod delivery;
 pub mod event;
 pub mod inbox;
+pub mod inbox_builder;
+pub mod inbox_snapshot;
 pub mod log;
 pub mod receiver;
 pub mod receiver_config;
+pub mod receiver_config_builder;
+pub mod reply;
 pub mod sandbox;
+pub mod string;
+pub mod subscription;
+pub mod trigger_result;
 pub mod webhook;
 
 /// The result of every fallible function. `CINNOX_OK` (0) is success; the other numbers

@@ -1,11 +1,13 @@
 //! The webhook receiver in C: `cinnox_receiver_*`.
 
-use std::ffi::{c_char, c_int, c_void};
+use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::{Arc, Condvar, Mutex};
 
+use super::counter::{self, cinnox_counter, CINNOX_COUNTER_END};
 use super::delivery::{cinnox_delivery, Owned};
 use super::event::cinnox_event;
-use super::receiver_config::{cinnox_receiver_config, ms};
+use super::receiver_config::cinnox_receiver_config;
+use super::receiver_config_builder::ms;
 use super::{arg_out, arg_ref, arg_str, call, get, put_handle, Failure};
 use crate::ffi::cinnox_result;
 use crate::receiver::{Receiver, ReceiverConfig};
@@ -28,7 +30,10 @@ pub struct cinnox_receiver {
     active: Arc<(Mutex<usize>, Condvar)>,
 }
 
-/// Counters of what a receiver did, filled by `cinnox_receiver_stats`.
+/// Counters of what a receiver did, filled by the deprecated `cinnox_receiver_stats`.
+/// Deprecated, and frozen as it is (a struct the caller allocates cannot grow; the
+/// counters added since, such as `CINNOX_COUNTER_STORE_FAILURES`, are not in it): use
+/// `cinnox_receiver_counter`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct cinnox_receiver_counters {
@@ -162,8 +167,7 @@ pub unsafe extern "C" fn cinnox_receiver_new_with_config(
         let addr = unsafe { arg_str(bind_addr, "bind_addr") }?;
         // SAFETY: the caller passes NULL or a live config.
         let config = unsafe { arg_ref(config, "config") }?;
-        let settings = config.server.clone().webhook(config.webhook.clone());
-        let rx = bind(addr, settings.build()?)?;
+        let rx = bind(addr, config.receiver_config()?)?;
         // SAFETY: `out` was checked non-NULL.
         unsafe { put_handle(out, rx) };
         Ok(())
@@ -285,8 +289,37 @@ pub unsafe extern "C" fn cinnox_receiver_shutdown(rx: *const cinnox_receiver) ->
     })
 }
 
-/// Fill `*out` with a snapshot of the receiver's counters. `CINNOX_ERR_NULL_ARGUMENT` when
-/// a pointer is NULL. Thread-safe.
+/// Read the counter `which` (a `CINNOX_COUNTER_*` value) of the receiver into `*value`.
+/// Counters only grow, but for `CINNOX_COUNTER_OPEN_CONNECTIONS`, a gauge. Thread-safe,
+/// never blocks. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer,
+/// `CINNOX_ERR_INVALID_ARGUMENT` for a counter this library does not know (`*value` is then
+/// not written), so a program built against a newer header fails clearly on an older
+/// library.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_counter(
+    rx: *const cinnox_receiver,
+    which: cinnox_counter,
+    value: *mut u64,
+) -> cinnox_result {
+    call(|| {
+        // SAFETY: the caller passes NULL or a live receiver.
+        let rx = unsafe { arg_ref(rx, "rx") }?;
+        let value = arg_out(value, "value")?;
+        let (n, _) = counter::read(&rx.rx.stats(), which).ok_or_else(|| {
+            Failure::from(crate::Error::invalid_argument(format!(
+                "no counter {which} in this library (CINNOX_COUNTER_END is {CINNOX_COUNTER_END})"
+            )))
+        })?;
+        // SAFETY: `value` was checked non-NULL; the caller promises it is writable.
+        unsafe { value.write(n) };
+        Ok(())
+    })
+}
+
+/// Deprecated: `*out` is a struct the caller allocates, which cannot grow. Use
+/// `cinnox_receiver_counter`. Fills `*out` with a snapshot of the receiver's counters of
+/// 0.1. `CINNOX_ERR_NULL_ARGUMENT` when a pointer is NULL. Thread-safe.
+#[deprecated(since = "0.2.0", note = "use cinnox_receiver_counter")]
 #[no_mangle]
 pub unsafe extern "C" fn cinnox_receiver_stats(
     rx: *const cinnox_receiver,
@@ -355,5 +388,41 @@ pub unsafe extern "C" fn cinnox_receiver_free(rx: *mut cinnox_receiver) {
         drop(n);
         // SAFETY: no call is using it any more; it came from Box::into_raw.
         unsafe { super::free_handle(rx) };
+    })
+}
+
+/// The receiver's metrics in the Prometheus text format (`cinnox_webhook_requests_total`,
+/// `cinnox_handler_duration_seconds`, `cinnox_connections_open`, …; with an inbox its
+/// gauges). On success `*out` is a new NUL-terminated string the caller owns and frees
+/// with `cinnox_string_free`. `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer. Thread-safe;
+/// with an inbox it runs one small query.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_metrics(
+    rx: *const cinnox_receiver,
+    out: *mut *mut c_char,
+) -> cinnox_result {
+    call(|| {
+        // SAFETY: the caller passes NULL or a live receiver.
+        let rx = unsafe { arg_ref(rx, "rx") }?;
+        let out = arg_out(out, "out")?;
+        // The exposition holds no NUL.
+        let text = CString::new(rx.receiver().metrics()).unwrap_or_else(|_| CString::from(c""));
+        // SAFETY: `out` was checked non-NULL.
+        unsafe { out.write(text.into_raw()) };
+        Ok(())
+    })
+}
+
+/// The port `GET /metrics` is served on (`cinnox_receiver_config_builder_set_metrics_bind`; tells
+/// the port after binding port 0); 0 when the receiver serves no metrics or `rx` is NULL.
+/// Thread-safe, never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn cinnox_receiver_metrics_port(rx: *const cinnox_receiver) -> u16 {
+    get(0, || {
+        // SAFETY: the caller passes NULL or a live receiver.
+        match unsafe { rx.as_ref() } {
+            Some(rx) => rx.receiver().metrics_addr().map_or(0, |a| a.port()),
+            None => 0,
+        }
     })
 }

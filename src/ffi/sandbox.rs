@@ -1,16 +1,16 @@
-//! The sandbox in C: `cinnox_sandbox_*` and `cinnox_trigger_result_*`.
+//! The sandbox in C: `cinnox_sandbox_*`.
 
 use std::ffi::{c_char, CString};
 use std::time::Duration;
 
+use super::trigger_result::cinnox_trigger_result;
 use super::{
     arg_out, arg_ref, arg_str, call, cinnox_event_kind, event_kind, get, put_handle, Failure,
     FfiResult,
 };
 use crate::ffi::cinnox_result;
 use crate::sandbox::{
-    CallNotification, DeliveryRecord, DeliveryReportNotification, InboundSmsNotification,
-    Notification, WireVariant,
+    CallNotification, DeliveryReportNotification, InboundSmsNotification, Notification, WireVariant,
 };
 use crate::{Sandbox, SandboxConfig};
 
@@ -32,12 +32,6 @@ pub struct cinnox_sandbox {
     base_url: CString,
 }
 
-/// What a trigger did: one delivery per subscribed URL, each with its attempts. Made by the
-/// `cinnox_sandbox_trigger_…` functions, freed by `cinnox_trigger_result_free`. Immutable.
-pub struct cinnox_trigger_result {
-    deliveries: Vec<DeliveryRecord>,
-}
-
 /// # Safety
 /// `out` is NULL or writable.
 unsafe fn start(config: SandboxConfig, out: *mut *mut cinnox_sandbox) -> FfiResult {
@@ -50,8 +44,10 @@ unsafe fn start(config: SandboxConfig, out: *mut *mut cinnox_sandbox) -> FfiResu
 }
 
 /// Start a sandbox on a free port of 127.0.0.1 with the defaults: no apps (add them with
-/// `cinnox_sandbox_add_app`), 500 requests a minute per app, a 5 s verification and
-/// delivery timeout, redelivery after 50, 100 and 200 ms.
+/// `cinnox_sandbox_add_app`), `CINNOX_DEFAULT_SANDBOX_RATE_LIMIT` requests a minute per
+/// app, a verification and delivery timeout of `CINNOX_DEFAULT_SANDBOX_TIMEOUT_MS`, and
+/// `CINNOX_DEFAULT_SANDBOX_REDELIVERIES` redeliveries, the first after
+/// `CINNOX_DEFAULT_SANDBOX_FIRST_REDELIVERY_MS`, each later one after twice the wait.
 ///
 /// On success `*out` is a new sandbox the caller owns and frees with `cinnox_sandbox_free`.
 /// `CINNOX_ERR_NULL_ARGUMENT` when `out` is NULL, `CINNOX_ERR_IO` when it cannot bind.
@@ -62,7 +58,7 @@ pub unsafe extern "C" fn cinnox_sandbox_start(out: *mut *mut cinnox_sandbox) -> 
 }
 
 /// `cinnox_sandbox_start` with other delivery settings: each attempt waits at most
-/// `delivery_timeout_ms` (0 keeps 5 s) for the receiver, and a failed delivery is retried
+/// `delivery_timeout_ms` (0 keeps `CINNOX_DEFAULT_SANDBOX_TIMEOUT_MS`) for the receiver, and a failed delivery is retried
 /// `redelivery_count` times, after the delays `redelivery_delays_ms[0..redelivery_count]`
 /// (`redelivery_delays_ms` may be NULL only when the count is 0, which turns redelivery off).
 #[no_mangle]
@@ -158,7 +154,7 @@ unsafe fn deliver(
     let deliveries = sb.sandbox.trigger(&n);
     if !out.is_null() {
         // SAFETY: non-NULL; the caller promises it is writable.
-        unsafe { put_handle(out, cinnox_trigger_result { deliveries }) };
+        unsafe { put_handle(out, cinnox_trigger_result::new(deliveries)) };
     }
     Ok(())
 }
@@ -194,7 +190,8 @@ fn wire(flags: u32) -> Result<WireVariant, Failure> {
 /// Blocks until each receiver has answered, and a receiver answers only once the
 /// application answered the event: run `cinnox_receiver_recv`/`serve` on **another thread**.
 /// Called on the thread that would then call `recv`, a trigger waits out the delivery
-/// timeout of every attempt (5 s each, 20 s in all by default), reports failures, and leaves
+/// timeout of every attempt (by default `CINNOX_DEFAULT_SANDBOX_TIMEOUT_MS` each, for the
+/// first delivery and each redelivery), reports failures, and leaves
 /// each attempt in the receiver's queue as a stale delivery whose connection is closed
 /// (answering it changes nothing). The same holds for the four `cinnox_sandbox_trigger_*`
 /// builders below.
@@ -344,88 +341,4 @@ pub unsafe extern "C" fn cinnox_sandbox_trigger_outbound_sms(
         // SAFETY: the caller passes NULL or a live sandbox, and NULL or a writable `out`.
         unsafe { deliver(sb, out, notification) }
     })
-}
-
-/// Delivery `i` of `r`; `None` when `r` is NULL or `i` out of range.
-///
-/// # Safety
-/// `r` is NULL or a live result, and the reference is not kept past the caller's call.
-unsafe fn delivery<'a>(r: *const cinnox_trigger_result, i: usize) -> Option<&'a DeliveryRecord> {
-    // SAFETY: the caller's promise.
-    unsafe { r.as_ref() }.and_then(|r| r.deliveries.get(i))
-}
-
-/// How many deliveries the trigger made (one per subscribed URL; 0 when nothing was
-/// subscribed or `r` is NULL).
-#[no_mangle]
-pub unsafe extern "C" fn cinnox_trigger_result_count(r: *const cinnox_trigger_result) -> usize {
-    // SAFETY: the caller passes NULL or a live result.
-    get(0, || {
-        unsafe { r.as_ref() }.map_or(0, |r| r.deliveries.len())
-    })
-}
-
-/// Whether delivery `i` succeeded in the end (its last attempt was answered 2xx). false for
-/// an index out of range or a NULL `r`.
-#[no_mangle]
-pub unsafe extern "C" fn cinnox_trigger_result_delivered(
-    r: *const cinnox_trigger_result,
-    i: usize,
-) -> bool {
-    // SAFETY: the caller passes NULL or a live result.
-    get(false, || {
-        unsafe { delivery(r, i) }.is_some_and(DeliveryRecord::delivered)
-    })
-}
-
-/// How many attempts delivery `i` took (redeliveries included); 0 for an index out of range
-/// or a NULL `r`.
-#[no_mangle]
-pub unsafe extern "C" fn cinnox_trigger_result_attempts(
-    r: *const cinnox_trigger_result,
-    i: usize,
-) -> usize {
-    // SAFETY: the caller passes NULL or a live result.
-    get(0, || {
-        unsafe { delivery(r, i) }.map_or(0, |d| d.attempts.len())
-    })
-}
-
-/// The HTTP status the receiver answered to attempt `attempt` of delivery `i`; 0 when it
-/// did not answer (timeout, connection refused) or an index is out of range.
-#[no_mangle]
-pub unsafe extern "C" fn cinnox_trigger_result_status(
-    r: *const cinnox_trigger_result,
-    i: usize,
-    attempt: usize,
-) -> u16 {
-    get(0, || {
-        // SAFETY: the caller passes NULL or a live result.
-        unsafe { delivery(r, i) }
-            .and_then(|d| d.attempts.get(attempt))
-            .and_then(|a| a.status)
-            .unwrap_or(0)
-    })
-}
-
-/// From the first attempt of delivery `i` to the end of its last, in microseconds (waits
-/// between attempts included); 0 for an index out of range or a NULL `r`.
-#[no_mangle]
-pub unsafe extern "C" fn cinnox_trigger_result_latency_us(
-    r: *const cinnox_trigger_result,
-    i: usize,
-) -> u64 {
-    get(0, || {
-        // SAFETY: the caller passes NULL or a live result.
-        unsafe { delivery(r, i) }.map_or(0, |d| {
-            u64::try_from(d.latency.as_micros()).unwrap_or(u64::MAX)
-        })
-    })
-}
-
-/// Free a trigger result. NULL does nothing.
-#[no_mangle]
-pub unsafe extern "C" fn cinnox_trigger_result_free(r: *mut cinnox_trigger_result) {
-    // SAFETY: the caller passes NULL or a handle from this library, freed once.
-    get((), || unsafe { super::free_handle(r) })
 }
