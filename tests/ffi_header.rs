@@ -117,3 +117,59 @@ fn readme_snippet_compiles() {
     std::fs::write(&src, &readme[start..start + len]).unwrap();
     ffi::compile_c(&[src.as_path()], &dir.join("readme"));
 }
+
+/// A 0.1 name kept as a deprecated alias still compiles, but the compiler warns where it is
+/// used and names the replacement (C99 through `__attribute__((deprecated))`, C++17
+/// through `[[deprecated]]`); `CINNOX_NO_DEPRECATION_WARNINGS` silences it. The new names
+/// give no warning.
+#[test]
+fn a_deprecated_name_makes_the_compiler_warn_and_name_its_replacement() {
+    let dir = ffi::build_dir("deprecated");
+    let old = dir.join("old.c");
+    std::fs::write(
+        &old,
+        "#include \"cinnox.h\"\nint main(void) {\n    cinnox_receiver_config *c = NULL;\n    \
+         if (cinnox_receiver_config_new(\"/p\", &c) != CINNOX_OK) return 1;\n    \
+         cinnox_receiver_config_free(c);\n    return 0;\n}\n",
+    )
+    .unwrap();
+    let include = ffi::root().join("include");
+    for (compiler, std) in [("gcc", "-std=c99"), ("g++", "-std=c++17")] {
+        let source = if compiler == "g++" {
+            let cpp = dir.join("old.cpp");
+            std::fs::copy(&old, &cpp).unwrap();
+            cpp
+        } else {
+            old.clone()
+        };
+        let compile = |extra: &[&str]| {
+            std::process::Command::new(compiler)
+                .args([std, "-Wall", "-Werror", "-fsyntax-only", "-I"])
+                .arg(&include)
+                .args(extra)
+                .arg(&source)
+                .output()
+                .expect("the compiler runs")
+        };
+        let warned = compile(&[]);
+        let text = String::from_utf8_lossy(&warned.stderr);
+        assert!(
+            !warned.status.success(),
+            "{compiler}: the deprecated name compiled silently"
+        );
+        assert!(
+            text.contains("cinnox_receiver_config_new") && text.contains("deprecated"),
+            "{compiler}: {text}"
+        );
+        assert!(
+            text.contains("use cinnox_receiver_config_builder_new"),
+            "{compiler} names the replacement: {text}"
+        );
+        let quiet = compile(&["-DCINNOX_NO_DEPRECATION_WARNINGS"]);
+        assert!(
+            quiet.status.success(),
+            "{compiler}: {}",
+            String::from_utf8_lossy(&quiet.stderr)
+        );
+    }
+}

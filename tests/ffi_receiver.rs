@@ -199,8 +199,8 @@ fn c_counters_count_malformed_requests() {
 #[test]
 fn c_counters_count_deliveries_expired_at_shutdown() {
     use cinnox::ffi::cinnox_result;
-    use cinnox::ffi::delivery::*;
     use cinnox::ffi::counter::*;
+    use cinnox::ffi::delivery::*;
     use cinnox::ffi::receiver::*;
     use cinnox::ffi::receiver_config::*;
     use cinnox::ffi::receiver_config_builder::*;

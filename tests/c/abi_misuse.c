@@ -54,11 +54,35 @@ static void client_misuse(void) {
     CHECK(c != NULL);
     CHECK(cinnox_last_error_message()[0] == '\0');
 
-    EXPECT(cinnox_client_set_timeouts(NULL, 1, 1), NUL);
-    EXPECT(cinnox_client_set_retry(NULL, 1, 1, 1, 1), NUL);
-    EXPECT(cinnox_client_set_user_agent(NULL, "ua"), NUL);
-    EXPECT(cinnox_client_set_user_agent(c, NULL), NUL);
-    EXPECT(cinnox_client_set_user_agent(c, BAD_UTF8), INV);
+    {
+        cinnox_client_builder *b = NULL;
+        cinnox_client *built = NULL;
+        EXPECT(cinnox_client_builder_new(NULL, "t", &b), NUL);
+        EXPECT(cinnox_client_builder_new("http://127.0.0.1:9", NULL, &b), NUL);
+        EXPECT(cinnox_client_builder_new("http://127.0.0.1:9", "t", NULL), NUL);
+        EXPECT(cinnox_client_builder_new(BAD_UTF8, "t", &b), INV);
+        CHECK(b == NULL);
+        EXPECT(cinnox_client_builder_new("http://127.0.0.1:9", "t", &b), CINNOX_OK);
+        EXPECT(cinnox_client_builder_set_timeouts(NULL, 1, 1), NUL);
+        EXPECT(cinnox_client_builder_set_retry(NULL, 1, 1, 1, 1), NUL);
+        EXPECT(cinnox_client_builder_set_retry(b, 0, 1, 1, 1), INV);
+        EXPECT(cinnox_client_builder_set_user_agent(NULL, "ua"), NUL);
+        EXPECT(cinnox_client_builder_set_user_agent(b, NULL), NUL);
+        EXPECT(cinnox_client_builder_set_user_agent(b, BAD_UTF8), INV);
+        EXPECT(cinnox_client_builder_build(NULL, &built), NUL);
+        /* A NULL out still consumes the builder (valgrind sees no leak). */
+        EXPECT(cinnox_client_builder_build(b, NULL), NUL);
+        b = NULL;
+        /* A bad URL is refused by the build, which frees the builder all the same. */
+        EXPECT(cinnox_client_builder_new("not a url", "t", &b), CINNOX_OK);
+        EXPECT(cinnox_client_builder_build(b, &built), INV);
+        CHECK(built == NULL);
+        EXPECT(cinnox_client_builder_new("http://127.0.0.1:9", "t", &b), CINNOX_OK);
+        EXPECT(cinnox_client_builder_set_timeouts(b, 100, 200), CINNOX_OK);
+        EXPECT(cinnox_client_builder_build(b, &built), CINNOX_OK);
+        CHECK(built != NULL);
+        cinnox_client_free(built);
+    }
 
     EXPECT(cinnox_client_set_subscription(NULL, "a", CINNOX_EVENT_KIND_CALL, true, u, &s), NUL);
     EXPECT(cinnox_client_set_subscription(c, NULL, CINNOX_EVENT_KIND_CALL, true, u, &s), NUL);
@@ -133,35 +157,49 @@ static int dummy_handler(void *userdata, const cinnox_event *ev) {
 }
 
 static void receiver_misuse(void) {
+    cinnox_receiver_config_builder *b = NULL;
     cinnox_receiver_config *cfg = NULL;
     cinnox_receiver *rx = NULL;
     cinnox_delivery *d = NULL;
-    cinnox_receiver_counters st;
+    uint64_t value = 7;
 
-    EXPECT(cinnox_receiver_config_new(NULL, &cfg), NUL);
-    EXPECT(cinnox_receiver_config_new("/p", NULL), NUL);
-    EXPECT(cinnox_receiver_config_new(BAD_UTF8, &cfg), INV);
-    CHECK(cfg == NULL);
-    EXPECT(cinnox_receiver_config_new("/p", &cfg), CINNOX_OK);
-    EXPECT(cinnox_receiver_config_set_max_body(NULL, 1), NUL);
-    EXPECT(cinnox_receiver_config_allow_source(NULL, "127.0.0.1/32"), NUL);
-    EXPECT(cinnox_receiver_config_allow_source(cfg, NULL), NUL);
-    EXPECT(cinnox_receiver_config_allow_source(cfg, BAD_UTF8), INV);
-    EXPECT(cinnox_receiver_config_allow_source(cfg, "not a network"), INV);
-    EXPECT(cinnox_receiver_config_trust_proxy(NULL, "127.0.0.1/32"), NUL);
-    EXPECT(cinnox_receiver_config_trust_proxy(cfg, NULL), NUL);
-    EXPECT(cinnox_receiver_config_trust_proxy(cfg, BAD_UTF8), INV);
-    EXPECT(cinnox_receiver_config_set_dedup_window(NULL, 1), NUL);
-    EXPECT(cinnox_receiver_config_set_dedup_capacity(NULL, 1), NUL);
-    EXPECT(cinnox_receiver_config_set_timeouts(NULL, 1, 1, 1), NUL);
-    EXPECT(cinnox_receiver_config_set_max_connections(NULL, 1), NUL);
-    EXPECT(cinnox_receiver_config_set_max_connections(cfg, 0), INV);
-    EXPECT(cinnox_receiver_config_set_io_threads(NULL, 1), NUL);
-    EXPECT(cinnox_receiver_config_set_io_threads(cfg, 0), INV);
-    EXPECT(cinnox_receiver_config_set_io_threads(cfg, 65), INV);
-    EXPECT(cinnox_receiver_config_set_header_timeout(NULL, 1), NUL);
-    EXPECT(cinnox_receiver_config_set_header_timeout(cfg, 0), INV);
-    EXPECT(cinnox_receiver_config_set_per_source_limit(NULL, 1), NUL);
+    EXPECT(cinnox_receiver_config_builder_new(NULL, &b), NUL);
+    EXPECT(cinnox_receiver_config_builder_new("/p", NULL), NUL);
+    EXPECT(cinnox_receiver_config_builder_new(BAD_UTF8, &b), INV);
+    EXPECT(cinnox_receiver_config_builder_new("/", &b), INV);
+    CHECK(b == NULL);
+    EXPECT(cinnox_receiver_config_builder_new("/p", &b), CINNOX_OK);
+    EXPECT(cinnox_receiver_config_builder_set_max_body(NULL, 1), NUL);
+    EXPECT(cinnox_receiver_config_builder_allow_source(NULL, "127.0.0.1/32"), NUL);
+    EXPECT(cinnox_receiver_config_builder_allow_source(b, NULL), NUL);
+    EXPECT(cinnox_receiver_config_builder_allow_source(b, BAD_UTF8), INV);
+    EXPECT(cinnox_receiver_config_builder_allow_source(b, "not a network"), INV);
+    EXPECT(cinnox_receiver_config_builder_trust_proxy(NULL, "127.0.0.1/32"), NUL);
+    EXPECT(cinnox_receiver_config_builder_trust_proxy(b, NULL), NUL);
+    EXPECT(cinnox_receiver_config_builder_trust_proxy(b, BAD_UTF8), INV);
+    EXPECT(cinnox_receiver_config_builder_set_dedup_window(NULL, 1), NUL);
+    EXPECT(cinnox_receiver_config_builder_set_dedup_capacity(NULL, 1), NUL);
+    EXPECT(cinnox_receiver_config_builder_set_timeouts(NULL, 1, 1, 1), NUL);
+    EXPECT(cinnox_receiver_config_builder_set_max_connections(NULL, 1), NUL);
+    EXPECT(cinnox_receiver_config_builder_set_max_connections(b, 0), INV);
+    EXPECT(cinnox_receiver_config_builder_set_io_threads(NULL, 1), NUL);
+    EXPECT(cinnox_receiver_config_builder_set_io_threads(b, 0), INV);
+    EXPECT(cinnox_receiver_config_builder_set_io_threads(b, CINNOX_MAX_IO_THREADS + 1), INV);
+    EXPECT(cinnox_receiver_config_builder_set_header_timeout(NULL, 1), NUL);
+    EXPECT(cinnox_receiver_config_builder_set_header_timeout(b, 0), INV);
+    EXPECT(cinnox_receiver_config_builder_set_per_source_limit(NULL, 1), NUL);
+    EXPECT(cinnox_receiver_config_builder_set_metrics_bind(NULL, "127.0.0.1:0"), NUL);
+    EXPECT(cinnox_receiver_config_builder_set_metrics_bind(b, NULL), NUL);
+    EXPECT(cinnox_receiver_config_builder_set_metrics_bind(b, "localhost"), INV);
+    EXPECT(cinnox_receiver_config_builder_set_inbox(NULL, NULL), NUL);
+    EXPECT(cinnox_receiver_config_builder_set_inbox(b, NULL), NUL);
+    EXPECT(cinnox_receiver_config_builder_build(NULL, &cfg), NUL);
+    EXPECT(cinnox_receiver_config_builder_build(b, &cfg), CINNOX_OK);
+    b = NULL;
+    /* A NULL out still consumes the builder (valgrind sees no leak). */
+    EXPECT(cinnox_receiver_config_builder_new("/p", &b), CINNOX_OK);
+    EXPECT(cinnox_receiver_config_builder_build(b, NULL), NUL);
+    b = NULL;
 
     EXPECT(cinnox_receiver_new(NULL, "/p", &rx), NUL);
     EXPECT(cinnox_receiver_new("127.0.0.1:0", NULL, &rx), NUL);
@@ -184,8 +222,16 @@ static void receiver_misuse(void) {
     CHECK(d == NULL);
     EXPECT(cinnox_receiver_serve(NULL, 1, dummy_handler, NULL), NUL);
     EXPECT(cinnox_receiver_serve(rx, 1, NULL, NULL), NUL);
-    EXPECT(cinnox_receiver_stats(NULL, &st), NUL);
-    EXPECT(cinnox_receiver_stats(rx, NULL), NUL);
+    EXPECT(cinnox_receiver_counter(NULL, CINNOX_COUNTER_REQUESTS, &value), NUL);
+    EXPECT(cinnox_receiver_counter(rx, CINNOX_COUNTER_REQUESTS, NULL), NUL);
+    EXPECT(cinnox_receiver_counter(rx, 0, &value), INV);
+    EXPECT(cinnox_receiver_counter(rx, CINNOX_COUNTER_END, &value), INV);
+    CHECK(value == 7);
+    EXPECT(cinnox_receiver_counter(rx, CINNOX_COUNTER_REQUESTS, &value), CINNOX_OK);
+    CHECK(value == 0);
+    CHECK(cinnox_counter_name(0) == NULL);
+    CHECK(cinnox_counter_name(CINNOX_COUNTER_END) == NULL);
+    CHECK(strcmp(cinnox_counter_name(CINNOX_COUNTER_STORE_FAILURES), "store_failures") == 0);
     EXPECT(cinnox_receiver_shutdown(NULL), NUL);
     EXPECT(cinnox_receiver_shutdown(rx), CINNOX_OK);
     /* Shut down: serve returns at once, recv says closed. */
@@ -264,7 +310,11 @@ static void webhook_misuse(void) {
     bad_headers[0].name = NULL;
     bad_headers[0].value = "v";
 
-    EXPECT(cinnox_receiver_config_new("/p", &cfg), CINNOX_OK);
+    {
+        cinnox_receiver_config_builder *b = NULL;
+        EXPECT(cinnox_receiver_config_builder_new("/p", &b), CINNOX_OK);
+        EXPECT(cinnox_receiver_config_builder_build(b, &cfg), CINNOX_OK);
+    }
     EXPECT(cinnox_webhook_new(NULL, &wh), NUL);
     EXPECT(cinnox_webhook_new(cfg, NULL), NUL);
     EXPECT(cinnox_webhook_new(cfg, &wh), CINNOX_OK);
@@ -303,7 +353,77 @@ static void webhook_misuse(void) {
     cinnox_webhook_free(wh);
 }
 
+/* The 0.1 names kept as deprecated aliases: they still check their arguments, and the
+ * setters of a 0.1-style config refuse to change a built one. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+static void deprecated_misuse(void) {
+    cinnox_receiver_config_builder *b = NULL;
+    cinnox_receiver_config *built = NULL, *legacy = NULL;
+    cinnox_receiver_counters st;
+    cinnox_inbox_counts counts;
+
+    EXPECT(cinnox_client_set_timeouts(NULL, 1, 1), NUL);
+    EXPECT(cinnox_client_set_retry(NULL, 1, 1, 1, 1), NUL);
+    EXPECT(cinnox_client_set_user_agent(NULL, "ua"), NUL);
+    EXPECT(cinnox_receiver_config_new(NULL, &legacy), NUL);
+    EXPECT(cinnox_receiver_config_new("/p", NULL), NUL);
+    EXPECT(cinnox_receiver_config_new("/p", &legacy), CINNOX_OK);
+    EXPECT(cinnox_receiver_config_set_max_connections(legacy, 0), INV);
+    EXPECT(cinnox_receiver_config_set_max_connections(legacy, 5), CINNOX_OK);
+    EXPECT(cinnox_receiver_config_set_max_body(NULL, 1), NUL);
+    EXPECT(cinnox_receiver_config_set_inbox(legacy, NULL), NUL);
+    EXPECT(cinnox_receiver_config_builder_new("/p", &b), CINNOX_OK);
+    EXPECT(cinnox_receiver_config_builder_build(b, &built), CINNOX_OK);
+    EXPECT(cinnox_receiver_config_set_max_body(built, 1), INV);
+    EXPECT(cinnox_receiver_config_allow_source(built, "127.0.0.1/32"), INV);
+    EXPECT(cinnox_receiver_config_set_timeouts(built, 1, 1, 1), INV);
+    EXPECT(cinnox_receiver_stats(NULL, &st), NUL);
+    EXPECT(cinnox_inbox_stats(NULL, &counts), NUL);
+    EXPECT(cinnox_inbox_set_retry(NULL, 1, 1, 1), NUL);
+    cinnox_receiver_config_free(built);
+    cinnox_receiver_config_free(legacy);
+}
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+static void inbox_misuse(void) {
+    cinnox_inbox_builder *b = NULL;
+    cinnox_inbox *inbox = NULL;
+    cinnox_inbox_snapshot *snap = NULL;
+
+    EXPECT(cinnox_inbox_builder_new(NULL, &b), NUL);
+    EXPECT(cinnox_inbox_builder_new("x.db", NULL), NUL);
+    EXPECT(cinnox_inbox_builder_new("", &b), INV);
+    EXPECT(cinnox_inbox_builder_new(BAD_UTF8, &b), INV);
+    CHECK(b == NULL);
+    EXPECT(cinnox_inbox_builder_new("x.db", &b), CINNOX_OK);
+    EXPECT(cinnox_inbox_builder_set_retry(NULL, 1, 1, 1), NUL);
+    EXPECT(cinnox_inbox_builder_set_retry(b, 0, 1, 1), INV);
+    EXPECT(cinnox_inbox_builder_set_retry(b, 3, 10, 5), INV);
+    EXPECT(cinnox_inbox_builder_build(NULL, &inbox), NUL);
+    /* A NULL out consumes the builder and opens nothing. */
+    EXPECT(cinnox_inbox_builder_build(b, NULL), NUL);
+    CHECK(inbox == NULL);
+    EXPECT(cinnox_inbox_snapshot_new(NULL, &snap), NUL);
+    CHECK(snap == NULL);
+    CHECK(cinnox_inbox_snapshot_pending(NULL) == 0);
+    CHECK(cinnox_inbox_snapshot_in_flight(NULL) == 0);
+    CHECK(cinnox_inbox_snapshot_done(NULL) == 0);
+    CHECK(cinnox_inbox_snapshot_dead(NULL) == 0);
+    CHECK(cinnox_inbox_snapshot_oldest_pending_age_ms(NULL) == 0);
+}
+
 static void free_null(void) {
+    cinnox_client_builder_free(NULL);
+    cinnox_receiver_config_builder_free(NULL);
+    cinnox_inbox_builder_free(NULL);
+    cinnox_inbox_snapshot_free(NULL);
+    cinnox_inbox_free(NULL);
+    cinnox_string_free(NULL);
     cinnox_client_free(NULL);
     cinnox_subscription_free(NULL);
     cinnox_event_free(NULL);
@@ -326,6 +446,8 @@ int main(void) {
     receiver_misuse();
     sandbox_misuse();
     webhook_misuse();
+    inbox_misuse();
+    deprecated_misuse();
     free_null();
     /* A success clears the last error. */
     {

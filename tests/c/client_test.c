@@ -13,6 +13,7 @@ static void print_error(const char *what, cinnox_result r) {
 }
 
 int main(int argc, char **argv) {
+    cinnox_client_builder *builder = NULL;
     cinnox_client *client = NULL;
     cinnox_subscription *sub = NULL;
     cinnox_result r;
@@ -20,15 +21,20 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: client_test BASE_URL\n");
         return 2;
     }
-    r = cinnox_client_new(argv[1], "secret-token-123", &client);
+    r = cinnox_client_builder_new(argv[1], "secret-token-123", &builder);
     if (r != CINNOX_OK) {
         print_error("new", r);
         return 1;
     }
     /* One attempt only, short timeouts. */
-    if (cinnox_client_set_retry(client, 1, 10, 10, 100) != CINNOX_OK) return 1;
-    if (cinnox_client_set_timeouts(client, 2000, 2000) != CINNOX_OK) return 1;
-    if (cinnox_client_set_user_agent(client, "client-test/1") != CINNOX_OK) return 1;
+    if (cinnox_client_builder_set_retry(builder, 1, 10, 10, 100) != CINNOX_OK) return 1;
+    if (cinnox_client_builder_set_timeouts(builder, 2000, 2000) != CINNOX_OK) return 1;
+    if (cinnox_client_builder_set_user_agent(builder, "client-test/1") != CINNOX_OK) return 1;
+    r = cinnox_client_builder_build(builder, &client);
+    if (r != CINNOX_OK) {
+        print_error("build", r);
+        return 1;
+    }
 
     r = cinnox_client_subscribe(client, "app-1", CINNOX_EVENT_KIND_CALL,
                                 "http://127.0.0.1:9/hook", &sub);
@@ -69,8 +75,10 @@ int main(int argc, char **argv) {
     print_error("bad kind", r);
     r = cinnox_client_subscribe(client, "app-1", CINNOX_EVENT_KIND_CALL, "ftp://x/", &sub);
     printf("bad url: %s\n", cinnox_result_name(r));
-    r = cinnox_client_set_retry(client, 0, 1, 1, 1);
+    if (cinnox_client_builder_new(argv[1], "t", &builder) != CINNOX_OK) return 1;
+    r = cinnox_client_builder_set_retry(builder, 0, 1, 1, 1);
     printf("zero attempts: %s\n", cinnox_result_name(r));
+    cinnox_client_builder_free(builder);
 
     cinnox_client_free(client);
     return 0;

@@ -7,14 +7,27 @@
 #include <stdio.h>
 
 static void show(const cinnox_inbox *inbox) {
-    cinnox_inbox_counts c;
-    if (cinnox_inbox_stats(inbox, &c) != CINNOX_OK) {
+    cinnox_inbox_snapshot *s = NULL;
+    if (cinnox_inbox_snapshot_new(inbox, &s) != CINNOX_OK) {
         printf("stats: %s\n", cinnox_last_error_message());
         return;
     }
-    printf("pending=%llu in_flight=%llu done=%llu dead=%llu\n", (unsigned long long)c.pending,
-           (unsigned long long)c.in_flight, (unsigned long long)c.done,
-           (unsigned long long)c.dead);
+    printf("pending=%llu in_flight=%llu done=%llu dead=%llu\n",
+           (unsigned long long)cinnox_inbox_snapshot_pending(s),
+           (unsigned long long)cinnox_inbox_snapshot_in_flight(s),
+           (unsigned long long)cinnox_inbox_snapshot_done(s),
+           (unsigned long long)cinnox_inbox_snapshot_dead(s));
+    cinnox_inbox_snapshot_free(s);
+}
+
+/* The number of handled and of dead events; 0 and 0 when the store failed. */
+static void done_and_dead(const cinnox_inbox *inbox, uint64_t *done, uint64_t *dead) {
+    cinnox_inbox_snapshot *s = NULL;
+    *done = *dead = 0;
+    if (cinnox_inbox_snapshot_new(inbox, &s) != CINNOX_OK) return;
+    *done = cinnox_inbox_snapshot_done(s);
+    *dead = cinnox_inbox_snapshot_dead(s);
+    cinnox_inbox_snapshot_free(s);
 }
 
 static const char *id_of(const cinnox_delivery *d) {
@@ -23,7 +36,9 @@ static const char *id_of(const cinnox_delivery *d) {
 }
 
 int main(int argc, char **argv) {
+    cinnox_inbox_builder *ib = NULL;
     cinnox_inbox *inbox = NULL;
+    cinnox_receiver_config_builder *builder = NULL;
     cinnox_receiver_config *cfg = NULL;
     cinnox_receiver *rx = NULL;
     cinnox_delivery *d = NULL;
@@ -32,16 +47,19 @@ int main(int argc, char **argv) {
     if (argc < 2) return 2;
     printf("null: %s\n", cinnox_result_name(cinnox_inbox_open(NULL, &inbox)));
     printf("empty: %s\n", cinnox_result_name(cinnox_inbox_open("", &inbox)));
-    if (cinnox_inbox_open(argv[1], &inbox) != CINNOX_OK) {
+    if (cinnox_inbox_builder_new(argv[1], &ib) != CINNOX_OK) return 1;
+    printf("zero attempts: %s\n",
+           cinnox_result_name(cinnox_inbox_builder_set_retry(ib, 0, 1, 1)));
+    if (cinnox_inbox_builder_set_retry(ib, 2, 10, 20) != CINNOX_OK) return 1;
+    if (cinnox_inbox_builder_build(ib, &inbox) != CINNOX_OK) {
         printf("open: %s\n", cinnox_last_error_message());
         return 1;
     }
-    printf("zero attempts: %s\n", cinnox_result_name(cinnox_inbox_set_retry(inbox, 0, 1, 1)));
-    if (cinnox_inbox_set_retry(inbox, 2, 10, 20) != CINNOX_OK) return 1;
     printf("empty recv: %s\n", cinnox_result_name(cinnox_inbox_recv(inbox, 10, &d)));
 
-    if (cinnox_receiver_config_new("/hook", &cfg) != CINNOX_OK) return 1;
-    if (cinnox_receiver_config_set_inbox(cfg, inbox) != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_builder_new("/hook", &builder) != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_builder_set_inbox(builder, inbox) != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_builder_build(builder, &cfg) != CINNOX_OK) return 1;
     if (cinnox_receiver_new_with_config("127.0.0.1:0", cfg, &rx) != CINNOX_OK) return 1;
     cinnox_receiver_config_free(cfg);
     printf("listening on port %u\n", (unsigned)cinnox_receiver_port(rx));
@@ -51,8 +69,8 @@ int main(int argc, char **argv) {
      * call fails every time: after the schedule's two attempts it is dead. The SMS is acked. */
     {
         int call_fails = 0, sms_acks = 0;
-        cinnox_inbox_counts c = {0, 0, 0, 0, 0};
-        while (c.done < 1 || c.dead < 1) {
+        uint64_t done = 0, dead = 0;
+        while (done < 1 || dead < 1) {
             if (cinnox_inbox_recv(inbox, 10000, &d) != CINNOX_OK) {
                 printf("recv: %s\n", cinnox_last_error_message());
                 return 1;
@@ -64,7 +82,7 @@ int main(int argc, char **argv) {
                 sms_acks++;
                 cinnox_delivery_ack(d);
             }
-            if (cinnox_inbox_stats(inbox, &c) != CINNOX_OK) return 1;
+            done_and_dead(inbox, &done, &dead);
         }
         printf("call failed %d times, sms acked %d times\n", call_fails, sms_acks);
     }

@@ -68,16 +68,20 @@ int main(void) {
     cinnox_string_free(NULL);
     {
         /* GET /metrics on an address of its own. */
+        cinnox_receiver_config_builder *builder = NULL;
         cinnox_receiver_config *config = NULL;
         cinnox_receiver *served = NULL;
         char line[64] = "";
         uint16_t port;
-        if (cinnox_receiver_config_new("/hook", &config) != CINNOX_OK) return 1;
+        if (cinnox_receiver_config_builder_new("/hook", &builder) != CINNOX_OK) return 1;
         printf("metrics bind 'localhost': %s\n",
-               cinnox_result_name(cinnox_receiver_config_set_metrics_bind(config, "localhost")));
+               cinnox_result_name(
+                   cinnox_receiver_config_builder_set_metrics_bind(builder, "localhost")));
         printf("metrics bind NULL: %s\n",
-               cinnox_result_name(cinnox_receiver_config_set_metrics_bind(config, NULL)));
-        if (cinnox_receiver_config_set_metrics_bind(config, "127.0.0.1:0") != CINNOX_OK) return 1;
+               cinnox_result_name(cinnox_receiver_config_builder_set_metrics_bind(builder, NULL)));
+        if (cinnox_receiver_config_builder_set_metrics_bind(builder, "127.0.0.1:0") != CINNOX_OK)
+            return 1;
+        if (cinnox_receiver_config_builder_build(builder, &config) != CINNOX_OK) return 1;
         if (cinnox_receiver_new_with_config("127.0.0.1:0", config, &served) != CINNOX_OK) return 1;
         cinnox_receiver_config_free(config);
         port = cinnox_receiver_metrics_port(served);

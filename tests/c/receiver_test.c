@@ -16,23 +16,30 @@ static int never_called(void *userdata, const cinnox_event *event) {
     return 0;
 }
 
+/* One counter of `rx`; UINT64_MAX when it cannot be read. */
+static unsigned long long counter(const cinnox_receiver *rx, cinnox_counter which) {
+    uint64_t value = 0;
+    if (cinnox_receiver_counter(rx, which, &value) != CINNOX_OK) return (unsigned long long)-1;
+    return (unsigned long long)value;
+}
+
 static int poll_test(void) {
+    cinnox_receiver_config_builder *b = NULL;
     cinnox_receiver_config *cfg = NULL;
     cinnox_receiver *rx = NULL;
     cinnox_delivery *d = NULL;
-    cinnox_receiver_counters st;
     cinnox_result r;
     int i;
 
-    if (cinnox_receiver_config_new("/hook", &cfg) != CINNOX_OK) return 1;
-    if (cinnox_receiver_config_set_max_body(cfg, 1024) != CINNOX_OK) return 1;
-    if (cinnox_receiver_config_set_dedup_window(cfg, 0) != CINNOX_OK) return 1;
-    if (cinnox_receiver_config_set_timeouts(cfg, 2000, 2000, 1000) != CINNOX_OK) return 1;
-    if (cinnox_receiver_config_set_max_connections(cfg, 8) != CINNOX_OK) return 1;
-    if (cinnox_receiver_config_set_io_threads(cfg, 2) != CINNOX_OK) return 1;
-    if (cinnox_receiver_config_set_header_timeout(cfg, 2000) != CINNOX_OK) return 1;
-    if (cinnox_receiver_config_set_per_source_limit(cfg, 8) != CINNOX_OK) return 1;
-    r = cinnox_receiver_config_allow_source(cfg, "10.0.0.0/33");
+    if (cinnox_receiver_config_builder_new("/hook", &b) != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_builder_set_max_body(b, 1024) != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_builder_set_dedup_window(b, 0) != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_builder_set_timeouts(b, 2000, 2000, 1000) != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_builder_set_max_connections(b, 8) != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_builder_set_io_threads(b, 2) != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_builder_set_header_timeout(b, 2000) != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_builder_set_per_source_limit(b, 8) != CINNOX_OK) return 1;
+    r = cinnox_receiver_config_builder_allow_source(b, "10.0.0.0/33");
     printf("bad cidr: %s\n", cinnox_result_name(r));
     r = cinnox_receiver_new("localhost:99999", "/hook", &rx);
     printf("bad port: %s out=%s\n", cinnox_result_name(r), rx ? "written" : "NULL");
@@ -43,12 +50,13 @@ static int poll_test(void) {
     r = cinnox_receiver_new("127.0.0.1:0", "/", &rx);
     printf("root path: %s\n", cinnox_result_name(r));
     {
-        cinnox_receiver_config *none = NULL;
-        r = cinnox_receiver_config_new("", &none);
+        cinnox_receiver_config_builder *none = NULL;
+        r = cinnox_receiver_config_builder_new("", &none);
         printf("empty config path: %s out=%s\n", cinnox_result_name(r), none ? "written" : "NULL");
     }
-    if (cinnox_receiver_config_allow_source(cfg, "127.0.0.0/8") != CINNOX_OK) return 1;
-    if (cinnox_receiver_config_trust_proxy(cfg, "::1/128") != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_builder_allow_source(b, "127.0.0.0/8") != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_builder_trust_proxy(b, "::1/128") != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_builder_build(b, &cfg) != CINNOX_OK) return 1;
     r = cinnox_receiver_new_with_config("127.0.0.1:0", cfg, &rx);
     cinnox_receiver_config_free(cfg); /* copied: the receiver does not need it */
     if (r != CINNOX_OK) {
@@ -82,15 +90,15 @@ static int poll_test(void) {
     fflush(stdout);
     cinnox_delivery_free(d);
 
-    if (cinnox_receiver_stats(rx, &st) != CINNOX_OK) return 1;
     printf("stats: requests=%llu challenges=%llu events=%llu acks=%llu fails=%llu "
            "too_large=%llu not_found=%llu\n",
-           (unsigned long long)st.requests, (unsigned long long)st.challenges,
-           (unsigned long long)st.events, (unsigned long long)st.acks,
-           (unsigned long long)st.fails, (unsigned long long)st.refused_too_large,
-           (unsigned long long)st.refused_not_found);
+           counter(rx, CINNOX_COUNTER_REQUESTS), counter(rx, CINNOX_COUNTER_CHALLENGES),
+           counter(rx, CINNOX_COUNTER_EVENTS), counter(rx, CINNOX_COUNTER_ACKS),
+           counter(rx, CINNOX_COUNTER_FAILS), counter(rx, CINNOX_COUNTER_REFUSED_TOO_LARGE),
+           counter(rx, CINNOX_COUNTER_REFUSED_NOT_FOUND));
     printf("connections: evicted=%llu open_within_cap=%d\n",
-           (unsigned long long)st.evicted_connections, st.open_connections <= 8);
+           counter(rx, CINNOX_COUNTER_EVICTED_CONNECTIONS),
+           counter(rx, CINNOX_COUNTER_OPEN_CONNECTIONS) <= 8);
 
     if (cinnox_receiver_shutdown(rx) != CINNOX_OK) return 1;
     if (cinnox_receiver_shutdown(rx) != CINNOX_OK) return 1; /* idempotent */

@@ -102,8 +102,12 @@ int main(void) {
         cinnox_subscription_free(sub);
         sub = NULL;
     }
-    cinnox_client_new(cinnox_sandbox_base_url(sb), "wrong", &bad);
-    cinnox_client_set_retry(bad, 1, 1, 1, 1);
+    {
+        cinnox_client_builder *b = NULL;
+        cinnox_client_builder_new(cinnox_sandbox_base_url(sb), "wrong", &b);
+        cinnox_client_builder_set_retry(b, 1, 1, 1, 1);
+        cinnox_client_builder_build(b, &bad);
+    }
     r = cinnox_client_subscribe(bad, "app-1", CINNOX_EVENT_KIND_CALL, url, &sub);
     printf("wrong token: %s http=%u api=%lld\n", cinnox_result_name(r),
            (unsigned)cinnox_last_error_http_status(), (long long)cinnox_last_error_api_code());

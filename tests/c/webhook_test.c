@@ -56,7 +56,9 @@ int main(void) {
     cinnox_reply *reply = NULL;
     cinnox_result r;
 
-    if (cinnox_receiver_config_new("/hook/s3cret", &cfg) != CINNOX_OK) return 1;
+    cinnox_receiver_config_builder *builder = NULL;
+    if (cinnox_receiver_config_builder_new("/hook/s3cret", &builder) != CINNOX_OK) return 1;
+    if (cinnox_receiver_config_builder_build(builder, &cfg) != CINNOX_OK) return 1;
     if (cinnox_webhook_new(cfg, &wh) != CINNOX_OK) return 1;
     cinnox_receiver_config_free(cfg);
 
