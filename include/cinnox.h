@@ -436,8 +436,8 @@ typedef struct cinnox_inbox_snapshot cinnox_inbox_snapshot;
  * `cinnox_receiver_recv` or by `cinnox_receiver_serve`.
  *
  * Made by `cinnox_receiver_new` or `cinnox_receiver_new_with_config`, freed by
- * `cinnox_receiver_free`. Thread-safe: `recv`, `serve`, `shutdown`, `port` and `stats` may
- * be called from any threads at once.
+ * `cinnox_receiver_free`. Thread-safe: `recv`, `serve`, `shutdown`, `port`, `counter` and
+ * `metrics` may be called from any threads at once.
  */
 typedef struct cinnox_receiver cinnox_receiver;
 
@@ -1411,7 +1411,7 @@ cinnox_result cinnox_set_log_callback(uint32_t max_level, cinnox_log_callback ca
 /**
  * Start a receiver listening on `bind_addr` (e.g. `"127.0.0.1:8080"`, or port 0 for any
  * free port; see `cinnox_receiver_port`) that answers only on `path`, with the default
- * settings of `cinnox_receiver_config_new`. It starts accepting at once: challenges are
+ * settings of `cinnox_receiver_config_builder_new`. It starts accepting at once: challenges are
  * answered from then on, events wait for `recv` or `serve`.
  *
  * Both strings are copied. On success `*out` is a new receiver the caller owns and frees

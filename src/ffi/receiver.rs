@@ -21,8 +21,8 @@ pub const CINNOX_WAIT_FOREVER: u32 = u32::MAX;
 /// `cinnox_receiver_recv` or by `cinnox_receiver_serve`.
 ///
 /// Made by `cinnox_receiver_new` or `cinnox_receiver_new_with_config`, freed by
-/// `cinnox_receiver_free`. Thread-safe: `recv`, `serve`, `shutdown`, `port` and `stats` may
-/// be called from any threads at once.
+/// `cinnox_receiver_free`. Thread-safe: `recv`, `serve`, `shutdown`, `port`, `counter` and
+/// `metrics` may be called from any threads at once.
 pub struct cinnox_receiver {
     rx: Receiver,
     /// Calls of `recv` and `serve` in progress, so that `_free` can wait for them. In an
@@ -127,7 +127,7 @@ fn bind(addr: &str, config: ReceiverConfig) -> Result<cinnox_receiver, Failure> 
 
 /// Start a receiver listening on `bind_addr` (e.g. `"127.0.0.1:8080"`, or port 0 for any
 /// free port; see `cinnox_receiver_port`) that answers only on `path`, with the default
-/// settings of `cinnox_receiver_config_new`. It starts accepting at once: challenges are
+/// settings of `cinnox_receiver_config_builder_new`. It starts accepting at once: challenges are
 /// answered from then on, events wait for `recv` or `serve`.
 ///
 /// Both strings are copied. On success `*out` is a new receiver the caller owns and frees

@@ -247,7 +247,7 @@ impl Inbox {
         Ok(Inbox { inner })
     }
 
-    /// Use this retry schedule from now on: the C layer's `cinnox_inbox_set_retry`, whose
+    /// Use this retry schedule from now on: the deprecated C `cinnox_inbox_set_retry` (until 0.3), whose
     /// inbox exists before its settings. Rust callers give it to [`Inbox::open_with`].
     pub(crate) fn set_retry(&self, retry: RetrySchedule) {
         lock(&self.inner.settings).retry = retry;
