@@ -121,13 +121,15 @@ pub fn outcome(webhook: &Webhook, request: &mut ::tiny_http::Request) -> Outcome
 /// `reply` as a tiny_http response: its status, every header and the body.
 ///
 /// tiny_http adds `Content-Length`, `Date` and `Server`. A header tiny_http cannot carry
-/// (not ASCII, or a control character in it) is left out; the verifier makes none.
+/// (not ASCII, or a control character other than tab in it, such as a line break) is left
+/// out; the verifier makes none.
 pub fn response(reply: Reply) -> ::tiny_http::Response<Cursor<Vec<u8>>> {
     let headers = reply
         .headers
         .iter()
         .filter_map(|(name, value)| {
-            let header = (!value.bytes().any(|b| b.is_ascii_control()))
+            let sendable = !value.bytes().any(|b| b.is_ascii_control() && b != b'\t');
+            let header = sendable
                 .then(|| Header::from_bytes(name.as_bytes(), value.as_bytes()).ok())
                 .flatten();
             if header.is_none() {
@@ -229,14 +231,10 @@ fn read_body(reader: &mut dyn Read, cap: usize, declared: Option<usize>) -> io::
     let limit = cap.saturating_add(1);
     let mut body = Vec::with_capacity(declared.unwrap_or(0).min(limit).min(64 * 1024));
     reader.take(limit as u64).read_to_end(&mut body)?;
-    if declared.is_some_and(|n| body.len() < n) {
+    if let Some(n) = declared.filter(|&n| body.len() < n) {
         return Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
-            format!(
-                "the body ended after {} of its {} bytes",
-                body.len(),
-                declared.unwrap_or(0)
-            ),
+            format!("the body ended after {} of its {n} bytes", body.len()),
         ));
     }
     Ok(body)
