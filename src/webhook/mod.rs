@@ -20,6 +20,9 @@
 //! [`Webhook::check_head`] runs the checks that need no body, so that a server can refuse
 //! before reading it.
 //!
+//! With feature `tiny_http`, the `tiny_http` module mounts the verifier in a program's own
+//! tiny_http server: one request in, answered or handed out as an event to finish.
+//!
 //! # Path
 //!
 //! The path part of the request target (before any `?`) must equal the configured path byte
