@@ -374,7 +374,7 @@ fn a_duplicate_is_answered_200_and_printed_once() {
         server.post(PATH, DELIVERY_REPORT).assert_json(200, OK);
         assert_eq!(server.printed(), "", "a redelivery reached the application");
     }
-    // The same call's end is another event.
+    // Another event still reaches it.
     server.post(PATH, CALL_START).assert_json(200, OK);
     assert_eq!(server.printed(), format!("{}\n", LINES[0]));
 }
