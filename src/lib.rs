@@ -63,7 +63,8 @@
 //!   `200` (SQLite, or PostgreSQL with feature `postgres` for several hosts), and hands it
 //!   out with retries, dead letters and replay. Use one whenever the sender's retries are
 //!   unknown, which with CINNOX is always.
-//! - [`Webhook`] is the same verifier without a socket, for your own HTTP server;
+//! - [`Webhook`] is the same verifier without a socket, for your own HTTP server (feature
+//!   `tiny_http`: `webhook::tiny_http` mounts it in a tiny_http server in a few lines);
 //!   [`parse`] turns a notification body into a typed [`Event`] or a challenge.
 //! - [`Sandbox`] is a local stand-in for CINNOX, for development and tests in any language.
 //! - [`metrics`] renders the receiver's and the client's counters as Prometheus text.

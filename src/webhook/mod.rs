@@ -20,6 +20,9 @@
 //! [`Webhook::check_head`] runs the checks that need no body, so that a server can refuse
 //! before reading it.
 //!
+//! With feature `tiny_http`, the `tiny_http` module mounts the verifier in a program's own
+//! tiny_http server: one request in, answered or handed out as an event to finish.
+//!
 //! # Path
 //!
 //! The path part of the request target (before any `?`) must equal the configured path byte
@@ -65,7 +68,7 @@
 //! |---|---|
 //! | 200 challenge | `{"code":0,"result":{"challenge":"…"}}` |
 //! | 200 handled / duplicate | `{"code":0}` |
-//! | 400 | `{"code":400,"message":"<what was wrong and where>"}` (or `"invalid Content-Length"`) |
+//! | 400 | `{"code":400,"message":"<what was wrong and where>"}` (or `"invalid Content-Length"`, or `"the body could not be read"` from a server adapter) |
 //! | 403 | `{"code":403,"message":"forbidden"}` |
 //! | 404 | `{"code":404,"message":"not found"}` |
 //! | 405 | `{"code":405,"message":"method not allowed"}` |
@@ -89,6 +92,8 @@ mod memory;
 mod request;
 mod source;
 mod stats;
+#[cfg(feature = "tiny_http")]
+pub mod tiny_http;
 
 pub use config::{Clock, WebhookConfig, WebhookConfigBuilder, DEFAULT_MAX_BODY};
 pub(crate) use fields::{content_length, trim_ows};
@@ -127,6 +132,9 @@ enum Refusal {
     MediaType,
     TooLarge,
     BadLength,
+    /// The server could not read the body (cut short, broken chunked framing).
+    #[cfg_attr(not(feature = "tiny_http"), allow(dead_code))]
+    Unreadable,
 }
 
 impl Webhook {
@@ -172,9 +180,17 @@ impl Webhook {
             Refusal::MediaType => "not JSON",
             Refusal::TooLarge => "body too large",
             Refusal::BadLength => "invalid Content-Length",
+            Refusal::Unreadable => "the body could not be read",
         };
         log::debug!("refused {} ({why}) from {}", reply.status, peer_text(req));
         reply
+    }
+
+    /// The refusal of a body the server could not read, whose head `req` passed
+    /// [`Webhook::check_head`]: 400, counted as a bad request.
+    #[cfg(feature = "tiny_http")]
+    fn refuse_unreadable(&self, req: &Request<'_>) -> Reply {
+        self.refuse_logged(Refusal::Unreadable, req)
     }
 
     fn head(&self, req: &Request<'_>) -> Result<(), Refusal> {
@@ -311,6 +327,10 @@ impl Webhook {
             Refusal::BadLength => {
                 bump(&c.bad_request);
                 Reply::refusal(400, "invalid Content-Length")
+            }
+            Refusal::Unreadable => {
+                bump(&c.bad_request);
+                Reply::refusal(400, "the body could not be read")
             }
         }
     }
