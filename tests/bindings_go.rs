@@ -25,6 +25,8 @@ const GO_TESTS: &[&str] = &[
     "TestHandlerShutsServeDown",
     "TestWireVariantsAndRejectedTriggers",
     "TestEventKindsByName",
+    "TestClientSettersRebuildTheClient",
+    "TestReceiverConfigMakesReceivers",
 ];
 
 #[test]

@@ -33,6 +33,8 @@ const NODE_TESTS: &[&str] = &[
     "waits run off the event loop: a timer fires while recvAsync waits",
     "wire variants parse the same",
     "an inbox stores before answering, retries, goes dead, and replays",
+    "stats read every counter of the library",
+    "a client built with settings, and an inbox opened again with a new schedule",
     "metrics, and GET /metrics on its own port",
     "the package loads the library it carries",
     "families are named as the command line names them",

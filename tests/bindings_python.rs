@@ -34,6 +34,8 @@ const PY_TESTS: &[&str] = &[
     "test_blocking_calls_release_the_gil",
     "test_wire_variants_parse_the_same",
     "test_inbox_stores_before_answering_and_retries_then_dead_then_replay",
+    "test_stats_read_every_counter_of_the_library",
+    "test_changed_settings_rebuild_the_client_and_the_inbox",
     "test_metrics_and_the_metrics_port",
     "test_library_logs_reach_python_logging",
     "test_the_package_carries_its_library",

@@ -432,3 +432,110 @@ func TestEventKindsByName(t *testing.T) {
 		t.Fatalf("statuses %v", s)
 	}
 }
+
+func TestClientSettersRebuildTheClient(t *testing.T) {
+	e := setup(t)
+	var ce *cinnox.Error
+	if err := e.client.SetTimeouts(2*time.Second, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.client.SetUserAgent("go-test/1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.client.SetRetry(0, time.Millisecond, time.Millisecond, time.Second); !errors.As(err, &ce) || ce.Kind != cinnox.KindInvalidArgument {
+		t.Fatalf("0 attempts: %v", err)
+	}
+	// Setters while other goroutines use the client: each call runs on one whole client.
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.client.Subscribe(appID, cinnox.EventCall, e.url)
+			errs <- err
+		}()
+	}
+	for attempts := uint32(1); attempts <= 3; attempts++ {
+		if err := e.client.SetRetry(attempts, 10*time.Millisecond, 20*time.Millisecond, time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("subscribe during a change: %v", err)
+		}
+	}
+	if sub, err := e.client.Unsubscribe(appID, cinnox.EventCall, e.url); err != nil || sub.Enabled {
+		t.Fatalf("unsubscribe after the changes: %+v %v", sub, err)
+	}
+	e.client.Close()
+	if err := e.client.SetUserAgent("go-test/2"); !errors.As(err, &ce) || ce.Kind != cinnox.KindClosed {
+		t.Fatalf("setter on a closed client: %v", err)
+	}
+	if s := fmt.Sprintf("%+v", e.client); strings.Contains(s, token) {
+		t.Fatalf("the client prints its token: %s", s)
+	}
+}
+
+func TestReceiverConfigMakesReceivers(t *testing.T) {
+	e := setup(t)
+	var ce *cinnox.Error
+	if _, err := cinnox.NewReceiverConfig("/"); !errors.As(err, &ce) || ce.Kind != cinnox.KindInvalidArgument {
+		t.Fatalf("path /: %v", err)
+	}
+	cfg, err := cinnox.NewReceiverConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cfg.Close()
+	for _, err := range []error{
+		cfg.SetMaxBody(1 << 20),
+		cfg.TrustProxy("10.0.0.0/8"),
+		cfg.SetDedupWindow(time.Minute),
+		cfg.SetTimeouts(5*time.Second, 10*time.Second, time.Second),
+		cfg.SetMaxConnections(64),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A refused setting is reported at once and kept out of the config.
+	if err := cfg.SetMaxConnections(0); !errors.As(err, &ce) || ce.Kind != cinnox.KindInvalidArgument {
+		t.Fatalf("0 connections: %v", err)
+	}
+	if err := cfg.AllowSource("not a network"); !errors.As(err, &ce) || ce.Kind != cinnox.KindInvalidArgument {
+		t.Fatalf("bad CIDR: %v", err)
+	}
+	// One config, several receivers.
+	for i := 0; i < 2; i++ {
+		rx, err := cinnox.NewReceiverWithConfig("127.0.0.1:0", cfg)
+		if err != nil {
+			t.Fatalf("receiver %d: %v", i, err)
+		}
+		url := fmt.Sprintf("http://127.0.0.1:%d%s", rx.Port(), path)
+		if sub, err := e.client.Subscribe(appID, cinnox.EventInboundSMS, url); err != nil || !sub.Enabled {
+			t.Fatalf("subscribe receiver %d: %+v %v", i, sub, err)
+		}
+		rx.Close()
+	}
+	// A setting given after a receiver was made counts for the next one: here no source
+	// is allowed but TEST-NET-1, so CINNOX's verification is refused.
+	if err := cfg.AllowSource("192.0.2.0/24"); err != nil {
+		t.Fatal(err)
+	}
+	rx, err := cinnox.NewReceiverWithConfig("127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	if _, err := e.client.Subscribe(appID, cinnox.EventInboundSMS, fmt.Sprintf("http://127.0.0.1:%d%s", rx.Port(), path)); err == nil {
+		t.Fatal("a receiver allowing only 192.0.2.0/24 passed verification from 127.0.0.1")
+	}
+	cfg.Close()
+	if _, err := cinnox.NewReceiverWithConfig("127.0.0.1:0", cfg); !errors.As(err, &ce) || ce.Kind != cinnox.KindClosed {
+		t.Fatalf("closed config: %v", err)
+	}
+}

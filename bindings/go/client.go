@@ -1,6 +1,7 @@
 package cinnox
 
 /*
+#include <stdlib.h>
 #include "cinnox.h"
 */
 import "C"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // EventKind is an event family to subscribe to (the C ABI's CINNOX_EVENT_KIND_… numbers).
@@ -71,34 +73,94 @@ type Subscription struct {
 // methods may be called from several goroutines at once; they block for the request and
 // its retries (bounded by the timeouts). Close it when done.
 type Client struct {
+	// change serialises the setters and Close: each builds a new native client from
+	// settings and swaps it in.
+	change   sync.Mutex
+	settings clientSettings
+	// mu is held for reading by each call on c, for writing to swap or free it.
 	mu sync.RWMutex
 	c  *C.cinnox_client
 }
 
-// NewClient makes a client for the CINNOX Open API at baseURL (shown in the CINNOX
-// dashboard) with the App Token appToken. Defaults: connect timeout 10 s, request timeout
-// 30 s, 4 attempts with backoff.
-func NewClient(baseURL, appToken string) (*Client, error) {
-	b, fb := cstr(baseURL)
+// clientSettings are everything a native client is built from.
+type clientSettings struct {
+	baseURL string
+	// token is a C copy of the App Token (so that no fmt verb prints it from a Client),
+	// freed by Close.
+	token     *C.char
+	connect   C.uint32_t // 0: the library's default
+	attempt   C.uint32_t // 0: the library's default
+	userAgent *string
+	retry     *[4]C.uint32_t
+}
+
+// build makes a native client with the settings s: a client builder, its setters, build.
+func (s *clientSettings) build() (*C.cinnox_client, error) {
+	b, fb := cstr(s.baseURL)
 	defer fb()
-	t, ft := cstr(appToken)
-	defer ft()
-	var out *C.cinnox_client
-	if err := call(func() C.cinnox_result { return C.cinnox_client_new(b, t, &out) }); err != nil {
+	var builder *C.cinnox_client_builder
+	if err := call(func() C.cinnox_result { return C.cinnox_client_builder_new(b, s.token, &builder) }); err != nil {
 		return nil, err
 	}
-	c := &Client{c: out}
+	set := func(f func() C.cinnox_result) error {
+		if err := call(f); err != nil {
+			C.cinnox_client_builder_free(builder)
+			return err
+		}
+		return nil
+	}
+	if s.connect != 0 || s.attempt != 0 {
+		if err := set(func() C.cinnox_result { return C.cinnox_client_builder_set_timeouts(builder, s.connect, s.attempt) }); err != nil {
+			return nil, err
+		}
+	}
+	if s.userAgent != nil {
+		ua, fu := cstr(*s.userAgent)
+		defer fu()
+		if err := set(func() C.cinnox_result { return C.cinnox_client_builder_set_user_agent(builder, ua) }); err != nil {
+			return nil, err
+		}
+	}
+	if r := s.retry; r != nil {
+		if err := set(func() C.cinnox_result { return C.cinnox_client_builder_set_retry(builder, r[0], r[1], r[2], r[3]) }); err != nil {
+			return nil, err
+		}
+	}
+	var out *C.cinnox_client
+	// Consumes the builder whatever the result.
+	if err := call(func() C.cinnox_result { return C.cinnox_client_builder_build(builder, &out) }); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// NewClient makes a client for the CINNOX Open API at baseURL (shown in the CINNOX
+// dashboard) with the App Token appToken, and the library's defaults: connect timeout
+// CINNOX_DEFAULT_CONNECT_TIMEOUT_MS, request timeout CINNOX_DEFAULT_REQUEST_TIMEOUT_MS,
+// CINNOX_DEFAULT_MAX_ATTEMPTS attempts with backoff (constants of cinnox.h).
+func NewClient(baseURL, appToken string) (*Client, error) {
+	s := clientSettings{baseURL: baseURL, token: C.CString(appToken)}
+	out, err := s.build()
+	if err != nil {
+		C.free(unsafe.Pointer(s.token))
+		return nil, err
+	}
+	c := &Client{settings: s, c: out}
 	runtime.SetFinalizer(c, (*Client).Close)
 	return c, nil
 }
 
 // Close frees the client. Idempotent; it waits for the calls in progress.
 func (c *Client) Close() {
+	c.change.Lock()
+	defer c.change.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.c != nil {
 		C.cinnox_client_free(c.c)
 		c.c = nil
+		C.free(unsafe.Pointer(c.settings.token))
+		c.settings.token = nil
 	}
 }
 
@@ -112,6 +174,30 @@ func (c *Client) with(f func(*C.cinnox_client) C.cinnox_result) error {
 	return call(func() C.cinnox_result { return f(c.c) })
 }
 
+// reconfigure builds a native client with the settings so far changed by edit and puts it
+// in place of the current one: calls that start afterwards use it. It waits for the calls
+// in progress on the old one, then frees that. On an error nothing changes.
+func (c *Client) reconfigure(edit func(*clientSettings)) error {
+	c.change.Lock()
+	defer c.change.Unlock()
+	if c.settings.token == nil {
+		return closedError("client")
+	}
+	next := c.settings
+	edit(&next)
+	fresh, err := next.build()
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	old := c.c
+	c.c = fresh
+	c.settings = next
+	c.mu.Unlock()
+	C.cinnox_client_free(old)
+	return nil
+}
+
 func millis(d time.Duration) C.uint32_t {
 	ms := d.Milliseconds()
 	if ms < 0 {
@@ -123,10 +209,18 @@ func millis(d time.Duration) C.uint32_t {
 	return C.uint32_t(ms)
 }
 
+// The library's clients are immutable: each setter below builds a new one with every
+// setting given so far and swaps it in (waiting for the calls in progress).
+
 // SetTimeouts sets the connect timeout and the timeout of one attempt (0 keeps a value).
 func (c *Client) SetTimeouts(connect, attempt time.Duration) error {
-	return c.with(func(p *C.cinnox_client) C.cinnox_result {
-		return C.cinnox_client_set_timeouts(p, millis(connect), millis(attempt))
+	return c.reconfigure(func(s *clientSettings) {
+		if ms := millis(connect); ms != 0 {
+			s.connect = ms
+		}
+		if ms := millis(attempt); ms != 0 {
+			s.attempt = ms
+		}
 	})
 }
 
@@ -134,16 +228,14 @@ func (c *Client) SetTimeouts(connect, attempt time.Duration) error {
 // retry), the first delay baseDelay (doubled each time, with jitter), no delay longer
 // than maxDelay, no retry after maxElapsed since the first attempt.
 func (c *Client) SetRetry(maxAttempts uint32, baseDelay, maxDelay, maxElapsed time.Duration) error {
-	return c.with(func(p *C.cinnox_client) C.cinnox_result {
-		return C.cinnox_client_set_retry(p, C.uint32_t(maxAttempts), millis(baseDelay), millis(maxDelay), millis(maxElapsed))
+	return c.reconfigure(func(s *clientSettings) {
+		s.retry = &[4]C.uint32_t{C.uint32_t(maxAttempts), millis(baseDelay), millis(maxDelay), millis(maxElapsed)}
 	})
 }
 
 // SetUserAgent sets the User-Agent header.
 func (c *Client) SetUserAgent(userAgent string) error {
-	ua, f := cstr(userAgent)
-	defer f()
-	return c.with(func(p *C.cinnox_client) C.cinnox_result { return C.cinnox_client_set_user_agent(p, ua) })
+	return c.reconfigure(func(s *clientSettings) { s.userAgent = &userAgent })
 }
 
 func subscription(s *C.cinnox_subscription) *Subscription {

@@ -24,69 +24,121 @@ import (
 // ReceiverConfig holds the settings of a receiver beyond its path. Make it with
 // NewReceiverConfig, change it with its setters, pass it to NewReceiverWithConfig (which
 // copies it), and Close it. Not safe for use from several goroutines at once.
-type ReceiverConfig struct{ c *C.cinnox_receiver_config }
+//
+// The library's receiver configurations are immutable, made by a builder: a ReceiverConfig
+// keeps the settings it was given and gives them to a new builder, built once, for each
+// NewReceiverWithConfig. Each setter checks its value at once, on a builder of its own,
+// and keeps nothing when the library refuses it.
+type ReceiverConfig struct {
+	path string
+	// check is the builder each setting is tried on first; nil once closed.
+	check *C.cinnox_receiver_config_builder
+	// settings are the accepted settings, in order, each applied to a builder.
+	settings []func(*C.cinnox_receiver_config_builder) C.cinnox_result
+}
 
 // NewReceiverConfig makes a config answering only on path (e.g. "/cinnox/<secret>"), with
-// the defaults: body cap 64 KiB, every source allowed, no trusted proxy, duplicate window
-// 10 minutes, read timeout 10 s, idle timeout 30 s, 256 connections, shutdown grace 5 s.
+// the library's defaults (the CINNOX_DEFAULT_* constants of cinnox.h): body cap
+// CINNOX_DEFAULT_MAX_BODY, every source allowed, no trusted proxy, duplicate window
+// CINNOX_DEFAULT_DEDUP_WINDOW_MS, read timeout CINNOX_DEFAULT_READ_TIMEOUT_MS, idle
+// timeout CINNOX_DEFAULT_IDLE_TIMEOUT_MS, CINNOX_DEFAULT_MAX_CONNECTIONS connections,
+// shutdown grace CINNOX_DEFAULT_SHUTDOWN_GRACE_MS.
 func NewReceiverConfig(path string) (*ReceiverConfig, error) {
-	p, f := cstr(path)
-	defer f()
-	var out *C.cinnox_receiver_config
-	if err := call(func() C.cinnox_result { return C.cinnox_receiver_config_new(p, &out) }); err != nil {
+	b, err := newConfigBuilder(path)
+	if err != nil {
 		return nil, err
 	}
-	cfg := &ReceiverConfig{c: out}
+	cfg := &ReceiverConfig{path: path, check: b}
 	runtime.SetFinalizer(cfg, (*ReceiverConfig).Close)
 	return cfg, nil
 }
 
+func newConfigBuilder(path string) (*C.cinnox_receiver_config_builder, error) {
+	p, f := cstr(path)
+	defer f()
+	var out *C.cinnox_receiver_config_builder
+	if err := call(func() C.cinnox_result { return C.cinnox_receiver_config_builder_new(p, &out) }); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Close frees the config. Idempotent. Receivers made from it are not affected.
 func (cfg *ReceiverConfig) Close() {
-	if cfg.c != nil {
-		C.cinnox_receiver_config_free(cfg.c)
-		cfg.c = nil
+	if cfg.check != nil {
+		C.cinnox_receiver_config_builder_free(cfg.check)
+		cfg.check = nil
+		cfg.settings = nil
 	}
 }
 
-func (cfg *ReceiverConfig) set(f func(*C.cinnox_receiver_config) C.cinnox_result) error {
-	if cfg.c == nil {
+// set tries the setting f on the checking builder and keeps it when the library accepts it.
+func (cfg *ReceiverConfig) set(f func(*C.cinnox_receiver_config_builder) C.cinnox_result) error {
+	if cfg.check == nil {
 		return closedError("receiver config")
 	}
-	return call(func() C.cinnox_result { return f(cfg.c) })
+	if err := call(func() C.cinnox_result { return f(cfg.check) }); err != nil {
+		return err
+	}
+	cfg.settings = append(cfg.settings, f)
+	return nil
+}
+
+// build makes the immutable configuration of the settings so far: a new builder, every
+// setting, build. The caller frees it with cinnox_receiver_config_free.
+func (cfg *ReceiverConfig) build() (*C.cinnox_receiver_config, error) {
+	if cfg.check == nil {
+		return nil, closedError("receiver config")
+	}
+	b, err := newConfigBuilder(cfg.path)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range cfg.settings {
+		if err := call(func() C.cinnox_result { return f(b) }); err != nil {
+			C.cinnox_receiver_config_builder_free(b)
+			return nil, err
+		}
+	}
+	var out *C.cinnox_receiver_config
+	// Consumes the builder whatever the result.
+	if err := call(func() C.cinnox_result { return C.cinnox_receiver_config_builder_build(b, &out) }); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // SetMaxBody sets the largest body accepted, in bytes; a larger one gets 413.
 func (cfg *ReceiverConfig) SetMaxBody(bytes int) error {
-	return cfg.set(func(c *C.cinnox_receiver_config) C.cinnox_result {
-		return C.cinnox_receiver_config_set_max_body(c, C.size_t(bytes))
+	return cfg.set(func(b *C.cinnox_receiver_config_builder) C.cinnox_result {
+		return C.cinnox_receiver_config_builder_set_max_body(b, C.size_t(bytes))
 	})
 }
 
 // AllowSource accepts requests only from the network cidr ("10.0.0.0/8"); may be called
 // several times. Until it is called, every source is allowed.
 func (cfg *ReceiverConfig) AllowSource(cidr string) error {
-	s, f := cstr(cidr)
-	defer f()
-	return cfg.set(func(c *C.cinnox_receiver_config) C.cinnox_result {
-		return C.cinnox_receiver_config_allow_source(c, s)
+	return cfg.set(func(b *C.cinnox_receiver_config_builder) C.cinnox_result {
+		s, f := cstr(cidr)
+		defer f()
+		return C.cinnox_receiver_config_builder_allow_source(b, s)
 	})
 }
 
 // TrustProxy trusts X-Forwarded-For from peers in the network cidr.
 func (cfg *ReceiverConfig) TrustProxy(cidr string) error {
-	s, f := cstr(cidr)
-	defer f()
-	return cfg.set(func(c *C.cinnox_receiver_config) C.cinnox_result {
-		return C.cinnox_receiver_config_trust_proxy(c, s)
+	return cfg.set(func(b *C.cinnox_receiver_config_builder) C.cinnox_result {
+		s, f := cstr(cidr)
+		defer f()
+		return C.cinnox_receiver_config_builder_trust_proxy(b, s)
 	})
 }
 
 // SetDedupWindow sets how long a delivered event is remembered so that a redelivery is
 // answered 200 without reaching the application again; 0 turns it off.
 func (cfg *ReceiverConfig) SetDedupWindow(window time.Duration) error {
-	return cfg.set(func(c *C.cinnox_receiver_config) C.cinnox_result {
-		return C.cinnox_receiver_config_set_dedup_window(c, millis(window))
+	return cfg.set(func(b *C.cinnox_receiver_config_builder) C.cinnox_result {
+		return C.cinnox_receiver_config_builder_set_dedup_window(b, millis(window))
 	})
 }
 
@@ -94,15 +146,16 @@ func (cfg *ReceiverConfig) SetDedupWindow(window time.Duration) error {
 // keep-alive connection is kept, and how long shutdown lets deliveries in flight finish
 // (0 keeps a value).
 func (cfg *ReceiverConfig) SetTimeouts(read, idle, shutdownGrace time.Duration) error {
-	return cfg.set(func(c *C.cinnox_receiver_config) C.cinnox_result {
-		return C.cinnox_receiver_config_set_timeouts(c, millis(read), millis(idle), millis(shutdownGrace))
+	return cfg.set(func(b *C.cinnox_receiver_config_builder) C.cinnox_result {
+		return C.cinnox_receiver_config_builder_set_timeouts(b, millis(read), millis(idle), millis(shutdownGrace))
 	})
 }
 
-// SetMaxConnections sets how many connections may be open at once.
+// SetMaxConnections sets how many connections may be open at once (default
+// CINNOX_DEFAULT_MAX_CONNECTIONS).
 func (cfg *ReceiverConfig) SetMaxConnections(n int) error {
-	return cfg.set(func(c *C.cinnox_receiver_config) C.cinnox_result {
-		return C.cinnox_receiver_config_set_max_connections(c, C.size_t(n))
+	return cfg.set(func(b *C.cinnox_receiver_config_builder) C.cinnox_result {
+		return C.cinnox_receiver_config_builder_set_max_connections(b, C.size_t(n))
 	})
 }
 
@@ -130,16 +183,21 @@ func NewReceiver(bind, path string) (*Receiver, error) {
 
 // NewReceiverWithConfig is NewReceiver with the settings of cfg (copied).
 func NewReceiverWithConfig(bind string, cfg *ReceiverConfig) (*Receiver, error) {
-	if cfg == nil || cfg.c == nil {
+	if cfg == nil {
 		return nil, closedError("receiver config")
 	}
+	config, err := cfg.build()
+	if err != nil {
+		return nil, err
+	}
+	defer C.cinnox_receiver_config_free(config)
+	runtime.KeepAlive(cfg)
 	b, fb := cstr(bind)
 	defer fb()
 	var out *C.cinnox_receiver
-	if err := call(func() C.cinnox_result { return C.cinnox_receiver_new_with_config(b, cfg.c, &out) }); err != nil {
+	if err := call(func() C.cinnox_result { return C.cinnox_receiver_new_with_config(b, config, &out) }); err != nil {
 		return nil, err
 	}
-	runtime.KeepAlive(cfg)
 	return newReceiver(out), nil
 }
 

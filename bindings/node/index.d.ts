@@ -161,6 +161,8 @@ export interface InboxStats {
 export declare class Inbox implements AsyncIterable<Delivery> {
   constructor(location: string);
   readonly location: string;
+  /** Opens the inbox again with this schedule (ms); throws InvalidArgumentError while a
+   * Receiver made with this inbox is open: call it before making one. */
   setRetry(options: { maxAttempts: number; firstDelay?: number; maxDelay?: number }): void;
   recv(options?: RecvOptions): Delivery;
   recvAsync(options?: RecvOptions): Promise<Delivery>;
@@ -205,6 +207,8 @@ export declare class Receiver implements AsyncIterable<Delivery> {
   [Symbol.asyncIterator](): AsyncIterator<Delivery>;
   serve(handler: (event: AnyEvent) => unknown, options?: ServeOptions): Promise<void>;
   shutdown(): void;
+  /** Every counter of the library by its camelCase name (`requests`, `acks`,
+   * `refusedNotFound`, …, `fdExhaustions`, `slowReaders`, `storeFailures`). */
   stats(): Record<string, number>;
   metrics(): string;
   close(): void;

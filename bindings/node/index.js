@@ -13,6 +13,7 @@ const { Worker } = require('worker_threads');
 const ffi = require('./lib/ffi');
 const errors = require('./lib/errors');
 const events = require('./lib/events');
+const { buildClient } = require('./lib/client-builder');
 
 const { c } = ffi;
 const { ClosedError, fromDetails, details } = errors;
@@ -47,24 +48,39 @@ function ms(value, forever = false) {
   return Math.min(Math.round(value), ffi.WAIT_FOREVER - 1);
 }
 
-/** One library object: freed once, never while a call is using it. */
+/**
+ * One library object: freed once, never while a call is using it. `replace` puts a new
+ * object in its place (an inbox opened again with other settings): calls that start
+ * afterwards get the new one, the old one is freed when the last call using it returns.
+ */
 class Handle {
   constructor(ptr, free, what) {
     this.ptr = ptr;
     this.free = free;
     this.what = what;
     this.users = 0;
+    // Calls in progress per pointer, and the replaced pointers some call still uses.
+    this.perPtr = new Map();
+    this.retired = new Set();
     this.closing = false;
   }
 
-  /** The pointer for one call (release it with `done`); ClosedError once closing. */
+  /** The pointer for one call (release it with `done(ptr)`); ClosedError once closing. */
   take() {
     if (this.closing) throw new ClosedError(`the ${this.what} is closed`, { code: 9 });
     this.users += 1;
+    this.perPtr.set(this.ptr, (this.perPtr.get(this.ptr) || 0) + 1);
     return this.ptr;
   }
 
-  done() {
+  done(ptr) {
+    const left = this.perPtr.get(ptr) - 1;
+    if (left > 0) {
+      this.perPtr.set(ptr, left);
+    } else {
+      this.perPtr.delete(ptr);
+      if (this.retired.delete(ptr)) this.free(ptr);
+    }
     this.users -= 1;
     if (this.closing && this.users === 0) this.release();
   }
@@ -75,7 +91,7 @@ class Handle {
     try {
       return f(ptr);
     } finally {
-      this.done();
+      this.done(ptr);
     }
   }
 
@@ -85,8 +101,21 @@ class Handle {
     try {
       return await f(ptr);
     } finally {
-      this.done();
+      this.done(ptr);
     }
+  }
+
+  /** Put `ptr` in place of the current object, which is freed now if no call uses it,
+   * else by the last call using it. ClosedError (and `ptr` freed) once closing. */
+  replace(ptr) {
+    if (this.closing) {
+      this.free(ptr);
+      throw new ClosedError(`the ${this.what} is closed`, { code: 9 });
+    }
+    const old = this.ptr;
+    this.ptr = ptr;
+    if (this.perPtr.has(old)) this.retired.add(old);
+    else this.free(old);
   }
 
   /** Refuse new calls, run `wake(ptr)` to end blocked ones, free once none is running. */
@@ -127,17 +156,19 @@ function subscription(sub) {
  */
 class Client {
   constructor(baseUrl, appToken, { connectTimeout, timeout, userAgent } = {}) {
-    const out = [null];
-    check(c.cinnox_client_new(baseUrl, appToken, out));
-    this._h = new Handle(out[0], c.cinnox_client_free, 'client');
-    this._settings = { baseUrl, appToken, connectTimeout, timeout, userAgent };
+    // Every setting goes to one builder; the worker behind the promise forms builds a
+    // client of its own from the same settings.
+    this._settings = { baseUrl, appToken, userAgent };
+    if (connectTimeout !== undefined || timeout !== undefined) {
+      this._settings.connectTimeoutMs = ms(connectTimeout);
+      this._settings.timeoutMs = ms(timeout);
+    }
+    const built = buildClient(this._settings);
+    if (built.error) throw fromDetails(built.error);
+    this._h = new Handle(built.ptr, c.cinnox_client_free, 'client');
     this._worker = null;
     this._pending = new Map();
     this._next = 0;
-    if (connectTimeout !== undefined || timeout !== undefined) {
-      this._h.use((p) => check(c.cinnox_client_set_timeouts(p, ms(connectTimeout), ms(timeout))));
-    }
-    if (userAgent !== undefined) this._h.use((p) => check(c.cinnox_client_set_user_agent(p, userAgent)));
   }
 
   /** Subscribe `url` to the events of family `kind` of app `appId`; blocks. `kind` is an
@@ -293,22 +324,60 @@ async function* deliveries(recvAsync) {
   }
 }
 
+/** Open the inbox at `location` with the retry schedule `retry` (`[maxAttempts,
+ * firstDelayMs, maxDelayMs]`; null: the library's default): builder, setter, build. */
+function openInbox(location, retry) {
+  const b = [null];
+  check(c.cinnox_inbox_builder_new(location, b));
+  const builder = b[0];
+  if (retry) {
+    const rc = c.cinnox_inbox_builder_set_retry(builder, ...retry);
+    if (rc !== ffi.OK) {
+      const error = fromDetails(details(c, rc));
+      c.cinnox_inbox_builder_free(builder);
+      throw error;
+    }
+  }
+  const out = [null];
+  // Consumes the builder whatever the result.
+  check(c.cinnox_inbox_builder_build(builder, out));
+  return out[0];
+}
+
 /**
  * A durable inbox: events are stored before they are answered 200, then handed out with
  * retries and dead letters. `location`: a file path (SQLite) or a `postgres://` URL.
  */
 class Inbox {
   constructor(location) {
-    const out = [null];
-    check(c.cinnox_inbox_open(location, out));
-    this._h = new Handle(out[0], c.cinnox_inbox_free, 'inbox');
+    this._h = new Handle(openInbox(location, null), c.cinnox_inbox_free, 'inbox');
     this.location = location;
+    // The receivers made with this inbox (weakly): each shares the native inbox it was
+    // made with.
+    this._receivers = new Set();
   }
 
   /** `maxAttempts` attempts in all, `firstDelay` ms after the first failure, doubling up
-   * to `maxDelay` ms; then the event is dead. */
+   * to `maxDelay` ms; then the event is dead. The library fixes an inbox's schedule when
+   * it opens: this opens the inbox again with the new one and puts it in place of the old
+   * one (the stored events stay where they are). So call it before giving the inbox to a
+   * `Receiver`: while a receiver made with it is open, it throws InvalidArgumentError
+   * (that receiver would keep the old schedule). */
   setRetry({ maxAttempts, firstDelay = 5000, maxDelay = 3600000 }) {
-    this._h.use((p) => check(c.cinnox_inbox_set_retry(p, maxAttempts, ms(firstDelay), ms(maxDelay))));
+    if (this._h.closing) throw new ClosedError('the inbox is closed', { code: 9 });
+    for (const ref of this._receivers) {
+      const rx = ref.deref();
+      if (!rx || rx.closed) this._receivers.delete(ref);
+    }
+    if (this._receivers.size > 0) {
+      throw new errors.InvalidArgumentError(
+        "set the inbox's retry schedule before making a Receiver with it " +
+          '(an open receiver keeps the schedule it was made with)',
+        { code: 2 },
+      );
+    }
+    const retry = [maxAttempts, ms(firstDelay), ms(maxDelay)];
+    this._h.replace(openInbox(this.location, retry));
   }
 
   /** The next due event; blocks (`TimeoutError` after `timeout` ms). */
@@ -327,15 +396,20 @@ class Inbox {
 
   /** How many events are pending, in flight, done and dead. */
   stats() {
-    const s = {};
-    this._h.use((p) => check(c.cinnox_inbox_stats(p, s)));
-    return {
-      pending: Number(s.pending),
-      inFlight: Number(s.in_flight),
-      done: Number(s.done),
-      dead: Number(s.dead),
-      oldestPendingAgeMs: Number(s.oldest_pending_age_ms),
-    };
+    const out = [null];
+    this._h.use((p) => check(c.cinnox_inbox_snapshot_new(p, out)));
+    const snap = out[0];
+    try {
+      return {
+        pending: Number(c.cinnox_inbox_snapshot_pending(snap)),
+        inFlight: Number(c.cinnox_inbox_snapshot_in_flight(snap)),
+        done: Number(c.cinnox_inbox_snapshot_done(snap)),
+        dead: Number(c.cinnox_inbox_snapshot_dead(snap)),
+        oldestPendingAgeMs: Number(c.cinnox_inbox_snapshot_oldest_pending_age_ms(snap)),
+      };
+    } finally {
+      c.cinnox_inbox_snapshot_free(snap);
+    }
   }
 
   /** Make every dead event pending again; how many. */
@@ -348,6 +422,47 @@ class Inbox {
   /** Close the inbox (idempotent). */
   close() {
     this._h.close();
+  }
+}
+
+/** A new native receiver on `bind` answering on `urlPath`, with the options `o` of
+ * `Receiver`: every setting goes to one builder, built once into the config the receiver
+ * copies, freed as soon as the receiver is made. */
+function startReceiver(bind, urlPath, o) {
+  const b = [null];
+  check(c.cinnox_receiver_config_builder_new(urlPath, b));
+  const builder = b[0];
+  try {
+    if (o.maxBody !== undefined) check(c.cinnox_receiver_config_builder_set_max_body(builder, o.maxBody));
+    for (const cidr of o.allowSources || []) check(c.cinnox_receiver_config_builder_allow_source(builder, cidr));
+    for (const cidr of o.trustedProxies || []) check(c.cinnox_receiver_config_builder_trust_proxy(builder, cidr));
+    if (o.dedupWindow !== undefined) check(c.cinnox_receiver_config_builder_set_dedup_window(builder, ms(o.dedupWindow)));
+    if (o.maxConnections !== undefined) {
+      check(c.cinnox_receiver_config_builder_set_max_connections(builder, o.maxConnections));
+    }
+    if (o.ioThreads !== undefined) check(c.cinnox_receiver_config_builder_set_io_threads(builder, o.ioThreads));
+    if (o.headerTimeout !== undefined) {
+      check(c.cinnox_receiver_config_builder_set_header_timeout(builder, ms(o.headerTimeout)));
+    }
+    if (o.perSourceLimit !== undefined) {
+      check(c.cinnox_receiver_config_builder_set_per_source_limit(builder, o.perSourceLimit));
+    }
+    if (o.metricsBind !== undefined) check(c.cinnox_receiver_config_builder_set_metrics_bind(builder, o.metricsBind));
+    if (o.inbox) o.inbox._h.use((p) => check(c.cinnox_receiver_config_builder_set_inbox(builder, p)));
+  } catch (e) {
+    c.cinnox_receiver_config_builder_free(builder);
+    throw e;
+  }
+  const cfg = [null];
+  // Consumes the builder whatever the result.
+  check(c.cinnox_receiver_config_builder_build(builder, cfg));
+  const config = cfg[0];
+  try {
+    const out = [null];
+    check(c.cinnox_receiver_new_with_config(bind, config, out));
+    return out[0];
+  } finally {
+    c.cinnox_receiver_config_free(config);
   }
 }
 
@@ -365,35 +480,18 @@ class Receiver {
   constructor(bind = '127.0.0.1:0', options = {}) {
     const o = options;
     const urlPath = o.path || `/cinnox/${crypto.randomBytes(18).toString('base64url')}`;
-    const cfg = [null];
-    check(c.cinnox_receiver_config_new(urlPath, cfg));
-    const config = cfg[0];
-    const out = [null];
-    try {
-      if (o.maxBody !== undefined) check(c.cinnox_receiver_config_set_max_body(config, o.maxBody));
-      for (const cidr of o.allowSources || []) check(c.cinnox_receiver_config_allow_source(config, cidr));
-      for (const cidr of o.trustedProxies || []) check(c.cinnox_receiver_config_trust_proxy(config, cidr));
-      if (o.dedupWindow !== undefined) check(c.cinnox_receiver_config_set_dedup_window(config, ms(o.dedupWindow)));
-      if (o.maxConnections !== undefined) check(c.cinnox_receiver_config_set_max_connections(config, o.maxConnections));
-      if (o.ioThreads !== undefined) check(c.cinnox_receiver_config_set_io_threads(config, o.ioThreads));
-      if (o.headerTimeout !== undefined) check(c.cinnox_receiver_config_set_header_timeout(config, ms(o.headerTimeout)));
-      if (o.perSourceLimit !== undefined) check(c.cinnox_receiver_config_set_per_source_limit(config, o.perSourceLimit));
-      if (o.metricsBind !== undefined) check(c.cinnox_receiver_config_set_metrics_bind(config, o.metricsBind));
-      if (o.inbox) o.inbox._h.use((p) => check(c.cinnox_receiver_config_set_inbox(config, p)));
-      check(c.cinnox_receiver_new_with_config(bind, config, out));
-    } finally {
-      c.cinnox_receiver_config_free(config);
-    }
-    this._h = new Handle(out[0], c.cinnox_receiver_free, 'receiver');
+    const rx = startReceiver(bind, urlPath, o);
+    if (o.inbox) o.inbox._receivers.add(new WeakRef(this));
+    this._h = new Handle(rx, c.cinnox_receiver_free, 'receiver');
     /** The webhook path (a secret: never log it). */
     this.path = urlPath.startsWith('/') ? urlPath : `/${urlPath}`;
     this.inbox = o.inbox || null;
     const host = bind.slice(0, bind.lastIndexOf(':'));
     this._host = ['0.0.0.0', '', '[::]'].includes(host) ? '127.0.0.1' : host;
     /** The bound port. */
-    this.port = c.cinnox_receiver_port(out[0]);
+    this.port = c.cinnox_receiver_port(rx);
     /** The port of `GET /metrics`, or null. */
-    this.metricsPort = c.cinnox_receiver_metrics_port(out[0]) || null;
+    this.metricsPort = c.cinnox_receiver_metrics_port(rx) || null;
   }
 
   /** `http://host:port/path` on this machine. */
@@ -474,12 +572,21 @@ class Receiver {
     this._h.use((p) => check(c.cinnox_receiver_shutdown(p)));
   }
 
-  /** A snapshot of the counters. */
+  /** The counters, by their camelCase names (`requests`, `refusedNotFound`, …, and since
+   * 0.2 `fdExhaustions`, `slowReaders`, `storeFailures`), each read by one call
+   * (`cinnox_receiver_counter`): they only grow (but `openConnections`, a gauge), so one
+   * read later may count a request one read earlier does not. */
   stats() {
-    const s = {};
-    this._h.use((p) => check(c.cinnox_receiver_stats(p, s)));
     const camel = (n) => n.replace(/_([a-z])/g, (_, x) => x.toUpperCase());
-    return Object.fromEntries(ffi.COUNTERS.map((n) => [camel(n), Number(s[n])]));
+    return this._h.use((p) => {
+      const value = [0];
+      return Object.fromEntries(
+        ffi.COUNTERS.map((n, i) => {
+          check(c.cinnox_receiver_counter(p, i + 1, value));
+          return [camel(n), Number(value[0])];
+        }),
+      );
+    });
   }
 
   /** The receiver's metrics in the Prometheus text format. */

@@ -6,26 +6,14 @@
 const { parentPort, workerData } = require('worker_threads');
 const ffi = require('./ffi');
 const { details } = require('./errors');
+const { buildClient } = require('./client-builder');
 
 const { c } = ffi;
-const { baseUrl, appToken, connectTimeout, timeout, userAgent } = workerData;
 
-let client = null;
-let startError = null;
-{
-  const out = [null];
-  const rc = c.cinnox_client_new(baseUrl, appToken, out);
-  if (rc !== ffi.OK) {
-    startError = details(c, rc);
-  } else {
-    client = out[0];
-    const ms = (v) => (v === undefined ? 0 : Math.round(v));
-    if (connectTimeout !== undefined || timeout !== undefined) {
-      c.cinnox_client_set_timeouts(client, ms(connectTimeout), ms(timeout));
-    }
-    if (userAgent !== undefined) c.cinnox_client_set_user_agent(client, userAgent);
-  }
-}
+// The same settings as the Client on the main thread (already checked there).
+const built = buildClient(workerData);
+const client = built.ptr || null;
+const startError = built.error || null;
 
 parentPort.on('message', ({ id, op, appId, kind, url }) => {
   if (startError) {

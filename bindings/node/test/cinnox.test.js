@@ -311,10 +311,12 @@ test('wire variants parse the same', async () => {
 test('an inbox stores before answering, retries, goes dead, and replays', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinnox-node-'));
   const inbox = new cinnox.Inbox(path.join(dir, 'inbox.db'));
+  // Before the receiver: an open receiver keeps the schedule its inbox had (see below).
+  inbox.setRetry({ maxAttempts: 1 });
   const w = world();
   const rx = new cinnox.Receiver('127.0.0.1:0', { inbox });
   try {
-    inbox.setRetry({ maxAttempts: 1 });
+    assert.throws(() => inbox.setRetry({ maxAttempts: 2 }), cinnox.InvalidArgumentError);
     w.client.subscribe(APP, cinnox.EventKind.INBOUND_SMS, rx.url);
     // Answered 200 once stored, before the application took it.
     assert.deepEqual((await w.sandbox.triggerInboundSmsAsync({ content: 'kept' }))[0].statuses, [200]);
@@ -334,6 +336,58 @@ test('an inbox stores before answering, retries, goes dead, and replays', async 
     rx.close();
     w.close();
     inbox.close();
+  }
+});
+
+test('stats read every counter of the library', async () => {
+  const ffi = require('../lib/ffi');
+  const names = [];
+  for (let i = 1; i <= ffi.COUNTERS.length + 1; i++) names.push(ffi.c.cinnox_counter_name(i));
+  assert.deepEqual(names.slice(0, -1), ffi.COUNTERS);
+  assert.equal(names[names.length - 1], null, 'the library has a counter this package does not read');
+  const w = world();
+  const rx = new cinnox.Receiver('127.0.0.1:0');
+  try {
+    await w.client.subscribeAsync(APP, cinnox.EventKind.CALL, rx.url);
+    const stats = rx.stats();
+    assert.equal(Object.keys(stats).length, ffi.COUNTERS.length);
+    assert.deepEqual([stats.requests, stats.challenges, stats.events], [1, 1, 0]);
+    assert.deepEqual([stats.fdExhaustions, stats.slowReaders, stats.storeFailures], [0, 0, 0]);
+  } finally {
+    rx.close();
+    w.close();
+  }
+});
+
+test('a client built with settings, and an inbox opened again with a new schedule', async () => {
+  const w = world();
+  const client = new cinnox.Client(w.sandbox.baseUrl, TOKEN, { connectTimeout: 2000, timeout: 5000, userAgent: 'node-test/1' });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinnox-node-'));
+  const inbox = new cinnox.Inbox(path.join(dir, 'inbox.db'));
+  try {
+    const rx = new cinnox.Receiver('127.0.0.1:0');
+    try {
+      assert.equal(client.subscribe(APP, cinnox.EventKind.CALL, rx.url).enabled, true);
+      assert.equal((await client.unsubscribeAsync(APP, cinnox.EventKind.CALL, rx.url)).enabled, false);
+    } finally {
+      rx.close();
+    }
+    assert.throws(() => inbox.setRetry({ maxAttempts: 0 }), cinnox.InvalidArgumentError);
+    // A wait in progress keeps the inbox it started on; the next call gets the new one.
+    const waiting = inbox.recvAsync({ timeout: 50 });
+    inbox.setRetry({ maxAttempts: 2, firstDelay: 0, maxDelay: 0 });
+    await assert.rejects(waiting, cinnox.TimeoutError);
+    assert.equal(inbox.stats().pending, 0);
+    const withInbox = new cinnox.Receiver('127.0.0.1:0', { inbox });
+    assert.throws(() => inbox.setRetry({ maxAttempts: 3 }), cinnox.InvalidArgumentError);
+    withInbox.close();
+    inbox.setRetry({ maxAttempts: 3 });
+    inbox.close();
+    assert.throws(() => inbox.setRetry({ maxAttempts: 3 }), cinnox.ClosedError);
+  } finally {
+    inbox.close();
+    client.close();
+    w.close();
   }
 });
 

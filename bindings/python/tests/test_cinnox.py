@@ -364,6 +364,56 @@ def test_inbox_stores_before_answering_and_retries_then_dead_then_replay(tmp_pat
             inbox.recv(timeout=0.05)
 
 
+def test_stats_read_every_counter_of_the_library(sandbox, client):
+    from dataclasses import fields
+
+    from cinnox import _ffi
+
+    names = [_ffi.text(_ffi.lib.cinnox_counter_name(i)) for i in range(1, len(_ffi.COUNTERS) + 2)]
+    assert names[:-1] == list(_ffi.COUNTERS)
+    assert names[-1] is None, "the library has a counter this package does not read"
+    assert [f.name for f in fields(cinnox.ReceiverStats)] == list(_ffi.COUNTERS)
+    with cinnox.Receiver() as rx:
+        client.subscribe(APP, cinnox.EventKind.CALL, rx.url)
+        stats = rx.stats()
+        assert (stats.requests, stats.challenges, stats.events) == (1, 1, 0)
+        assert (stats.fd_exhaustions, stats.slow_readers, stats.store_failures) == (0, 0, 0)
+
+
+def test_changed_settings_rebuild_the_client_and_the_inbox(tmp_path, sandbox):
+    with cinnox.Client(sandbox.base_url, TOKEN, connect_timeout=2, timeout=5, user_agent="py-test/1") as c:
+        with cinnox.Receiver() as rx:
+            c.set_retry(1, base_delay=0.01, max_delay=0.02, max_elapsed=1)
+            assert c.subscribe(APP, cinnox.EventKind.CALL, rx.url).enabled
+            with pytest.raises(cinnox.InvalidArgument):
+                c.set_retry(0)
+            # A refused change leaves the client as it was.
+            assert not c.unsubscribe(APP, cinnox.EventKind.CALL, rx.url).enabled
+            # A change while other threads use the client: each call uses one client.
+            workers = [
+                in_thread(lambda: c.subscribe(APP, cinnox.EventKind.INBOUND_SMS, rx.url))
+                for _ in range(4)
+            ]
+            for attempts in (2, 3, 4):
+                c.set_retry(attempts)
+            assert all(w.result().enabled for w in workers)
+        c.close()
+        with pytest.raises(cinnox.Closed):
+            c.set_retry(2)
+    with cinnox.Inbox(str(tmp_path / "inbox.db")) as inbox:
+        with pytest.raises(cinnox.InvalidArgument):
+            inbox.set_retry(max_attempts=0)
+        inbox.set_retry(max_attempts=2, first_delay=0.0, max_delay=0.0)
+        assert inbox.stats().pending == 0
+        with cinnox.Receiver(inbox=inbox):
+            # The open receiver has the inbox it was made with: a new schedule is refused.
+            with pytest.raises(cinnox.InvalidArgument):
+                inbox.set_retry(max_attempts=3)
+        inbox.set_retry(max_attempts=3)
+    with pytest.raises(cinnox.Closed):
+        inbox.set_retry(max_attempts=2)
+
+
 def test_metrics_and_the_metrics_port(sandbox, client):
     with cinnox.Receiver(metrics_bind="127.0.0.1:0") as rx:
         assert rx.metrics_port and rx.metrics_port != rx.port

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ctypes
-from dataclasses import dataclass
-from typing import Optional, Union
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Optional, Tuple, Union
 
 from . import _ffi
 from ._handle import Handle
-from .errors import check
+from .errors import Closed, check
 from .events import EventKind, family
 
 
@@ -52,22 +53,16 @@ class Client:
         timeout: Optional[float] = None,
         user_agent: Optional[str] = None,
     ) -> None:
-        lib = _ffi.lib
-        out = ctypes.c_void_p()
-        check(lib.cinnox_client_new(_ffi.arg(base_url), _ffi.arg(app_token), ctypes.byref(out)))
-        self._h = Handle(out.value, lib.cinnox_client_free, "client")
-        if connect_timeout is not None or timeout is not None:
-            with self._h.use() as ptr:
-                check(
-                    lib.cinnox_client_set_timeouts(
-                        ptr,
-                        0 if connect_timeout is None else _ms(connect_timeout),
-                        0 if timeout is None else _ms(timeout),
-                    )
-                )
-        if user_agent is not None:
-            with self._h.use() as ptr:
-                check(lib.cinnox_client_set_user_agent(ptr, _ffi.arg(user_agent)))
+        self._settings = _Settings(
+            base_url=base_url,
+            app_token=app_token,
+            connect_timeout_ms=None if connect_timeout is None else _ms(connect_timeout),
+            timeout_ms=None if timeout is None else _ms(timeout),
+            user_agent=user_agent,
+        )
+        # Held while settings change: a change builds a new client and swaps it in.
+        self._change_lock = threading.Lock()
+        self._h = Handle(_build(self._settings), _ffi.lib.cinnox_client_free, "client")
 
     def set_retry(
         self,
@@ -78,13 +73,18 @@ class Client:
     ) -> None:
         """Retry transport failures, 429 and 5xx: at most ``max_attempts`` attempts in
         all, with backoff from ``base_delay`` up to ``max_delay`` seconds, within
-        ``max_elapsed`` seconds."""
-        with self._h.use() as ptr:
-            check(
-                _ffi.lib.cinnox_client_set_retry(
-                    ptr, max_attempts, _ms(base_delay), _ms(max_delay), _ms(max_elapsed)
-                )
-            )
+        ``max_elapsed`` seconds.
+
+        The library's clients are immutable: this makes a new one with every setting so
+        far and this policy, and puts it in place of the old one. Requests that start
+        after it returns use the policy; requests in progress finish as they started."""
+        retry = (max_attempts, _ms(base_delay), _ms(max_delay), _ms(max_elapsed))
+        with self._change_lock:
+            if self._h.closed:
+                raise Closed("the client is closed")
+            settings = replace(self._settings, retry=retry)
+            self._h.replace(_build(settings))
+            self._settings = settings
 
     def subscribe(self, app_id: str, kind: Union[EventKind, int, str], url: str) -> Subscription:
         """Subscribe ``url`` to the events of family ``kind`` of the app ``app_id``.
@@ -133,6 +133,47 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """Everything a client is built from (the token is left out of its repr)."""
+
+    base_url: str
+    app_token: str = field(repr=False)
+    connect_timeout_ms: Optional[int] = None
+    timeout_ms: Optional[int] = None
+    user_agent: Optional[str] = None
+    retry: Optional[Tuple[int, int, int, int]] = None
+
+
+def _build(s: _Settings) -> int:
+    """A new native client with the settings ``s``: builder, setters, build."""
+    lib = _ffi.lib
+    builder = ctypes.c_void_p()
+    check(
+        lib.cinnox_client_builder_new(
+            _ffi.arg(s.base_url), _ffi.arg(s.app_token), ctypes.byref(builder)
+        )
+    )
+    try:
+        if s.connect_timeout_ms is not None or s.timeout_ms is not None:
+            check(
+                lib.cinnox_client_builder_set_timeouts(
+                    builder, s.connect_timeout_ms or 0, s.timeout_ms or 0
+                )
+            )
+        if s.user_agent is not None:
+            check(lib.cinnox_client_builder_set_user_agent(builder, _ffi.arg(s.user_agent)))
+        if s.retry is not None:
+            check(lib.cinnox_client_builder_set_retry(builder, *s.retry))
+    except BaseException:
+        lib.cinnox_client_builder_free(builder)
+        raise
+    out = ctypes.c_void_p()
+    # Consumes the builder whatever the result.
+    check(lib.cinnox_client_builder_build(builder, ctypes.byref(out)))
+    return out.value
 
 
 def _ms(seconds: float) -> int:

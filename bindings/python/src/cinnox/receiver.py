@@ -7,12 +7,13 @@ import logging
 import secrets
 import threading
 import time
+import weakref
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional, Tuple
 
 from . import _ffi
 from ._handle import Handle
-from .errors import Closed, Error, Timeout, check, last_error
+from .errors import Closed, Error, InvalidArgument, Timeout, check, last_error
 from .events import Event, from_pointer
 
 log = logging.getLogger("cinnox")
@@ -110,6 +111,24 @@ def _until_closed(recv: Callable[[], Delivery]) -> Iterator[Delivery]:
             return
 
 
+def _open_inbox(location: str, retry: Optional[Tuple[int, int, int]]) -> int:
+    """Open the inbox at ``location`` with the retry schedule ``retry`` (None: the
+    library's default): builder, setter, build."""
+    lib = _ffi.lib
+    builder = ctypes.c_void_p()
+    check(lib.cinnox_inbox_builder_new(_ffi.arg(location), ctypes.byref(builder)))
+    if retry is not None:
+        rc = lib.cinnox_inbox_builder_set_retry(builder, *retry)
+        if rc != _ffi.OK:
+            err = last_error(rc)
+            lib.cinnox_inbox_builder_free(builder)
+            raise err
+    out = ctypes.c_void_p()
+    # Consumes the builder whatever the result.
+    check(lib.cinnox_inbox_builder_build(builder, ctypes.byref(out)))
+    return out.value
+
+
 @dataclass(frozen=True)
 class InboxStats:
     """How many events are in each state of an inbox."""
@@ -132,22 +151,35 @@ class Inbox:
     """
 
     def __init__(self, location: str) -> None:
-        out = ctypes.c_void_p()
-        check(_ffi.lib.cinnox_inbox_open(_ffi.arg(location), ctypes.byref(out)))
-        self._h = Handle(out.value, _ffi.lib.cinnox_inbox_free, "inbox")
         self.location = location
+        # Held while settings change: a change opens the inbox again and swaps it in.
+        self._change_lock = threading.Lock()
+        # The receivers made with this inbox: each shares the native inbox it was made with.
+        self._receivers: "weakref.WeakSet[Receiver]" = weakref.WeakSet()
+        self._h = Handle(_open_inbox(location, None), _ffi.lib.cinnox_inbox_free, "inbox")
 
     def set_retry(
         self, max_attempts: int, first_delay: float = 5.0, max_delay: float = 3600.0
     ) -> None:
         """``max_attempts`` attempts in all, waiting ``first_delay`` seconds after the first
-        failure, doubling up to ``max_delay``; then the event is dead."""
-        with self._h.use() as ptr:
-            check(
-                _ffi.lib.cinnox_inbox_set_retry(
-                    ptr, max_attempts, int(first_delay * 1000), int(max_delay * 1000)
+        failure, doubling up to ``max_delay``; then the event is dead.
+
+        The library fixes an inbox's schedule when it opens: this opens the inbox again
+        with the new one and puts it in place of the old one (the stored events stay where
+        they are). So call it before giving the inbox to a ``Receiver``: while a receiver
+        made with this inbox is open, it raises ``InvalidArgument`` (that receiver would
+        keep the old schedule)."""
+        retry = (max_attempts, int(first_delay * 1000), int(max_delay * 1000))
+        with self._change_lock:
+            if self._h.closed:
+                raise Closed("the inbox is closed")
+            if any(not rx.closed for rx in self._receivers):
+                raise InvalidArgument(
+                    "set the inbox's retry schedule before making a Receiver with it "
+                    "(an open receiver keeps the schedule it was made with)",
+                    code=_ffi.ERR_INVALID_ARGUMENT,
                 )
-            )
+            self._h.replace(_open_inbox(self.location, retry))
 
     def recv(self, timeout: Optional[float] = None) -> Delivery:
         """Wait for the next due event (``Timeout`` after ``timeout`` seconds)."""
@@ -159,16 +191,21 @@ class Inbox:
 
     def stats(self) -> InboxStats:
         """How many events are pending, in flight, done and dead."""
-        c = _ffi.InboxCounts()
+        lib = _ffi.lib
+        snap = ctypes.c_void_p()
         with self._h.use() as ptr:
-            check(_ffi.lib.cinnox_inbox_stats(ptr, ctypes.byref(c)))
-        return InboxStats(
-            pending=c.pending,
-            in_flight=c.in_flight,
-            done=c.done,
-            dead=c.dead,
-            oldest_pending_age=c.oldest_pending_age_ms / 1000.0,
-        )
+            check(lib.cinnox_inbox_snapshot_new(ptr, ctypes.byref(snap)))
+        try:
+            return InboxStats(
+                pending=lib.cinnox_inbox_snapshot_pending(snap),
+                in_flight=lib.cinnox_inbox_snapshot_in_flight(snap),
+                done=lib.cinnox_inbox_snapshot_done(snap),
+                dead=lib.cinnox_inbox_snapshot_dead(snap),
+                oldest_pending_age=lib.cinnox_inbox_snapshot_oldest_pending_age_ms(snap)
+                / 1000.0,
+            )
+        finally:
+            lib.cinnox_inbox_snapshot_free(snap)
 
     def replay_dead(self) -> int:
         """Make every dead event pending again; how many."""
@@ -188,9 +225,86 @@ class Inbox:
         self.close()
 
 
+def _start_receiver(
+    bind: str,
+    path: str,
+    inbox: Optional["Inbox"],
+    max_body: Optional[int],
+    allow_sources: Iterable[str],
+    trusted_proxies: Iterable[str],
+    dedup_window: Optional[float],
+    max_connections: Optional[int],
+    io_threads: Optional[int],
+    header_timeout: Optional[float],
+    per_source_limit: Optional[int],
+    metrics_bind: Optional[str],
+) -> int:
+    """A new native receiver with these settings (``Receiver``'s options)."""
+    lib = _ffi.lib
+    # Every setting goes to one builder, built once into the config the receiver
+    # copies; the config is freed as soon as the receiver is made.
+    builder = ctypes.c_void_p()
+    check(lib.cinnox_receiver_config_builder_new(_ffi.arg(path), ctypes.byref(builder)))
+    try:
+        if max_body is not None:
+            check(lib.cinnox_receiver_config_builder_set_max_body(builder, max_body))
+        for cidr in allow_sources:
+            check(lib.cinnox_receiver_config_builder_allow_source(builder, _ffi.arg(cidr)))
+        for cidr in trusted_proxies:
+            check(lib.cinnox_receiver_config_builder_trust_proxy(builder, _ffi.arg(cidr)))
+        if dedup_window is not None:
+            check(
+                lib.cinnox_receiver_config_builder_set_dedup_window(
+                    builder, int(dedup_window * 1000)
+                )
+            )
+        if max_connections is not None:
+            check(
+                lib.cinnox_receiver_config_builder_set_max_connections(
+                    builder, max_connections
+                )
+            )
+        if io_threads is not None:
+            check(lib.cinnox_receiver_config_builder_set_io_threads(builder, io_threads))
+        if header_timeout is not None:
+            check(
+                lib.cinnox_receiver_config_builder_set_header_timeout(
+                    builder, int(header_timeout * 1000)
+                )
+            )
+        if per_source_limit is not None:
+            check(
+                lib.cinnox_receiver_config_builder_set_per_source_limit(
+                    builder, per_source_limit
+                )
+            )
+        if metrics_bind is not None:
+            check(
+                lib.cinnox_receiver_config_builder_set_metrics_bind(
+                    builder, _ffi.arg(metrics_bind)
+                )
+            )
+        if inbox is not None:
+            with inbox._h.use() as inbox_ptr:
+                check(lib.cinnox_receiver_config_builder_set_inbox(builder, inbox_ptr))
+    except BaseException:
+        lib.cinnox_receiver_config_builder_free(builder)
+        raise
+    config = ctypes.c_void_p()
+    # Consumes the builder whatever the result.
+    check(lib.cinnox_receiver_config_builder_build(builder, ctypes.byref(config)))
+    try:
+        out = ctypes.c_void_p()
+        check(lib.cinnox_receiver_new_with_config(_ffi.arg(bind), config, ctypes.byref(out)))
+    finally:
+        lib.cinnox_receiver_config_free(config)
+    return out.value
+
+
 @dataclass(frozen=True)
 class ReceiverStats:
-    """The receiver's counters (see ``Receiver.metrics`` for the Prometheus form)."""
+    """The receiver's counters (see ``Receiver.metrics`` for the Prometheus form).
+    ``fd_exhaustions``, ``slow_readers`` and ``store_failures`` are new in 0.2."""
 
     requests: int
     challenges: int
@@ -211,6 +325,9 @@ class ReceiverStats:
     expired_deliveries: int
     evicted_connections: int
     open_connections: int
+    fd_exhaustions: int
+    slow_readers: int
+    store_failures: int
 
 
 class Receiver:
@@ -247,41 +364,21 @@ class Receiver:
         lib = _ffi.lib
         if path is None:
             path = "/cinnox/" + secrets.token_urlsafe(18)
-        config = ctypes.c_void_p()
-        check(lib.cinnox_receiver_config_new(_ffi.arg(path), ctypes.byref(config)))
+        if inbox is not None:
+            # Known to the inbox before it is used: set_retry refuses from now on.
+            with inbox._change_lock:
+                inbox._receivers.add(self)
         try:
-            if max_body is not None:
-                check(lib.cinnox_receiver_config_set_max_body(config, max_body))
-            for cidr in allow_sources:
-                check(lib.cinnox_receiver_config_allow_source(config, _ffi.arg(cidr)))
-            for cidr in trusted_proxies:
-                check(lib.cinnox_receiver_config_trust_proxy(config, _ffi.arg(cidr)))
-            if dedup_window is not None:
-                check(
-                    lib.cinnox_receiver_config_set_dedup_window(config, int(dedup_window * 1000))
-                )
-            if max_connections is not None:
-                check(lib.cinnox_receiver_config_set_max_connections(config, max_connections))
-            if io_threads is not None:
-                check(lib.cinnox_receiver_config_set_io_threads(config, io_threads))
-            if header_timeout is not None:
-                check(
-                    lib.cinnox_receiver_config_set_header_timeout(
-                        config, int(header_timeout * 1000)
-                    )
-                )
-            if per_source_limit is not None:
-                check(lib.cinnox_receiver_config_set_per_source_limit(config, per_source_limit))
-            if metrics_bind is not None:
-                check(lib.cinnox_receiver_config_set_metrics_bind(config, _ffi.arg(metrics_bind)))
+            ptr = _start_receiver(
+                bind, path, inbox, max_body, allow_sources, trusted_proxies, dedup_window,
+                max_connections, io_threads, header_timeout, per_source_limit, metrics_bind,
+            )
+        except BaseException:
             if inbox is not None:
-                with inbox._h.use() as inbox_ptr:
-                    check(lib.cinnox_receiver_config_set_inbox(config, inbox_ptr))
-            out = ctypes.c_void_p()
-            check(lib.cinnox_receiver_new_with_config(_ffi.arg(bind), config, ctypes.byref(out)))
-        finally:
-            lib.cinnox_receiver_config_free(config)
-        self._h = Handle(out.value, lib.cinnox_receiver_free, "receiver")
+                with inbox._change_lock:
+                    inbox._receivers.discard(self)
+            raise
+        self._h = Handle(ptr, lib.cinnox_receiver_free, "receiver")
         self._close_after_serve = False
         self.path = path if path.startswith("/") else "/" + path
         self.inbox = inbox
@@ -360,11 +457,17 @@ class Receiver:
             pass
 
     def stats(self) -> ReceiverStats:
-        """A snapshot of the counters."""
-        c = _ffi.ReceiverCounters()
+        """The counters, each read by one call (``cinnox_receiver_counter``): they only
+        grow (but ``open_connections``, a gauge), so a field read later may count a
+        request that one read earlier does not."""
+        lib = _ffi.lib
+        value = ctypes.c_uint64()
+        counts = {}
         with self._h.use() as ptr:
-            check(_ffi.lib.cinnox_receiver_stats(ptr, ctypes.byref(c)))
-        return ReceiverStats(**{name: getattr(c, name) for name, _ in c._fields_})
+            for which, name in enumerate(_ffi.COUNTERS, start=1):
+                check(lib.cinnox_receiver_counter(ptr, which, ctypes.byref(value)))
+                counts[name] = value.value
+        return ReceiverStats(**counts)
 
     def metrics(self) -> str:
         """The receiver's metrics in the Prometheus text format."""
@@ -387,7 +490,9 @@ class Receiver:
 
     @property
     def closed(self) -> bool:
-        return self._h.closed
+        # While __init__ runs there is no handle yet: not closed.
+        h = self.__dict__.get("_h")
+        return h is not None and h.closed
 
     def __enter__(self) -> "Receiver":
         return self
