@@ -2,56 +2,16 @@
 //! what a person would see: every line, in order, and the exit code.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// `target/<profile>/examples/quickstart`, next to this test's `deps/` directory.
-///
-/// A plain `cargo test` builds the examples, but `cargo test --test quickstart` does not, so
-/// the example is brought up to date first with the cargo that runs this test (a no-op when
-/// it already is).
+#[path = "common/example.rs"]
+mod example;
+
+/// The built `quickstart` example, brought up to date first (see `common/example.rs`).
 fn quickstart() -> Command {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    static BUILD: std::sync::Once = std::sync::Once::new();
-    BUILD.call_once(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut build = Command::new(cargo);
-        build
-            .args(["build", "--quiet", "--example", "quickstart"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        // The variables cargo sets for running this test would look like a changed
-        // environment to build scripts that watch them, and rebuild half the tree.
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy();
-            let set_for_this_run = key.starts_with("CARGO_PKG_")
-                || key.starts_with("CARGO_BIN_")
-                || [
-                    "CARGO_MANIFEST_DIR",
-                    "CARGO_MANIFEST_PATH",
-                    "CARGO_CRATE_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                    "CARGO_TARGET_TMPDIR",
-                    "OUT_DIR",
-                ]
-                .contains(&key.as_ref());
-            if set_for_this_run {
-                build.env_remove(key.as_ref());
-            }
-        }
-        if dir.file_name().is_some_and(|n| n == "release") {
-            build.arg("--release");
-        }
-        let status = build.status().unwrap();
-        assert!(status.success(), "building the quickstart failed: {status}");
-    });
-    let mut path: PathBuf = dir.join("examples").join("quickstart");
-    if cfg!(windows) {
-        path.set_extension("exe");
-    }
-    assert!(path.exists(), "{} not built", path.display());
+    let path = example::path("quickstart");
     let mut cmd = Command::new(path);
     for var in [
         "CINNOX_BASE_URL",
