@@ -1717,8 +1717,9 @@ cinnox_result cinnox_receiver_config_builder_set_per_source_limit(struct cinnox_
 /**
  * Serve `GET /metrics` (the Prometheus text format, as `cinnox_receiver_metrics` gives)
  * on `addr` (`"IP:port"`, copied; port 0 picks a free one, `cinnox_receiver_metrics_port`
- * tells it), an address of its own, never the webhook port: bind it to a loopback or
- * private address. The receiver's start fails when it cannot be bound.
+ * tells it), an address of its own, never the webhook port. One connection at a time, each
+ * answered or closed within 2 s: bind it to a loopback or private address. The receiver's
+ * start fails when it cannot be bound.
  * `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer, `CINNOX_ERR_INVALID_ARGUMENT` for text
  * that is not UTF-8 or not `IP:port` (the builder is then unchanged).
  */

@@ -7,7 +7,9 @@ use std::ffi::c_char;
 use std::time::Duration;
 
 use super::client::cinnox_client;
-use super::{arg_mut, arg_out, arg_str, call, cinnox_result, get, put_handle, Failure};
+use super::{
+    arg_mut, arg_out, arg_str, call, cinnox_result, get, put_handle, take_handle, Failure,
+};
 use crate::client::{Client, ClientBuilder, RetryPolicy};
 
 /// A subscription client's settings before it is made: the account's base URL and App
@@ -161,12 +163,9 @@ pub unsafe extern "C" fn cinnox_client_builder_build(
     out: *mut *mut cinnox_client,
 ) -> cinnox_result {
     call(|| {
-        if builder.is_null() {
-            return Err(Failure::null("builder"));
-        }
-        // SAFETY: non-NULL; the caller passes a live builder, used by no other thread, and
+        // SAFETY: the caller passes NULL or a live builder, used by no other thread, and
         // gives up its ownership here.
-        let builder = unsafe { Box::from_raw(builder) };
+        let builder = unsafe { take_handle(builder, "builder") }?;
         let out = arg_out(out, "out")?;
         let client = cinnox_client::built(builder.builder)?;
         // SAFETY: `out` was checked non-NULL.

@@ -7,7 +7,9 @@ use std::ffi::c_char;
 use std::time::Duration;
 
 use super::inbox::cinnox_inbox;
-use super::{arg_mut, arg_out, arg_str, call, cinnox_result, get, put_handle, Failure};
+use super::{
+    arg_mut, arg_out, arg_str, call, cinnox_result, get, put_handle, take_handle, Failure,
+};
 use crate::inbox::{Inbox, InboxConfig, InboxConfigBuilder, RetrySchedule};
 
 /// An inbox's settings before it opens: its location and its retry schedule. Made by
@@ -93,12 +95,9 @@ pub unsafe extern "C" fn cinnox_inbox_builder_build(
     out: *mut *mut cinnox_inbox,
 ) -> cinnox_result {
     call(|| {
-        if builder.is_null() {
-            return Err(Failure::null("builder"));
-        }
-        // SAFETY: non-NULL; the caller passes a live builder, used by no other thread, and
+        // SAFETY: the caller passes NULL or a live builder, used by no other thread, and
         // gives up its ownership here.
-        let builder = unsafe { Box::from_raw(builder) };
+        let builder = unsafe { take_handle(builder, "builder") }?;
         let out = arg_out(out, "out")?;
         let config = builder.config.build()?;
         let inbox = Inbox::open_with(&builder.location, &config)?;

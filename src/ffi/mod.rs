@@ -257,6 +257,19 @@ pub(crate) unsafe fn put_handle<T>(out: *mut *mut T, value: T) {
     unsafe { out.write(Box::into_raw(Box::new(value))) };
 }
 
+/// Take back a handle made by [`put_handle`] whose ownership the caller gives up (a builder
+/// passed to its `_build`): NULL gives `CINNOX_ERR_NULL_ARGUMENT`.
+///
+/// # Safety
+/// `p` is NULL or a live handle of this library, used by no other thread, never used again.
+pub(crate) unsafe fn take_handle<T>(p: *mut T, arg: &str) -> Result<Box<T>, Failure> {
+    if p.is_null() {
+        return Err(Failure::null(arg));
+    }
+    // SAFETY: non-NULL; the caller's promise.
+    Ok(unsafe { Box::from_raw(p) })
+}
+
 /// Drop a handle made by [`put_handle`]; NULL does nothing.
 ///
 /// # Safety

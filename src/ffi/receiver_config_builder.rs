@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use super::inbox::cinnox_inbox;
 use super::receiver_config::cinnox_receiver_config;
-use super::{arg_mut, arg_out, arg_ref, arg_str, call, get, put_handle, Failure, FfiResult};
+use super::{
+    arg_mut, arg_out, arg_ref, arg_str, call, get, put_handle, take_handle, Failure, FfiResult,
+};
 use crate::ffi::cinnox_result;
 use crate::receiver::{ReceiverConfig, ReceiverConfigBuilder};
 use crate::webhook::{WebhookConfig, WebhookConfigBuilder};
@@ -205,12 +207,9 @@ pub unsafe extern "C" fn cinnox_receiver_config_builder_build(
     out: *mut *mut cinnox_receiver_config,
 ) -> cinnox_result {
     call(|| {
-        if builder.is_null() {
-            return Err(Failure::null("builder"));
-        }
-        // SAFETY: non-NULL; the caller passes a live builder, used by no other thread, and
+        // SAFETY: the caller passes NULL or a live builder, used by no other thread, and
         // gives up its ownership here.
-        let builder = unsafe { Box::from_raw(builder) };
+        let builder = unsafe { take_handle(builder, "builder") }?;
         let out = arg_out(out, "out")?;
         let config = cinnox_receiver_config::built(builder.settings)?;
         // SAFETY: `out` was checked non-NULL.
@@ -377,8 +376,9 @@ pub unsafe extern "C" fn cinnox_receiver_config_builder_set_per_source_limit(
 
 /// Serve `GET /metrics` (the Prometheus text format, as `cinnox_receiver_metrics` gives)
 /// on `addr` (`"IP:port"`, copied; port 0 picks a free one, `cinnox_receiver_metrics_port`
-/// tells it), an address of its own, never the webhook port: bind it to a loopback or
-/// private address. The receiver's start fails when it cannot be bound.
+/// tells it), an address of its own, never the webhook port. One connection at a time, each
+/// answered or closed within 2 s: bind it to a loopback or private address. The receiver's
+/// start fails when it cannot be bound.
 /// `CINNOX_ERR_NULL_ARGUMENT` for a NULL pointer, `CINNOX_ERR_INVALID_ARGUMENT` for text
 /// that is not UTF-8 or not `IP:port` (the builder is then unchanged).
 #[no_mangle]
